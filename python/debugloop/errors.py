@@ -1,0 +1,149 @@
+"""Every error debugloop raises, and the one place where SQLSTATEs become exceptions.
+
+Business errors are raised in SQL with their own SQLSTATE in class ``DL``
+(``RAISE ... USING ERRCODE = 'DL001', DETAIL, HINT, COLUMN``). ``REGISTRY`` maps
+each SQLSTATE to its exception class; :func:`wrap_exceptions` is the only code
+that performs that mapping. The README's error table is checked against
+``REGISTRY`` by a test, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import ClassVar
+
+import psycopg
+
+
+class DebugloopError(Exception):
+    """Base class of every error debugloop raises on purpose."""
+
+
+class ConfigurationError(DebugloopError):
+    """A setting (an environment variable or an argument) is unusable."""
+
+
+class DatabaseUnavailable(DebugloopError):
+    """The database could not be reached."""
+
+
+class SchemaNotMigrated(DebugloopError):
+    """The database has no debugloop schema, or an older one than this package needs."""
+
+
+class EmbeddedServerError(DebugloopError):
+    """The embedded PostgreSQL server could not be started, stopped or found."""
+
+
+class MigrationError(DebugloopError):
+    """A migration or a file of functions/ or triggers/ failed to apply."""
+
+
+class DatabaseError(DebugloopError):
+    """An unexpected database error. The original psycopg error is its ``__cause__``."""
+
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class BusinessError(DebugloopError):
+    """A rule of debugloop was broken; raised in SQL with a SQLSTATE of class DL."""
+
+    sqlstate: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        hint: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.field = field
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.detail:
+            parts.append(self.detail)
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "; ".join(parts)
+
+
+REGISTRY: dict[str, type[BusinessError]] = {}
+
+_SQLSTATE = re.compile(r"^DL[0-9A-Z]{3}$")
+
+
+def _register(sqlstate: str, description: str):
+    """Class decorator: give a BusinessError its SQLSTATE and enter it in REGISTRY."""
+
+    def decorate(cls: type[BusinessError]) -> type[BusinessError]:
+        if not _SQLSTATE.match(sqlstate):
+            raise ValueError(f"SQLSTATE {sqlstate!r} is not of class DL")
+        if sqlstate in REGISTRY:
+            raise ValueError(f"SQLSTATE {sqlstate} registered twice")
+        cls.sqlstate = sqlstate
+        cls.description = description
+        REGISTRY[sqlstate] = cls
+        return cls
+
+    return decorate
+
+
+@_register("DL001", "An argument breaks a rule; COLUMN names the argument, DETAIL the rule.")
+class InvalidParameter(BusinessError, ValueError):
+    pass
+
+
+@_register("DL002", "A row the call refers to does not exist.")
+class NotFound(BusinessError, LookupError):
+    pass
+
+
+@_register("DL003", "No setting has this key.")
+class UnknownSetting(BusinessError, LookupError):
+    pass
+
+
+@_register("DL004", "A setting's value has the wrong type or is out of its range.")
+class InvalidSettingValue(BusinessError, ValueError):
+    pass
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+
+
+def translate(exc: psycopg.Error) -> DebugloopError:
+    """The debugloop exception for a psycopg error (its cause is set by the caller)."""
+    sqlstate = exc.sqlstate
+    cls = REGISTRY.get(sqlstate or "")
+    if cls is not None:
+        diag = exc.diag
+        return cls(
+            diag.message_primary or str(exc),
+            detail=diag.message_detail,
+            hint=diag.message_hint,
+            field=diag.column_name,
+        )
+    if isinstance(exc, psycopg.OperationalError) and sqlstate is None:
+        return DatabaseUnavailable(_one_line(str(exc)))
+    return DatabaseError(_one_line(str(exc)), sqlstate)
+
+
+@contextmanager
+def wrap_exceptions() -> Iterator[None]:
+    """Turn psycopg errors into debugloop exceptions, keeping the original as the cause."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
