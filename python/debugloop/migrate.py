@@ -1,0 +1,169 @@
+"""Migrations: yoyo applies db/migrations/, then its post-apply step reloads the code.
+
+* One migrator at a time per database: a session advisory lock is held for the
+  whole run, so two processes migrating at once serialise and the second finds
+  nothing left to do.
+* Each transactional migration and its yoyo bookkeeping row commit together (yoyo
+  itself commits them separately), so a crash never leaves a migration applied
+  but unrecorded.
+* The post-apply step (db/migrations/post-apply.py, run after every migrate)
+  executes every file of functions/ then triggers/, in name order, in one
+  transaction. It records the schema version and a checksum of those files in
+  ``debugloop.schema_state`` and does nothing when both are unchanged, so a second
+  migrate changes nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from yoyo import read_migrations
+from yoyo.connections import DatabaseURI
+from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+from yoyo.migrations import default_migration_table
+
+from .db import open_connection
+from .errors import MigrationError, translate
+from . import paths
+from .queries import Q
+
+_NUMBER = re.compile(r"^(\d+)")
+
+
+def migration_number(migration_id: str) -> int:
+    match = _NUMBER.match(migration_id)
+    if match is None:
+        raise MigrationError(f"migration {migration_id!r} does not start with its number")
+    return int(match.group(1))
+
+
+def expected_version() -> int:
+    """The schema version this package's migrations lead to."""
+    ids = [
+        p.stem
+        for p in paths.migrations_dir().iterdir()
+        if p.suffix in (".sql", ".py") and not p.name.startswith("post-apply") and not p.name.endswith(".rollback.sql")
+    ]
+    return max(migration_number(i) for i in ids)
+
+
+def code_checksum(files: list[Path] | None = None) -> str:
+    """SHA-256 over the names and contents of the files of functions/ and triggers/."""
+    root = paths.sql_root()
+    digest = hashlib.sha256()
+    for path in files if files is not None else paths.code_files():
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _yoyo_uri(conninfo: str) -> DatabaseURI:
+    """A libpq connection string (URL or key=value) as yoyo's parsed URI."""
+    params = conninfo_to_dict(conninfo)
+    port = params.pop("port", None)
+    return DatabaseURI(
+        scheme="postgresql+psycopg",
+        username=params.pop("user", None),
+        password=params.pop("password", None),
+        hostname=params.pop("host", None),
+        port=int(port) if port else None,
+        database=params.pop("dbname", None),
+        args=params,
+    )
+
+
+class _Backend(PostgresqlPsycopgBackend):
+    """yoyo's psycopg 3 backend, applying a transactional migration together with
+    its bookkeeping row (yoyo commits them separately)."""
+
+    def apply_one(self, migration, force=False, mark=True):
+        if not migration.use_transactions or not self.has_transactional_ddl:
+            return super().apply_one(migration, force=force, mark=mark)
+        self.ensure_internal_schema_updated()
+        with self.transaction():
+            migration.process_steps(self, "apply", force=force)
+            if mark:  # the post-apply step (mark=False) leaves no trace when it changes nothing
+                self.log_migration(migration, "apply")
+                self.mark_one(migration, log=False)
+
+
+def post_apply(conn: psycopg.Connection) -> None:
+    """The yoyo post-apply step: reload functions/ and triggers/ when anything changed.
+
+    Runs inside the transaction that yoyo opened on ``conn``.
+    """
+    files = paths.code_files()
+    checksum = code_checksum(files)
+    applied = [row[0] for row in conn.execute(Q.applied_migrations)]
+    version = max((migration_number(i) for i in applied), default=0)
+    state = conn.execute(Q.schema_state).fetchone()
+    if state is not None and state[0] == version and state[1] == checksum:
+        return
+    root = paths.sql_root()
+    for path in files:
+        try:
+            conn.execute(path.read_text(encoding="utf-8"))
+        except psycopg.Error as exc:
+            reason = " ".join(str(translate(exc)).split())
+            raise MigrationError(f"{path.relative_to(root).as_posix()}: {reason}") from exc
+    conn.execute(Q.schema_state_record, {"version": version, "code_checksum": checksum})
+
+
+@dataclass
+class MigrateResult:
+    applied: list[str] = field(default_factory=list)
+    code_reloaded: bool = False
+    version: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied) or self.code_reloaded
+
+
+def migrate(
+    conninfo: str,
+    *,
+    source: str = "database url",
+    on_migration: Callable[[str], None] | None = None,
+) -> MigrateResult:
+    """Apply pending migrations, then the post-apply step, under an advisory lock.
+
+    ``source`` names where ``conninfo`` came from, for error messages;
+    ``on_migration`` is called with each migration id before it is applied.
+    """
+    result = MigrateResult()
+    with open_connection(conninfo, source, autocommit=True) as lock_conn:
+        lock_conn.execute(Q.migrate_lock)
+        backend = _Backend(_yoyo_uri(conninfo), default_migration_table)
+        try:
+            backend.init_database()
+            before = _state(lock_conn)
+            migrations = read_migrations(str(paths.migrations_dir()))
+            # The advisory lock replaces yoyo's lock table, whose row outlives a crash.
+            for migration in backend.to_apply(migrations):
+                if on_migration is not None:
+                    on_migration(migration.id)
+                backend.apply_one(migration)
+                result.applied.append(migration.id)
+            backend.run_post_apply(migrations)
+            after = _state(lock_conn)
+        except psycopg.Error as exc:
+            raise MigrationError(" ".join(str(translate(exc)).split())) from exc
+        finally:
+            backend.connection.close()
+    # Closing lock_conn released the advisory lock.
+    result.version = after[0]
+    result.code_reloaded = before != after
+    return result
+
+
+def _state(conn: psycopg.Connection) -> tuple | None:
+    if not conn.execute(Q.schema_exists).fetchone()[0]:
+        return None
+    return conn.execute(Q.schema_state).fetchone()
