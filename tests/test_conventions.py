@@ -1,0 +1,76 @@
+"""The conventions of ARCHITECTURE.md, checked on the migrated schema and the sources."""
+
+import re
+
+import pytest
+
+from conftest import REPO
+from debugloop.queries import Q, parse
+
+DOMAINS = (
+    "util", "settings", "pricing", "attempt", "error", "stf", "golden", "manifest",
+    "ledger", "reward", "quorum", "outbox", "analytics", "price",
+)  # fmt: skip
+# Names the issues give that are not <domain>_<verb>.
+STANDALONE = {"version", "info", "manifest", "manifest_markdown", "metrics", "known_failures"}
+
+
+def _functions(conn):
+    return conn.execute(
+        """select p.proname, p.oid::regprocedure::text, obj_description(p.oid, 'pg_proc'),
+                  p.prosecdef, p.proconfig, has_function_privilege('public', p.oid, 'execute')
+             from pg_proc p where p.pronamespace = 'debugloop'::regnamespace"""
+    ).fetchall()
+
+
+def test_public_functions_are_named_by_domain_and_documented(conn):
+    public = [f for f in _functions(conn) if not f[0].startswith(("_", "tg_"))]
+    assert public
+    for name, signature, comment, *_ in public:
+        assert name in STANDALONE or name.startswith(tuple(d + "_" for d in DOMAINS)), signature
+        assert comment and comment.strip(), f"{signature} has no COMMENT ON FUNCTION"
+
+
+def test_security_definer_functions_pin_search_path_and_are_not_public(conn):
+    definers = [f for f in _functions(conn) if f[3]]
+    assert definers, "expected at least the settings audit trigger function"
+    for name, signature, _, _, config, public_execute in definers:
+        assert any(c.startswith("search_path=") for c in (config or [])), signature
+        assert not public_execute, f"{signature} is executable by PUBLIC"
+
+
+def test_triggers_and_their_functions_follow_the_naming(conn):
+    rows = conn.execute(
+        """select c.relname, t.tgname, p.proname from pg_trigger t
+             join pg_class c on c.oid = t.tgrelid join pg_proc p on p.oid = t.tgfoid
+            where c.relnamespace = 'debugloop'::regnamespace and not t.tgisinternal"""
+    ).fetchall()
+    assert rows
+    for table, trigger, function in rows:
+        assert re.fullmatch(r"_\d{3}_[a-z0-9_]+", trigger), trigger
+        assert re.fullmatch(rf"tg_{table}__[a-z0-9_]+", function), function
+
+
+def test_every_function_file_function_has_a_header_comment():
+    pattern = re.compile(r"((?:^--[^\n]*\n)*)create or replace function (debugloop\.\w+)", re.MULTILINE)
+    for path in [*REPO.glob("functions/*.sql"), *REPO.glob("triggers/*.sql")]:
+        for header, name in pattern.findall(path.read_text()):
+            assert header.strip(), f"{path.name}: {name} has no header comment"
+
+
+def test_named_queries_are_all_used_and_all_exist():
+    python_sources = "\n".join(p.read_text() for p in (REPO / "python" / "debugloop").rglob("*.py"))
+    used = set(re.findall(r"\bQ\.([a-z_][a-z0-9_]*)", python_sources))
+    defined = set(parse((REPO / "python" / "debugloop" / "queries.sql").read_text()))
+    assert used - defined == set(), "used but not in queries.sql"
+    assert defined - used == set(), "in queries.sql but never used"
+    with pytest.raises(AttributeError, match="no query named"):
+        Q.no_such_query
+
+
+def test_no_update_or_delete_privilege_on_audit_tables_for_any_role(conn):
+    for role in ("debugloop_agent", "debugloop_admin", "debugloop_reader"):
+        for privilege in ("insert", "update", "delete"):
+            assert not conn.execute(
+                "select has_table_privilege(%s, 'debugloop.settings_audit', %s)", (role, privilege)
+            ).fetchone()[0], (role, privilege)
