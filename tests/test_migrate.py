@@ -1,6 +1,7 @@
 """Migrations: what they create, idempotence, concurrency, atomicity, code reloads."""
 
 import shutil
+from contextlib import closing
 
 import psycopg
 import pytest
@@ -52,13 +53,13 @@ def test_second_migrate_changes_nothing(empty_db):
 
 def test_migrated_one_step_at_a_time_equals_built_in_one_go(pg_server, empty_db):
     """Each migration in its own yoyo run, then the post-apply step, against one migrate."""
-    backend = _Backend(_yoyo_uri(empty_db.url), default_migration_table)
-    backend.init_database()
     migrations = read_migrations(str(paths.migrations_dir()))
     for migration in migrations:
-        backend.apply_one(migration)
-    backend.run_post_apply(migrations)
-    backend.connection.close()
+        with closing(_Backend(_yoyo_uri(empty_db.url), default_migration_table)) as backend:
+            backend.init_database()
+            backend.apply_one(migration)
+    with closing(_Backend(_yoyo_uri(empty_db.url), default_migration_table)) as backend:
+        backend.run_post_apply(migrations)
 
     with psycopg.connect(pg_server.url("postgres"), autocommit=True) as admin:
         admin.execute("create database one_go")

@@ -80,7 +80,7 @@ def db_status() -> None:
         target = db.resolve(settings)
         try:
             with db.connect(target, settings) as conn:
-                version = conn.execute(Q.server_version).fetchone()[1]
+                version = conn.execute(Q.server_version).fetchone()[0]
         except DebugloopError as exc:
             out.print(f"external database ({db.ENV_URL}) not reachable: {exc}")
             raise typer.Exit(3) from None

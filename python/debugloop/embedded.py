@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -96,8 +97,6 @@ def _port_is_free(port: int) -> bool:
 def _is_postmaster(pid: int) -> bool:
     """Whether ``pid`` is a live postgres process (a stale postmaster.pid may name a
     pid that the system has since given to another program)."""
-    import psutil
-
     try:
         return psutil.Process(pid).name() == "postgres"
     except psutil.Error:

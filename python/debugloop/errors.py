@@ -140,6 +140,11 @@ def translate(exc: psycopg.Error) -> DebugloopError:
     return DatabaseError(_one_line(str(exc)), sqlstate)
 
 
+def describe(exc: psycopg.Error) -> str:
+    """One line that says what a psycopg error means, for messages that name a file or step."""
+    return " ".join(str(translate(exc)).split())
+
+
 @contextmanager
 def wrap_exceptions() -> Iterator[None]:
     """Turn psycopg errors into debugloop exceptions, keeping the original as the cause."""

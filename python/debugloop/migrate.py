@@ -18,19 +18,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from yoyo import read_migrations
-from yoyo.connections import DatabaseURI
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+from yoyo.connections import DatabaseURI
 from yoyo.migrations import default_migration_table
 
-from .db import open_connection
-from .errors import MigrationError, translate
 from . import paths
+from .db import open_connection
+from .errors import MigrationError, describe
 from .queries import Q
 
 _NUMBER = re.compile(r"^(\d+)")
@@ -82,6 +83,9 @@ class _Backend(PostgresqlPsycopgBackend):
     """yoyo's psycopg 3 backend, applying a transactional migration together with
     its bookkeeping row (yoyo commits them separately)."""
 
+    def close(self) -> None:
+        self.connection.close()
+
     def apply_one(self, migration, force=False, mark=True):
         if not migration.use_transactions or not self.has_transactional_ddl:
             return super().apply_one(migration, force=force, mark=mark)
@@ -110,8 +114,7 @@ def post_apply(conn: psycopg.Connection) -> None:
         try:
             conn.execute(path.read_text(encoding="utf-8"))
         except psycopg.Error as exc:
-            reason = " ".join(str(translate(exc)).split())
-            raise MigrationError(f"{path.relative_to(root).as_posix()}: {reason}") from exc
+            raise MigrationError(f"{path.relative_to(root).as_posix()}: {describe(exc)}") from exc
     conn.execute(Q.schema_state_record, {"version": version, "code_checksum": checksum})
 
 
@@ -138,26 +141,24 @@ def migrate(
     ``on_migration`` is called with each migration id before it is applied.
     """
     result = MigrateResult()
+    # The advisory lock, held until lock_conn closes, replaces yoyo's lock table,
+    # whose row would outlive a crash.
     with open_connection(conninfo, source, autocommit=True) as lock_conn:
         lock_conn.execute(Q.migrate_lock)
-        backend = _Backend(_yoyo_uri(conninfo), default_migration_table)
         try:
-            backend.init_database()
             before = _state(lock_conn)
-            migrations = read_migrations(str(paths.migrations_dir()))
-            # The advisory lock replaces yoyo's lock table, whose row outlives a crash.
-            for migration in backend.to_apply(migrations):
-                if on_migration is not None:
-                    on_migration(migration.id)
-                backend.apply_one(migration)
-                result.applied.append(migration.id)
-            backend.run_post_apply(migrations)
+            with closing(_Backend(_yoyo_uri(conninfo), default_migration_table)) as backend:
+                backend.init_database()
+                migrations = read_migrations(str(paths.migrations_dir()))
+                for migration in backend.to_apply(migrations):
+                    if on_migration is not None:
+                        on_migration(migration.id)
+                    backend.apply_one(migration)
+                    result.applied.append(migration.id)
+                backend.run_post_apply(migrations)
             after = _state(lock_conn)
         except psycopg.Error as exc:
-            raise MigrationError(" ".join(str(translate(exc)).split())) from exc
-        finally:
-            backend.connection.close()
-    # Closing lock_conn released the advisory lock.
+            raise MigrationError(describe(exc)) from exc
     result.version = after[0]
     result.code_reloaded = before != after
     return result

@@ -48,4 +48,4 @@ select exists (select from pg_database where datname = %(name)s) as exists
 create database {name}
 
 -- name: server_version
-select current_setting('server_version_num')::int as version_num, current_setting('server_version') as version
+select current_setting('server_version') as version
