@@ -21,10 +21,6 @@ class Target:
     conninfo: str
     source: str  # "DEBUGLOOP_DATABASE_URL", "argument" or "embedded"
 
-    @property
-    def external(self) -> bool:
-        return self.source != "embedded"
-
     def redacted(self) -> str:
         return redact(self.conninfo)
 

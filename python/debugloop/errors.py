@@ -120,7 +120,7 @@ class InvalidSettingValue(BusinessError, ValueError):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    return " ".join(text.split())
 
 
 def translate(exc: psycopg.Error) -> DebugloopError:
@@ -142,7 +142,7 @@ def translate(exc: psycopg.Error) -> DebugloopError:
 
 def describe(exc: psycopg.Error) -> str:
     """One line that says what a psycopg error means, for messages that name a file or step."""
-    return " ".join(str(translate(exc)).split())
+    return _one_line(str(translate(exc)))
 
 
 @contextmanager
