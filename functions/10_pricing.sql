@@ -1,0 +1,684 @@
+-- pricing: usage in canonical form, the price catalog, exact cost, estimates.
+--
+-- Canonical usage is one JSON object of disjoint counts, so that their sum is every
+-- token billed and no cached or reasoning token is counted twice:
+--   input_tokens           prompt tokens neither read from nor written to a cache
+--   output_tokens          completion tokens other than reasoning
+--   cache_read_tokens      prompt tokens read from a cache
+--   cache_write_tokens     prompt tokens written to a cache (5-minute / default TTL)
+--   cache_write_1h_tokens  prompt tokens written to a 1-hour cache
+--   reasoning_tokens       reasoning ("thinking") tokens
+--   batch                  true when the request went through a batch API
+
+-- debugloop._usage_int(obj, path, label): a token count at `path` of `obj`: 0 when
+-- missing or null, else a non-negative integer, else DL005 naming `label`.
+create or replace function debugloop._usage_int(obj jsonb, path text[], label text)
+returns bigint
+language plpgsql
+immutable
+as $$
+declare
+    v jsonb := obj #> path;
+begin
+    if v is null or jsonb_typeof(v) = 'null' then
+        return 0;
+    end if;
+    if jsonb_typeof(v) <> 'number' or v::numeric <> trunc(v::numeric) or v::numeric < 0 then
+        raise exception 'usage field % must be a non-negative whole number, got %', label, v
+            using errcode = 'DL005', column = 'usage', detail = format('%s = %s', label, v);
+    end if;
+    return v::bigint;
+end
+$$;
+
+-- debugloop._usage_invalid(message): raise DL005 with `message` (for use inside
+-- expressions, where RAISE cannot stand).
+create or replace function debugloop._usage_invalid(message text)
+returns boolean
+language plpgsql
+immutable
+as $$
+begin
+    raise exception '%', message using errcode = 'DL005', column = 'usage';
+end
+$$;
+
+-- debugloop._usage_request(obj): one provider usage object (or a whole response
+-- that carries one) in canonical form. Formats: canonical; OpenAI Chat Completions
+-- (prompt_tokens include cached tokens and, as LiteLLM reports Anthropic usage,
+-- cache_creation_input_tokens; completion_tokens include reasoning); OpenAI
+-- Responses (input_tokens/output_tokens with *_details); Anthropic (input_tokens
+-- exclude cache reads and writes; cache_creation splits 5-minute and 1-hour
+-- writes; service_tier 'batch'); Gemini usageMetadata (promptTokenCount includes
+-- cachedContentTokenCount; thoughtsTokenCount is apart). Raises DL005 for a
+-- negative or fractional count, a part larger than its whole, or no known format.
+create or replace function debugloop._usage_request(obj jsonb)
+returns jsonb
+language plpgsql
+immutable
+as $$
+declare
+    u jsonb := obj;
+    prompt bigint; completion bigint; cached bigint; created bigint; reasoning bigint;
+    write_5m bigint; write_1h bigint; tool_prompt bigint;
+    result jsonb;
+begin
+    if jsonb_typeof(u) is distinct from 'object' then
+        raise exception 'usage must be a JSON object (or an array of them), got %', coalesce(jsonb_typeof(u), 'NULL')
+            using errcode = 'DL005', column = 'usage';
+    end if;
+    -- a whole provider response: take its usage object
+    if jsonb_typeof(u -> 'usage') = 'object' then
+        u := u -> 'usage';
+    elsif jsonb_typeof(u -> 'usageMetadata') = 'object' then
+        u := u -> 'usageMetadata';
+    elsif jsonb_typeof(u -> 'usage_metadata') = 'object' then
+        u := u -> 'usage_metadata';
+    end if;
+
+    if u ?| array['cache_read_tokens', 'cache_write_tokens', 'cache_write_1h_tokens', 'reasoning_tokens'] then
+        result := jsonb_build_object(
+            'input_tokens', debugloop._usage_int(u, '{input_tokens}', 'input_tokens'),
+            'output_tokens', debugloop._usage_int(u, '{output_tokens}', 'output_tokens'),
+            'cache_read_tokens', debugloop._usage_int(u, '{cache_read_tokens}', 'cache_read_tokens'),
+            'cache_write_tokens', debugloop._usage_int(u, '{cache_write_tokens}', 'cache_write_tokens'),
+            'cache_write_1h_tokens', debugloop._usage_int(u, '{cache_write_1h_tokens}', 'cache_write_1h_tokens'),
+            'reasoning_tokens', debugloop._usage_int(u, '{reasoning_tokens}', 'reasoning_tokens'),
+            'batch', case when coalesce(jsonb_typeof(u -> 'batch'), 'null') = 'null' then false
+                          when jsonb_typeof(u -> 'batch') = 'boolean' then (u ->> 'batch')::boolean
+                          else debugloop._usage_invalid('batch must be true or false, got ' || (u -> 'batch')::text) end);
+
+    elsif u ?| array['prompt_tokens', 'completion_tokens'] then
+        prompt := debugloop._usage_int(u, '{prompt_tokens}', 'prompt_tokens');
+        completion := debugloop._usage_int(u, '{completion_tokens}', 'completion_tokens');
+        cached := greatest(debugloop._usage_int(u, '{prompt_tokens_details,cached_tokens}', 'prompt_tokens_details.cached_tokens'),
+                           debugloop._usage_int(u, '{cache_read_input_tokens}', 'cache_read_input_tokens'));
+        created := debugloop._usage_int(u, '{cache_creation_input_tokens}', 'cache_creation_input_tokens');
+        reasoning := debugloop._usage_int(u, '{completion_tokens_details,reasoning_tokens}', 'completion_tokens_details.reasoning_tokens');
+        if cached + created > prompt then
+            raise exception 'usage: cached and cache-write tokens (%) exceed prompt_tokens (%)', cached + created, prompt
+                using errcode = 'DL005', column = 'usage',
+                      detail = 'OpenAI-style prompt_tokens include cached tokens and cache writes';
+        end if;
+        if reasoning > completion then
+            raise exception 'usage: reasoning_tokens (%) exceed completion_tokens (%)', reasoning, completion
+                using errcode = 'DL005', column = 'usage',
+                      detail = 'OpenAI-style completion_tokens include reasoning tokens';
+        end if;
+        result := jsonb_build_object(
+            'input_tokens', prompt - cached - created, 'output_tokens', completion - reasoning,
+            'cache_read_tokens', cached, 'cache_write_tokens', created, 'cache_write_1h_tokens', 0,
+            'reasoning_tokens', reasoning, 'batch', false);
+
+    elsif u ?| array['input_tokens_details', 'output_tokens_details'] then
+        prompt := debugloop._usage_int(u, '{input_tokens}', 'input_tokens');
+        completion := debugloop._usage_int(u, '{output_tokens}', 'output_tokens');
+        cached := debugloop._usage_int(u, '{input_tokens_details,cached_tokens}', 'input_tokens_details.cached_tokens');
+        reasoning := debugloop._usage_int(u, '{output_tokens_details,reasoning_tokens}', 'output_tokens_details.reasoning_tokens');
+        if cached > prompt then
+            raise exception 'usage: cached_tokens (%) exceed input_tokens (%)', cached, prompt
+                using errcode = 'DL005', column = 'usage', detail = 'OpenAI Responses input_tokens include cached tokens';
+        end if;
+        if reasoning > completion then
+            raise exception 'usage: reasoning_tokens (%) exceed output_tokens (%)', reasoning, completion
+                using errcode = 'DL005', column = 'usage', detail = 'OpenAI Responses output_tokens include reasoning tokens';
+        end if;
+        result := jsonb_build_object(
+            'input_tokens', prompt - cached, 'output_tokens', completion - reasoning,
+            'cache_read_tokens', cached, 'cache_write_tokens', 0, 'cache_write_1h_tokens', 0,
+            'reasoning_tokens', reasoning, 'batch', false);
+
+    elsif u ?| array['promptTokenCount', 'candidatesTokenCount', 'totalTokenCount',
+                     'prompt_token_count', 'candidates_token_count', 'total_token_count'] then
+        prompt := debugloop._usage_int(u, '{promptTokenCount}', 'promptTokenCount')
+                + debugloop._usage_int(u, '{prompt_token_count}', 'prompt_token_count');
+        completion := debugloop._usage_int(u, '{candidatesTokenCount}', 'candidatesTokenCount')
+                    + debugloop._usage_int(u, '{candidates_token_count}', 'candidates_token_count');
+        cached := debugloop._usage_int(u, '{cachedContentTokenCount}', 'cachedContentTokenCount')
+                + debugloop._usage_int(u, '{cached_content_token_count}', 'cached_content_token_count');
+        reasoning := debugloop._usage_int(u, '{thoughtsTokenCount}', 'thoughtsTokenCount')
+                   + debugloop._usage_int(u, '{thoughts_token_count}', 'thoughts_token_count');
+        tool_prompt := debugloop._usage_int(u, '{toolUsePromptTokenCount}', 'toolUsePromptTokenCount')
+                     + debugloop._usage_int(u, '{tool_use_prompt_token_count}', 'tool_use_prompt_token_count');
+        if cached > prompt then
+            raise exception 'usage: cachedContentTokenCount (%) exceeds promptTokenCount (%)', cached, prompt
+                using errcode = 'DL005', column = 'usage', detail = 'Gemini promptTokenCount includes cached tokens';
+        end if;
+        result := jsonb_build_object(
+            'input_tokens', prompt - cached + tool_prompt, 'output_tokens', completion,
+            'cache_read_tokens', cached, 'cache_write_tokens', 0, 'cache_write_1h_tokens', 0,
+            'reasoning_tokens', reasoning, 'batch', false);
+
+    elsif u ?| array['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] then
+        created := debugloop._usage_int(u, '{cache_creation_input_tokens}', 'cache_creation_input_tokens');
+        write_1h := debugloop._usage_int(u, '{cache_creation,ephemeral_1h_input_tokens}', 'cache_creation.ephemeral_1h_input_tokens');
+        write_5m := debugloop._usage_int(u, '{cache_creation,ephemeral_5m_input_tokens}', 'cache_creation.ephemeral_5m_input_tokens');
+        if write_5m + write_1h > created then
+            if created > 0 then
+                raise exception 'usage: cache_creation splits (%) exceed cache_creation_input_tokens (%)', write_5m + write_1h, created
+                    using errcode = 'DL005', column = 'usage';
+            end if;
+            created := write_5m + write_1h;  -- only the split was reported
+        end if;
+        result := jsonb_build_object(
+            'input_tokens', debugloop._usage_int(u, '{input_tokens}', 'input_tokens'),
+            'output_tokens', debugloop._usage_int(u, '{output_tokens}', 'output_tokens'),
+            'cache_read_tokens', debugloop._usage_int(u, '{cache_read_input_tokens}', 'cache_read_input_tokens'),
+            'cache_write_tokens', created - write_1h,
+            'cache_write_1h_tokens', write_1h,
+            'reasoning_tokens', 0,
+            'batch', coalesce(u ->> 'service_tier' = 'batch', false));
+
+    else
+        raise exception 'usage is in no known format'
+            using errcode = 'DL005', column = 'usage',
+                  detail = format('keys: %s', (select string_agg(k, ', ' order by k) from jsonb_object_keys(u) k)),
+                  hint = 'send an OpenAI, Anthropic or Gemini usage object, or the canonical form (see the README)';
+    end if;
+    return result;
+end
+$$;
+
+-- debugloop.usage_requests(usage): each request of a usage value in canonical form:
+-- one for an object, one per element for an array (an attempt that made several
+-- LLM calls). Why: the long-context tier and batch discounts apply per request.
+create or replace function debugloop.usage_requests(usage jsonb)
+returns setof jsonb
+language plpgsql
+immutable
+as $$
+begin
+    if usage is null or jsonb_typeof(usage) = 'null' then
+        return;
+    elsif jsonb_typeof(usage) = 'array' then
+        return query select debugloop._usage_request(e) from jsonb_array_elements(usage) e;
+    else
+        return next debugloop._usage_request(usage);
+    end if;
+end
+$$;
+comment on function debugloop.usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
+
+-- debugloop.usage_normalize(usage): the canonical form of a usage value: its
+-- requests' counts summed (batch when any request was). Null for null. Raises DL005.
+create or replace function debugloop.usage_normalize(usage jsonb)
+returns jsonb
+language sql
+immutable
+as $$
+    select case when count(*) = 0 then null else jsonb_build_object(
+        'input_tokens', sum((r ->> 'input_tokens')::bigint),
+        'output_tokens', sum((r ->> 'output_tokens')::bigint),
+        'cache_read_tokens', sum((r ->> 'cache_read_tokens')::bigint),
+        'cache_write_tokens', sum((r ->> 'cache_write_tokens')::bigint),
+        'cache_write_1h_tokens', sum((r ->> 'cache_write_1h_tokens')::bigint),
+        'reasoning_tokens', sum((r ->> 'reasoning_tokens')::bigint),
+        'batch', bool_or((r ->> 'batch')::boolean)) end
+      from debugloop.usage_requests(usage) r
+$$;
+comment on function debugloop.usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
+
+-- debugloop._price_provider(name): the catalog's name for a provider, from the
+-- names LiteLLM and model prefixes use (gemini -> google, together_ai -> together).
+create or replace function debugloop._price_provider(name text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select case
+        when n in ('gemini', 'google', 'google_ai_studio') then 'google'
+        when n like 'vertex\_ai%' then 'vertex_ai'
+        when n in ('together_ai', 'together', 'togethercomputer') then 'together'
+        when n in ('openai', 'text-completion-openai') then 'openai'
+        when n in ('zai', 'z.ai', 'zhipu') then 'zai'
+        else n
+    end
+    from (select lower(btrim(name)) as n) s
+$$;
+
+-- debugloop.price_lookup(model, at): the price version that applies to `model` at
+-- time `at`. The name is tried whole, then without each leading "provider/"
+-- prefix in turn (openrouter/anthropic/claude-x, then anthropic/claude-x with
+-- provider anthropic, then claude-x); for each, an exact name beats an alias,
+-- which beats the name with dots and underscores read as dashes (OpenRouter's
+-- claude-sonnet-4.5 for claude-sonnet-4-5), which beats a regex pattern; then a
+-- custom price beats an imported one; then the newest version with
+-- effective_from <= at. Null when nothing matches.
+-- Locks: none.
+create or replace function debugloop.price_lookup(model text, at timestamptz default now())
+returns debugloop.model_price_catalog
+language plpgsql
+stable
+as $$
+declare
+    name text := lower(btrim(model));
+    hint text := null;
+    found_row debugloop.model_price_catalog;
+begin
+    if name is null or name = '' then
+        return null;
+    end if;
+    -- the common case first: the exact name (one index probe)
+    select c.* into found_row
+      from debugloop.model_price_catalog c
+     where lower(c.model_name) = name and c.effective_from <= at
+     order by (c.origin = 'custom') desc, c.effective_from desc
+     limit 1;
+    if found then
+        return found_row;
+    end if;
+    loop
+        select (m.c).* into found_row
+          from (
+                select c, 0 as kind from debugloop.model_price_catalog c
+                 where lower(c.model_name) = name and c.effective_from <= at
+                union all
+                select c, 1 from debugloop.model_price_catalog c
+                 where c.aliases @> array[name] and c.effective_from <= at
+                union all
+                select c, 2 from debugloop.model_price_catalog c
+                 where translate(lower(c.model_name), '._', '--') = translate(name, '._', '--') and c.effective_from <= at
+                union all
+                select c, 3 from debugloop.model_price_catalog c
+                 where c.name_pattern is not null and c.effective_from <= at and name ~* c.name_pattern
+          ) m
+         where hint is null or (m.c).provider = hint
+         order by m.kind, ((m.c).origin = 'custom') desc, (m.c).effective_from desc
+         limit 1;
+        if found then
+            return found_row;
+        end if;
+        exit when position('/' in name) = 0;
+        hint := debugloop._price_provider(split_part(name, '/', 1));
+        name := substr(name, position('/' in name) + 1);
+    end loop;
+    return null;
+end
+$$;
+comment on function debugloop.price_lookup(text, timestamptz) is 'The price version in force for a model name at a time (exact, alias, prefix-stripped or pattern match); null if none.';
+
+-- debugloop._price_request(price, request): the exact USD cost of one canonical
+-- request. When its prompt (input + cache reads + cache writes) exceeds the
+-- long-context threshold, every token of the request is priced at the tier, as
+-- providers bill. Fallbacks: cache read -> input price, cache write -> input
+-- price, 1-hour write -> cache write price, reasoning -> output price, a missing
+-- tier price -> the base price of its kind. A batch request takes batch_discount off.
+create or replace function debugloop._price_request(price debugloop.model_price_catalog, request jsonb)
+returns numeric
+language plpgsql
+immutable
+as $$
+declare
+    input_tokens bigint := (request ->> 'input_tokens')::bigint;
+    output_tokens bigint := (request ->> 'output_tokens')::bigint;
+    read_tokens bigint := (request ->> 'cache_read_tokens')::bigint;
+    write_tokens bigint := (request ->> 'cache_write_tokens')::bigint;
+    write_1h_tokens bigint := (request ->> 'cache_write_1h_tokens')::bigint;
+    reasoning_tokens bigint := (request ->> 'reasoning_tokens')::bigint;
+    long boolean := price.long_context_threshold is not null
+                    and input_tokens + read_tokens + write_tokens + write_1h_tokens > price.long_context_threshold;
+    p_in numeric; p_out numeric; p_read numeric; p_write numeric; p_write_1h numeric; p_reason numeric;
+    cost numeric;
+begin
+    if long then
+        p_in := coalesce(price.long_context_input_price_per_million, price.input_price_per_million);
+        p_out := coalesce(price.long_context_output_price_per_million, price.output_price_per_million);
+        p_read := coalesce(price.long_context_cache_read_price_per_million, price.cache_read_price_per_million, p_in);
+        p_write := coalesce(price.long_context_cache_write_price_per_million, price.cache_write_price_per_million, p_in);
+        p_write_1h := coalesce(price.long_context_cache_write_1h_price_per_million, price.cache_write_1h_price_per_million, p_write);
+    else
+        p_in := price.input_price_per_million;
+        p_out := price.output_price_per_million;
+        p_read := coalesce(price.cache_read_price_per_million, p_in);
+        p_write := coalesce(price.cache_write_price_per_million, p_in);
+        p_write_1h := coalesce(price.cache_write_1h_price_per_million, p_write);
+    end if;
+    p_reason := coalesce(price.reasoning_price_per_million, p_out);
+    cost := (input_tokens * p_in + output_tokens * p_out + read_tokens * p_read + write_tokens * p_write
+             + write_1h_tokens * p_write_1h + reasoning_tokens * p_reason) / 1000000;
+    if (request ->> 'batch')::boolean and price.batch_discount is not null then
+        cost := cost * (1 - price.batch_discount);
+    end if;
+    return trim_scale(cost);
+end
+$$;
+
+-- debugloop._price_usage(price, usage): the exact USD cost of a usage value (the
+-- sum over its requests), or null for null usage. Raises DL005 for bad usage.
+create or replace function debugloop._price_usage(price debugloop.model_price_catalog, usage jsonb)
+returns numeric
+language sql
+immutable
+as $$
+    select trim_scale(sum(debugloop._price_request(price, r))) from debugloop.usage_requests(usage) r
+$$;
+
+-- debugloop._price_require(model, at): price_lookup, or DL006 when no price applies.
+create or replace function debugloop._price_require(model text, at timestamptz)
+returns debugloop.model_price_catalog
+language plpgsql
+stable
+as $$
+declare
+    price debugloop.model_price_catalog := debugloop.price_lookup(model, at);
+begin
+    if price.catalog_id is null then
+        raise exception 'no price for model %', coalesce(quote_literal(model), 'NULL')
+            using errcode = 'DL006', column = 'model',
+                  detail = format('no catalog version matches it with effective_from <= %s', at),
+                  hint = 'import prices (debugloop prices import) or add one (debugloop prices set)';
+    end if;
+    return price;
+end
+$$;
+
+-- debugloop.price_cost(model, usage, at): the exact USD cost of `usage` (any
+-- supported format, or an array of requests) for `model` at the prices in force
+-- at `at`. Raises DL006 for a model without a price, DL005 for bad usage.
+-- Locks: none.
+create or replace function debugloop.price_cost(model text, usage jsonb, at timestamptz default now())
+returns numeric
+language sql
+stable
+as $$
+    select debugloop._price_usage(debugloop._price_require(model, at), usage)
+$$;
+comment on function debugloop.price_cost(text, jsonb, timestamptz) is 'Exact USD cost of a usage object for a model at the prices in force at a time.';
+
+-- debugloop.cost_estimate(model, input_tokens, output_tokens): the USD cost of a
+-- request of that size at today's prices (all input uncached). Raises DL001 for a
+-- negative count, DL006 for an unknown model. Locks: none.
+create or replace function debugloop.cost_estimate(model text, input_tokens bigint, output_tokens bigint)
+returns numeric
+language plpgsql
+stable
+as $$
+begin
+    if input_tokens is null or input_tokens < 0 then
+        raise exception 'input_tokens must be a non-negative number' using errcode = 'DL001', column = 'input_tokens';
+    end if;
+    if output_tokens is null or output_tokens < 0 then
+        raise exception 'output_tokens must be a non-negative number' using errcode = 'DL001', column = 'output_tokens';
+    end if;
+    return debugloop.price_cost(model, jsonb_build_object('input_tokens', input_tokens, 'output_tokens', output_tokens,
+                                                          'cache_read_tokens', 0));
+end
+$$;
+comment on function debugloop.cost_estimate(text, bigint, bigint) is 'USD cost of a request of the given size for a model at today''s prices.';
+
+-- debugloop._price_signature(price): the fields that make two versions the same
+-- price; an import writes a new version only when this differs from the last one.
+create or replace function debugloop._price_signature(price debugloop.model_price_catalog)
+returns jsonb
+language sql
+immutable
+as $$
+    select to_jsonb(price) - array['catalog_id', 'origin', 'source', 'effective_from', 'created_at', 'created_by']
+$$;
+
+-- debugloop._price_per_million(entry, field): a LiteLLM per-token cost as USD
+-- per million tokens, rounded to 9 decimals (the file's floats carry binary noise,
+-- e.g. 3.0000000000000004e-06); null when the field is not a number.
+create or replace function debugloop._price_per_million(entry jsonb, field text)
+returns numeric
+language sql
+immutable
+as $$
+    select case when jsonb_typeof(entry -> field) = 'number'
+                then trim_scale(round((entry ->> field)::numeric * 1000000, 9)) end
+$$;
+
+-- debugloop._price_count(entry, field): a whole-number field of a LiteLLM entry
+-- (context window, rate limits), or null when it is not a number.
+create or replace function debugloop._price_count(entry jsonb, field text)
+returns integer
+language sql
+immutable
+as $$
+    select case when jsonb_typeof(entry -> field) = 'number' then round((entry ->> field)::numeric)::integer end
+$$;
+
+-- debugloop._price_from_litellm(key, entry): one entry of LiteLLM's
+-- model_prices_and_context_window.json as a catalog row (not inserted), or null
+-- when the entry has no per-token input and output price. Per-token costs become
+-- prices per million rounded to 9 decimals (the file's floats carry binary noise);
+-- the first *_above_<N>k_tokens tier becomes the long-context tier.
+create or replace function debugloop._price_from_litellm(key text, entry jsonb)
+returns debugloop.model_price_catalog
+language plpgsql
+immutable
+as $$
+declare
+    r debugloop.model_price_catalog;
+    provider_raw text := coalesce(entry ->> 'litellm_provider', split_part(key, '/', 1));
+    tier text;
+    base_input numeric;
+begin
+    if jsonb_typeof(entry) is distinct from 'object'
+       or jsonb_typeof(entry -> 'input_cost_per_token') is distinct from 'number'
+       or jsonb_typeof(entry -> 'output_cost_per_token') is distinct from 'number' then
+        return null;
+    end if;
+    r.provider := debugloop._price_provider(provider_raw);
+    r.model_name := case when key like provider_raw || '/%' then substr(key, length(provider_raw) + 2) else key end;
+    r.mode := coalesce(entry ->> 'mode', 'chat');
+    r.aliases := '{}';
+    r.currency := 'USD';
+    base_input := (entry ->> 'input_cost_per_token')::numeric;
+    r.input_price_per_million := debugloop._price_per_million(entry, 'input_cost_per_token');
+    r.output_price_per_million := debugloop._price_per_million(entry, 'output_cost_per_token');
+    r.cache_read_price_per_million := debugloop._price_per_million(entry, 'cache_read_input_token_cost');
+    r.cache_write_price_per_million := debugloop._price_per_million(entry, 'cache_creation_input_token_cost');
+    r.cache_write_1h_price_per_million := debugloop._price_per_million(entry, 'cache_creation_input_token_cost_above_1hr');
+    r.reasoning_price_per_million := debugloop._price_per_million(entry, 'output_cost_per_reasoning_token');
+    select min(m[1]::integer) into tier
+      from jsonb_object_keys(entry) k, regexp_match(k, '^input_cost_per_token_above_(\d+)k_tokens$') m;
+    if tier is not null then
+        r.long_context_threshold := tier::integer * 1000;
+        r.long_context_input_price_per_million :=
+            debugloop._price_per_million(entry, format('input_cost_per_token_above_%sk_tokens', tier));
+        r.long_context_output_price_per_million :=
+            debugloop._price_per_million(entry, format('output_cost_per_token_above_%sk_tokens', tier));
+        r.long_context_cache_read_price_per_million :=
+            debugloop._price_per_million(entry, format('cache_read_input_token_cost_above_%sk_tokens', tier));
+        r.long_context_cache_write_price_per_million :=
+            debugloop._price_per_million(entry, format('cache_creation_input_token_cost_above_%sk_tokens', tier));
+        r.long_context_cache_write_1h_price_per_million :=
+            debugloop._price_per_million(entry, format('cache_creation_input_token_cost_above_1hr_above_%sk_tokens', tier));
+    end if;
+    if base_input > 0 and jsonb_typeof(entry -> 'input_cost_per_token_batches') = 'number' then
+        r.batch_discount := round(1 - (entry ->> 'input_cost_per_token_batches')::numeric / base_input, 4);
+        if r.batch_discount <= 0 or r.batch_discount >= 1 then
+            r.batch_discount := null;
+        end if;
+    end if;
+    r.context_window := debugloop._price_count(entry, 'max_input_tokens');
+    r.max_output_tokens := debugloop._price_count(entry, 'max_output_tokens');
+    r.requests_per_minute := debugloop._price_count(entry, 'rpm');
+    r.tokens_per_minute := debugloop._price_count(entry, 'tpm');
+    select coalesce(array_agg(substr(k, 10) order by k), '{}') into r.capabilities
+      from jsonb_each(entry) e(k, v) where k like 'supports\_%' and v = 'true'::jsonb;
+    r.deprecated_at := case when entry ->> 'deprecation_date' ~ '^\d{4}-\d{2}-\d{2}$' then (entry ->> 'deprecation_date')::timestamptz end;
+    r.is_active := true;
+    return r;
+end
+$$;
+
+-- debugloop.prices_import(doc, source, effective_from, providers): import a
+-- document in LiteLLM's model_prices_and_context_window.json format. For each
+-- entry with per-token input and output prices (of `providers` only, when given),
+-- a new imported version effective from `effective_from` is written only when it
+-- differs from the newest imported version of that model; importing the same
+-- document twice adds nothing. Returns one row per entry: added, unchanged or
+-- skipped (with why). Admin only. Locks: inserts into the catalog; concurrent
+-- imports of one model serialise on the version key.
+create or replace function debugloop.prices_import(
+    doc jsonb,
+    source text,
+    effective_from timestamptz default now(),
+    providers text[] default null
+)
+returns table (provider text, model_name text, action text, detail text)
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    entry record;
+    candidate debugloop.model_price_catalog;
+    latest debugloop.model_price_catalog;
+    seen text[] := '{}';
+    wanted text[] := (select array_agg(debugloop._price_provider(p)) from unnest(providers) p);
+begin
+    if jsonb_typeof(doc) is distinct from 'object' then
+        raise exception 'doc must be a JSON object keyed by model name (LiteLLM format)'
+            using errcode = 'DL001', column = 'doc';
+    end if;
+    if source is null or btrim(source) = '' then
+        raise exception 'source must name where the prices come from' using errcode = 'DL001', column = 'source';
+    end if;
+    for entry in select e.key, e.value from jsonb_each(doc) e order by e.key loop
+        continue when entry.key = 'sample_spec';
+        continue when wanted is not null
+                  and not debugloop._price_provider(coalesce(entry.value ->> 'litellm_provider', split_part(entry.key, '/', 1))) = any(wanted);
+        candidate := debugloop._price_from_litellm(entry.key, entry.value);
+        if candidate.provider is null then
+            provider := entry.value ->> 'litellm_provider'; model_name := entry.key; action := 'skipped';
+            detail := 'no per-token input and output price';
+            return next;
+            continue;
+        end if;
+        provider := candidate.provider; model_name := candidate.model_name;
+        if (candidate.provider || '/' || lower(candidate.model_name)) = any(seen) then
+            action := 'skipped'; detail := format('duplicate of an earlier entry for %s/%s', candidate.provider, candidate.model_name);
+            return next;
+            continue;
+        end if;
+        seen := seen || (candidate.provider || '/' || lower(candidate.model_name));
+        select c.* into latest from debugloop.model_price_catalog c
+         where c.provider = candidate.provider and c.model_name = candidate.model_name and c.origin = 'imported'
+         order by c.effective_from desc limit 1;
+        if found and debugloop._price_signature(latest) = debugloop._price_signature(candidate) then
+            action := 'unchanged'; detail := null;
+            return next;
+            continue;
+        end if;
+        candidate.catalog_id := gen_random_uuid();
+        candidate.origin := 'imported';
+        candidate.source := prices_import.source;
+        candidate.effective_from := prices_import.effective_from;
+        candidate.created_at := now();
+        candidate.created_by := session_user;
+        insert into debugloop.model_price_catalog select candidate.*;
+        action := 'added';
+        detail := case when latest.catalog_id is null then 'first version' else 'price changed' end;
+        return next;
+    end loop;
+end
+$$;
+comment on function debugloop.prices_import(jsonb, text, timestamptz, text[]) is 'Import prices in LiteLLM''s JSON format; a new version only where a price changed (admin).';
+revoke execute on function debugloop.prices_import(jsonb, text, timestamptz, text[]) from public;
+grant execute on function debugloop.prices_import(jsonb, text, timestamptz, text[]) to debugloop_admin;
+
+-- debugloop.price_set(...): add a custom price version (admin). A custom price
+-- beats an imported one for the same match. Raises DL001 for a missing or negative
+-- price or a bad pattern. Locks: inserts one catalog row.
+create or replace function debugloop.price_set(
+    provider text,
+    model_name text,
+    input_price_per_million numeric,
+    output_price_per_million numeric,
+    cache_read_price_per_million numeric default null,
+    cache_write_price_per_million numeric default null,
+    cache_write_1h_price_per_million numeric default null,
+    reasoning_price_per_million numeric default null,
+    long_context_threshold integer default null,
+    long_context_input_price_per_million numeric default null,
+    long_context_output_price_per_million numeric default null,
+    batch_discount numeric default null,
+    aliases text[] default '{}',
+    name_pattern text default null,
+    effective_from timestamptz default now(),
+    source text default 'custom',
+    context_window integer default null,
+    max_output_tokens integer default null
+)
+returns debugloop.model_price_catalog
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    result debugloop.model_price_catalog;
+    field text;
+    value numeric;
+begin
+    if provider is null or provider !~ '^[a-z0-9][a-z0-9_.-]*$' then
+        raise exception 'provider must be a lower-case name like anthropic or openai, got %', coalesce(quote_literal(provider), 'NULL')
+            using errcode = 'DL001', column = 'provider';
+    end if;
+    if model_name is null or btrim(model_name) = '' then
+        raise exception 'model_name must not be empty' using errcode = 'DL001', column = 'model_name';
+    end if;
+    for field, value in
+        select * from (values
+            ('input_price_per_million', input_price_per_million), ('output_price_per_million', output_price_per_million),
+            ('cache_read_price_per_million', cache_read_price_per_million),
+            ('cache_write_price_per_million', cache_write_price_per_million),
+            ('cache_write_1h_price_per_million', cache_write_1h_price_per_million),
+            ('reasoning_price_per_million', reasoning_price_per_million),
+            ('long_context_input_price_per_million', long_context_input_price_per_million),
+            ('long_context_output_price_per_million', long_context_output_price_per_million)) v(f, p)
+    loop
+        if value < 0 or (value is null and field in ('input_price_per_million', 'output_price_per_million')) then
+            raise exception '% must be a non-negative price in USD per million tokens', field
+                using errcode = 'DL001', column = field, detail = format('got %s', coalesce(value::text, 'NULL'));
+        end if;
+    end loop;
+    if long_context_threshold is not null and long_context_threshold <= 0 then
+        raise exception 'long_context_threshold must be a positive token count' using errcode = 'DL001', column = 'long_context_threshold';
+    end if;
+    if batch_discount is not null and (batch_discount < 0 or batch_discount >= 1) then
+        raise exception 'batch_discount must be a fraction in [0, 1)' using errcode = 'DL001', column = 'batch_discount';
+    end if;
+    if name_pattern is not null then
+        begin
+            perform '' ~ name_pattern;
+        exception when invalid_regular_expression then
+            raise exception 'name_pattern is not a valid regular expression: %', name_pattern
+                using errcode = 'DL001', column = 'name_pattern';
+        end;
+    end if;
+    insert into debugloop.model_price_catalog as c (
+        provider, model_name, aliases, name_pattern, origin, source,
+        input_price_per_million, output_price_per_million, cache_read_price_per_million,
+        cache_write_price_per_million, cache_write_1h_price_per_million, reasoning_price_per_million,
+        long_context_threshold, long_context_input_price_per_million, long_context_output_price_per_million,
+        batch_discount, context_window, max_output_tokens, effective_from, created_by)
+    values (
+        price_set.provider, btrim(price_set.model_name), (select coalesce(array_agg(lower(a)), '{}') from unnest(price_set.aliases) a),
+        price_set.name_pattern, 'custom', price_set.source,
+        price_set.input_price_per_million, price_set.output_price_per_million, price_set.cache_read_price_per_million,
+        price_set.cache_write_price_per_million, price_set.cache_write_1h_price_per_million, price_set.reasoning_price_per_million,
+        price_set.long_context_threshold, price_set.long_context_input_price_per_million,
+        price_set.long_context_output_price_per_million, price_set.batch_discount, price_set.context_window,
+        price_set.max_output_tokens, price_set.effective_from, session_user)
+    returning c.* into result;
+    return result;
+end
+$$;
+comment on function debugloop.price_set(text, text, numeric, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric, text[], text, timestamptz, text, integer, integer)
+    is 'Add a custom price version for a model (admin); it beats imported prices.';
+revoke execute on function debugloop.price_set(text, text, numeric, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric, text[], text, timestamptz, text, integer, integer) from public;
+grant execute on function debugloop.price_set(text, text, numeric, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric, text[], text, timestamptz, text, integer, integer) to debugloop_admin;
+
+-- debugloop.v_prices: the price version in force now for every model.
+create or replace view debugloop.v_prices as
+select distinct on (c.provider, lower(c.model_name)) c.*
+  from debugloop.model_price_catalog c
+ where c.effective_from <= now()
+ order by c.provider, lower(c.model_name), (c.origin = 'custom') desc, c.effective_from desc;
+comment on view debugloop.v_prices is 'The price in force now for each provider and model (custom before imported).';

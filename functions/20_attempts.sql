@@ -1,0 +1,338 @@
+-- attempts: recording agent attempts, their chains, and pricing them.
+--
+-- Writes go through SECURITY DEFINER functions granted to debugloop_agent (record)
+-- and debugloop_admin (reprice); no role writes the table directly. The cost of a
+-- finished attempt is computed by the trigger tg_debug_execution_attempts__finish.
+
+-- debugloop._attempt_cost(model, usage, at): the cost of a usage value for a
+-- model at the prices in force at `at`, the catalog version used, and the cost
+-- status: priced, unpriced (no price matches the model) or no_usage. Why: one
+-- pricing path for the finish trigger and prices_reprice. Locks: none.
+create or replace function debugloop._attempt_cost(
+    model text, usage jsonb, at timestamptz,
+    out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
+language plpgsql
+stable
+as $$
+declare
+    price debugloop.model_price_catalog;
+begin
+    if usage is null or jsonb_typeof(usage) = 'null' then
+        cost_status := 'no_usage';
+        return;
+    end if;
+    price := debugloop.price_lookup(model, at);
+    if price.catalog_id is null then
+        cost_status := 'unpriced';
+        return;
+    end if;
+    cost_usd := debugloop._price_usage(price, usage);
+    price_catalog_id := price.catalog_id;
+    cost_status := 'priced';
+end
+$$;
+
+-- debugloop._attempt_estimate(model, fingerprint, similar_to): token and cost
+-- percentiles of finished attempts with usage: the latest 100 with this request
+-- fingerprint (any model), else, when `similar_to` is given, the 50 requests most
+-- similar to it (pg_trgm, similarity >= pg_trgm.similarity_threshold, 0.3 by
+-- default). Costs are for `model` at today's prices, all prompt tokens taken as
+-- uncached input; null when the model has no price. Locks: none.
+create or replace function debugloop._attempt_estimate(model text, fingerprint text, similar_to text)
+returns debugloop.cost_estimate_result
+language sql
+stable
+as $$
+    with same as (
+        select a.tokens_input, a.tokens_output
+          from debugloop.debug_execution_attempts a
+         where a.user_request_hash = fingerprint and a.tokens_input is not null
+         order by a.started_at desc
+         limit 100
+    ), alike as (
+        select a.tokens_input, a.tokens_output
+          from debugloop.debug_execution_attempts a
+         where similar_to is not null and not exists (select from same)
+           and a.tokens_input is not null and a.user_request operator(public.%) similar_to
+         order by public.similarity(a.user_request, similar_to) desc
+         limit 50
+    ), pool as (
+        select *, 'fingerprint' as basis from same
+        union all
+        select *, 'similar' from alike
+    ), stats as (
+        select coalesce(min(s.basis), 'none') as basis, count(*)::integer as samples,
+               percentile_disc(0.5) within group (order by s.tokens_input) as in50,
+               percentile_disc(0.9) within group (order by s.tokens_input) as in90,
+               percentile_disc(0.5) within group (order by s.tokens_output) as out50,
+               percentile_disc(0.9) within group (order by s.tokens_output) as out90
+          from pool s
+    )
+    select st.basis, st.samples, st.in50, st.in90, st.out50, st.out90,
+           case when p.catalog_id is not null then debugloop._price_usage(p, jsonb_build_object(
+               'input_tokens', st.in50, 'output_tokens', st.out50, 'cache_read_tokens', 0)) end,
+           case when p.catalog_id is not null then debugloop._price_usage(p, jsonb_build_object(
+               'input_tokens', st.in90, 'output_tokens', st.out90, 'cache_read_tokens', 0)) end
+      from stats st
+      -- in FROM, so called once and not once per column; not at all without samples
+      left join lateral (select * from debugloop.price_lookup(model, now()) where st.samples > 0) p on true
+$$;
+
+-- debugloop.cost_estimate_for_request(user_request, model): what a request is
+-- likely to cost with `model`, from the token counts of past attempts: those with
+-- the same fingerprint first, else similar requests. Returns the basis
+-- (fingerprint, similar or none), the number of samples, p50/p90 token counts and
+-- p50/p90 cost (null when the model has no price). Locks: none.
+create or replace function debugloop.cost_estimate_for_request(user_request text, model text)
+returns debugloop.cost_estimate_result
+language sql
+stable
+as $$
+    select debugloop._attempt_estimate(model, debugloop.util_fingerprint(user_request), user_request)
+$$;
+comment on function debugloop.cost_estimate_for_request(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or similar requests.';
+
+-- debugloop.attempt_start(...): record that an agent starts an attempt; returns
+-- its id. A retry names its parent, which must exist (DL002) and share the
+-- correlation id (DL008); without a correlation id the attempt joins its parent's
+-- chain, or starts a new one. The insert triggers add the request fingerprint and
+-- the estimated cost. Raises DL001 for an empty agent name or request. Locks:
+-- inserts one row; reads the parent row.
+create or replace function debugloop.attempt_start(
+    agent_name text,
+    user_request text,
+    model text,
+    correlation_id uuid default null,
+    parent_attempt_id uuid default null,
+    agent_type text default null,
+    problem_category text default null,
+    approach_description text default null,
+    execution_id uuid default null,
+    tools_used jsonb default null,
+    stf_ids uuid[] default null,
+    started_at timestamptz default null
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    parent debugloop.debug_execution_attempts;
+    chain uuid := attempt_start.correlation_id;
+    new_id uuid;
+begin
+    if agent_name is null or btrim(agent_name) = '' then
+        raise exception 'agent_name must not be empty' using errcode = 'DL001', column = 'agent_name';
+    end if;
+    if user_request is null or btrim(user_request) = '' then
+        raise exception 'user_request must not be empty' using errcode = 'DL001', column = 'user_request';
+    end if;
+    if parent_attempt_id is not null then
+        select * into parent from debugloop.debug_execution_attempts a where a.attempt_id = attempt_start.parent_attempt_id;
+        if not found then
+            raise exception 'parent attempt % does not exist', parent_attempt_id
+                using errcode = 'DL002', column = 'parent_attempt_id';
+        end if;
+        if chain is null then
+            chain := parent.correlation_id;
+        elsif chain <> parent.correlation_id then
+            raise exception 'parent attempt % belongs to correlation %, not %', parent_attempt_id, parent.correlation_id, chain
+                using errcode = 'DL008', column = 'parent_attempt_id',
+                      hint = 'a retry shares its parent''s correlation id; omit correlation_id to inherit it';
+        end if;
+    end if;
+    -- the insert triggers add the fingerprint, the approach hash and the estimate
+    insert into debugloop.debug_execution_attempts as a (
+        correlation_id, execution_id, parent_attempt_id, agent_name, agent_type, user_request,
+        problem_category, approach_description, stf_ids, model_used, tools_used, started_at)
+    values (
+        coalesce(chain, gen_random_uuid()), attempt_start.execution_id, attempt_start.parent_attempt_id,
+        btrim(attempt_start.agent_name), attempt_start.agent_type, attempt_start.user_request,
+        attempt_start.problem_category, attempt_start.approach_description, attempt_start.stf_ids,
+        nullif(btrim(model), ''), attempt_start.tools_used, coalesce(attempt_start.started_at, now()))
+    returning a.attempt_id into new_id;
+    return new_id;
+end
+$$;
+comment on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz)
+    is 'Record the start of an agent attempt; returns its id.';
+revoke execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz) from public;
+grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz) to debugloop_agent, debugloop_admin;
+
+-- debugloop.attempt_finish(...): record how an attempt ended and return the row.
+-- Status is success, error, timeout or cancelled (DL001); an unknown attempt is
+-- DL002, finishing twice DL007, bad usage DL005. `usage` is any supported usage
+-- object or an array of them (one per LLM call). The finish trigger computes the
+-- duration, the canonical usage and the cost at the prices in force at the
+-- attempt's start, and pins that price version. Locks: the attempt's row.
+create or replace function debugloop.attempt_finish(
+    attempt_id uuid,
+    status text,
+    usage jsonb default null,
+    error_type text default null,
+    error_message text default null,
+    error_stacktrace text default null,
+    quality_score numeric default null,
+    artifacts jsonb default null,
+    model text default null,
+    completed_at timestamptz default null,
+    confidence_score numeric default null,
+    tools_used jsonb default null
+)
+returns debugloop.debug_execution_attempts
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+begin
+    if status is null or status not in ('success', 'error', 'timeout', 'cancelled') then
+        raise exception 'status must be one of success, error, timeout, cancelled; got %', coalesce(quote_literal(status), 'NULL')
+            using errcode = 'DL001', column = 'status';
+    end if;
+    if quality_score is not null and (quality_score < 0 or quality_score > 1) then
+        raise exception 'quality_score must lie in [0, 1], got %', quality_score using errcode = 'DL001', column = 'quality_score';
+    end if;
+    if confidence_score is not null and (confidence_score < 0 or confidence_score > 1) then
+        raise exception 'confidence_score must lie in [0, 1], got %', confidence_score using errcode = 'DL001', column = 'confidence_score';
+    end if;
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_finish.attempt_id for update;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(attempt_finish.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    if attempt.status <> 'running' then
+        raise exception 'attempt % is already finished', attempt.attempt_id
+            using errcode = 'DL007', column = 'attempt_id',
+                  detail = format('it ended with status %s at %s', attempt.status, attempt.completed_at);
+    end if;
+    if completed_at is not null and completed_at < attempt.started_at then
+        raise exception 'completed_at (%) is before the attempt started (%)', completed_at, attempt.started_at
+            using errcode = 'DL001', column = 'completed_at';
+    end if;
+    update debugloop.debug_execution_attempts a
+       set status = attempt_finish.status,
+           completed_at = coalesce(attempt_finish.completed_at, greatest(now(), a.started_at)),
+           usage_raw = attempt_finish.usage,
+           error_type = attempt_finish.error_type,
+           error_message = attempt_finish.error_message,
+           error_stacktrace = attempt_finish.error_stacktrace,
+           quality_score = attempt_finish.quality_score,
+           confidence_score = attempt_finish.confidence_score,
+           artifacts = attempt_finish.artifacts,
+           model_used = coalesce(nullif(btrim(attempt_finish.model), ''), a.model_used),
+           tools_used = coalesce(attempt_finish.tools_used, a.tools_used)
+     where a.attempt_id = attempt.attempt_id
+    returning a.* into attempt;
+    return attempt;
+end
+$$;
+comment on function debugloop.attempt_finish(uuid, text, jsonb, text, text, text, numeric, jsonb, text, timestamptz, numeric, jsonb)
+    is 'Record how an attempt ended (status, usage, error, artefacts); computes its exact cost.';
+revoke execute on function debugloop.attempt_finish(uuid, text, jsonb, text, text, text, numeric, jsonb, text, timestamptz, numeric, jsonb) from public;
+grant execute on function debugloop.attempt_finish(uuid, text, jsonb, text, text, text, numeric, jsonb, text, timestamptz, numeric, jsonb) to debugloop_agent, debugloop_admin;
+
+-- debugloop.attempt_get(attempt_id): one attempt, or DL002. Locks: none.
+create or replace function debugloop.attempt_get(attempt_id uuid)
+returns debugloop.debug_execution_attempts
+language plpgsql
+stable
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+begin
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_get.attempt_id;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(attempt_get.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    return attempt;
+end
+$$;
+comment on function debugloop.attempt_get(uuid) is 'One attempt by id.';
+
+-- debugloop.attempt_chain(correlation_id): the attempts of one task in start
+-- order, each with its depth in the retry tree (0 for an attempt without parent)
+-- and the cumulative cost so far (unpriced attempts add nothing). Locks: none.
+create or replace function debugloop.attempt_chain(correlation_id uuid)
+returns table (attempt_id uuid, parent_attempt_id uuid, depth integer, agent_name text, model_used text,
+               status text, started_at timestamptz, completed_at timestamptz, duration_ms bigint,
+               error_type text, cost_usd numeric, cost_status text, cumulative_cost_usd numeric)
+language sql
+stable
+as $$
+    with recursive tree as (
+        select a.attempt_id, 0 as depth
+          from debugloop.debug_execution_attempts a
+         where a.correlation_id = attempt_chain.correlation_id
+           and (a.parent_attempt_id is null
+                or not exists (select from debugloop.debug_execution_attempts p
+                                where p.attempt_id = a.parent_attempt_id and p.correlation_id = a.correlation_id))
+        union all
+        select c.attempt_id, t.depth + 1
+          from tree t
+          join debugloop.debug_execution_attempts c
+            on c.parent_attempt_id = t.attempt_id and c.correlation_id = attempt_chain.correlation_id
+    )
+    select a.attempt_id, a.parent_attempt_id, t.depth, a.agent_name, a.model_used, a.status, a.started_at,
+           a.completed_at, a.duration_ms, a.error_type, a.cost_usd, a.cost_status,
+           sum(coalesce(a.cost_usd, 0)) over (order by a.started_at, a.attempt_id)
+      from tree t
+      join debugloop.debug_execution_attempts a on a.attempt_id = t.attempt_id
+     order by a.started_at, a.attempt_id
+$$;
+comment on function debugloop.attempt_chain(uuid) is 'The attempts of one task in order, with retry depth and cumulative cost.';
+
+-- debugloop.prices_reprice(since, include_priced): price again the finished
+-- attempts started at or after `since` that have no price (or, with
+-- include_priced, every priced one too, e.g. after a back-dated correction), each
+-- at the version in force at its start. Returns what changed, old and new.
+-- Admin only. Locks: the rows it updates.
+create or replace function debugloop.prices_reprice(since timestamptz, include_priced boolean default false)
+returns table (attempt_id uuid, model_used text, old_cost_usd numeric, new_cost_usd numeric,
+               old_catalog_id uuid, new_catalog_id uuid, cost_status text)
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    attempt record;
+    priced record;
+begin
+    if since is null then
+        raise exception 'since must be a timestamp' using errcode = 'DL001', column = 'since';
+    end if;
+    for attempt in
+        select a.attempt_id, a.model_used, a.usage_raw, a.started_at, a.cost_usd, a.price_catalog_id
+          from debugloop.debug_execution_attempts a
+         where a.started_at >= since and a.status <> 'running'
+           and (a.cost_status = 'unpriced' or (include_priced and a.cost_status = 'priced'))
+         order by a.started_at
+           for update
+    loop
+        select * into priced from debugloop._attempt_cost(attempt.model_used, attempt.usage_raw, attempt.started_at);
+        continue when priced.price_catalog_id is not distinct from attempt.price_catalog_id
+                  and priced.cost_usd is not distinct from attempt.cost_usd;
+        update debugloop.debug_execution_attempts a
+           set cost_usd = priced.cost_usd, price_catalog_id = priced.price_catalog_id,
+               cost_status = priced.cost_status, priced_at = now()
+         where a.attempt_id = attempt.attempt_id;
+        prices_reprice.attempt_id := attempt.attempt_id;
+        prices_reprice.model_used := attempt.model_used;
+        old_cost_usd := attempt.cost_usd;
+        new_cost_usd := priced.cost_usd;
+        old_catalog_id := attempt.price_catalog_id;
+        new_catalog_id := priced.price_catalog_id;
+        prices_reprice.cost_status := priced.cost_status;
+        return next;
+    end loop;
+end
+$$;
+comment on function debugloop.prices_reprice(timestamptz, boolean) is 'Price unpriced attempts (optionally all) again at the versions in force at their start; reports old and new (admin).';
+revoke execute on function debugloop.prices_reprice(timestamptz, boolean) from public;
+grant execute on function debugloop.prices_reprice(timestamptz, boolean) to debugloop_admin;
