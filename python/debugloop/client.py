@@ -10,54 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from . import db
+from ._manager import Manager
+from .analytics import AnalyticsManager
+from .attempts import AttemptRecorder, AttemptsManager
 from .config import Settings, load_settings
 from .errors import SchemaNotMigrated, wrap_exceptions
 from .migrate import expected_version, migrate
-from .models import ApiEntry, Component, Row, Setting
+from .models import ApiEntry, Component
+from .pricing import PricesManager
 from .queries import Q
-
-R = TypeVar("R", bound=Row)
-
-
-class Manager:
-    """Base of the per-domain managers: runs named queries, maps rows and errors."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def _rows(self, query: str, params: dict[str, Any] | None = None, conn: psycopg.Connection | None = None):
-        with wrap_exceptions(), self._client.connection(conn) as c, c.cursor(row_factory=dict_row) as cur:
-            cur.execute(query, params)
-            return cur.fetchall() if cur.description else []
-
-    def _models(self, model: type[R], query: str, params=None, conn=None) -> list[R]:
-        return [model.model_validate(row) for row in self._rows(query, params, conn)]
-
-
-class SettingsManager(Manager):
-    """Feature flags and thresholds (``debugloop.settings``)."""
-
-    def list(self, conn: psycopg.Connection | None = None) -> list[Setting]:
-        return self._models(Setting, Q.settings, {"key": None}, conn)
-
-    def get(self, key: str, conn: psycopg.Connection | None = None) -> Any:
-        """The value in force for this client's sessions."""
-        return self._rows(Q.settings_get, {"key": key}, conn)[0]["value"]
-
-    def set(self, key: str, value: Any, conn: psycopg.Connection | None = None) -> Setting:
-        """Change a setting for everyone (needs debugloop_admin). ``value`` is parsed by the setting's type."""
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        with self._client.connection(conn) as c:
-            self._rows(Q.settings_set, {"key": key, "value": text}, c)
-            return self._models(Setting, Q.settings, {"key": key}, c)[0]
-
+from .settings import SettingsManager
 
 class Client:
     """A connection to one debugloop database."""
@@ -68,11 +35,14 @@ class Client:
         # Fail fast, with the reason, before a pool would retry in the background.
         with db.connect(target, settings) as probe:
             self._check_schema(probe)
+        # Autocommit: a manager call is one statement, atomic on its own, so it needs
+        # no BEGIN/COMMIT round trips; connection() opens a transaction explicitly.
         self._pool = ConnectionPool(
             target.conninfo,
             kwargs={
                 "connect_timeout": settings.connect_timeout,
                 "options": db.session_options(settings, target.conninfo),
+                "autocommit": True,
             },
             min_size=1,
             max_size=settings.pool_size,
@@ -81,6 +51,9 @@ class Client:
         )
         self._meta = Manager(self)
         self.settings = SettingsManager(self)
+        self.attempts = AttemptsManager(self)
+        self.prices = PricesManager(self)
+        self.analytics = AnalyticsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:
@@ -96,16 +69,41 @@ class Client:
     @contextmanager
     def connection(self, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
         """``conn`` itself when given (the caller owns the transaction), else a pooled
-        connection whose transaction commits when the block succeeds."""
+        connection in a transaction that commits when the block succeeds and rolls
+        back when it raises. Pass it as ``conn=`` to group manager calls."""
+        if conn is not None:
+            yield conn
+            return
+        with wrap_exceptions(), self._pool.connection() as pooled, pooled.transaction():
+            yield pooled
+
+    @contextmanager
+    def _statement(self, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
+        """For one statement: ``conn`` when given, else a pooled autocommit connection."""
         if conn is not None:
             yield conn
             return
         with wrap_exceptions(), self._pool.connection() as pooled:
             yield pooled
 
+    def attempt(self, agent_name: str, user_request: str, model: str | None = None, **start) -> AttemptRecorder:
+        """Record one attempt around a block of work::
+
+            with dl.attempt(agent_name="fixer", user_request=task, model="gpt-4o") as a:
+                response = llm.chat(...)
+                a.record_usage(response)       # a response, a usage object, or several
+
+        The start is recorded on entry. On a normal exit the attempt finishes with
+        success; on an exception, with error (timeout for TimeoutError, cancelled for
+        KeyboardInterrupt and task cancellation) and the exception's type, message
+        and stack trace, and the exception goes on. ``start`` takes the other
+        arguments of :meth:`AttemptsManager.start`.
+        """
+        return AttemptRecorder(self.attempts, agent_name, user_request, model, start)
+
     def version(self, conn: psycopg.Connection | None = None) -> int:
         """The schema version (``debugloop.version()``)."""
-        return self._meta._rows(Q.version, None, conn)[0]["version"]
+        return self._meta._value(Q.version, None, conn)
 
     def info(self, conn: psycopg.Connection | None = None) -> list[Component]:
         """What is installed (``debugloop.info()``)."""

@@ -119,6 +119,31 @@ class InvalidSettingValue(BusinessError, ValueError):
     pass
 
 
+@_register("DL005", "A usage object is malformed: a negative or fractional count, a part larger than its whole, or no known format.")
+class InvalidUsage(BusinessError, ValueError):
+    pass
+
+
+@_register("DL006", "No price version matches the model (at that time).")
+class UnknownModel(BusinessError, LookupError):
+    pass
+
+
+@_register("DL007", "The attempt has already finished.")
+class AttemptAlreadyFinished(BusinessError):
+    pass
+
+
+@_register("DL008", "A retry's parent attempt belongs to another correlation id.")
+class ParentMismatch(BusinessError, ValueError):
+    pass
+
+
+@_register("DL009", "Price versions are immutable: an UPDATE or DELETE of the catalog was refused.")
+class PriceVersionImmutable(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,3 +56,210 @@ class Component(Row):
 
     component: str
     version: str | None
+
+
+class PriceVersion(Row):
+    """A row of ``debugloop.model_price_catalog``: one immutable price version."""
+
+    __relation__ = "debugloop.model_price_catalog"
+
+    catalog_id: UUID
+    provider: str
+    model_name: str
+    model_version: str | None
+    aliases: list[str]
+    name_pattern: str | None
+    origin: str
+    source: str
+    mode: str
+    currency: str
+    input_price_per_million: Decimal
+    output_price_per_million: Decimal
+    cache_read_price_per_million: Decimal | None
+    cache_write_price_per_million: Decimal | None
+    cache_write_1h_price_per_million: Decimal | None
+    reasoning_price_per_million: Decimal | None
+    long_context_threshold: int | None
+    long_context_input_price_per_million: Decimal | None
+    long_context_output_price_per_million: Decimal | None
+    long_context_cache_read_price_per_million: Decimal | None
+    long_context_cache_write_price_per_million: Decimal | None
+    long_context_cache_write_1h_price_per_million: Decimal | None
+    batch_discount: Decimal | None
+    context_window: int | None
+    max_output_tokens: int | None
+    capabilities: list[str]
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    is_active: bool
+    deprecated_at: datetime | None
+    effective_from: datetime
+    created_at: datetime
+    created_by: str
+
+
+class Attempt(Row):
+    """A row of ``debugloop.debug_execution_attempts``."""
+
+    __relation__ = "debugloop.debug_execution_attempts"
+
+    attempt_id: UUID
+    correlation_id: UUID
+    execution_id: UUID | None
+    parent_attempt_id: UUID | None
+    agent_name: str
+    agent_type: str | None
+    user_request: str
+    user_request_hash: str
+    problem_category: str | None
+    approach_description: str | None
+    approach_hash: str | None
+    stf_ids: list[UUID] | None
+    model_used: str | None
+    tools_used: Any
+    started_at: datetime
+    completed_at: datetime | None
+    duration_ms: int | None
+    status: str
+    error_type: str | None
+    error_message: str | None
+    error_stacktrace: str | None
+    artifacts: Any
+    quality_score: Decimal | None
+    confidence_score: Decimal | None
+    usage_raw: Any
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+    cache_write_1h_tokens: int | None
+    reasoning_tokens: int | None
+    batch: bool
+    tokens_input: int | None
+    tokens_output: int | None
+    estimated_cost_usd: Decimal | None
+    cost_usd: Decimal | None
+    cost_status: str | None
+    price_catalog_id: UUID | None
+    priced_at: datetime | None
+    is_golden_state: bool
+    golden_state_approved_by: str | None
+    golden_state_approved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChainEntry(Row):
+    """A row of ``debugloop.attempt_chain(correlation_id)``."""
+
+    __relation__ = "debugloop.attempt_chain(uuid)"
+
+    attempt_id: UUID
+    parent_attempt_id: UUID | None
+    depth: int
+    agent_name: str
+    model_used: str | None
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    duration_ms: int | None
+    error_type: str | None
+    cost_usd: Decimal | None
+    cost_status: str | None
+    cumulative_cost_usd: Decimal
+
+
+class CostEstimate(Row):
+    """``debugloop.cost_estimate_result``, what ``cost_estimate_for_request`` returns."""
+
+    __relation__ = "debugloop.cost_estimate_for_request(text, text)"
+
+    basis: str
+    samples: int
+    input_tokens_p50: int | None
+    input_tokens_p90: int | None
+    output_tokens_p50: int | None
+    output_tokens_p90: int | None
+    cost_p50_usd: Decimal | None
+    cost_p90_usd: Decimal | None
+
+
+class PriceImportRow(Row):
+    """A row of ``debugloop.prices_import(...)``: what happened to one entry."""
+
+    __relation__ = "debugloop.prices_import(jsonb, text, timestamptz, text[])"
+
+    provider: str | None
+    model_name: str
+    action: str
+    detail: str | None
+
+
+class RepriceRow(Row):
+    """A row of ``debugloop.prices_reprice(since, include_priced)``."""
+
+    __relation__ = "debugloop.prices_reprice(timestamptz, boolean)"
+
+    attempt_id: UUID
+    model_used: str | None
+    old_cost_usd: Decimal | None
+    new_cost_usd: Decimal | None
+    old_catalog_id: UUID | None
+    new_catalog_id: UUID | None
+    cost_status: str
+
+
+class CostBreakdown(Row):
+    """A row of ``debugloop.v_cost_breakdown``."""
+
+    __relation__ = "debugloop.v_cost_breakdown"
+
+    dimension: str
+    agent_type: str | None
+    agent_name: str | None
+    problem_category: str | None
+    model_used: str | None
+    attempts: int
+    successes: int
+    failures: int
+    priced_attempts: int
+    unpriced_attempts: int
+    total_cost_usd: Decimal
+    avg_cost_usd: Decimal | None
+    tokens_input: int
+    tokens_output: int
+    cache_read_tokens: int
+
+
+class CostlyAttempt(Row):
+    """A row of ``debugloop.v_costliest_attempts``."""
+
+    __relation__ = "debugloop.v_costliest_attempts"
+
+    cost_rank: int
+    attempt_id: UUID
+    correlation_id: UUID
+    agent_name: str
+    model_used: str | None
+    status: str
+    started_at: datetime
+    tokens_input: int | None
+    tokens_output: int | None
+    cost_usd: Decimal
+    user_request: str
+
+
+class SuccessCost(Row):
+    """A row of ``debugloop.v_cost_per_success``: the cost of one solved task."""
+
+    __relation__ = "debugloop.v_cost_per_success"
+
+    correlation_id: UUID
+    attempts: int
+    failed_attempts: int
+    chain_cost_usd: Decimal
+    fully_priced: bool
+    started_at: datetime
+    solved_at: datetime | None
+    final_model: str | None
+    final_agent: str | None

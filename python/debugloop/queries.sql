@@ -49,3 +49,90 @@ create database {name}
 
 -- name: server_version
 select current_setting('server_version') as version
+
+-- name: attempt_start
+select debugloop.attempt_start(
+    agent_name => %(agent_name)s, user_request => %(user_request)s, model => %(model)s,
+    correlation_id => %(correlation_id)s, parent_attempt_id => %(parent_attempt_id)s,
+    agent_type => %(agent_type)s, problem_category => %(problem_category)s,
+    approach_description => %(approach_description)s, execution_id => %(execution_id)s,
+    tools_used => %(tools_used)s, stf_ids => %(stf_ids)s, started_at => %(started_at)s) as attempt_id
+
+-- name: attempt_finish
+select * from debugloop.attempt_finish(
+    attempt_id => %(attempt_id)s, status => %(status)s, usage => %(usage)s,
+    error_type => %(error_type)s, error_message => %(error_message)s, error_stacktrace => %(error_stacktrace)s,
+    quality_score => %(quality_score)s, artifacts => %(artifacts)s, model => %(model)s,
+    completed_at => %(completed_at)s, confidence_score => %(confidence_score)s, tools_used => %(tools_used)s)
+
+-- name: attempt_get
+select * from debugloop.attempt_get(%(attempt_id)s)
+
+-- name: attempt_list
+select * from debugloop.debug_execution_attempts a
+ where (%(status)s::text is null or a.status = %(status)s)
+   and (%(agent_name)s::text is null or a.agent_name = %(agent_name)s)
+   and (%(model)s::text is null or a.model_used = %(model)s)
+   and (%(correlation_id)s::uuid is null or a.correlation_id = %(correlation_id)s)
+ order by a.started_at desc
+ limit %(limit)s
+
+-- name: attempt_chain
+select * from debugloop.attempt_chain(%(correlation_id)s)
+
+-- name: usage_normalize
+select debugloop.usage_normalize(%(usage)s) as usage
+
+-- name: price_cost
+select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now())) as cost
+
+-- name: price_lookup
+select * from debugloop.price_lookup(%(model)s, coalesce(%(at)s::timestamptz, now())) p
+ where p.catalog_id is not null
+
+-- name: price_versions
+select * from debugloop.model_price_catalog
+ where provider = %(provider)s and lower(model_name) = lower(%(model_name)s)
+ order by effective_from desc, origin
+
+-- name: price_list
+select * from debugloop.v_prices
+ where (%(provider)s::text is null or provider = %(provider)s)
+   and (%(search)s::text is null or model_name ilike '%%' || %(search)s || '%%')
+ order by provider, model_name
+
+-- name: price_set
+select * from debugloop.price_set(
+    provider => %(provider)s, model_name => %(model_name)s,
+    input_price_per_million => %(input_price_per_million)s, output_price_per_million => %(output_price_per_million)s,
+    cache_read_price_per_million => %(cache_read_price_per_million)s,
+    cache_write_price_per_million => %(cache_write_price_per_million)s,
+    cache_write_1h_price_per_million => %(cache_write_1h_price_per_million)s,
+    reasoning_price_per_million => %(reasoning_price_per_million)s,
+    long_context_threshold => %(long_context_threshold)s,
+    long_context_input_price_per_million => %(long_context_input_price_per_million)s,
+    long_context_output_price_per_million => %(long_context_output_price_per_million)s,
+    batch_discount => %(batch_discount)s, aliases => %(aliases)s, name_pattern => %(name_pattern)s,
+    effective_from => coalesce(%(effective_from)s::timestamptz, now()), source => %(source)s,
+    context_window => %(context_window)s, max_output_tokens => %(max_output_tokens)s)
+
+-- name: prices_import
+select * from debugloop.prices_import(%(doc)s, %(source)s, coalesce(%(effective_from)s::timestamptz, now()), %(providers)s)
+
+-- name: prices_reprice
+select * from debugloop.prices_reprice(%(since)s, %(include_priced)s)
+
+-- name: cost_estimate
+select debugloop.cost_estimate(%(model)s, %(input_tokens)s, %(output_tokens)s) as cost
+
+-- name: cost_estimate_for_request
+select * from debugloop.cost_estimate_for_request(%(user_request)s, %(model)s)
+
+-- name: cost_breakdown
+select * from debugloop.v_cost_breakdown where dimension = %(dimension)s order by total_cost_usd desc, attempts desc
+
+-- name: costliest_attempts
+select * from debugloop.v_costliest_attempts order by cost_rank limit %(limit)s
+
+-- name: cost_per_success
+select * from debugloop.v_cost_per_success order by solved_at desc nulls last limit %(limit)s

@@ -1,0 +1,47 @@
+"""The base of the per-domain managers: run a named query on the caller's
+connection or a pooled one, map psycopg errors, turn rows into models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import psycopg
+
+from .errors import wrap_exceptions
+from .models import Row
+
+if TYPE_CHECKING:
+    from .client import Client
+
+R = TypeVar("R", bound=Row)
+
+
+def _dict_row(cursor: psycopg.Cursor):
+    """Rows as dicts, with names read straight from the result: psycopg's dict_row
+    builds a Column object per column first, which cost more than the query for
+    wide rows such as an attempt."""
+    result = cursor.pgresult
+    if result is None:
+        return None
+    names = [result.fname(i).decode() for i in range(result.nfields)]
+    return lambda values: dict(zip(names, values))
+
+
+class Manager:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def _rows(self, query: str, params: dict[str, Any] | None = None, conn: psycopg.Connection | None = None):
+        with wrap_exceptions(), self._client._statement(conn) as c, c.cursor(row_factory=_dict_row) as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def _value(self, query: str, params: dict[str, Any] | None = None, conn: psycopg.Connection | None = None):
+        """The first column of the first row."""
+        return next(iter(self._rows(query, params, conn)[0].values()))
+
+    def _models(self, model: type[R], query: str, params=None, conn=None) -> list[R]:
+        return [model.model_validate(row) for row in self._rows(query, params, conn)]
+
+    def _model(self, model: type[R], query: str, params=None, conn=None) -> R:
+        return self._models(model, query, params, conn)[0]
