@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Optional
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -15,7 +20,7 @@ from . import db
 from .client import Client
 from .config import load_settings
 from .embedded import EmbeddedServer, psql_path
-from .errors import ConfigurationError, DebugloopError
+from .errors import ConfigurationError, DebugloopError, InvalidParameter
 from .migrate import MigrateResult, migrate
 from .queries import Q
 
@@ -30,8 +35,14 @@ db_app = typer.Typer(
     no_args_is_help=True,
 )
 settings_app = typer.Typer(help="Feature flags and thresholds stored in the database.", no_args_is_help=True)
+attempts_app = typer.Typer(help="Recorded agent attempts: list, show one, show a task's retry chain.", no_args_is_help=True)
+prices_app = typer.Typer(help="The model price catalog: list, show, set, import (LiteLLM format), reprice, cost.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for operators: costs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(settings_app, name="settings")
+app.add_typer(attempts_app, name="attempts")
+app.add_typer(prices_app, name="prices")
+app.add_typer(report_app, name="report")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -191,6 +202,224 @@ def settings_set(key: str, value: str) -> None:
         out.print(f"{s.key} = {s.value!r} (by {s.updated_by} at {s.updated_at:%Y-%m-%d %H:%M:%S%z})")
 
 
+# -- attempts -------------------------------------------------------------------
+
+
+def _usd(value) -> str:
+    return "-" if value is None else f"${value:,.6f}".rstrip("0").rstrip(".") if value else "$0"
+
+
+def _when(value) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
+
+
+@attempts_app.command("list")
+def attempts_list(
+    status: Annotated[Optional[str], typer.Option(help="success, error, timeout, cancelled or running.")] = None,
+    agent: Annotated[Optional[str], typer.Option(help="Only this agent.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Only this model.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+) -> None:
+    """The newest attempts, with status, tokens and cost."""
+    with _client() as client:
+        rows = client.attempts.list(status=status, agent_name=agent, model=model, limit=limit)
+    table = Table(show_header=True)
+    for column in ("started", "attempt", "agent", "model", "status", "tokens in/out", "cost"):
+        table.add_column(column, overflow="fold")
+    for a in rows:
+        tokens = "-" if a.tokens_input is None else f"{a.tokens_input:,}/{a.tokens_output:,}"
+        cost = _usd(a.cost_usd) if a.cost_status == "priced" else (a.cost_status or "-")
+        table.add_row(_when(a.started_at), str(a.attempt_id), a.agent_name, a.model_used or "-", a.status, tokens, cost)
+    out.print(table)
+
+
+@attempts_app.command("show")
+def attempts_show(attempt_id: str) -> None:
+    """Every field of one attempt."""
+    with _client() as client:
+        attempt = client.attempts.get(_uuid(attempt_id, "attempt_id"))
+    table = Table(show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for field, value in attempt.model_dump().items():
+        table.add_row(field, "-" if value is None else str(value))
+    out.print(table)
+
+
+@attempts_app.command("chain")
+def attempts_chain(correlation_id: str) -> None:
+    """The attempts of one task in order, with retry depth and cumulative cost."""
+    with _client() as client:
+        rows = client.attempts.chain(_uuid(correlation_id, "correlation_id"))
+    table = Table(show_header=True)
+    for column in ("depth", "attempt", "model", "status", "error", "cost", "cumulative"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.depth), "  " * r.depth + str(r.attempt_id), r.model_used or "-", r.status,
+                      r.error_type or "", _usd(r.cost_usd), _usd(r.cumulative_cost_usd))  # fmt: skip
+    out.print(table)
+
+
+def _uuid(text: str, field: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidParameter(f"{field} must be a UUID, got {text!r}", field=field) from None
+
+
+# -- prices ---------------------------------------------------------------------
+
+
+def _print_prices(rows, title: str) -> None:
+    table = Table(title=title, show_header=True)
+    for column in ("provider", "model", "input", "output", "cache read", "cache write", "long ctx", "origin", "effective"):
+        table.add_column(column, overflow="fold")
+    for p in rows:
+        tier = f">{p.long_context_threshold:,}" if p.long_context_threshold else ""
+        table.add_row(p.provider, p.model_name, str(p.input_price_per_million), str(p.output_price_per_million),
+                      str(p.cache_read_price_per_million or "-"), str(p.cache_write_price_per_million or "-"),
+                      tier, p.origin, f"{p.effective_from:%Y-%m-%d}")  # fmt: skip
+    out.print(table)
+    out.print("prices in USD per million tokens")
+
+
+@prices_app.command("list")
+def prices_list(
+    provider: Annotated[Optional[str], typer.Option(help="Only this provider (anthropic, openai, google, ...).")] = None,
+    search: Annotated[Optional[str], typer.Option(help="Only models whose name contains this.")] = None,
+) -> None:
+    """The price in force now for each model."""
+    with _client() as client:
+        _print_prices(client.prices.list(provider=provider, search=search), "prices in force")
+
+
+@prices_app.command("show")
+def prices_show(model: str) -> None:
+    """Which price applies to a model name now, and every version of that model."""
+    with _client() as client:
+        current = client.prices.lookup(model)
+        versions = client.prices.versions(current.provider, current.model_name)
+    out.print(f"{model} is priced as {current.provider}/{current.model_name} ({current.origin}, {current.source})")
+    _print_prices(versions, "versions, newest first")
+
+
+@prices_app.command("set")
+def prices_set(
+    provider: str,
+    model: str,
+    input: Annotated[Decimal, typer.Option("--input", help="USD per million input tokens.")],
+    output: Annotated[Decimal, typer.Option("--output", help="USD per million output tokens.")],
+    cache_read: Annotated[Optional[Decimal], typer.Option(help="USD per million cache-read tokens.")] = None,
+    cache_write: Annotated[Optional[Decimal], typer.Option(help="USD per million 5-minute cache-write tokens.")] = None,
+    cache_write_1h: Annotated[Optional[Decimal], typer.Option(help="USD per million 1-hour cache-write tokens.")] = None,
+    reasoning: Annotated[Optional[Decimal], typer.Option(help="USD per million reasoning tokens, if not the output price.")] = None,
+    alias: Annotated[Optional[list[str]], typer.Option(help="Another name of the model (repeatable).")] = None,
+    pattern: Annotated[Optional[str], typer.Option(help="A regular expression of model names this price covers.")] = None,
+    effective_from: Annotated[Optional[datetime], typer.Option(help="When the price starts to apply (default now).")] = None,
+) -> None:
+    """Add a custom price version (needs the debugloop_admin role); it beats imported prices."""
+    with _client() as client:
+        p = client.prices.set(
+            provider, model, input, output, cache_read_price_per_million=cache_read,
+            cache_write_price_per_million=cache_write, cache_write_1h_price_per_million=cache_write_1h,
+            reasoning_price_per_million=reasoning, aliases=alias, name_pattern=pattern, effective_from=effective_from,
+        )  # fmt: skip
+    _print_prices([p], "added")
+
+
+@prices_app.command("import")
+def prices_import(
+    file: Annotated[Path, typer.Argument(help="A LiteLLM model_prices_and_context_window.json file.")],
+    source: Annotated[Optional[str], typer.Option(help="Where the prices come from (default: the file name).")] = None,
+    provider: Annotated[Optional[list[str]], typer.Option(help="Import only this provider (repeatable).")] = None,
+    effective_from: Annotated[Optional[datetime], typer.Option(help="When the new prices apply (default now).")] = None,
+) -> None:
+    """Import prices in LiteLLM's format; only changed prices become new versions (needs debugloop_admin)."""
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(f"{file}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidParameter(f"{file}: not JSON: {exc}", field="file") from None
+    if not isinstance(doc, dict):
+        raise InvalidParameter(f"{file}: expected a JSON object keyed by model name (LiteLLM format)", field="file")
+    with _client() as client, out.status(f"importing {len(doc):,} entries from {file.name} ..."):
+        rows = client.prices.import_litellm(doc, source or file.name, effective_from=effective_from, providers=provider)
+    counts = Counter(r.action for r in rows)
+    out.print(f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['skipped']} skipped")
+    for r in rows:
+        if r.action == "added":
+            out.print(f"  added {r.provider}/{r.model_name} ({r.detail})")
+
+
+@prices_app.command("reprice")
+def prices_reprice(
+    since: Annotated[datetime, typer.Option(help="Attempts started at or after this time.")],
+    all_: Annotated[bool, typer.Option("--all", help="Also price again attempts that already have a price.")] = False,
+) -> None:
+    """Price attempts again at the versions in force at their start (needs debugloop_admin)."""
+    with _client() as client:
+        rows = client.prices.reprice(since, include_priced=all_)
+    table = Table(title=f"{len(rows)} attempt(s) changed", show_header=True)
+    for column in ("attempt", "model", "old", "new", "status"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.attempt_id), r.model_used or "-", _usd(r.old_cost_usd), _usd(r.new_cost_usd), r.cost_status)
+    out.print(table)
+
+
+@prices_app.command("cost")
+def prices_cost(
+    model: str,
+    usage: Annotated[str, typer.Argument(help="A usage object as JSON (OpenAI, Anthropic, Gemini or canonical).")],
+) -> None:
+    """The exact cost of one usage object for a model at today's prices."""
+    try:
+        value = json.loads(usage)
+    except json.JSONDecodeError as exc:
+        raise InvalidParameter(f"usage is not JSON: {exc}", field="usage") from None
+    with _client() as client:
+        print(client.prices.cost(model, value))
+
+
+# -- report ---------------------------------------------------------------------
+
+
+@report_app.command("costs")
+def report_costs(
+    by: Annotated[str, typer.Option(help="Group by agent, category or model.")] = "model",
+    top: Annotated[int, typer.Option(min=1, help="How many of the costliest attempts and solved tasks.")] = 10,
+) -> None:
+    """Cost by agent, category or model; the costliest attempts; the cost of each solved task."""
+    with _client() as client:
+        groups = client.analytics.cost_breakdown(by)
+        costliest = client.analytics.costliest_attempts(top)
+        solved = client.analytics.cost_per_success(top)
+    key = {"agent": "agent_name", "category": "problem_category", "model": "model_used"}[by]
+    table = Table(title=f"cost by {by}", show_header=True)
+    for column in (by, "attempts", "success", "failed", "unpriced", "tokens in", "tokens out", "total", "average"):
+        table.add_column(column, overflow="fold")
+    for g in groups:
+        table.add_row(getattr(g, key) or "-", str(g.attempts), str(g.successes), str(g.failures),
+                      str(g.unpriced_attempts), f"{g.tokens_input:,}", f"{g.tokens_output:,}",
+                      _usd(g.total_cost_usd), _usd(g.avg_cost_usd))  # fmt: skip
+    out.print(table)
+    table = Table(title=f"costliest {top} attempts", show_header=True)
+    for column in ("#", "attempt", "agent", "model", "status", "cost", "request"):
+        table.add_column(column, overflow="fold")
+    for c in costliest:
+        table.add_row(str(c.cost_rank), str(c.attempt_id), c.agent_name, c.model_used or "-", c.status,
+                      _usd(c.cost_usd), c.user_request[:60])  # fmt: skip
+    out.print(table)
+    table = Table(title="cost per successful outcome (whole retry chain)", show_header=True)
+    for column in ("task", "attempts", "failed first", "chain cost", "final model"):
+        table.add_column(column, overflow="fold")
+    for t in solved:
+        cost = _usd(t.chain_cost_usd) + ("" if t.fully_priced else " (partly unpriced)")
+        table.add_row(str(t.correlation_id), str(t.attempts), str(t.failed_attempts), cost, t.final_model or "-")
+    out.print(table)
+
+
 # -- demo -----------------------------------------------------------------------
 
 
@@ -208,6 +437,47 @@ def demo() -> None:
     out.print("[bold]3. what is installed[/]")
     with _client() as client:
         _print_info(client)
+        out.print("[bold]4. attempts and their exact cost[/]")
+        _demo_attempts(client)
+
+
+def _demo_attempts(client: Client) -> None:
+    """A failed attempt and its successful retry, with provider usage objects as the
+    SDKs return them; then what they cost and what a similar request will cost."""
+    _print_prices([client.prices.lookup(m) for m in ("gpt-4o", "claude-sonnet-4-5", "gemini/gemini-2.5-pro")],
+                  "some prices in force (seeded from LiteLLM's community list)")  # fmt: skip
+    request = "Fix the failing test tests/test_invoice.py::test_total_with_discount"
+    try:
+        with client.attempt(agent_name="demo-fixer", user_request=request, model="gpt-4o",
+                            approach_description="patch the rounding in invoice.total()") as first:  # fmt: skip
+            first.record_usage({"id": "chatcmpl-demo", "model": "gpt-4o", "usage": {
+                "prompt_tokens": 18_250, "completion_tokens": 1_140,
+                "prompt_tokens_details": {"cached_tokens": 12_800}}})  # fmt: skip
+            raise AssertionError("assert 107.99 == 108.0")
+    except AssertionError:
+        pass
+    with client.attempt(agent_name="demo-fixer", user_request=request, model="claude-sonnet-4-5",
+                        parent_attempt_id=first.attempt_id,
+                        approach_description="use Decimal for money in invoice.total()") as retry:  # fmt: skip
+        retry.record_usage({"id": "msg_demo", "model": "claude-sonnet-4-5", "usage": {
+            "input_tokens": 2_310, "output_tokens": 1_905, "cache_read_input_tokens": 16_400,
+            "cache_creation_input_tokens": 3_100}})  # fmt: skip
+        retry.quality_score = 0.92
+    chain = client.attempts.chain(retry.result.correlation_id)
+    table = Table(title="one task: a failed attempt and the retry that fixed it", show_header=True)
+    for column in ("depth", "model", "status", "tokens in/out", "cost", "cumulative"):
+        table.add_column(column)
+    by_id = {a.attempt_id: a for a in (first.result, retry.result)}
+    for c in chain:
+        a = by_id[c.attempt_id]
+        table.add_row(str(c.depth), c.model_used or "-", c.status, f"{a.tokens_input:,}/{a.tokens_output:,}",
+                      _usd(c.cost_usd), _usd(c.cumulative_cost_usd))  # fmt: skip
+    out.print(table)
+    estimate = client.prices.estimate_for_request(
+        "fix the failing test tests/test_orders.py::test_total_with_discount", "claude-sonnet-4-5")
+    out.print(f"estimate for a similar request with claude-sonnet-4-5: p50 {_usd(estimate.cost_p50_usd)}, "
+              f"p90 {_usd(estimate.cost_p90_usd)} (from {estimate.samples} earlier attempt(s), basis: {estimate.basis})")  # fmt: skip
+    out.print("more: debugloop report costs, debugloop attempts list, debugloop prices list --provider anthropic")
 
 
 def main() -> None:
