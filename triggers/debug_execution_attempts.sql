@@ -97,3 +97,89 @@ $$;
 create or replace trigger _040_touch
     before update on debugloop.debug_execution_attempts
     for each row execute function debugloop.tg_debug_execution_attempts__touch();
+
+-- tg_debug_execution_attempts__error_signature: a failed attempt (error or timeout
+-- with an error type or message) is linked to its error signature, which is
+-- entered or counted in debug_error_signatures. Locks: the signature's row.
+create or replace function debugloop.tg_debug_execution_attempts__error_signature()
+returns trigger
+language plpgsql
+as $$
+begin
+    if new.status in ('error', 'timeout') and (tg_op = 'INSERT' or old.status = 'running')
+       and coalesce(new.error_type, new.error_message) is not null then
+        new.error_signature := debugloop._error_record(new.error_type, coalesce(new.error_message, ''),
+                                                       new.error_stacktrace, new.attempt_id,
+                                                       coalesce(new.completed_at, now()));
+    end if;
+    return new;
+end
+$$;
+
+create or replace trigger _050_error_signature
+    before insert or update of status on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__error_signature();
+
+-- tg_debug_execution_attempts__error_mappings: when an attempt of a chain
+-- succeeds, every signature that failed earlier in that chain maps to it (a new
+-- mapping, or the success count of the mapping with the same approach raised).
+-- When an attempt with an approach fails, each mapping that recommended that
+-- approach for an error met earlier in the chain counts a failure. Confidence
+-- follows from the counts (trigger on the mappings). Locks: the mappings' rows.
+create or replace function debugloop.tg_debug_execution_attempts__error_mappings()
+returns trigger
+language plpgsql
+as $$
+declare
+    earlier record;
+    approach text := coalesce(new.approach_hash, 'attempt:' || new.attempt_id);
+begin
+    if new.status = 'running' or (tg_op = 'UPDATE' and old.status <> 'running') then
+        return null;
+    end if;
+    if new.status = 'success' then
+        for earlier in
+            select a.error_signature, array_agg(a.attempt_id order by a.started_at) as attempt_ids,
+                   min(s.normalized_message) as pattern, min(coalesce(s.error_type, s.category)) as error_type,
+                   min(s.category) as category
+              from debugloop.debug_execution_attempts a
+              join debugloop.debug_error_signatures s on s.signature = a.error_signature
+             where a.correlation_id = new.correlation_id and a.attempt_id <> new.attempt_id
+               and a.status in ('error', 'timeout') and a.started_at <= new.started_at
+             group by a.error_signature
+        loop
+            insert into debugloop.debug_error_success_mappings as m (
+                signature, error_type, error_pattern, error_context, approach_key, successful_attempt_id,
+                successful_stf_ids, successful_approach, failed_attempt_ids, success_count, last_success_at)
+            values (
+                earlier.error_signature, earlier.error_type, earlier.pattern,
+                jsonb_build_object('category', earlier.category, 'model', new.model_used, 'tools', new.tools_used),
+                approach, new.attempt_id, new.stf_ids, new.approach_description, earlier.attempt_ids, 1,
+                coalesce(new.completed_at, now()))
+            on conflict on constraint debug_error_success_mappings_signature_approach_key do update
+               set success_count = m.success_count + 1,
+                   successful_attempt_id = excluded.successful_attempt_id,
+                   successful_stf_ids = coalesce(excluded.successful_stf_ids, m.successful_stf_ids),
+                   successful_approach = coalesce(excluded.successful_approach, m.successful_approach),
+                   failed_attempt_ids = (m.failed_attempt_ids || excluded.failed_attempt_ids)[greatest(1,
+                       cardinality(m.failed_attempt_ids || excluded.failed_attempt_ids) - 99):],
+                   last_success_at = excluded.last_success_at;
+        end loop;
+    elsif new.status in ('error', 'timeout') and new.approach_hash is not null then
+        update debugloop.debug_error_success_mappings m
+           set failure_count = m.failure_count + 1,
+               last_failure_at = coalesce(new.completed_at, now())
+         where m.approach_key = new.approach_hash
+           and m.signature in (select a.error_signature
+                                 from debugloop.debug_execution_attempts a
+                                where a.correlation_id = new.correlation_id and a.attempt_id <> new.attempt_id
+                                  and a.status in ('error', 'timeout') and a.error_signature is not null
+                                  and a.started_at <= new.started_at);
+    end if;
+    return null;
+end
+$$;
+
+create or replace trigger _060_error_mappings
+    after insert or update of status on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__error_mappings();

@@ -1,0 +1,725 @@
+-- errors: normalising errors into signatures, classifying them, the mappings from
+-- an error to the approach that fixed it, and what to tell the next agent.
+--
+-- What a signature keeps and what it drops (README, "Error signatures"):
+--   dropped (placeholders): e-mails, URLs, hostnames, IPv4/IPv6 (with port), UUIDs,
+--     SHA-1/MD5/git SHAs and other hex hashes, 0x addresses, object reprs'
+--     addresses, dates and times, durations, floats, integers (so line and column
+--     numbers), quoted values after '=', paths, and quoted data values;
+--   kept: the exception type (without its module path), every word, HTTP status
+--     codes, and quoted NAMES of code things: the key of a KeyError, a module,
+--     attribute, name, column, relation, property, command ... (the words before
+--     the quote say which: "No module named 'x'", "has no attribute 'x'",
+--     "reading 'x'", "column \"x\""), and Python type names ('NoneType', 'str').
+--   So KeyError: 'user_id' and KeyError: 'email' are two errors (different fixes),
+--   while invalid literal for int() with base 10: 'abc' and ... 'xyz' are one.
+
+-- debugloop.error_normalize(message): the message with its variable parts
+-- replaced by placeholders, white space collapsed. Locks: none.
+create or replace function debugloop.error_normalize(message text)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+-- PostgreSQL keeps the last 32 compiled regular expressions of a backend; more
+-- distinct patterns per call would compile them all again on every call. So the
+-- rules below are merged into as few patterns as stay readable, a rule runs only
+-- when a plain string test says it can match, and fixed strings use replace().
+declare
+    m text := message;
+    low text;
+    whole text;
+    name text;
+    quoted text[];
+    has_digit boolean;
+begin
+    if m is null then
+        return null;
+    end if;
+    has_digit := translate(m, '0123456789', '') <> m;
+    -- object reprs with an address: <Foo object at 0x7f..> -> <object>
+    if strpos(m, ' at 0x') > 0 then
+        m := regexp_replace(m, '<[^<>\n]*? at 0x[0-9a-fA-F]+>', '<object>', 'g');
+    end if;
+    -- the leading program of shell output: "/usr/bin/env: x" is "env: x"
+    if left(ltrim(m), 1) = '/' then
+        m := regexp_replace(m, '^(\s*)/(?:[\w.-]+/)*([\w.-]+):(?= )', '\1\2:');
+    end if;
+    -- context that clients append: SQLAlchemy's [SQL: ...] and its background link, request ids
+    if strpos(m, '[SQL: ') > 0 or strpos(m, 'Background on this error') > 0 then
+        m := regexp_replace(m, '\s*\[SQL: .*$|\s*\(Background on this error at: [^)]*\)', '', 'g');
+    end if;
+    low := lower(m);
+    if low like any (array['%request%id%', '%trace%id%', '%correlation%id%', '%event%id%']) then
+        m := regexp_replace(m, '\(?\m(request|trace|correlation|event)[ _-]?id:?\s*[\w-]+\)?', '', 'gi');
+    end if;
+    -- hosts named where a host is expected, whatever their domain
+    if low like any (array['%host%', '%enotfound%', '%eai_again%', '%getaddrinfo%']) then
+        m := regexp_replace(m, '\m(ENOTFOUND|EAI_AGAIN|getaddrinfo|resolve host:?|host:?)\s+[\w-]+(\.[\w-]+)+(:\d+)?', '\1 <host>', 'g');
+    end if;
+    -- a TypeScript message repeats its code: "error TS2322: x" is "x"
+    if strpos(m, ' TS') > 0 or strpos(low, 'error ts') > 0 then
+        m := regexp_replace(m, '(^|\s)(error|warning) TS\d+:\s*', '\1');
+    end if;
+    -- the scheme of a urllib3 pool is a variable part of the URL it serves
+    m := replace(m, 'HTTPSConnectionPool', 'HTTPConnectionPool');
+    -- URLs, e-mails, UUIDs
+    if strpos(m, '://') > 0 then
+        m := regexp_replace(m, '[a-zA-Z][a-zA-Z0-9+.-]*://[^\s''"<>()\[\]{}`]*[^\s''"<>()\[\]{}`.,;:]', '<url>', 'g');
+    end if;
+    if strpos(m, '@') > 0 then
+        m := regexp_replace(m, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+', '<email>', 'g');
+    end if;
+    if has_digit then
+        m := regexp_replace(m, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', '<uuid>', 'g');
+        -- dates and times: ISO 8601, RFC 2822, syslog, d/m/y, clock times
+        if m like any (array['%Jan %', '%Feb %', '%Mar %', '%Apr %', '%May %', '%Jun %', '%Jul %', '%Aug %', '%Sep %', '%Oct %', '%Nov %', '%Dec %']) then
+            m := regexp_replace(m,
+                '\m(Mon|Tue|Wed|Thu|Fri|Sat|Sun),? \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}(:\d{2})?( GMT| UTC|\s?[+-]\d{4})?'
+                || '|\m(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2},? (\d{4} )?\d{2}:\d{2}:\d{2}', '<date>', 'g');
+        end if;
+        m := regexp_replace(m,
+            '\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2}|\s?UTC)?'
+            || '|\m\d{1,2}/\d{1,2}/\d{2,4}\M'
+            || '|\m\d{1,2}:\d{2}:\d{2}([.,]\d+)?\M', '<date>', 'g');
+    end if;
+    -- addresses: IPv6 (also ::1), IPv4, with a port; hostnames with a known top-level domain, localhost
+    if has_digit and m like '%:%:%' then
+        m := regexp_replace(m,
+            '\[?(?<![\w:])::[0-9a-fA-F]{0,4}\M\]?(:\d+)?'
+            || '|\[?(?<![\w:])(?=[0-9a-fA-F:]*\d)(?=[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:)([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])\]?(:\d+)?',
+            '<ip>', 'g');
+    end if;
+    if has_digit and m like '%.%.%.%' then
+        m := regexp_replace(m, '\m\d{1,3}(\.\d{1,3}){3}(:\d+)?\M', '<ip>', 'g');
+    end if;
+    if strpos(low, 'localhost') > 0 or low like any (array['%.com%', '%.org%', '%.net%', '%.io%', '%.dev%', '%.ai%', '%.co%', '%.app%', '%.cloud%', '%.edu%', '%.gov%', '%.us%', '%.uk%', '%.de%', '%.fr%', '%.cn%', '%.jp%', '%.internal%', '%.local%', '%.localdomain%']) then
+        m := regexp_replace(m,
+            '\m([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+(com|org|net|io|dev|ai|co|app|cloud|edu|gov|us|uk|de|fr|cn|jp|internal|local|localdomain)\M(:\d+)?'
+            || '|\mlocalhost(:\d+)?\M', '<host>', 'g');
+    end if;
+    -- paths: Windows; absolute, ~/, ./, ../ (not after a word: "and/or" stays); relative
+    -- ones with a directory and a file extension
+    if strpos(m, '/') > 0 or strpos(m, '\') > 0 then
+        m := regexp_replace(m,
+            '\m[A-Za-z]:\\[^\s''"<>|*?]+'
+            || '|(?<![\w.~/<>-])(~|\.{1,2})?/([\w.@+-]+/)*[\w.@+-]+/?'
+            || '|\m[\w.-]+(/[\w.-]+)+\.[A-Za-z][A-Za-z0-9]{0,5}\M',
+            '<path>', 'g');
+    end if;
+    -- file names with a known extension (the LIKE test spares the big alternation most messages)
+    if low like any (array['%.py%', '%.pyc%', '%.pyi%', '%.ipynb%', '%.js%', '%.mjs%', '%.cjs%', '%.jsx%', '%.ts%', '%.tsx%', '%.vue%', '%.svelte%', '%.json%', '%.jsonl%', '%.yaml%', '%.yml%', '%.toml%', '%.lock%', '%.txt%', '%.md%', '%.csv%', '%.tsv%', '%.html%', '%.css%', '%.scss%', '%.sh%', '%.ini%', '%.cfg%', '%.conf%', '%.log%', '%.xml%', '%.sql%', '%.db%', '%.sqlite%', '%.rb%', '%.go%', '%.rs%', '%.java%', '%.kt%', '%.c%', '%.h%', '%.cc%', '%.cpp%', '%.hpp%', '%.cs%', '%.php%', '%.swift%', '%.dart%', '%.env%', '%.pem%', '%.key%', '%.crt%', '%.zip%', '%.tar%', '%.gz%', '%.whl%']) then
+        m := regexp_replace(m, '\m[\w.-]+\.(py|pyc|pyi|ipynb|js|mjs|cjs|jsx|ts|tsx|vue|svelte|json|jsonl|yaml|yml|toml|lock|txt|md|csv|tsv|html|css|scss|sh|ini|cfg|conf|log|xml|sql|db|sqlite|rb|go|rs|java|kt|c|h|cc|cpp|hpp|cs|php|swift|dart|env|pem|key|crt|zip|tar|gz|whl)\M', '<path>', 'g');
+    end if;
+    -- secrets: API keys and tokens, masked or not
+    if strpos(m, '****') > 0 or m like any (array['%sk-%', '%sk\_%', '%pk\_%', '%rk\_%', '%gh_\_%', '%github\_pat%', '%xox%', '%AKIA%', '%AIza%']) then
+        m := regexp_replace(m, '\m(sk|pk|rk|ghp|gho|ghs|github_pat|xox[abpr]|AKIA|AIza)[-_][\w*-]{6,}|\m[\w-]*\*{4,}[\w-]*', '<secret>', 'g');
+    end if;
+    if has_digit then
+        -- versions: pins (pkg==1.2, pkg>=3) go, version numbers become <version>, lists of them one
+        if strpos(m, '=') > 0 then
+            -- (a pin is written without spaces: "torch==2.1"; "assert 1 == 2" is no pin)
+            m := regexp_replace(m, '([\w\]])(===?|>=|<=|~=|!=)v?\d+(\.[\w*+!-]+)*', '\1', 'g');
+        end if;
+        if strpos(m, '.') > 0 then
+            m := regexp_replace(m, '\mv?\d+\.\d+\.\d+([-.+][0-9A-Za-z]+)*\M', '<version>', 'g');
+        end if;
+        -- random ids: 16+ characters mixing upper case, lower case and digits (org-OOhFjD3fpmItZT...)
+        if lower(m) <> m and upper(m) <> m then
+            m := regexp_replace(m, '\m(?=[\w-]*\d)(?=[\w-]*[A-Z])(?=[\w-]*[a-z])[\w-]{16,}\M', '<id>', 'g');
+        end if;
+        -- hex: 0x addresses, and hashes (git SHAs, MD5, SHA-1...) of 7 to 64 hex digits
+        -- (no lookahead for "a digit among them": PostgreSQL runs lookarounds slowly)
+        m := regexp_replace(m, '\m(0x[0-9a-fA-F]+|[0-9a-fA-F]{7,64})\M', '<hex>', 'g');
+        -- durations
+        m := regexp_replace(m, '\m\d+(\.\d+)?\s?(ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?)\M', '<duration>', 'g');
+    end if;
+    if strpos(m, 'from versions: ') > 0 then
+        m := regexp_replace(m, '\(from versions: [^)]*\)', '(from versions: <list>)', 'g');
+    end if;
+    -- values after a single '=' (not ==, !=, <=, >=)
+    if strpos(m, '=') > 0 then
+        m := regexp_replace(m, '(?<![=!<>])=(?!=)\s*(''[^''\n]*''|"[^"\n]*"|[^\s,;)\]}''"]+)', '=<v>', 'g');
+    end if;
+    -- keep HTTP status codes: protect them from the number rules, as ⟦404⟧: after a
+    -- cue (HTTP, status, code), at the start of the message, or before their reason
+    if has_digit then
+        if low like any (array['%http%', '%status%', '%code%', '%returned%'])
+           or translate(left(ltrim(m), 3), '0123456789', '') = '' then
+            -- (an exit code is no status: hidden from the cue, without a slow lookbehind)
+            m := replace(replace(m, 'exit code', 'exitʼcode'), 'exit status', 'exitʼstatus');  -- ʼ is a letter
+            m := regexp_replace(m,
+                '(\m(?:HTTP(?: Error)?(?:/\d(?:\.\d)?)?|[Ss]tatus(?: code)?:?|[Ee]rror code:?|code:?|returned|status_code=?)\s*'
+                || '|^\s*(?=[1-5]\d\d [A-Z{(]))([1-5]\d\d)\M', '\1⟦\2⟧', 'g');
+            m := replace(m, 'exitʼ', 'exit ');
+        end if;
+        if low like any (array['% client error%', '% server error%', '% not found%', '% forbidden%', '% unauthorized%',
+                               '% bad request%', '% too many requests%', '% bad gateway%', '% service unavailable%',
+                               '% gateway time%', '% conflict%', '% unprocessable entity%', '% method not allowed%',
+                               '% payment required%', '% request timeout%', '% not acceptable%', '% gone%']) then
+            m := regexp_replace(m, '\m([1-5]\d\d)(?= (?:Client Error|Server Error|Not Found|Forbidden|Unauthorized|Bad Request|Too Many Requests|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out|Conflict|Unprocessable Entity|Method Not Allowed|Payment Required|Request Timeout|Not Acceptable|Gone))', '⟦\1⟧', 'g');
+        end if;
+    end if;
+    -- keep quoted NAMES of code things, protected as ⟪name⟫: after a word that says
+    -- what is named ("No module named 'x'", "reading 'x'", column "x"), a whole
+    -- message that is one quoted word (a KeyError), the type before "object", and
+    -- Python and JavaScript type names. Each quoted word is matched by one small
+    -- pattern and judged here: a pattern listing the naming words would be slow.
+    if strpos(m, '''') > 0 or strpos(m, '"') > 0 or strpos(m, '`') > 0 or strpos(m, '‘') > 0 then
+        whole := btrim(m);
+        if length(whole) between 3 and 102 and left(whole, 1) in ('''', '"') and right(whole, 1) = left(whole, 1)
+           and translate(substr(whole, 2, length(whole) - 2), ' ''"', '') = substr(whole, 2, length(whole) - 2) then
+            m := '⟪' || substr(whole, 2, length(whole) - 2) || '⟫';  -- the whole message is one quoted name
+        else
+            for quoted in
+                select q from regexp_matches(m,
+                    '(?:(\m[A-Za-z]+):?\s+)?(''([^''"‘’`\s]{1,100})''|"([^''"‘’`\s]{1,100})"|‘([^''"‘’`\s]{1,100})’|`([^''"‘’`\s]{1,100})`)( object\M)?',
+                    'g') as q
+            loop
+                name := coalesce(quoted[3], quoted[4], quoted[5], quoted[6]);
+                if lower(quoted[1]) = any (array['named', 'name', 'module', 'modules', 'attribute', 'attr', 'key', 'column', 'relation', 'table', 'function', 'command', 'package', 'fixture', 'script', 'property', 'properties', 'method', 'class', 'field', 'variable', 'schema', 'database', 'role', 'constraint', 'index', 'sequence', 'view', 'trigger', 'import', 'from', 'export', 'option', 'argument', 'parameter', 'element', 'symbol', 'reading', 'setting', 'plugin', 'identifier', 'label', 'target', 'task', 'rule', 'member', 'resource', 'service', 'image', 'container', 'volume', 'extension', 'type', 'operator', 'user'])
+                   or quoted[7] is not null
+                   or name = any (array['int', 'str', 'float', 'complex', 'list', 'dict', 'tuple', 'set', 'frozenset', 'bool', 'bytes', 'bytearray', 'NoneType', 'object', 'type', 'function', 'module', 'method', 'builtin_function_or_method', 'undefined', 'null', 'string', 'number', 'boolean']) then
+                    m := replace(m, quoted[2], '⟪' || name || '⟫');
+                end if;
+            end loop;
+        end if;
+        -- every other quoted string is data (a b'..' or r".." prefix with it), unless
+        -- it is prose, three words or more, as the message inside a wrapped error is
+        m := regexp_replace(m,
+            '(?<![\w''"])[bBrRuU]?''(?![^''\n]*\s[^''\n]*\s[^''\n]*'')[^''\n]*''(?![\w''])'
+            || '|(?<![\w"])[bBrRuU]?"(?![^"\n]*\s[^"\n]*\s[^"\n]*")[^"\n]*"(?![\w"])', '<str>', 'g');
+    end if;
+    -- numbers (line and column numbers among them), but not protected status codes
+    if has_digit then
+        m := regexp_replace(m, '(?<![\w.⟦])-?\d+\.\d+([eE][+-]?\d+)?\M|(?<!⟦)\m\d+\M', '<n>', 'g');
+    end if;
+    -- a compiler's location before the message: "<path>(<n>,<n>): x", "<path>:<n>:<n> - x"
+    if strpos(m, '<path>') > 0 then
+        m := regexp_replace(m, '^\s*<path>(\(<n>,<n>\)|(:<n>){1,2})?(:| -)\s+', '');
+    end if;
+    -- tails without information: requests' "for url: <url>", parentheses holding only
+    -- placeholders "(<hex>/<n>)", pip's "(from -r requirements.txt (line <n>))"
+    if strpos(m, '<') > 0 or strpos(m, '(from -r ') > 0 then
+        m := regexp_replace(m,
+            '\s+for url:\s*<url>\s*$|\s*\((<\w+>[\s/,:;-]*)+\)\s*$|\s*\(from -r [^()]*(\([^()]*\))?\)', '', 'g');
+    end if;
+    -- Python 2's tuple comma "x',))", a shell's script line "bash: line <n>: x"
+    m := replace(replace(m, ', )', ')'), ',)', ')');
+    if m like '%sh: line <n>: %' then
+        m := regexp_replace(m, '^(\w*sh): line <n>: ', '\1: ');
+    end if;
+    -- restore what was protected, quoted names in one quote style
+    m := replace(replace(replace(replace(m, '⟦', ''), '⟧', ''), '⟪', ''''), '⟫', '''');
+    -- white space runs become one space
+    return left(array_to_string(array_remove(string_to_array(translate(m, E'\n\r\t\f\v', '     '), ' '), ''), ' '), 2000);
+end
+$$;
+comment on function debugloop.error_normalize(text) is 'An error message with its variable parts (paths, numbers, ids, hosts, times, data values) replaced by placeholders.';
+
+-- debugloop._error_parts(error_type, message, stacktrace): the error's type
+-- (without its module path) and message. A missing type is read from a
+-- "Type: message" prefix of the message, else from the last "Type: message" line
+-- of the stack trace; a message that repeats its type as a prefix loses it.
+create or replace function debugloop._error_parts(error_type text, message text, stacktrace text,
+                                                  out kind text, out body text)
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    found text[];
+    short text;
+    -- "SomeError: the message" (the type with an optional module path)
+    type_prefix constant text := '^\s*([A-Za-z_][\w.]*(Error|Exception|Warning|Exit|Interrupt|Failure|Fault|Timeout|Refused))(?:\[\w+\])?\s*:\s?';
+begin
+    kind := nullif(btrim(error_type), '');
+    body := coalesce(message, '');
+    if kind is null then
+        found := regexp_match(body, type_prefix || '(.*)$');
+        if found is not null then
+            kind := found[1];
+            body := found[3];
+        elsif stacktrace is not null then
+            -- the last "Type: message" line of the trace
+            select m[1] into kind
+              from regexp_matches(stacktrace, type_prefix || '(.*)$', 'gn') with ordinality as r(m, i)
+             order by i desc limit 1;
+        end if;
+    elsif strpos(body, ':') > 0 then
+        -- a message that repeats its type ("KeyError: 'x'", "builtins.KeyError: 'x'") loses the prefix
+        short := btrim(split_part(body, ':', 1));
+        if short = kind or regexp_replace(short, '^.*\.', '') = regexp_replace(kind, '^.*\.', '') then
+            body := ltrim(substr(body, strpos(body, ':') + 1), ' ');
+        end if;
+    end if;
+    kind := regexp_replace(kind, '^(builtins|exceptions)\.', '');
+    if btrim(body) = '' and stacktrace is not null and kind is not null then
+        select m[3] into body
+          from regexp_matches(stacktrace, type_prefix || '(.*)$', 'gn') with ordinality as r(m, i)
+         where m[1] = kind or m[1] like '%.' || kind
+         order by i desc limit 1;
+        body := coalesce(body, '');
+    end if;
+end
+$$;
+
+-- debugloop._error_frames(stacktrace): the frames that identify where an error
+-- happened, as "dir/file:function", innermost last, at most 5. Python tracebacks
+-- (of a chain, only the last exception's), pytest output ("file.py:12: in test_x",
+-- "____ test_x ____"), and Node/V8 stacks ("at fn (/path/file.js:1:2)") are read;
+-- paths keep their last two parts; line numbers are dropped. Application frames
+-- only, unless there are none: then the library frames. Locks: none.
+create or replace function debugloop._error_frames(stacktrace text)
+returns text[]
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    trace text := stacktrace;
+    lib_pattern constant text :=
+        '(site-packages|dist-packages|/lib/python[0-9.]*/|\\lib\\|node_modules|^node:|internal/|<frozen |/usr/lib/|/usr/local/lib/|/\.pyenv/|/\.cache/|/opt/homebrew/|anaconda|/conda/|/\.venv/|/venv/)';
+    app text[] := '{}';
+    lib text[] := '{}';
+    frame record;
+    file text;
+    name text;
+begin
+    if trace is null or btrim(trace) = '' then
+        return '{}';
+    end if;
+    -- a chain of Python exceptions: only the last one raised
+    trace := (regexp_split_to_array(trace,
+        '\n\s*(During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*\n'))[
+        cardinality(regexp_split_to_array(trace,
+        '\n\s*(During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*\n'))];
+    for frame in
+        select coalesce(m[1], m[3], m[7], m[8], m[10], m[12]) as path,
+               coalesce(m[2], m[4], m[5], m[6], m[9], m[11], m[13]) as fn, i
+          from regexp_matches(trace,
+               -- Python: File "path", line N, in fn
+               '(?:^|\n)\s*File "([^"]+)", line \d+, in ([^\s]+)'
+               -- pytest --tb=short: path.py:N: in fn
+               || '|(?:^|\n)([^\s:]+\.py):\d+: in ([^\s]+)'
+               -- pytest long: ____ test_name ____
+               || '|(?:^|\n)_{3,} ([^\s]+) _{3,}'
+               -- V8: at fn [as alias] (path:N:N) / at path:N:N
+               || '|(?:^|\n)\s*at (?:async )?(?:new )?([^\s()]+)(?: \[as [^\]]+\])? \(([^()]+?):\d+(?::\d+)?\)'
+               || '|(?:^|\n)\s*at (?:async )?([^\s()]+?):\d+(?::\d+)?\s*(?=\n|$)()'
+               -- pytest summary: FAILED path::test
+               || '|(?:^|\n)\s*(?:FAILED|ERROR) ([^\s:]+)::([^\s]+)'
+               -- IPython / Jupyter: path.py in fn(...)
+               || '|(?:^|\n)(\S+\.py) in (\w+)\('
+               -- pytest's fixture errors: file path, line N
+               || '|(?:^|\n)\s*file (\S+), line \d+()',
+               'g') with ordinality as r(m, i)
+         order by i
+    loop
+        name := coalesce(frame.fn, '');
+        if frame.path is null then
+            app := app || name;  -- a pytest test name
+            continue;
+        end if;
+        file := regexp_replace(replace(frame.path, '\', '/'), '^.*/([^/]+/[^/]+)$', '\1');
+        if frame.path ~ lib_pattern then
+            lib := lib || (file || ':' || name);
+        else
+            app := app || (file || ':' || name);
+        end if;
+    end loop;
+    if cardinality(app) = 0 then
+        app := lib;
+    end if;
+    return app[greatest(1, cardinality(app) - 4):];
+end
+$$;
+
+-- debugloop._error_key_line(message): the line of a multi-line message that says
+-- what went wrong: the first line with a word of failure (error, fatal, failed,
+-- denied, not found, ...), else the first non-blank line. Progress lines before
+-- it ("Cloning into ...") and details after it (hints, SQL context, carets) do
+-- not take part in the signature.
+create or replace function debugloop._error_key_line(message text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select coalesce(
+        (select l from string_to_table(message, E'\n') with ordinality as t(l, i)
+          where lower(l) like any (array['%error%', '%fatal%', '%exception%', '%fail%', '%denied%', '%refused%',
+                                         '%not found%', '%cannot%', '%can''t%', '%could not%', '%unable%', '%invalid%',
+                                         '%unexpected%', '%missing%', '%timed out%', '%timeout%', '%no such%',
+                                         '%exit code%', '%exit status%', '%err!%', '%abort%', '%panic%',
+                                         '%not defined%', '%undefined%', '%does not exist%', '%too long%',
+                                         '%too many%', '%too large%', '%exceeded%', '%not supported%',
+                                         '%unrecognized%', '%no matching%', '%overloaded%'])
+          order by i limit 1),
+        (select l from string_to_table(message, E'\n') with ordinality as t(l, i)
+          where btrim(l) <> '' order by i limit 1),
+        '')
+$$;
+
+-- debugloop._error_hash(kind, normalized, frames): the signature of an error's
+-- parts; the one formula behind error_signature and error_describe.
+create or replace function debugloop._error_hash(kind text, normalized text, frames text[])
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select debugloop.util_sha256(coalesce(kind, '') || E'\n' || coalesce(normalized, '') || E'\n'
+                                 || array_to_string(frames, E'\n'))
+$$;
+
+-- debugloop._error_identity(error_type, message, stacktrace): what makes an
+-- error's signature: its type, the normalised key line of its message, its
+-- application frames, and the signature of those. Why: one path for
+-- error_signature, error_describe and error_fixes. Locks: none.
+create or replace function debugloop._error_identity(error_type text, message text, stacktrace text,
+                                                     out signature text, out kind text,
+                                                     out normalized_message text, out frames text[])
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    parts record;
+begin
+    select * into parts from debugloop._error_parts(error_type, message, stacktrace);
+    kind := parts.kind;
+    normalized_message := coalesce(debugloop.error_normalize(debugloop._error_key_line(parts.body)), '');
+    frames := debugloop._error_frames(stacktrace);
+    signature := debugloop._error_hash(kind, normalized_message, frames);
+end
+$$;
+
+-- debugloop.error_signature(error_type, message, stacktrace): the hex SHA-256 that
+-- groups errors: of the error type (builtins. dropped), the normalised key line
+-- of the message and, when a stack trace is given, its application frames.
+-- Locks: none.
+create or replace function debugloop.error_signature(error_type text, message text, stacktrace text default null)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select (debugloop._error_identity(error_type, message, stacktrace)).signature
+$$;
+comment on function debugloop.error_signature(text, text, text) is 'Hex SHA-256 grouping errors: type, normalised message, application frames.';
+
+-- debugloop.error_classify(error_type, message, stacktrace): the kind of error:
+-- syntax, import, type, attribute, key_index, value, assertion, timeout, network,
+-- permission, rate_limit, context_length, tool or other. The most specific
+-- evidence wins: what the message says (context length, rate limit, timeout,
+-- network, permission) before what the type says. Locks: none.
+create or replace function debugloop.error_classify(error_type text, message text, stacktrace text default null)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+-- Phrase tests with LIKE, not regular expressions: see the note in error_normalize.
+declare
+    p record;
+    t text;
+    m text;
+begin
+    select * into p from debugloop._error_parts(error_type, message, stacktrace);
+    t := lower(coalesce(p.kind, ''));
+    m := lower(coalesce(message, '') || ' ' || coalesce(p.body, ''));
+    return case
+        when m like any (array['%context_length%', '%context length%', '%maximum context%', '%context window%',
+                               '%prompt is too long%', '%too many tokens%', '%token limit%', '%input is too long%',
+                               '%reduce the length of the messages%', '%exceeds the model''s%'])
+            then 'context_length'
+        when t like any (array['%ratelimit%', '%toomanyrequests%', '%overloaded%', '%quota%'])
+          or m like any (array['%rate limit%', '%rate_limit%', '%ratelimit%', '%rate-limit%', '%too many requests%',
+                               '% 429%', '%429 %', '%quota%', '%overloaded%', '%resource exhausted%',
+                               '%resource_exhausted%', '%throttl%'])
+            then 'rate_limit'
+        when t like any (array['%timeout%', '%timedout%'])
+          or m like any (array['%timed out%', '%timeout%', '%time out%', '%deadline exceeded%', '%etimedout%'])
+            then 'timeout'
+        when t like any (array['%syntaxerror%', '%indentationerror%', '%taberror%', '%parseerror%', '%parsererror%'])
+          or m like any (array['%syntax error%', '%unexpected token%', '%unexpected end of input%', '%invalid syntax%',
+                               '%unexpected indent%', '%unterminated string%'])
+            then 'syntax'
+        when t like any (array['%modulenotfound%', '%importerror%', '%err_module_not_found%'])
+          or m like any (array['%no module named%', '%cannot find module%', '%cannot import name%', '%module not found%',
+                               '%no matching distribution%', '%could not find a version%', '%err_module_not_found%',
+                               '%failed to resolve import%', '%unable to resolve dependency%', '%eresolve%',
+                               '%declaration file for module%', '%install type definitions%', '%cannot find name%'])
+            then 'import'
+        when t like any (array['%httperror%', '%httpstatuserror%', '%clientresponseerror%'])
+          or m like any (array['%http error %', '% client error%', '% server error%', '%http code %',
+                               '%all connection attempts failed%', '%eaddrinuse%', '%address already in use%',
+                               '%could not resolve host%', '%cannot connect to the docker daemon%',
+                               '%failed to establish a new connection%', '%econnrefused%', '%econnreset%',
+                               '%enotfound%', '%eai_again%', '%ehostunreach%', '%enetunreach%', '%connection refused%',
+                               '%connection reset%', '%connection aborted%', '%name or service not known%',
+                               '%temporary failure in name resolution%', '%nodename nor servname%',
+                               '%max retries exceeded%', '%could not connect to server%', '%network is unreachable%',
+                               '%no route to host%', '%ssl%', '%certificate verify failed%', '%broken pipe%',
+                               '%remote end closed%', '%server closed the connection%', '%getaddrinfo%'])
+          or (t like any (array['%connection%', '%network%', '%sslerror%', '%protocolerror%', '%remotedisconnected%',
+                                '%maxretry%', '%gaierror%', '%operationalerror%'])
+              and m like any (array['%connect%', '%network%', '%refused%', '%reset%', '%unreachable%', '%dns%',
+                                    '%resolve%', '%host%', '%socket%']))
+            then 'network'
+        when t like any (array['%permission%', '%forbidden%', '%unauthorized%', '%authentication%', '%accessdenied%',
+                               '%insufficientprivilege%'])
+          or m like any (array['%permission denied%', '%eacces%', '%eperm%', '%operation not permitted%', '%401%',
+                               '%403%', '%forbidden%', '%unauthorized%', '%unauthorised%', '%access denied%',
+                               '%invalid api key%', '%incorrect api key%', '%authentication%'])
+            then 'permission'
+        when m like any (array['%tool_use_error%', '%has not been read yet%', '%string to replace not found%',
+                               '%could not find the string to replace%', '%old_string%', '%old_str%',
+                               '%inputvalidationerror%', '%modified since read%', '%unexpectedly modified%',
+                               '%read it again before%', '%must read file%', '%before overwriting%',
+                               '%no changes to make%', '%matches of the string%', '%unrecognized arguments%',
+                               '%usage: %', '%is required for command%'])
+            then 'tool'
+        when t like any (array['%assertionerror%', '%asserterror%', '%testfailure%', '%failed%'])
+          or m like any (array['assert %', '% assert %', '%assertionerror%', '%expect(%', '%expected % to %',
+                               '%expected % but %', '%failed tests%', 'failed %::%'])
+            then 'assertion'
+        when t like any (array['keyerror%', 'indexerror%', 'lookuperror%', 'stopiteration%', '%arrayindexoutofbounds%'])
+          or m like any (array['%index out of range%', '%out of bounds%', '%list index%', '%keyerror%'])
+            then 'key_index'
+        when t like 'attributeerror%' or m like any (array['%has no attribute%', '%is not a function%',
+                                                           '%is not defined%', '%undefined method%'])
+            then 'attribute'
+        when t like 'typeerror%' or t like 'ts_%' or m like any (array['%not subscriptable%', '%not callable%',
+                 '%not iterable%', '%unsupported operand%', '%cannot read propert%', '%argument of type%'])
+            then 'type'
+        when t like any (array['valueerror%', '%jsondecodeerror%', '%unicodedecodeerror%', '%unicodeencodeerror%',
+                               'rangeerror%', '%decodeerror%', '%validationerror%', 'zerodivisionerror%',
+                               'overflowerror%', '%invalidoperation%', '%dataerror%'])
+          or m like any (array['%invalid literal%', '%could not convert%', '%invalid value%', '%invalid input%'])
+            then 'value'
+        when t like any (array['nameerror%', 'referenceerror%', 'unboundlocalerror%'])
+            then 'attribute'
+        else 'other'
+    end;
+end
+$$;
+comment on function debugloop.error_classify(text, text, text) is 'The kind of an error: syntax, import, type, attribute, key_index, value, assertion, timeout, network, permission, rate_limit, context_length, tool or other.';
+
+-- debugloop.error_describe(error_type, message, stacktrace): everything debugloop
+-- reads from an error at once: its signature, type, normalised message, frames
+-- and category. Locks: none.
+create or replace function debugloop.error_describe(error_type text, message text, stacktrace text default null,
+                                                    out signature text, out kind text, out normalized_message text,
+                                                    out frames text[], out category text)
+language sql
+immutable
+parallel safe
+as $$
+    select i.signature, i.kind, i.normalized_message, i.frames,
+           debugloop.error_classify(error_type, message, stacktrace)
+      from debugloop._error_identity(error_type, message, stacktrace) i
+$$;
+comment on function debugloop.error_describe(text, text, text) is 'An error''s signature, type, normalised message, application frames and category.';
+
+-- debugloop._error_record(error_type, message, stacktrace, attempt_id, seen_at):
+-- the signature of an error, entered in debug_error_signatures (first seen, or
+-- its count and last seen raised). Why: failed attempts are linked to their
+-- signature by a trigger. Locks: the signature's row (upsert).
+create or replace function debugloop._error_record(error_type text, message text, stacktrace text,
+                                                   attempt_id uuid, seen_at timestamptz)
+returns text
+language plpgsql
+volatile
+as $$
+declare
+    e record;
+begin
+    select * into e from debugloop.error_describe(error_type, message, stacktrace);
+    insert into debugloop.debug_error_signatures as s (
+        signature, error_type, normalized_message, frames, category, occurrences, first_seen_at, last_seen_at,
+        example_message, example_stacktrace, example_attempt_id)
+    values (
+        e.signature, e.kind, e.normalized_message, e.frames, e.category, 1, seen_at, seen_at,
+        left(message, 4000), left(stacktrace, 20000), attempt_id)
+    on conflict on constraint debug_error_signatures_pkey do update
+       set occurrences = s.occurrences + 1,
+           first_seen_at = least(s.first_seen_at, excluded.first_seen_at),
+           last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at);
+    return e.signature;
+end
+$$;
+
+-- debugloop.error_wilson(successes, failures): the lower bound of the Wilson score
+-- interval at 95% for successes/(successes+failures): a ranking that trusts
+-- 95 of 100 over 1 of 1. 0 when there is no evidence. Locks: none.
+create or replace function debugloop.error_wilson(successes bigint, failures bigint)
+returns numeric
+language sql
+immutable
+parallel safe
+as $$
+    select case when n = 0 then 0::numeric else round(
+        (p + z * z / (2 * n) - z * sqrt((p * (1 - p) + z * z / (4 * n)) / n)) / (1 + z * z / n), 4) end
+      from (select successes + failures as n,
+                   successes::numeric / nullif(successes + failures, 0) as p,
+                   1.96::numeric as z) v
+$$;
+comment on function debugloop.error_wilson(bigint, bigint) is 'Wilson score lower bound (95%) of a success rate, for ranking.';
+
+-- debugloop.error_fixes(message, error_type, stacktrace, k): the ranked fixes for
+-- an error: mappings of its exact signature first (by Wilson lower bound), then of
+-- the nearest error patterns by the cosine similarity of their embeddings
+-- (debugloop.util_embed, >= 0.5), each with the approach that succeeded, its
+-- confidence and counts. Locks: none.
+create or replace function debugloop.error_fixes(message text, error_type text default null,
+                                                 stacktrace text default null, k integer default 5)
+returns table (rank integer, match text, similarity real, signature text, mapped_error_type text, error_pattern text,
+               successful_approach text, successful_attempt_id uuid, model_used text,
+               confidence_score numeric, wilson_lower_bound numeric, success_count integer, failure_count integer,
+               last_success_at timestamptz, mapping_id uuid)
+language plpgsql
+stable
+as $$
+declare
+    described record;
+    wanted text;
+    probe halfvec;
+begin
+    select * into described from debugloop._error_identity(error_fixes.error_type, error_fixes.message, error_fixes.stacktrace);
+    wanted := described.signature;
+    -- similar errors only when the exact signature has fewer than k fixes
+    if (select count(*) from (select from debugloop.debug_error_success_mappings m
+                               where m.signature = wanted limit k) e) < k then
+        probe := debugloop.util_embed(described.normalized_message)::halfvec;
+    end if;
+    if k is null or k < 1 then
+        raise exception 'k must be a positive number of fixes, got %', coalesce(k::text, 'NULL')
+            using errcode = 'DL001', column = 'k';
+    end if;
+    return query
+    with exact as (
+        select m.*, 'exact'::text as how, 1::real as sim
+          from debugloop.debug_error_success_mappings m
+         where m.signature = wanted
+         order by m.wilson_lower_bound desc, m.success_count desc
+         limit k
+    ), near as (
+        -- nearest patterns by cosine distance (HNSW index), then the similarity floor
+        select n.* from (
+            select m.*, 'similar'::text as how,
+                   (1 - (m.pattern_embedding operator(public.<=>) probe))::real as sim
+              from debugloop.debug_error_success_mappings m
+             where probe is not null and m.signature <> wanted
+             order by m.pattern_embedding operator(public.<=>) probe
+             limit k * 2) n
+         where n.sim >= 0.5
+    ), ranked as (
+        select * from exact
+        union all
+        select * from near
+    )
+    select (row_number() over (order by (r.how = 'exact') desc, r.sim * r.wilson_lower_bound desc,
+                                        r.success_count desc))::integer,
+           r.how, r.sim, r.signature, r.error_type, r.error_pattern, r.successful_approach,
+           r.successful_attempt_id, a.model_used, r.confidence_score, r.wilson_lower_bound,
+           r.success_count, r.failure_count, r.last_success_at, r.mapping_id
+      from ranked r
+      left join debugloop.debug_execution_attempts a on a.attempt_id = r.successful_attempt_id
+     order by 1
+     limit k;
+end
+$$;
+comment on function debugloop.error_fixes(text, text, text, integer) is 'Ranked fixes for an error: its exact signature''s mappings, then those of similar errors.';
+
+-- debugloop.known_failures(user_request, k): approaches that failed for this
+-- request (same fingerprint) or similar ones (pg_trgm, the 200 most similar) and
+-- never succeeded for any of them, most frequent first, each with its failures
+-- and the errors they met. Attempts without an approach description are left
+-- out: there is nothing to tell an agent to avoid. Locks: none.
+create or replace function debugloop.known_failures(user_request text, k integer default 5)
+returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
+               match text, errors jsonb)
+language sql
+stable
+as $$
+    with req as (
+        select debugloop.util_fingerprint(known_failures.user_request) as fingerprint
+    ), related as (
+        select a.*, 'same request'::text as match
+          from debugloop.debug_execution_attempts a, req
+         where a.user_request_hash = req.fingerprint
+        union all
+        select s.*, 'similar request'
+          from (select a.*
+                  from debugloop.debug_execution_attempts a, req
+                 where a.user_request_hash <> req.fingerprint
+                   and a.user_request operator(public.%) known_failures.user_request
+                 order by public.similarity(a.user_request, known_failures.user_request) desc
+                 limit 200) s
+    ), failed as (
+        select r.approach_hash, max(r.approach_description) as approach_description, count(*) as failures,
+               max(r.completed_at) as last_failed_at, min(r.match) as match
+          from related r
+         where r.approach_hash is not null and r.status in ('error', 'timeout')
+         group by r.approach_hash
+        having not exists (select from related ok where ok.approach_hash = r.approach_hash and ok.status = 'success')
+    )
+    select f.approach_description, f.approach_hash, f.failures, f.last_failed_at, f.match,
+           (select coalesce(jsonb_agg(jsonb_build_object('error_type', e.error_type, 'signature', e.error_signature,
+                                                         'message', e.message, 'count', e.n) order by e.n desc), '[]')
+              from (select r.error_type, r.error_signature, left(min(r.error_message), 300) as message, count(*) as n
+                      from related r
+                     where r.approach_hash = f.approach_hash and r.status in ('error', 'timeout')
+                     group by r.error_type, r.error_signature) e) as errors
+      from failed f
+     order by (f.match = 'same request') desc, f.failures desc, f.last_failed_at desc
+     limit greatest(k, 0)
+$$;
+comment on function debugloop.known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
+
+-- debugloop.error_get(signature): one signature by its full hex or a unique prefix
+-- of at least 8 characters; DL002 when none, DL001 when the prefix is ambiguous.
+create or replace function debugloop.error_get(signature text)
+returns debugloop.debug_error_signatures
+language plpgsql
+stable
+as $$
+declare
+    found_rows debugloop.debug_error_signatures[];
+begin
+    if signature is null or signature !~ '^[0-9a-f]{8,64}$' then
+        raise exception 'signature must be 8 to 64 lower-case hex digits, got %', coalesce(quote_literal(signature), 'NULL')
+            using errcode = 'DL001', column = 'signature';
+    end if;
+    select array_agg(s) into found_rows
+      from (select * from debugloop.debug_error_signatures s
+             where s.signature >= error_get.signature and s.signature < error_get.signature || 'g'
+             limit 2) s;
+    if found_rows is null then
+        raise exception 'no error signature %', signature using errcode = 'DL002', column = 'signature';
+    elsif cardinality(found_rows) > 1 then
+        raise exception 'signature prefix % is ambiguous', signature
+            using errcode = 'DL001', column = 'signature', hint = 'give more hex digits';
+    end if;
+    return found_rows[1];
+end
+$$;
+comment on function debugloop.error_get(text) is 'One error signature by its hex or a unique prefix.';
+
+-- debugloop.v_error_signatures: signatures with how many fixes are known.
+create or replace view debugloop.v_error_signatures as
+select s.signature, s.error_type, s.category, s.normalized_message, s.occurrences, s.first_seen_at, s.last_seen_at,
+       (select count(*) from debugloop.debug_error_success_mappings m where m.signature = s.signature) as fixes,
+       s.example_message
+  from debugloop.debug_error_signatures s;
+comment on view debugloop.v_error_signatures is 'Error signatures with their category, occurrences and number of known fixes.';
+
+-- debugloop.v_top_mappings: error->success mappings, most trusted first.
+create or replace view debugloop.v_top_mappings as
+select m.mapping_id, m.signature, m.error_type, m.error_pattern, m.successful_approach, m.confidence_score,
+       m.wilson_lower_bound, m.success_count, m.failure_count, m.last_success_at
+  from debugloop.debug_error_success_mappings m;
+comment on view debugloop.v_top_mappings is 'Error->success mappings with confidence and Wilson lower bound (order by wilson_lower_bound desc).';
