@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import traceback
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from ._manager import Manager
 from .errors import InvalidParameter
+from .errors_manager import ErrorText
 from .models import Attempt, ChainEntry
 from .queries import Q
 
@@ -190,12 +190,13 @@ class AttemptRecorder:
         if exc is None:
             self.result = self._attempts.finish(self.attempt_id, "success", **common)
         else:
+            error = ErrorText.of(exc)
             self.result = self._attempts.finish(
                 self.attempt_id,
                 status_of(exc),
-                error_type=type(exc).__name__,
-                error_message=str(exc),
-                error_stacktrace="".join(traceback.format_exception(exc_type, exc, tb)),
+                error_type=error.error_type,
+                error_message=error.message,
+                error_stacktrace=error.stacktrace,
                 **common,
             )
         return False  # the exception, if any, goes on

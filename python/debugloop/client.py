@@ -20,6 +20,7 @@ from .analytics import AnalyticsManager
 from .attempts import AttemptRecorder, AttemptsManager
 from .config import Settings, load_settings
 from .errors import SchemaNotMigrated, wrap_exceptions
+from .errors_manager import ErrorsManager
 from .migrate import expected_version, migrate
 from .models import ApiEntry, Component
 from .pricing import PricesManager
@@ -54,6 +55,7 @@ class Client:
         self.attempts = AttemptsManager(self)
         self.prices = PricesManager(self)
         self.analytics = AnalyticsManager(self)
+        self.errors = ErrorsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

@@ -136,3 +136,26 @@ select * from debugloop.v_costliest_attempts order by cost_rank limit %(limit)s
 
 -- name: cost_per_success
 select * from debugloop.v_cost_per_success order by solved_at desc nulls last limit %(limit)s
+
+-- name: error_describe
+select * from debugloop.error_describe(%(error_type)s, %(message)s, %(stacktrace)s)
+
+-- name: error_fixes
+select * from debugloop.error_fixes(%(message)s, %(error_type)s, %(stacktrace)s, %(k)s)
+
+-- name: error_top
+select * from debugloop.debug_error_signatures
+ where (%(category)s::text is null or category = %(category)s)
+ order by occurrences desc, last_seen_at desc
+ limit %(limit)s
+
+-- name: error_get
+select * from debugloop.error_get(%(signature)s)
+
+-- name: error_mappings
+select * from debugloop.debug_error_success_mappings
+ where signature = %(signature)s
+ order by wilson_lower_bound desc, success_count desc
+
+-- name: known_failures
+select * from debugloop.known_failures(%(user_request)s, %(k)s)

@@ -1,0 +1,70 @@
+"""Error intelligence (``debugloop.error_*``, ``known_failures``): signatures, fixes."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+
+import psycopg
+
+from ._manager import Manager
+from .models import ErrorDescription, ErrorFix, ErrorMapping, ErrorSignature, KnownFailure
+from .queries import Q
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    """An error as debugloop reads it: its type, message and stack trace."""
+
+    error_type: str | None
+    message: str
+    stacktrace: str | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException) -> ErrorText:
+        """From an exception object: its qualified type name, str(), and its formatted
+        traceback (with the chain of causes, as Python prints it)."""
+        return cls(type_name(exc), str(exc), "".join(traceback.format_exception(exc)))
+
+
+def type_name(exc: BaseException) -> str:
+    """``module.QualName`` of an exception's type, as Python prints it last in a
+    traceback (``json.decoder.JSONDecodeError``; builtins without a module)."""
+    kind = type(exc)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+class ErrorsManager(Manager):
+    @staticmethod
+    def _text(error: BaseException | str, error_type: str | None, stacktrace: str | None) -> ErrorText:
+        if isinstance(error, BaseException):
+            return ErrorText.of(error)
+        return ErrorText(error_type, error, stacktrace)
+
+    def describe(self, error: BaseException | str, *, error_type: str | None = None, stacktrace: str | None = None,
+                 conn: psycopg.Connection | None = None) -> ErrorDescription:  # fmt: skip
+        """The signature, type, normalised message, frames and category of an exception or a message."""
+        return self._model(ErrorDescription, Q.error_describe, vars(self._text(error, error_type, stacktrace)), conn)
+
+    def fixes(self, error: BaseException | str, *, error_type: str | None = None, stacktrace: str | None = None,
+              k: int = 5, conn: psycopg.Connection | None = None) -> list[ErrorFix]:  # fmt: skip
+        """Ranked fixes for an exception (``dl.errors.fixes(exc)``) or an error message:
+        its exact signature's fixes first, then those of similar errors."""
+        e = self._text(error, error_type, stacktrace)
+        return self._models(ErrorFix, Q.error_fixes, {**vars(e), "k": k}, conn)
+
+    def top(self, limit: int = 20, category: str | None = None, conn: psycopg.Connection | None = None) -> list[ErrorSignature]:
+        """The most frequent error signatures."""
+        return self._models(ErrorSignature, Q.error_top, {"limit": limit, "category": category}, conn)
+
+    def get(self, signature: str, conn: psycopg.Connection | None = None) -> ErrorSignature:
+        """One signature by its hex or a unique prefix of at least 8 hex digits."""
+        return self._model(ErrorSignature, Q.error_get, {"signature": signature}, conn)
+
+    def mappings(self, signature: str, conn: psycopg.Connection | None = None) -> list[ErrorMapping]:
+        """The approaches that fixed this signature, most trusted first."""
+        return self._models(ErrorMapping, Q.error_mappings, {"signature": signature}, conn)
+
+    def known_failures(self, user_request: str, k: int = 5, conn: psycopg.Connection | None = None) -> list[KnownFailure]:
+        """Approaches that failed for this request or similar ones and never succeeded."""
+        return self._models(KnownFailure, Q.known_failures, {"user_request": user_request, "k": k}, conn)
