@@ -38,11 +38,13 @@ settings_app = typer.Typer(help="Feature flags and thresholds stored in the data
 attempts_app = typer.Typer(help="Recorded agent attempts: list, show one, show a task's retry chain.", no_args_is_help=True)
 prices_app = typer.Typer(help="The model price catalog: list, show, set, import (LiteLLM format), reprice, cost.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports for operators: costs.", no_args_is_help=True)
+errors_app = typer.Typer(help="Error signatures and the fixes that worked: top, show, fixes, known-failures.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(settings_app, name="settings")
 app.add_typer(attempts_app, name="attempts")
 app.add_typer(prices_app, name="prices")
 app.add_typer(report_app, name="report")
+app.add_typer(errors_app, name="errors")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -382,6 +384,94 @@ def prices_cost(
         print(client.prices.cost(model, value))
 
 
+# -- errors ---------------------------------------------------------------------
+
+
+@errors_app.command("top")
+def errors_top(
+    limit: Annotated[int, typer.Option(min=1, help="How many signatures.")] = 20,
+    category: Annotated[Optional[str], typer.Option(help="Only this category (network, import, timeout, ...).")] = None,
+) -> None:
+    """The most frequent error signatures."""
+    with _client() as client:
+        rows = client.errors.top(limit, category)
+    table = Table(show_header=True)
+    for column in ("signature", "category", "seen", "last seen", "type", "normalised message"):
+        table.add_column(column, overflow="fold")
+    for s in rows:
+        table.add_row(s.signature[:12], s.category, str(s.occurrences), _when(s.last_seen_at), s.error_type or "-",
+                      s.normalized_message[:120])  # fmt: skip
+    out.print(table)
+
+
+@errors_app.command("show")
+def errors_show(signature: Annotated[str, typer.Argument(help="A signature or a unique prefix of 8+ hex digits.")]) -> None:
+    """One signature: what it matches, an example, and the approaches that fixed it."""
+    with _client() as client:
+        s = client.errors.get(signature)
+        mappings = client.errors.mappings(s.signature)
+    out.print(f"[bold]{s.signature}[/] ({s.category}, seen {s.occurrences}x, {_when(s.first_seen_at)} .. {_when(s.last_seen_at)})")
+    out.print(f"type: {s.error_type or '-'}")
+    out.print(f"normalised: {s.normalized_message}", markup=False)
+    if s.frames:
+        out.print("frames: " + " <- ".join(reversed(s.frames)), markup=False)
+    out.print(f"example: {s.example_message}", markup=False)
+    _print_fix_rows([(m.successful_approach, m.confidence_score, m.wilson_lower_bound, m.success_count,
+                      m.failure_count, "exact") for m in mappings], "fixes")  # fmt: skip
+
+
+def _print_fix_rows(rows, title: str) -> None:
+    table = Table(title=title, show_header=True)
+    for column in ("approach that worked", "confidence", "wilson", "successes", "failures", "match"):
+        table.add_column(column, overflow="fold")
+    for approach, confidence, wilson, successes, failures, match in rows:
+        table.add_row(approach or "(no approach recorded)", str(confidence), str(wilson), str(successes), str(failures), match)
+    out.print(table)
+
+
+@errors_app.command("fixes")
+def errors_fixes(
+    message: Annotated[str, typer.Argument(help="The error message, e.g. \"KeyError: 'user_id'\".")],
+    error_type: Annotated[Optional[str], typer.Option("--type", help="The exception type, if not in the message.")] = None,
+    stacktrace: Annotated[Optional[Path], typer.Option(help="A file holding the stack trace.")] = None,
+    k: Annotated[int, typer.Option(min=1, help="How many fixes.")] = 5,
+) -> None:
+    """The ranked fixes known for an error: its exact signature first, then similar errors."""
+    trace = None
+    if stacktrace is not None:
+        try:
+            trace = stacktrace.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ConfigurationError(f"{stacktrace}: cannot read: {exc.strerror}") from None
+    with _client() as client:
+        info = client.errors.describe(message, error_type=error_type, stacktrace=trace)
+        fixes = client.errors.fixes(message, error_type=error_type, stacktrace=trace, k=k)
+    out.print(f"signature {info.signature[:12]} ({info.category}): {info.kind or ''} {info.normalized_message}", markup=False)
+    if not fixes:
+        out.print("no fix known for this error or a similar one")
+        return
+    _print_fix_rows([(f.successful_approach, f.confidence_score, f.wilson_lower_bound, f.success_count,
+                      f.failure_count, f.match if f.match == "exact" else f"similar ({f.similarity:.2f})")
+                     for f in fixes], "fixes, best first")  # fmt: skip
+
+
+@errors_app.command("known-failures")
+def errors_known_failures(
+    request: Annotated[str, typer.Argument(help="The request an agent is about to work on.")],
+    k: Annotated[int, typer.Option(min=1, help="How many approaches.")] = 5,
+) -> None:
+    """Approaches that failed for this request or similar ones and never succeeded."""
+    with _client() as client:
+        rows = client.errors.known_failures(request, k)
+    table = Table(show_header=True)
+    for column in ("approach", "failures", "last failed", "match", "errors"):
+        table.add_column(column, overflow="fold")
+    for f in rows:
+        errors = "; ".join(f"{e['error_type'] or '?'} x{e['count']}" for e in f.errors)
+        table.add_row(f.approach_description or "-", str(f.failures), _when(f.last_failed_at), f.match, errors)
+    out.print(table)
+
+
 # -- report ---------------------------------------------------------------------
 
 
@@ -439,6 +529,8 @@ def demo() -> None:
         _print_info(client)
         out.print("[bold]4. attempts and their exact cost[/]")
         _demo_attempts(client)
+        out.print("[bold]5. what the next agent learns from it[/]")
+        _demo_errors(client)
 
 
 def _demo_attempts(client: Client) -> None:
@@ -478,6 +570,27 @@ def _demo_attempts(client: Client) -> None:
     out.print(f"estimate for a similar request with claude-sonnet-4-5: p50 {_usd(estimate.cost_p50_usd)}, "
               f"p90 {_usd(estimate.cost_p90_usd)} (from {estimate.samples} earlier attempt(s), basis: {estimate.basis})")  # fmt: skip
     out.print("more: debugloop report costs, debugloop attempts list, debugloop prices list --provider anthropic")
+
+
+def _demo_errors(client: Client) -> None:
+    """The failure of step 4 has a signature; its retry's approach became a fix; the
+    approach that failed is a known failure for similar requests."""
+    message = "AssertionError: assert 99.5 == 100.0"
+    info = client.errors.describe(message)
+    out.print(f"an agent meets {message!r}: signature {info.signature[:12]} ({info.category}), "
+              f"normalised {info.normalized_message!r}", markup=False)  # fmt: skip
+    _print_fix_rows([(f.successful_approach, f.confidence_score, f.wilson_lower_bound, f.success_count,
+                      f.failure_count, f.match if f.match == "exact" else f"similar ({f.similarity:.2f})")
+                     for f in client.errors.fixes(message, k=3)], "fixes that worked before")  # fmt: skip
+    request = "Fix the failing test tests/test_orders.py::test_total_with_discount"
+    failures = client.errors.known_failures(request, k=3)
+    table = Table(title=f"approaches that failed for requests like {request!r}", show_header=True)
+    for column in ("approach", "failures", "errors", "match"):
+        table.add_column(column, overflow="fold")
+    for f in failures:
+        table.add_row(f.approach_description or "-", str(f.failures),
+                      ", ".join(str(e["error_type"]) for e in f.errors), f.match)  # fmt: skip
+    out.print(table)
 
 
 def main() -> None:
