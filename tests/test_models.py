@@ -15,11 +15,11 @@ PG_TO_PYTHON = {
     "text": str, "varchar": str, "name": str,
     "bool": bool,
     "int2": int, "int4": int, "int8": int,
-    "numeric": Decimal, "float8": float,
+    "numeric": Decimal, "float8": float, "float4": float,
     "timestamptz": datetime,
     "uuid": UUID,
     "jsonb": typing.Any, "json": typing.Any,
-    "text[]": list[str], "uuid[]": list[UUID],
+    "text[]": list[str], "uuid[]": list[UUID], "vector": typing.Any,
 }  # fmt: skip
 
 MODELS = [
@@ -65,8 +65,9 @@ def _columns(conn, relation: str) -> dict[str, str]:
 PG_NAMES = {
     "text": "text", "character varying": "text", "name": "text", "boolean": "bool",
     "smallint": "int2", "integer": "int4", "bigint": "int8", "numeric": "numeric", "double precision": "float8",
+    "real": "float4",
     "timestamp with time zone": "timestamptz", "uuid": "uuid", "jsonb": "jsonb", "json": "json",
-    "text[]": "text[]", "uuid[]": "uuid[]",
+    "text[]": "text[]", "uuid[]": "uuid[]", "vector": "vector", "halfvec": "vector",
 }  # fmt: skip
 
 

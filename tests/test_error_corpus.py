@@ -1,0 +1,87 @@
+"""Signatures against a labelled corpus of real error messages (tests/data/README.md).
+
+Pairwise: two messages with the same signature should share a group (precision), two
+messages of one group should share a signature (recall). Signatures are taken from the
+type and message: the members of a group come from different projects, whose stack
+frames differ, so their traces would (rightly) split them.
+"""
+
+import itertools
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from psycopg.types.json import Jsonb
+
+DATA = Path(__file__).parent / "data"
+CATEGORIES = {"syntax", "import", "type", "attribute", "key_index", "value", "assertion", "timeout",
+              "network", "permission", "rate_limit", "context_length", "tool", "other"}  # fmt: skip
+
+
+def load() -> list[dict]:
+    rows = []
+    for path in sorted(DATA.glob("error_corpus_*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def corpus(pg_template, pg_server):
+    import psycopg
+
+    rows = load()
+    with psycopg.connect(pg_server.url(pg_template)) as conn:
+        described = conn.execute(
+            """select d.signature, d.category
+                 from rows from (jsonb_to_recordset(%s) as (error_type text, message text))
+                      with ordinality as r(error_type, message, i),
+                      debugloop.error_describe(r.error_type, r.message) d
+                order by r.i""",
+            (Jsonb([{"error_type": r["error_type"], "message": r["message"]} for r in rows]),),
+        ).fetchall()
+    for row, (signature, category) in zip(rows, described):
+        row["signature"], row["predicted_category"] = signature, category
+    return rows
+
+
+def test_the_corpus_is_large_labelled_and_sourced():
+    rows = load()
+    assert len(rows) >= 200
+    for row in rows:
+        assert set(row) == {"group", "tool", "error_type", "message", "stacktrace", "category", "source"}, row
+        assert row["message"].strip() and row["source"].startswith("https://") and row["category"] in CATEGORIES
+    sizes = Counter(row["group"] for row in rows)
+    assert len(sizes) >= 100 and sum(1 for n in sizes.values() if n >= 2) >= 0.8 * len(sizes)
+    assert sum(1 for row in rows if row["stacktrace"]) >= 50
+
+
+def test_same_signature_has_precision_95_and_recall_90(corpus):
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(corpus, 2):
+        same_group, same_signature = a["group"] == b["group"], a["signature"] == b["signature"]
+        tp += same_group and same_signature
+        fp += same_signature and not same_group
+        fn += same_group and not same_signature
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"\nerror corpus: {len(corpus)} messages, {tp + fn} same-group pairs: "
+          f"precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")  # fmt: skip
+    assert precision >= 0.95
+    assert recall >= 0.90
+
+
+def test_categories_agree_with_the_labels(corpus):
+    agree = sum(row["predicted_category"] == row["category"] for row in corpus) / len(corpus)
+    print(f"\nerror corpus: category agreement {agree:.3f}")
+    assert agree >= 0.80
+
+
+def test_stack_traces_of_the_corpus_yield_frames_and_a_type(conn):
+    traced = [row for row in load() if row["stacktrace"]]
+    rows = conn.execute(
+        """select cardinality(debugloop._error_frames(r.stacktrace)), (debugloop._error_parts(null, '', r.stacktrace)).kind
+             from jsonb_to_recordset(%s) as r(stacktrace text)""",
+        (Jsonb([{"stacktrace": row["stacktrace"]} for row in traced]),),
+    ).fetchall()
+    with_frames = sum(1 for frames, _ in rows if frames > 0)
+    assert with_frames >= 0.9 * len(traced)
