@@ -22,30 +22,17 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 
 import debugloop
 from debugloop.config import Settings
-from debugloop.embedded import FAST_UNSAFE_CONF, EmbeddedServer
-from debugloop.migrate import migrate
+from common import latency, throwaway_server
 
 USAGE = {"usage": {"prompt_tokens": 12_000, "completion_tokens": 800,
                    "prompt_tokens_details": {"cached_tokens": 8_000}}}  # fmt: skip
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def line(name: str, samples_ms: list[float]) -> str:
-    return (f"{name:<34} n={len(samples_ms):>6}  p50 {statistics.median(samples_ms):6.3f} ms  "
-            f"p95 {pct(samples_ms, 0.95):6.3f} ms  p99 {pct(samples_ms, 0.99):6.3f} ms")  # fmt: skip
 
 
 def word(n: int) -> str:
@@ -72,7 +59,7 @@ def record(url: str, n: int) -> None:
         for i in range(200):  # warm up: pool, plans, caches
             one_attempt(dl, i)
         latencies = [one_attempt(dl, i) for i in range(n)]
-        print(line("start+finish, 1 thread", latencies))
+        print(latency("start+finish, 1 thread", latencies))
         print(f"{'':<34} {1000 / statistics.mean(latencies):,.0f} attempts/s from 1 thread")
 
         done = [0] * 4
@@ -145,11 +132,11 @@ def lookups(url: str, rows: int, probes: int) -> None:
                     samples.append((time.perf_counter() - t) * 1000)
             return samples[probes // 10:]  # drop the warm-up tenth
 
-        print(line("by correlation (attempt_chain)", timed("select * from debugloop.attempt_chain(%s)", chains)))
-        print(line("by fingerprint (latest 20 rows)", timed(
+        print(latency("by correlation (attempt_chain)", timed("select * from debugloop.attempt_chain(%s)", chains)))
+        print(latency("by fingerprint (latest 20 rows)", timed(
             "select attempt_id, status, cost_usd from debugloop.debug_execution_attempts"
             " where user_request_hash = %s order by started_at desc limit 20", prints)))  # fmt: skip
-        print(line("by fingerprint (cost estimate)", timed(
+        print(latency("by fingerprint (cost estimate)", timed(
             "select * from debugloop.cost_estimate_for_request(%s, 'gpt-4o')", requests)))
 
 
@@ -161,18 +148,11 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="fsync and synchronous_commit off")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), extra_conf=FAST_UNSAFE_CONF if args.fast else None)
-        status, _ = server.up()
-        try:
-            url = status.url()
-            migrate(url)
-            print(f"PostgreSQL {'fsync off' if args.fast else 'durable (fsync on)'}; {args.attempts} attempts per run")
-            record(url, args.attempts)
-            lookups(url, args.rows, args.probes)
-        finally:
-            server.down()
-
+    with throwaway_server(fast=args.fast) as status:
+        url = status.url()
+        print(f"PostgreSQL {'fsync off' if args.fast else 'durable (fsync on)'}; {args.attempts} attempts per run")
+        record(url, args.attempts)
+        lookups(url, args.rows, args.probes)
 
 if __name__ == "__main__":
     main()

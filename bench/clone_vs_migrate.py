@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
+import sys
 import time
-from pathlib import Path
 
 import psycopg
 
-from debugloop.embedded import FAST_UNSAFE_CONF, EmbeddedServer
+from common import percentile, throwaway_server
+
 from debugloop.migrate import migrate
 
 
 def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return f"p50 {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   max {ordered[-1]:7.1f} ms"
+    return (f"p50 {statistics.median(samples):7.1f} ms   p90 {percentile(samples, 0.9):7.1f} ms   "
+            f"max {max(samples):7.1f} ms")  # fmt: skip
 
 
 def main() -> None:
@@ -33,29 +32,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30, help="databases made per method (default 30)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), extra_conf=FAST_UNSAFE_CONF)
-        status, _ = server.up()
-        try:
-            with psycopg.connect(status.url("postgres"), autocommit=True) as admin:
-                admin.execute("create database bench_tmpl")
-                migrate(status.url("bench_tmpl"))
-                admin.execute("alter database bench_tmpl is_template true")
+    with throwaway_server(migrated=False) as status:
+        with psycopg.connect(status.url("postgres"), autocommit=True) as admin:
+            admin.execute("create database bench_tmpl")
+            migrate(status.url("bench_tmpl"))
+            admin.execute("alter database bench_tmpl is_template true")
 
-                clone, fresh = [], []
-                for i in range(args.rounds):
-                    t0 = time.perf_counter()
-                    admin.execute(f"create database clone_{i} template bench_tmpl")
-                    clone.append((time.perf_counter() - t0) * 1000)
+            clone, fresh = [], []
+            for i in range(args.rounds):
+                t0 = time.perf_counter()
+                admin.execute(f"create database clone_{i} template bench_tmpl")
+                clone.append((time.perf_counter() - t0) * 1000)
 
-                    t0 = time.perf_counter()
-                    admin.execute(f"create database fresh_{i}")
-                    migrate(status.url(f"fresh_{i}"))
-                    fresh.append((time.perf_counter() - t0) * 1000)
-                    print(f"\rround {i + 1}/{args.rounds}", end="", flush=True)
-                print()
-        finally:
-            server.down()
+                t0 = time.perf_counter()
+                admin.execute(f"create database fresh_{i}")
+                migrate(status.url(f"fresh_{i}"))
+                fresh.append((time.perf_counter() - t0) * 1000)
+                print(f"\rround {i + 1}/{args.rounds}", end="", file=sys.stderr, flush=True)
+            print(file=sys.stderr)
 
     print(f"clone from template : {percentiles(clone)}")
     print(f"create + migrate    : {percentiles(fresh)}")
