@@ -49,30 +49,89 @@ as $$
 $$;
 comment on function debugloop.util_fingerprint(text) is 'The request fingerprint: SHA-256 of the normalised request.';
 
--- debugloop.util_embed(text): a deterministic 256-dimension embedding of a text,
--- computed in SQL so that any client gets vector similarity without a model:
--- signed feature hashing (by MD5, stable across PostgreSQL versions) of its words,
--- of the parts of identifiers split at camelCase and snake_case, and of word
--- pairs at half weight, L2-normalised. Null for a text without words. Why:
--- "similar errors" (and similar code) by cosine distance with an HNSW index.
--- Locks: none.
-create or replace function debugloop.util_embed(input text)
-returns vector
+
+-- debugloop.util_words(text): the words of a text or of code, lower case, with
+-- identifiers split at camelCase and snake_case ("parseHTTPDate" -> "parse http
+-- date"), everything else a single space. Locks: none.
+create or replace function debugloop.util_words(input text)
+returns text
 language sql
 immutable
 parallel safe
 as $$
-    with words as (
-        select w, i
-          from regexp_split_to_table(lower(regexp_replace(input, '([a-z0-9])([A-Z])', '\1 \2', 'g')), '[^a-z0-9]+')
-               with ordinality as t(w, i)
-         where w <> ''
-    ), features as (
-        select w as feature, 1.0::float8 as weight from words
-        union all
-        select a.w || ' ' || b.w, 0.5 from words a join words b on b.i = a.i + 1
-    ), hashed as (
-        select ('x' || left(md5(feature), 8))::bit(32)::bigint as h, weight from features
+    select btrim(regexp_replace(lower(regexp_replace(regexp_replace(coalesce(input, ''),
+               '([a-z0-9])([A-Z])', '\1 \2', 'g'), '([A-Z]+)([A-Z][a-z])', '\1 \2', 'g')),
+           '[^a-z0-9]+', ' ', 'g'))
+$$;
+comment on function debugloop.util_words(text) is 'The words of a text or of code: lower case, identifiers split at camelCase and snake_case.';
+
+-- debugloop.util_features(text): the weighted features of a text for similarity:
+-- the English stems of its words (util_words, then the 'english' text search
+-- configuration, which also drops stop words), each weighing 1 + ln(occurrences),
+-- and, for stems in debugloop.util_synonyms, their concept ('~concept') at half
+-- the summed weight of its stems. The first 200,000 characters count. Locks: none.
+create or replace function debugloop.util_features(input text)
+returns table (feature text, weight double precision)
+language sql
+stable
+parallel safe
+as $$
+    with stems as (
+        select s.lexeme, 1 + ln(cardinality(s.positions)) as weight
+          from unnest(to_tsvector('english', debugloop.util_words(left(input, 200000)))) s
+    )
+    select lexeme, weight from stems
+    union all
+    select '~' || y.concept, 0.5 * sum(s.weight)
+      from stems s join debugloop.util_synonyms y on y.stem = s.lexeme
+     group by y.concept
+$$;
+comment on function debugloop.util_features(text) is 'Weighted features of a text: English stems (1 + ln count) and their thesaurus concepts (half weight).';
+
+-- debugloop.util_embed_sparse(text): the features of a text (util_features)
+-- hashed by MD5 into 2^20 dimensions, so that distinct features practically never
+-- share one; the 1,000 heaviest kept (pgvector indexes at most 1,000 non-zero
+-- elements); L2-normalised. Null for a text without features. Why: STF matching by
+-- cosine distance with an HNSW index; 256 dense dimensions lose too much to
+-- collisions (bench/RESULTS.md). Locks: none.
+create or replace function debugloop.util_embed_sparse(input text)
+returns sparsevec
+language sql
+stable
+parallel safe
+as $$
+    with cells as (
+        select 1 + (('x' || left(md5(f.feature), 8))::bit(32)::bigint & 1048575) as cell, sum(f.weight) as value
+          from debugloop.util_features(input) f
+         group by 1
+         order by 2 desc
+         limit 1000
+    ), norm as (
+        select sqrt(sum(value * value)) as n from cells
+    )
+    select case when norm.n > 0 then
+           (select '{' || string_agg(c.cell || ':' || (c.value / norm.n)::real, ',' order by c.cell) || '}/1048576'
+              from cells c)::sparsevec end
+      from norm
+$$;
+comment on function debugloop.util_embed_sparse(text) is 'A deterministic sparse embedding: util_features hashed into 2^20 dimensions, L2-normalised.';
+
+-- debugloop.util_embed(text): a deterministic 256-dimension embedding of a text,
+-- computed in SQL so that any client gets vector similarity without a model: its
+-- features (util_features: English stems and thesaurus concepts, weighted)
+-- hashed by MD5 (stable across PostgreSQL versions) with a sign, L2-normalised.
+-- Null for a text without features. Why: "similar errors" by cosine distance with
+-- an HNSW index over halfvec(256); STFs use the sparse form (util_embed_sparse),
+-- whose 2^20 dimensions do not collide. Locks: none.
+create or replace function debugloop.util_embed(input text)
+returns vector
+language sql
+stable
+parallel safe
+as $$
+    with hashed as (
+        select ('x' || left(md5(f.feature), 8))::bit(32)::bigint as h, f.weight
+          from debugloop.util_features(input) f
     ), cells as (
         select 1 + (h & 255) as cell, sum(case when h & 256 = 0 then weight else -weight end) as value
           from hashed group by 1
@@ -84,4 +143,4 @@ as $$
               from generate_series(1, 256) g left join cells c on c.cell = g)::vector end
       from norm
 $$;
-comment on function debugloop.util_embed(text) is 'A deterministic 256-dimension embedding (hashed words, identifier parts, word pairs), L2-normalised.';
+comment on function debugloop.util_embed(text) is 'A deterministic 256-dimension embedding: util_features hashed with a sign, L2-normalised.';

@@ -183,3 +183,23 @@ $$;
 create or replace trigger _060_error_mappings
     after insert or update of status on debugloop.debug_execution_attempts
     for each row execute function debugloop.tg_debug_execution_attempts__error_mappings();
+
+-- tg_debug_execution_attempts__extract_stfs: when an attempt succeeds and the flag
+-- enable_stf_extraction is on for the session, the code of its artefacts becomes
+-- STFs (debugloop.stf_extract). Locks: the STF rows it registers.
+create or replace function debugloop.tg_debug_execution_attempts__extract_stfs()
+returns trigger
+language plpgsql
+as $$
+begin
+    if new.status = 'success' and (tg_op = 'INSERT' or old.status = 'running')
+       and new.artifacts is not null and debugloop.settings_flag('enable_stf_extraction') then
+        perform debugloop.stf_extract(new.attempt_id);
+    end if;
+    return null;
+end
+$$;
+
+create or replace trigger _070_extract_stfs
+    after insert or update of status on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__extract_stfs();

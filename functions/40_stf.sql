@@ -1,0 +1,960 @@
+-- stf: the registry of reusable functions ("STFs"): normalising and hashing code,
+-- registering and deduplicating it, extraction from successful attempts, quality
+-- in five dimensions, matching a problem to STFs, reuse, approval.
+
+-- debugloop._stf_family(language): the tokenizer family of a language: 'python',
+-- 'c' for the brace languages (JavaScript, TypeScript, Go, Rust, Java, C, ...).
+create or replace function debugloop._stf_family(language text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select case when lower(coalesce(language, 'python')) in ('python', 'py', 'python3') then 'python' else 'c' end
+$$;
+
+-- debugloop._stf_lex(code, family): the raw tokens of source code, in order:
+-- strings (with prefixes, triple-quoted, template literals), comments, line
+-- continuations, newlines, runs of blanks, numbers, names, operators. PostgreSQL
+-- regular expressions match the longest alternative, as a lexer should.
+create or replace function debugloop._stf_lex(code text, family text)
+returns text[]
+language sql
+immutable
+parallel safe
+as $$
+    select coalesce(array_agg(t[1] order by i), '{}')
+      from regexp_matches(replace(replace(code, E'\r\n', E'\n'), E'\r', E'\n'),
+           case family
+           when 'python' then
+               '((?:[rRbBuUfF]{1,2})?(?:''''''(?:[^''\\]|\\.|''(?!''''))*''''''|"""(?:[^"\\]|\\.|"(?!""))*""")'
+               || '|(?:[rRbBuUfF]{1,2})?(?:''(?:[^''\\\n]|\\.)*''|"(?:[^"\\\n]|\\.)*")'
+               || '|#[^\n]*|\\\n|\n|[ \t\f]+'
+               || '|\d[\w.]*(?:[eE][-+]?\d+)?|[A-Za-z_]\w*'
+               || '|\*\*=?|//=?|>>=?|<<=?|->|:=|\.\.\.|[-+*/%&|^@=!<>:]=|[-+*/%&|^~@<>=.,:;()\[\]{}]|.)'
+           else
+               '(//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/'
+               || '|''(?:[^''\\\n]|\\.)*''|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`'
+               || '|\n|[ \t\f]+'
+               || '|\d[\w.]*(?:[eE][-+]?\d+)?|[A-Za-z_$][\w$]*'
+               || '|>>>=|===|!==|\*\*=|<<=|>>=|>>>|\?\?=|\.\.\.|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.|\+\+|--|[-+*/%&|^]=|<<|>>|:=|<-|::|->|[-+*/%&|^~!<>=?.,:;()\[\]{}@#]|.)'
+           end, 'g') with ordinality as r(t, i)
+$$;
+
+-- debugloop._stf_string(token, language): a string token in one canonical spelling,
+-- so that 'x' and "x" (and '''x''' and """x""") are one token in Python and
+-- JavaScript/TypeScript; other languages keep their quotes (in Go, C, Rust or Java
+-- 'a' is a character, not a string).
+create or replace function debugloop._stf_string(token text, language text)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    prefix text := lower(substring(token from '^[A-Za-z]*'));
+    body text := substr(token, length(prefix) + 1);
+    quote text;
+begin
+    if lower(coalesce(language, 'python')) not in ('python', 'py', 'python3', 'javascript', 'js', 'jsx', 'typescript', 'ts', 'tsx') then
+        return token;
+    end if;
+    if left(body, 3) in ('''''''', '"""') then
+        return prefix || '"""' || substr(body, 4, length(body) - 6) || '"""';
+    end if;
+    quote := left(body, 1);
+    if quote not in ('''', '"') or length(body) < 2 or right(body, 1) <> quote then
+        return token;  -- a template literal, or a lone quote the lexer could not pair
+    end if;
+    body := substr(body, 2, length(body) - 2);
+    body := replace(replace(body, '\''', ''''), '\"', '"');
+    return prefix || '"' || replace(body, '"', '\"') || '"';
+end
+$$;
+
+-- debugloop._stf_tokens(code, language): the normalised token stream of source
+-- code, the ground of the STF hash. Dropped: comments, docstrings (a string that
+-- stands alone as the first statement of a module, class or function), blank
+-- lines, white space (so indentation width and trailing blanks), newlines inside
+-- brackets and after a backslash (so line wrapping), and a trailing comma before a
+-- closing bracket. Kept: every name, operator, number and string (in one quote
+-- style), and, for Python, the structure: NEWLINE, INDENT and DEDENT, as the
+-- language itself reads it. Locks: none.
+create or replace function debugloop._stf_tokens(code text, language text default 'python')
+returns text[]
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    family text := debugloop._stf_family(language);
+    raw text[] := debugloop._stf_lex(code, family);
+    n integer := cardinality(raw);
+    out text[] := '{}';
+    t text;
+    i integer := 1;
+    j integer;
+    depth integer := 0;
+    indents integer[] := '{0}';
+    width integer := 0;
+    line_start boolean := true;
+    line_has_code boolean := false;
+    line_first text;
+    last_code text;
+    expect_docstring boolean := true;
+begin
+    while i <= n loop
+        t := raw[i];
+        i := i + 1;
+        -- blanks, comments, continuations
+        if t ~ '^[ \t\f]+$' then
+            if line_start then
+                width := length(replace(t, E'\t', '        '));
+            end if;
+            continue;
+        elsif left(t, 1) = '#' and family = 'python' then
+            continue;
+        elsif left(t, 2) in ('//', '/*') and family = 'c' then
+            continue;
+        elsif t = E'\\\n' then
+            continue;
+        elsif t = E'\n' then
+            if family = 'c' or depth > 0 then
+                continue;
+            end if;
+            if line_has_code then
+                out := out || 'NEWLINE'::text;
+                expect_docstring := last_code = ':' and line_first in ('def', 'class', 'async');
+            end if;
+            line_start := true;
+            line_has_code := false;
+            width := 0;
+            continue;
+        end if;
+
+        -- a token of code
+        if family = 'python' and line_start and depth = 0 then
+            -- a docstring: the only token of the first statement after a header (or of the module)
+            if expect_docstring and t ~ '^[rRbBuUfF]{0,2}[''"]' then
+                j := i;
+                while j <= n and (raw[j] ~ '^[ \t\f]+$' or left(raw[j], 1) = '#') loop
+                    j := j + 1;
+                end loop;
+                if j > n or raw[j] = E'\n' then
+                    i := j;
+                    expect_docstring := false;
+                    continue;
+                end if;
+            end if;
+            expect_docstring := false;
+            if width > indents[cardinality(indents)] then
+                indents := indents || width;
+                out := out || 'INDENT'::text;
+            end if;
+            while width < indents[cardinality(indents)] loop
+                indents := indents[1:cardinality(indents) - 1];
+                out := out || 'DEDENT'::text;
+            end loop;
+            line_first := t;
+        end if;
+        line_start := false;
+        line_has_code := true;
+        if t in ('(', '[', '{') then
+            depth := depth + 1;
+        elsif t in (')', ']', '}') then
+            depth := greatest(depth - 1, 0);
+            if out[cardinality(out)] = ',' then
+                out := out[1:cardinality(out) - 1];  -- a trailing comma
+            end if;
+        end if;
+        if t ~ '^[rRbBuUfF]{0,2}[''"`]' then
+            t := debugloop._stf_string(t, language);
+        end if;
+        out := out || t;
+        last_code := t;
+    end loop;
+    if family = 'python' then
+        if line_has_code then
+            out := out || 'NEWLINE'::text;
+        end if;
+        for j in 2 .. cardinality(indents) loop
+            out := out || 'DEDENT'::text;
+        end loop;
+    end if;
+    return out;
+end
+$$;
+
+-- debugloop.stf_normalize(code, language): the normalised code as text: its tokens
+-- (see _stf_tokens) separated by single spaces. Locks: none.
+create or replace function debugloop.stf_normalize(code text, language text default 'python')
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select array_to_string(debugloop._stf_tokens(code, language), ' ')
+$$;
+comment on function debugloop.stf_normalize(text, text) is 'Code without comments, docstrings, blank lines and layout: the tokens that make its behaviour.';
+
+-- debugloop.stf_hash(code, language): hex SHA-256 of the language's tokenizer
+-- family and the normalised code: reformatting, comments, docstrings, blank lines,
+-- indentation width and trailing white space leave it; any other change, such as
+-- a renamed call, an operator or a constant, changes it. Locks: none.
+create or replace function debugloop.stf_hash(code text, language text default 'python')
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select debugloop.util_sha256(debugloop._stf_family(language) || E'\n' || debugloop.stf_normalize(code, language))
+$$;
+comment on function debugloop.stf_hash(text, text) is 'SHA-256 of normalised code: layout, comments and docstrings do not change it; behaviour does.';
+
+-- debugloop._stf_lines(code, language): lines of code: logical lines for Python
+-- (its NEWLINE tokens: no comments, docstrings or blank lines), else lines that are
+-- not blank and not only a comment.
+create or replace function debugloop._stf_lines(code text, language text default 'python')
+returns integer
+language sql
+immutable
+parallel safe
+as $$
+    select case when debugloop._stf_family(language) = 'python'
+                then coalesce(cardinality(array_positions(debugloop._stf_tokens(code, language), 'NEWLINE')), 0)
+                else (select count(*) from regexp_split_to_table(code, E'\n') l where btrim(l) !~ '^($|//|/\*|\*)')::integer
+           end
+$$;
+
+-- debugloop._stf_docstring(code, language): the documentation of a unit: for
+-- Python the docstring of its first definition (or module); otherwise the comment
+-- block before the first line of code. Null when there is none.
+create or replace function debugloop._stf_docstring(code text, language text default 'python')
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    family text := debugloop._stf_family(language);
+    raw text[] := debugloop._stf_lex(code, family);
+    t text;
+    seen_colon_line boolean := false;
+    comments text := '';
+begin
+    foreach t in array raw loop
+        continue when t ~ '^\s+$' or t = E'\\\n';
+        if family = 'python' then
+            continue when left(t, 1) = '#';
+            if t ~ '^[rRbBuUfF]{0,2}(''''''|""")' then
+                return btrim(regexp_replace(substr(t, length(substring(t from '^[A-Za-z]*')) + 4), '.{3}$', ''));
+            elsif t ~ '^[rRbBuUfF]{0,2}[''"]' and seen_colon_line then
+                return btrim(substr(t, length(substring(t from '^[A-Za-z]*')) + 2, length(t) - length(substring(t from '^[A-Za-z]*')) - 2));
+            end if;
+            if t = ':' then
+                seen_colon_line := true;
+            elsif seen_colon_line then
+                return null;  -- the body starts with code
+            end if;
+        else
+            if left(t, 2) = '//' then
+                comments := comments || btrim(substr(t, 3)) || E'\n';
+            elsif left(t, 2) = '/*' then
+                comments := comments || regexp_replace(regexp_replace(substr(t, 3, length(t) - 4), '^\*', ''),
+                                                       '(^|\n)[ \t]*\*[ \t]?', '\1', 'g') || E'\n';
+            else
+                return nullif(btrim(comments, E' \n\t'), '');
+            end if;
+        end if;
+    end loop;
+    return nullif(btrim(comments, E' \n\t'), '');
+end
+$$;
+
+-- debugloop._stf_search_text(name, description, docstring, category, code):
+-- what a problem is matched against: the name's words, the description, the
+-- documentation, the category, and every word of the code (identifiers split,
+-- comments and strings included: they say what the code is about).
+create or replace function debugloop._stf_search_text(name text, description text, docstring text, category text,
+                                                     code text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select concat_ws(E'\n', debugloop.util_words(name), description, docstring, debugloop.util_words(category),
+                     debugloop.util_words(code))
+$$;
+
+-- debugloop._stf_rescore(stf_id): the five quality dimensions of an STF, its
+-- quality and complexity, from its code and its record (README, "STF quality"):
+--   evidence      Wilson lower bound of successes / (successes + failures)
+--   reuse         ln(1 + n) / ln(11), n = independent tasks (correlations) that reused it, at most 1
+--   generality    1 - 0.25 per path or URL literal - 0.5 per credential - 0.05 per magic
+--                 number (at most 0.3) - 0.3 without parameters, at least 0
+--   documentation 0.5 documentation + 0.3 a descriptive name + 0.2 a description
+--   size          1 for 4..40 lines of code, falling to 0 at 1 line and at 150
+--   quality       0.35 evidence + 0.15 reuse + 0.20 generality + 0.15 documentation + 0.15 size
+--   complexity    branches (if, for, while, except, case, and, or, &&, ||, ?) / 15, at most 1
+-- Locks: the STF's row.
+create or replace function debugloop._stf_rescore(stf_id uuid)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    s debugloop.debug_transform_functions;
+    tokens text[];
+    lines integer;
+    literals integer := 0;
+    credentials integer := 0;
+    magic integer := 0;
+    branches integer := 0;
+    params integer;
+    independent integer;
+    evidence numeric; reuse numeric; generality numeric; documentation numeric; size numeric;
+    t text;
+    previous text := '';
+begin
+    select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_rescore.stf_id for update;
+    if not found then
+        return;
+    end if;
+    tokens := debugloop._stf_tokens(s.stf_code, s.stf_language);
+    lines := greatest(1, debugloop._stf_lines(s.stf_code, s.stf_language));
+    foreach t in array tokens loop
+        if t ~ '^[A-Za-z]{0,2}["`]' then
+            if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
+                literals := literals + 1;
+            end if;
+            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-)'
+               or (previous ~* '(password|passwd|secret|token|api_?key)' ) then
+                credentials := credentials + 1;
+            end if;
+        elsif t ~ '^\d' and t not in ('0', '1', '2', '10', '100', '0.0', '1.0', '0.5') then
+            magic := magic + 1;
+        elsif t in ('if', 'elif', 'for', 'while', 'except', 'catch', 'case', 'and', 'or', '&&', '||', '?', '??') then
+            branches := branches + 1;
+        end if;
+        if t not in ('=', ':', '==', '(', ',') then
+            previous := t;
+        end if;
+    end loop;
+    params := coalesce(
+        jsonb_array_length(case when jsonb_typeof(s.stf_parameters) = 'array' then s.stf_parameters end),
+        case when jsonb_typeof(s.stf_parameters) = 'object'
+             then (select count(*) from jsonb_object_keys(s.stf_parameters))::integer end,
+        -- else the names between the first parentheses of the definition
+        (select count(*) from unnest(tokens[array_position(tokens, '(') + 1 : array_position(tokens, ')') - 1]) p
+          where p ~ '^[A-Za-z_$][\w$]*$' and p not in ('self', 'cls'))::integer, 0);
+    select count(distinct u.correlation_id) into independent
+      from debugloop.debug_stf_uses u
+     where u.stf_id = s.stf_id and u.correlation_id is distinct from s.source_correlation_id;
+
+    evidence := debugloop.error_wilson(s.success_count, s.failure_count);
+    reuse := least(1, ln(1 + independent) / ln(11));
+    generality := greatest(0, 1 - 0.25 * literals - 0.5 * credentials - least(0.3, 0.05 * magic)
+                              - case when params = 0 then 0.3 else 0 end);
+    documentation := (case when coalesce(btrim(s.docstring), '') <> '' then 0.5 else 0 end)
+                   + (case when cardinality(string_to_array(debugloop.util_words(s.stf_name), ' ')) >= 2
+                                or length(s.stf_name) >= 8 then 0.3 else 0 end)
+                   + (case when coalesce(btrim(s.stf_description), '') <> '' then 0.2 else 0 end);
+    size := case when lines between 4 and 40 then 1
+                 when lines < 4 then greatest(0, (lines - 1) / 3.0)
+                 else greatest(0, 1 - (lines - 40) / 110.0) end;
+    update debugloop.debug_transform_functions f
+       set evidence_score = round(evidence, 2), reuse_score = round(reuse, 2), generality_score = round(generality, 2),
+           documentation_score = round(documentation, 2), size_score = round(size, 2),
+           complexity_score = round(least(1, branches / 15.0), 2),
+           quality_score = round(0.35 * evidence + 0.15 * reuse + 0.20 * generality + 0.15 * documentation + 0.15 * size, 2)
+     where f.stf_id = s.stf_id;
+end
+$$;
+
+-- debugloop.stf_register(...): register a unit of code as an STF, or, when the
+-- same normalised code is registered already, add this attempt and contributor to
+-- its provenance and return the existing id: never a second row. A code that
+-- comes from a successful attempt counts that success. Raises DL001 for an empty
+-- name or code, DL002 for an unknown attempt. Locks: the STF's row (the hash key
+-- serialises concurrent registrations of one code).
+create or replace function debugloop.stf_register(
+    name text,
+    code text,
+    language text default 'python',
+    description text default null,
+    problem_category text default null,
+    source_attempt_id uuid default null,
+    contributor text default null,
+    parameters jsonb default null,
+    docstring text default null
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    lang text := lower(btrim(coalesce(language, 'python')));
+    hash text;
+    attempt debugloop.debug_execution_attempts;
+    id uuid;
+    inserted boolean;
+    provenance_added integer;
+begin
+    if name is null or btrim(name) = '' then
+        raise exception 'name must not be empty' using errcode = 'DL001', column = 'name';
+    end if;
+    if code is null or btrim(code) = '' then
+        raise exception 'code must not be empty' using errcode = 'DL001', column = 'code';
+    end if;
+    if lang !~ '^[a-z][a-z0-9+#-]*$' then
+        raise exception 'language must be a lower-case name such as python or typescript, got %', quote_literal(language)
+            using errcode = 'DL001', column = 'language';
+    end if;
+    if source_attempt_id is not null then
+        select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_register.source_attempt_id;
+        if not found then
+            raise exception 'attempt % does not exist', source_attempt_id using errcode = 'DL002', column = 'source_attempt_id';
+        end if;
+    end if;
+    hash := debugloop.stf_hash(code, lang);
+    insert into debugloop.debug_transform_functions as f (
+        stf_name, stf_description, stf_hash, source_execution_id, source_correlation_id, contributor_agent_name,
+        stf_code, stf_language, normalized_code, stf_parameters, docstring, problem_category, problem_signature,
+        success_count)
+    values (
+        btrim(name), stf_register.description, hash, stf_register.source_attempt_id, attempt.correlation_id,
+        coalesce(stf_register.contributor, attempt.agent_name), stf_register.code, lang,
+        debugloop.stf_normalize(stf_register.code, lang), stf_register.parameters,
+        coalesce(stf_register.docstring, debugloop._stf_docstring(stf_register.code, lang)),
+        coalesce(stf_register.problem_category, attempt.problem_category),
+        debugloop.util_normalize_request(attempt.user_request),
+        case when attempt.status = 'success' then 1 else 0 end)
+    on conflict on constraint debug_transform_functions_hash_key do nothing
+    returning f.stf_id into id;
+    inserted := id is not null;
+    if not inserted then
+        -- lock the row before the provenance insert's foreign-key check takes a share
+        -- lock on it: two sessions holding share locks would deadlock on the update
+        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash for update;
+    end if;
+    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
+    values (id, stf_register.source_attempt_id, coalesce(stf_register.contributor, attempt.agent_name))
+    on conflict on constraint debug_stf_provenance_once do nothing;
+    get diagnostics provenance_added = row_count;
+    if not inserted and provenance_added > 0 and attempt.status = 'success' then
+        -- the same code succeeded in one more attempt
+        update debugloop.debug_transform_functions f set success_count = f.success_count + 1 where f.stf_id = id;
+    end if;
+    perform debugloop._stf_rescore(id);
+    return id;
+end
+$$;
+comment on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text)
+    is 'Register code as an STF; the same normalised code returns the existing id and adds provenance.';
+revoke execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) from public;
+grant execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) to debugloop_agent, debugloop_admin;
+
+-- debugloop._stf_trivial(name, code, language, path): why a unit is not worth
+-- registering, or null: fewer than 3 lines of code (a one-line getter), a test
+-- (a name starting with test, a file named test_*, *_test.*, *.test.*, *.spec.*
+-- or under tests/), or generated code (a "generated" or "do not edit" marker).
+create or replace function debugloop._stf_trivial(name text, code text, language text, path text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select case
+        when lower(code) ~ '(auto-?generated|generated by|do not edit|@generated|code generated .* do not edit)'
+            then 'generated code'
+        when lower(coalesce(name, '')) ~ '^(test|_test)' or lower(coalesce(path, '')) ~ '(^|/)(tests?/|test_[^/]*$|[^/]*_test\.[a-z]+$|[^/]*\.(test|spec)\.[a-z]+$)'
+            then 'a test'
+        when debugloop._stf_lines(code, language) < 3
+            then 'fewer than 3 lines of code'
+    end
+$$;
+
+-- debugloop._stf_language_of(path): the language of a file by its extension.
+create or replace function debugloop._stf_language_of(path text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select case lower(substring(coalesce(path, '') from '\.([A-Za-z0-9+]+)$'))
+        when 'py' then 'python' when 'js' then 'javascript' when 'mjs' then 'javascript' when 'cjs' then 'javascript'
+        when 'jsx' then 'javascript' when 'ts' then 'typescript' when 'tsx' then 'typescript' when 'go' then 'go'
+        when 'rs' then 'rust' when 'java' then 'java' when 'kt' then 'kotlin' when 'rb' then 'ruby'
+        when 'c' then 'c' when 'h' then 'c' when 'cc' then 'cpp' when 'cpp' then 'cpp' when 'hpp' then 'cpp'
+        when 'cs' then 'csharp' when 'php' then 'php' when 'swift' then 'swift' when 'sh' then 'shell'
+        when 'sql' then 'sql'
+        else null end
+$$;
+
+-- debugloop._stf_diff_added(diff): the lines a unified diff adds, per file.
+create or replace function debugloop._stf_diff_added(diff text)
+returns table (path text, code text)
+language plpgsql
+immutable
+as $$
+declare
+    line text;
+    current_path text;
+    added text := '';
+begin
+    if diff is null then
+        return;
+    end if;
+    foreach line in array string_to_array(replace(diff, E'\r\n', E'\n'), E'\n') loop
+        if line like '+++ %' then
+            if current_path is not null and added <> '' then
+                path := current_path; code := added; return next;
+            end if;
+            current_path := regexp_replace(substr(line, 5), '^b/|\t.*$', '', 'g');
+            added := '';
+        elsif line like '+%' and current_path is not null and current_path <> '/dev/null' then
+            added := added || substr(line, 2) || E'\n';
+        end if;
+    end loop;
+    if current_path is not null and current_path <> '/dev/null' and added <> '' then
+        path := current_path; code := added; return next;
+    end if;
+end
+$$;
+
+-- debugloop.stf_extract(attempt_id): register the code of a successful attempt's
+-- artefacts as STFs against it, and return what happened to each unit. The
+-- artefacts may carry "units" (functions split by the Python client with `ast`:
+-- name, code, language, path, parameters, docstring), "files" (path -> content),
+-- "snippets" (list of {code, language, name}) and "diff" (a unified diff, whose
+-- added lines per file count as a snippet). Without "units", files and snippets
+-- are registered whole. Trivial units are skipped with the reason
+-- (_stf_trivial). Locks: the rows stf_register locks.
+create or replace function debugloop.stf_extract(attempt_id uuid)
+returns table (name text, language text, action text, stf_id uuid, detail text)
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+    unit record;
+    why text;
+    before_count bigint;
+begin
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_extract.attempt_id;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(stf_extract.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    for unit in
+        with art as (select coalesce(attempt.artifacts, '{}'::jsonb) as a),
+        units as (
+            select u ->> 'name' as name, u ->> 'code' as code,
+                   coalesce(u ->> 'language', debugloop._stf_language_of(u ->> 'path'), 'python') as language,
+                   u ->> 'path' as path, u -> 'parameters' as parameters, u ->> 'docstring' as docstring
+              from art, jsonb_array_elements(case when jsonb_typeof(art.a -> 'units') = 'array' then art.a -> 'units' else '[]' end) u
+        ),
+        files as (
+            select regexp_replace(f.key, '^.*/', '') as name, f.value #>> '{}' as code,
+                   debugloop._stf_language_of(f.key) as language, f.key as path, null::jsonb as parameters, null as docstring
+              from art, jsonb_each(case when jsonb_typeof(art.a -> 'files') = 'object' then art.a -> 'files' else '{}' end) f
+             where not exists (select from units) and jsonb_typeof(f.value) = 'string'
+        ),
+        snippets as (
+            select coalesce(s ->> 'name', 'snippet ' || i) as name, s ->> 'code' as code,
+                   coalesce(s ->> 'language', 'python') as language, s ->> 'path' as path, null::jsonb, null
+              from art, jsonb_array_elements(case when jsonb_typeof(art.a -> 'snippets') = 'array' then art.a -> 'snippets' else '[]' end)
+                   with ordinality as x(s, i)
+             where not exists (select from units)
+        ),
+        diffs as (
+            select regexp_replace(d.path, '^.*/', '') || ' (diff)', d.code, debugloop._stf_language_of(d.path), d.path,
+                   null::jsonb, null
+              from art, debugloop._stf_diff_added(art.a ->> 'diff') d
+             where not exists (select from units)
+        )
+        select * from units
+        union all select * from files where files.language is not null
+        union all select * from snippets
+        union all select * from diffs where diffs.code is not null
+    loop
+        name := unit.name;
+        language := unit.language;
+        stf_id := null;
+        detail := null;
+        if unit.code is null or btrim(unit.code) = '' or unit.name is null then
+            action := 'skipped';
+            detail := 'no name or code';
+            return next;
+            continue;
+        end if;
+        why := debugloop._stf_trivial(unit.name, unit.code, unit.language, unit.path);
+        if why is not null then
+            action := 'skipped';
+            detail := why;
+            return next;
+            continue;
+        end if;
+        select count(*) into before_count from debugloop.debug_transform_functions f
+         where f.stf_hash = debugloop.stf_hash(unit.code, unit.language);
+        stf_id := debugloop.stf_register(unit.name, unit.code, unit.language, null, attempt.problem_category,
+                                         attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring);
+        action := case when before_count = 0 then 'registered' else 'deduplicated' end;
+        return next;
+    end loop;
+end
+$$;
+comment on function debugloop.stf_extract(uuid) is 'Register the code in an attempt''s artefacts as STFs (units, files, snippets, diff); trivial units are skipped.';
+revoke execute on function debugloop.stf_extract(uuid) from public;
+grant execute on function debugloop.stf_extract(uuid) to debugloop_agent, debugloop_admin;
+
+-- debugloop.stf_record_use(stf_id, attempt_id, success): an attempt reused an STF
+-- and succeeded or not; counts, the last use and the scores follow. Recording the
+-- same use twice is refused (DL011). Locks: the STF's row.
+create or replace function debugloop.stf_record_use(stf_id uuid, attempt_id uuid, success boolean)
+returns debugloop.debug_transform_functions
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+    result debugloop.debug_transform_functions;
+begin
+    if success is null then
+        raise exception 'success must be true or false' using errcode = 'DL001', column = 'success';
+    end if;
+    perform from debugloop.debug_transform_functions f where f.stf_id = stf_record_use.stf_id for update;
+    if not found then
+        raise exception 'STF % does not exist', coalesce(stf_record_use.stf_id::text, 'NULL')
+            using errcode = 'DL002', column = 'stf_id';
+    end if;
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_record_use.attempt_id;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(stf_record_use.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    begin
+        insert into debugloop.debug_stf_uses (stf_id, attempt_id, correlation_id, success)
+        values (stf_record_use.stf_id, stf_record_use.attempt_id, attempt.correlation_id, stf_record_use.success);
+    exception when unique_violation then
+        raise exception 'the use of STF % by attempt % is recorded already', stf_record_use.stf_id, stf_record_use.attempt_id
+            using errcode = 'DL011', column = 'attempt_id';
+    end;
+    update debugloop.debug_transform_functions f
+       set usage_count = f.usage_count + 1,
+           success_count = f.success_count + case when stf_record_use.success then 1 else 0 end,
+           failure_count = f.failure_count + case when stf_record_use.success then 0 else 1 end,
+           last_used_at = now()
+     where f.stf_id = stf_record_use.stf_id;
+    perform debugloop._stf_rescore(stf_record_use.stf_id);
+    select * into result from debugloop.debug_transform_functions f where f.stf_id = stf_record_use.stf_id;
+    return result;
+end
+$$;
+comment on function debugloop.stf_record_use(uuid, uuid, boolean) is 'Record that an attempt reused an STF, and whether it succeeded.';
+revoke execute on function debugloop.stf_record_use(uuid, uuid, boolean) from public;
+grant execute on function debugloop.stf_record_use(uuid, uuid, boolean) to debugloop_agent, debugloop_admin;
+
+-- debugloop._stf_review(stf_id, decision, reviewed_by, notes): approve, reject or
+-- reopen an STF, with an audit row. Approving needs a pending STF, rejecting a
+-- pending or approved one, reopening an approved or rejected one (DL010
+-- otherwise). Locks: the STF's row.
+create or replace function debugloop._stf_review(stf_id uuid, decision text, reviewed_by text, notes text)
+returns debugloop.debug_transform_functions
+language plpgsql
+volatile
+as $$
+declare
+    s debugloop.debug_transform_functions;
+begin
+    if reviewed_by is null or btrim(reviewed_by) = '' then
+        raise exception 'reviewed_by must name the reviewer' using errcode = 'DL001', column = 'reviewed_by';
+    end if;
+    select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id for update;
+    if not found then
+        raise exception 'STF % does not exist', coalesce(_stf_review.stf_id::text, 'NULL') using errcode = 'DL002', column = 'stf_id';
+    end if;
+    if (decision = 'approved' and s.approval_status <> 'pending')
+       or (decision = 'rejected' and s.approval_status = 'rejected')
+       or (decision = 'pending' and s.approval_status = 'pending') then
+        raise exception 'STF % is %: it cannot become %', s.stf_id, s.approval_status, decision
+            using errcode = 'DL010', column = 'stf_id',
+                  hint = case when s.approval_status = 'pending' then 'approve or reject it'
+                              else 'reopen it first (debugloop.stf_reopen)' end;
+    end if;
+    insert into debugloop.debug_stf_reviews (stf_id, decision, reviewed_by, notes)
+    values (s.stf_id, decision, btrim(reviewed_by), notes);
+    update debugloop.debug_transform_functions f
+       set approval_status = decision,
+           approved_by = case when decision = 'pending' then null else btrim(reviewed_by) end,
+           approved_at = case when decision = 'pending' then null else now() end
+     where f.stf_id = s.stf_id
+    returning f.* into s;
+    return s;
+end
+$$;
+
+-- debugloop.stf_approve(stf_id, approved_by, notes): approve a pending STF; it is
+-- then recommended whatever its quality. Admin only; leaves a row in
+-- debug_stf_reviews. Raises DL010 unless pending. Locks: the STF's row.
+create or replace function debugloop.stf_approve(stf_id uuid, approved_by text, notes text default null)
+returns debugloop.debug_transform_functions
+language sql volatile security definer set search_path = debugloop, public, pg_temp
+as $$ select * from debugloop._stf_review(stf_id, 'approved', approved_by, notes) $$;
+comment on function debugloop.stf_approve(uuid, text, text) is 'Approve a pending STF (admin).';
+
+-- debugloop.stf_reject(stf_id, rejected_by, notes): reject a pending or approved
+-- STF; it is never recommended. Admin only; audited. Locks: the STF's row.
+create or replace function debugloop.stf_reject(stf_id uuid, rejected_by text, notes text default null)
+returns debugloop.debug_transform_functions
+language sql volatile security definer set search_path = debugloop, public, pg_temp
+as $$ select * from debugloop._stf_review(stf_id, 'rejected', rejected_by, notes) $$;
+comment on function debugloop.stf_reject(uuid, text, text) is 'Reject an STF so that it is never recommended (admin).';
+
+-- debugloop.stf_reopen(stf_id, reopened_by, notes): put an approved or rejected
+-- STF back to pending. Admin only; audited. Locks: the STF's row.
+create or replace function debugloop.stf_reopen(stf_id uuid, reopened_by text, notes text default null)
+returns debugloop.debug_transform_functions
+language sql volatile security definer set search_path = debugloop, public, pg_temp
+as $$ select * from debugloop._stf_review(stf_id, 'pending', reopened_by, notes) $$;
+comment on function debugloop.stf_reopen(uuid, text, text) is 'Put an approved or rejected STF back to pending (admin).';
+
+revoke execute on function debugloop.stf_approve(uuid, text, text), debugloop.stf_reject(uuid, text, text),
+                           debugloop.stf_reopen(uuid, text, text) from public;
+grant execute on function debugloop.stf_approve(uuid, text, text), debugloop.stf_reject(uuid, text, text),
+                          debugloop.stf_reopen(uuid, text, text) to debugloop_admin;
+
+-- debugloop.stf_get(stf_id): one STF by its id or a unique prefix of at least 8
+-- hex digits (as the CLI prints it); DL002 when none, DL001 when the prefix is
+-- ambiguous or not hex. Locks: none.
+create or replace function debugloop.stf_get(stf_id text)
+returns debugloop.debug_transform_functions
+language plpgsql
+stable
+as $$
+declare
+    digits text := lower(replace(btrim(coalesce(stf_id, '')), '-', ''));
+    found_rows debugloop.debug_transform_functions[];
+begin
+    if digits !~ '^[0-9a-f]{8,32}$' then
+        raise exception 'stf_id must be an id or at least 8 of its leading hex digits, got %', coalesce(quote_literal(stf_id), 'NULL')
+            using errcode = 'DL001', column = 'stf_id';
+    end if;
+    select array_agg(f) into found_rows
+      from (select * from debugloop.debug_transform_functions f
+             where f.stf_id between rpad(digits, 32, '0')::uuid and rpad(digits, 32, 'f')::uuid
+             limit 2) f;
+    if found_rows is null then
+        raise exception 'STF % does not exist', stf_id using errcode = 'DL002', column = 'stf_id';
+    elsif cardinality(found_rows) > 1 then
+        raise exception 'STF id prefix % is ambiguous', stf_id using errcode = 'DL001', column = 'stf_id', hint = 'give more hex digits';
+    end if;
+    return found_rows[1];
+end
+$$;
+comment on function debugloop.stf_get(text) is 'One STF by its id or a unique prefix of at least 8 hex digits.';
+
+-- debugloop.stf_match(problem, k, language, problem_category, approved_only,
+-- query_embedding, embedding_model): the STFs for a problem, best first. Only
+-- recommendable STFs take part: approved ones, and pending ones whose quality
+-- reaches the setting stf_recommend_min_quality. Candidates: the 50 nearest by
+-- cosine distance, of the SQL embedding (util_embed_sparse of the problem), or of
+-- the neural one when query_embedding is given with its model. Filters (language,
+-- category, approved only) apply inside the HNSW scan (pgvector iterative scan,
+-- bounded by the setting stf_max_scan_tuples); when fewer STFs than the setting
+-- stf_exact_search_below (2,000) pass them or are in the registry, or the bounded
+-- scan found fewer than k, an exact search runs instead, so k rows come back
+-- whenever k match and a filter that matches nothing costs no scan.
+-- Ranking (README, "STF matching"):
+--   similarity = 1 - cosine distance of the embeddings
+--   text       = ts_rank of the full-text document against any word of the problem, the
+--                name weighing 1, description and docstring 0.4, the code 0.2; scaled to 0..1
+--   score      = (similarity + 0.1 * text) * (0.8 + 0.2 * quality) * (0.9 + 0.1 * evidence)
+--   confidence = similarity * (0.5 + 0.5 * evidence), 0..1
+-- Locks: none.
+create or replace function debugloop.stf_match(
+    problem text,
+    k integer default 5,
+    language text default null,
+    problem_category text default null,
+    approved_only boolean default false,
+    query_embedding vector default null,
+    embedding_model text default null
+)
+returns table (stf_id uuid, stf_name text, stf_language text, category text, approval_status text,
+               similarity real, text_rank real, score real, confidence numeric, quality_score numeric,
+               success_rate numeric, success_count integer, failure_count integer, usage_count integer,
+               stf_description text, docstring text, stf_code text)
+language plpgsql
+stable
+as $$
+declare
+    neural boolean := query_embedding is not null;
+    probe sparsevec;
+    min_quality numeric := (debugloop.settings_get('stf_recommend_min_quality') #>> '{}')::numeric;
+    lang text := lower(btrim(language));
+    query tsquery;
+    filters text;
+    distance text;
+    matching bigint;
+    estimate real;
+    exact_below integer := (debugloop.settings_get('stf_exact_search_below') #>> '{}')::integer;
+    candidates uuid[];
+    distances real[];
+begin
+    if problem is null or btrim(problem) = '' then
+        raise exception 'problem must not be empty' using errcode = 'DL001', column = 'problem';
+    end if;
+    if k is null or k < 1 or k > 1000 then
+        raise exception 'k must be between 1 and 1000, got %', coalesce(k::text, 'NULL') using errcode = 'DL001', column = 'k';
+    end if;
+    if neural and (embedding_model is null or btrim(embedding_model) = '') then
+        raise exception 'embedding_model must name the model of query_embedding' using errcode = 'DL001', column = 'embedding_model';
+    end if;
+    if neural and public.vector_dims(query_embedding) <> 384 then
+        raise exception 'query_embedding must have 384 dimensions, got %', public.vector_dims(query_embedding)
+            using errcode = 'DL001', column = 'query_embedding';
+    end if;
+    if not neural then
+        probe := debugloop.util_embed_sparse(problem);
+        if probe is null then
+            return;  -- no word to match
+        end if;
+    end if;
+    -- any word of the problem may match (OR); ts_rank weighs how often and in which part
+    query := (select to_tsquery('english', string_agg(quote_literal(l), ' | '))
+                from unnest(tsvector_to_array(to_tsvector('english', debugloop.util_words(problem)))) l);
+
+    -- the filters, and the distance the candidates are ordered by
+    filters := concat_ws(' and ', 'true',
+        case when lang is not null then 'f.stf_language = $2' end,
+        case when problem_category is not null then 'f.problem_category = $3' end,
+        case when approved_only then $f$f.approval_status = 'approved'$f$
+             else $f$(f.approval_status = 'approved' or (f.approval_status = 'pending' and f.quality_score >= $4))$f$ end,
+        case when neural then 'f.embedding_model = $5' end);
+    distance := case when neural then 'f.embedding_neural operator(public.<=>) $6' else 'f.embedding operator(public.<=>) $1' end;
+    -- a selective filter or a small registry: when fewer than stf_exact_search_below
+    -- STFs pass the filters, an exact search over them is cheaper than an index
+    -- scan that would visit many to find few, and its answer does not depend on
+    -- the graph (reltuples is -1 before the first analyze)
+    select c.reltuples into estimate from pg_class c where c.oid = 'debugloop.debug_transform_functions'::regclass;
+    if exact_below > 0 and (lang is not null or problem_category is not null or approved_only or estimate < exact_below) then
+        execute format('select count(*) from (select from debugloop.debug_transform_functions f where %s limit %s) m', filters, exact_below)
+           into matching using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+    end if;
+    if matching is null or matching >= exact_below then
+        -- the HNSW index, the filters applied inside the scan (iterative, bounded)
+        perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
+        perform set_config('hnsw.max_scan_tuples', (debugloop.settings_get('stf_max_scan_tuples') #>> '{}'), true);
+        perform set_config('hnsw.ef_search', '100', true);
+        execute format('select array_agg(c.id order by c.d), array_agg(c.d order by c.d) from (select f.stf_id as id, %1$s as d'
+                       ' from debugloop.debug_transform_functions f where %2$s order by %1$s limit 50) c', distance, filters)
+           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+    end if;
+    if coalesce(cardinality(candidates), 0) < least(k, 50) and (matching is null or matching > 0) then
+        -- an exact search (the + 0 keeps the index out): few match, or the bounded scan stopped early
+        execute format('select array_agg(c.id order by c.d), array_agg(c.d order by c.d) from (select f.stf_id as id, %1$s as d'
+                       ' from debugloop.debug_transform_functions f where %2$s order by (%1$s) + 0 limit 50) c', distance, filters)
+           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+    end if;
+
+    return query
+    with vec as (
+        select c.id, d.distance
+          from unnest(coalesce(candidates, '{}')) with ordinality as c(id, ord)
+          join unnest(coalesce(distances, '{}')) with ordinality as d(distance, ord) on d.ord = c.ord
+    ), ranked as (
+        select vec.distance, f.*,
+               coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', f.search_document, query, 32), 0) as text_value
+          from vec join debugloop.debug_transform_functions f on f.stf_id = vec.id
+    )
+    select x.stf_id, x.stf_name, x.stf_language, x.problem_category, x.approval_status,
+           (1 - x.distance)::real, x.text_value::real,
+           ((1 - x.distance + 0.1 * x.text_value) * (0.8 + 0.2 * coalesce(x.quality_score, 0))
+                                                  * (0.9 + 0.1 * coalesce(x.evidence_score, 0)))::real,
+           round((greatest(0, 1 - x.distance) * (0.5 + 0.5 * coalesce(x.evidence_score, 0)))::numeric, 2),
+           x.quality_score,
+           round(x.success_count::numeric / nullif(x.success_count + x.failure_count, 0), 2),
+           x.success_count, x.failure_count, x.usage_count, x.stf_description, x.docstring, x.stf_code
+      from ranked x
+     order by 8 desc, x.stf_id
+     limit k;
+end
+$$;
+comment on function debugloop.stf_match(text, integer, text, text, boolean, vector, text)
+    is 'The STFs for a problem: nearest by embedding, fused with full-text rank, weighed by quality and evidence.';
+
+-- debugloop.v_stfs: the STF browser's list.
+create or replace view debugloop.v_stfs as
+select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_status, f.quality_score,
+       f.usage_count, f.success_count, f.failure_count,
+       (select count(*) from debugloop.debug_stf_provenance p where p.stf_id = f.stf_id) as provenance_count,
+       f.discovered_at, f.last_used_at, f.contributor_agent_name, f.stf_description
+  from debugloop.debug_transform_functions f;
+comment on view debugloop.v_stfs is 'STFs with their quality, usage, approval and how many attempts produced them.';
+
+-- debugloop.stf_reembed(): recompute every STF's SQL embedding, after the
+-- thesaurus (debugloop.util_synonyms) changed. Returns how many. Admin only.
+-- Locks: every STF row, one statement.
+create or replace function debugloop.stf_reembed()
+returns bigint
+language sql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+    with updated as (
+        update debugloop.debug_transform_functions f
+           set embedding = debugloop.util_embed_sparse(f.search_text)
+        returning 1
+    )
+    select count(*) from updated
+$$;
+comment on function debugloop.stf_reembed() is 'Recompute every STF''s SQL embedding (after a change of debugloop.util_synonyms).';
+revoke execute on function debugloop.stf_reembed() from public;
+grant execute on function debugloop.stf_reembed() to debugloop_admin;
+
+-- debugloop.v_stf_provenance: every attempt and contributor that produced an STF's code.
+create or replace view debugloop.v_stf_provenance as
+select p.stf_id, p.attempt_id, p.contributor, p.registered_at, a.status, a.user_request
+  from debugloop.debug_stf_provenance p
+  left join debugloop.debug_execution_attempts a on a.attempt_id = p.attempt_id;
+comment on view debugloop.v_stf_provenance is 'The attempts and contributors that produced each STF''s code, with how the attempt ended.';
+
+-- debugloop.stf_set_embedding(stf_id, embedding, model): store the neural
+-- embedding of an STF, computed outside the database (pip install
+-- debugloop[neural]); stf_match uses it when a query is embedded with the same
+-- model. Raises DL001 for a vector of another size, DL002 for an unknown STF.
+-- Locks: the STF's row.
+create or replace function debugloop.stf_set_embedding(stf_id uuid, embedding vector, model text)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+begin
+    if model is null or btrim(model) = '' then
+        raise exception 'model must name the embedding model' using errcode = 'DL001', column = 'model';
+    end if;
+    if embedding is null or public.vector_dims(embedding) <> 384 then
+        raise exception 'embedding must have 384 dimensions, got %', coalesce(public.vector_dims(embedding)::text, 'NULL')
+            using errcode = 'DL001', column = 'embedding';
+    end if;
+    update debugloop.debug_transform_functions f
+       set embedding_neural = stf_set_embedding.embedding, embedding_model = btrim(stf_set_embedding.model)
+     where f.stf_id = stf_set_embedding.stf_id;
+    if not found then
+        raise exception 'STF % does not exist', coalesce(stf_set_embedding.stf_id::text, 'NULL') using errcode = 'DL002', column = 'stf_id';
+    end if;
+end
+$$;
+comment on function debugloop.stf_set_embedding(uuid, vector, text) is 'Store an STF''s neural embedding (384 dimensions) and its model.';
+revoke execute on function debugloop.stf_set_embedding(uuid, vector, text) from public;
+grant execute on function debugloop.stf_set_embedding(uuid, vector, text) to debugloop_agent, debugloop_admin;
