@@ -17,6 +17,7 @@ from .errors import InvalidParameter
 from .errors_manager import ErrorText
 from .models import Attempt, ChainEntry
 from .queries import Q
+from .stf import with_units
 
 
 def jsonable(value: Any, field: str) -> Any:
@@ -100,6 +101,8 @@ class AttemptsManager(Manager):
         ``usage``: a provider response or usage object, or a list of them (one per
         LLM call); SQL turns each into canonical form and prices each request.
         """
+        if status == "success":
+            artifacts = with_units(jsonable(artifacts, "artifacts"))  # split Python with ast; SQL registers
         params = {
             "attempt_id": attempt_id, "status": status, "usage": _json(usage, "usage"),
             "error_type": error_type, "error_message": error_message, "error_stacktrace": error_stacktrace,

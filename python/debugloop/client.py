@@ -26,6 +26,7 @@ from .models import ApiEntry, Component
 from .pricing import PricesManager
 from .queries import Q
 from .settings import SettingsManager
+from .stf import StfManager
 
 class Client:
     """A connection to one debugloop database."""
@@ -56,6 +57,7 @@ class Client:
         self.prices = PricesManager(self)
         self.analytics = AnalyticsManager(self)
         self.errors = ErrorsManager(self)
+        self.stfs = StfManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

@@ -144,6 +144,16 @@ class PriceVersionImmutable(BusinessError):
     pass
 
 
+@_register("DL010", "The review is not allowed from the STF's current status (approve a pending STF, reject a pending or approved one, reopen a decided one).")
+class ReviewConflict(BusinessError):
+    pass
+
+
+@_register("DL011", "This reuse was already recorded: an attempt records the use of an STF once.")
+class AlreadyRecorded(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

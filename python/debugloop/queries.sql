@@ -159,3 +159,70 @@ select * from debugloop.debug_error_success_mappings
 
 -- name: known_failures
 select * from debugloop.known_failures(%(user_request)s, %(k)s)
+
+-- name: stf_register
+select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(language)s,
+    description => %(description)s, problem_category => %(problem_category)s,
+    source_attempt_id => %(source_attempt_id)s, contributor => %(contributor)s,
+    parameters => %(parameters)s, docstring => %(docstring)s) as stf_id
+
+-- name: stf_get
+select * from debugloop.stf_get(%(stf_id)s::text)
+
+-- name: stf_list
+select * from debugloop.v_stfs
+ where (%(status)s::text is null or approval_status = %(status)s)
+   and (%(language)s::text is null or stf_language = %(language)s)
+   and (%(attempt_id)s::uuid is null
+        or stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = %(attempt_id)s))
+ order by quality_score desc nulls last, usage_count desc, discovered_at desc
+ limit %(limit)s
+
+-- name: stf_provenance
+select * from debugloop.v_stf_provenance where stf_id = %(stf_id)s order by registered_at
+
+-- name: stf_to_embed
+select stf_id, search_text from debugloop.debug_transform_functions
+ where embedding_model is distinct from %(model)s and stf_id > %(after)s
+ order by stf_id
+ limit %(limit)s
+
+-- name: stf_to_embed_count
+select count(*) from debugloop.debug_transform_functions where embedding_model is distinct from %(model)s
+
+-- name: stf_export
+select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_status, f.approved_by, f.approved_at,
+       f.quality_score, f.evidence_score, f.reuse_score, f.generality_score, f.documentation_score, f.size_score,
+       f.complexity_score, f.usage_count, f.success_count, f.failure_count,
+       (select count(*) from debugloop.debug_stf_provenance p where p.stf_id = f.stf_id) as provenance_count,
+       f.contributor_agent_name, f.discovered_at, f.last_used_at, f.stf_hash, f.stf_description, f.docstring,
+       f.stf_parameters, f.stf_code
+  from debugloop.debug_transform_functions f
+ where (%(status)s::text is null or f.approval_status = %(status)s)
+   and (%(language)s::text is null or f.stf_language = %(language)s)
+ order by f.discovered_at, f.stf_id
+
+-- name: stf_match
+select * from debugloop.stf_match(%(problem)s, %(k)s, %(language)s, %(problem_category)s, %(approved_only)s,
+                                  %(query_embedding)s::vector, %(embedding_model)s)
+
+-- name: stf_hash
+select debugloop.stf_hash(%(code)s, %(language)s) as hash
+
+-- name: stf_record_use
+select * from debugloop.stf_record_use(%(stf_id)s, %(attempt_id)s, %(success)s)
+
+-- name: stf_extract
+select * from debugloop.stf_extract(%(attempt_id)s)
+
+-- name: stf_approve
+select * from debugloop.stf_approve(%(stf_id)s, %(by)s, %(notes)s)
+
+-- name: stf_reject
+select * from debugloop.stf_reject(%(stf_id)s, %(by)s, %(notes)s)
+
+-- name: stf_reopen
+select * from debugloop.stf_reopen(%(stf_id)s, %(by)s, %(notes)s)
+
+-- name: stf_set_neural_embedding
+select debugloop.stf_set_embedding(%(stf_id)s, %(embedding)s::vector, %(model)s)
