@@ -66,12 +66,22 @@ def pg_template(pg_server):
         yield TEMPLATE
 
 
-@pytest.fixture
-def db(pg_server, pg_template):
-    """A database of this test's own, cloned from the migrated template."""
+def _clone(pg_server, pg_template):
     name = f"test_{os.getpid()}_{next(_names)}"
     with _janitor(pg_server, name, template_dbname=pg_template):
         yield Database(name, pg_server.url(name))
+
+
+@pytest.fixture
+def db(pg_server, pg_template):
+    """A database of this test's own, cloned from the migrated template."""
+    yield from _clone(pg_server, pg_template)
+
+
+@pytest.fixture(scope="module")
+def module_db(pg_server, pg_template):
+    """A database cloned from the template, shared by the tests of one module."""
+    yield from _clone(pg_server, pg_template)
 
 
 @pytest.fixture
@@ -93,6 +103,24 @@ def dl(db):
     """A debugloop client on this test's database."""
     with debugloop.connect(db.url) as client:
         yield client
+
+
+# -- measurements ----------------------------------------------------------------
+
+_MEASUREMENTS: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def measurement():
+    """Record a line that the test run prints at its end (corpus evaluations)."""
+    return _MEASUREMENTS.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _MEASUREMENTS:
+        terminalreporter.section("measurements")
+        for line in _MEASUREMENTS:
+            terminalreporter.write_line(line)
 
 
 def schema_dump(url: str) -> str:

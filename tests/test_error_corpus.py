@@ -56,7 +56,7 @@ def test_the_corpus_is_large_labelled_and_sourced():
     assert sum(1 for row in rows if row["stacktrace"]) >= 50
 
 
-def test_same_signature_has_precision_95_and_recall_90(corpus):
+def test_same_signature_has_precision_95_and_recall_90(corpus, measurement):
     tp = fp = fn = 0
     for a, b in itertools.combinations(corpus, 2):
         same_group, same_signature = a["group"] == b["group"], a["signature"] == b["signature"]
@@ -64,15 +64,15 @@ def test_same_signature_has_precision_95_and_recall_90(corpus):
         fp += same_signature and not same_group
         fn += same_group and not same_signature
     precision, recall = tp / (tp + fp), tp / (tp + fn)
-    print(f"\nerror corpus: {len(corpus)} messages, {tp + fn} same-group pairs: "
-          f"precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")  # fmt: skip
+    measurement(f"error corpus: {len(corpus)} messages, {tp + fn} same-group pairs: "
+                f"precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")  # fmt: skip
     assert precision >= 0.95
     assert recall >= 0.90
 
 
-def test_categories_agree_with_the_labels(corpus):
+def test_categories_agree_with_the_labels(corpus, measurement):
     agree = sum(row["predicted_category"] == row["category"] for row in corpus) / len(corpus)
-    print(f"\nerror corpus: category agreement {agree:.3f}")
+    measurement(f"error corpus: category agreement {agree:.3f}")
     assert agree >= 0.80
 
 

@@ -67,7 +67,7 @@ PG_NAMES = {
     "smallint": "int2", "integer": "int4", "bigint": "int8", "numeric": "numeric", "double precision": "float8",
     "real": "float4",
     "timestamp with time zone": "timestamptz", "uuid": "uuid", "jsonb": "jsonb", "json": "json",
-    "text[]": "text[]", "uuid[]": "uuid[]", "vector": "vector", "halfvec": "vector",
+    "text[]": "text[]", "uuid[]": "uuid[]", "vector": "vector", "halfvec": "vector", "sparsevec": "vector", "tsvector": "vector",
 }  # fmt: skip
 
 
