@@ -864,27 +864,30 @@ begin
            into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
     end if;
 
+    -- rank the candidates on the narrow columns, then fetch the wide ones (code,
+    -- texts) for the k best only
     return query
     with vec as (
         select c.id, d.distance
           from unnest(coalesce(candidates, '{}')) with ordinality as c(id, ord)
           join unnest(coalesce(distances, '{}')) with ordinality as d(distance, ord) on d.ord = c.ord
     ), ranked as (
-        select vec.distance, f.*,
-               coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', f.search_document, query, 32), 0) as text_value
+        select vec.id, vec.distance, r.text_value,
+               ((1 - vec.distance + 0.1 * r.text_value) * (0.8 + 0.2 * coalesce(f.quality_score, 0))
+                                                         * (0.9 + 0.1 * coalesce(f.evidence_score, 0)))::real as score
           from vec join debugloop.debug_transform_functions f on f.stf_id = vec.id
+         cross join lateral (select coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', f.search_document, query, 32), 0) as text_value) r
+         order by 4 desc, vec.id
+         limit k
     )
     select x.stf_id, x.stf_name, x.stf_language, x.problem_category, x.approval_status,
-           (1 - x.distance)::real, x.text_value::real,
-           ((1 - x.distance + 0.1 * x.text_value) * (0.8 + 0.2 * coalesce(x.quality_score, 0))
-                                                  * (0.9 + 0.1 * coalesce(x.evidence_score, 0)))::real,
-           round((greatest(0, 1 - x.distance) * (0.5 + 0.5 * coalesce(x.evidence_score, 0)))::numeric, 2),
+           (1 - b.distance)::real, b.text_value::real, b.score,
+           round((greatest(0, 1 - b.distance) * (0.5 + 0.5 * coalesce(x.evidence_score, 0)))::numeric, 2),
            x.quality_score,
            round(x.success_count::numeric / nullif(x.success_count + x.failure_count, 0), 2),
            x.success_count, x.failure_count, x.usage_count, x.stf_description, x.docstring, x.stf_code
-      from ranked x
-     order by 8 desc, x.stf_id
-     limit k;
+      from ranked b join debugloop.debug_transform_functions x on x.stf_id = b.id
+     order by b.score desc, x.stf_id;
 end
 $$;
 comment on function debugloop.stf_match(text, integer, text, text, boolean, vector, text)
