@@ -144,3 +144,69 @@ as $$
       from norm
 $$;
 comment on function debugloop.util_embed(text) is 'A deterministic 256-dimension embedding: util_features hashed with a sign, L2-normalised.';
+
+-- debugloop._util_uuid_prefix(id, field): the range of uuids that start with the
+-- hex digits of `id` (a whole uuid, or at least 8 of its leading digits, as the
+-- CLI prints ids). Raises DL001 naming `field` otherwise. Why: one rule for
+-- stf_get and golden_get. Locks: none.
+create or replace function debugloop._util_uuid_prefix(id text, field text, out low uuid, out high uuid)
+language plpgsql
+immutable
+as $$
+declare
+    digits text := lower(replace(btrim(coalesce(id, '')), '-', ''));
+begin
+    if digits !~ '^[0-9a-f]{8,32}$' then
+        raise exception '% must be an id or at least 8 of its leading hex digits, got %', field, coalesce(quote_literal(id), 'NULL')
+            using errcode = 'DL001', column = field;
+    end if;
+    low := rpad(digits, 32, '0')::uuid;
+    high := rpad(digits, 32, 'f')::uuid;
+end
+$$;
+
+-- debugloop._util_review_check(kind, id, status, decision, reviewed_by): that a
+-- reviewer is named (DL001) and that an item of `kind` (STF, golden state) in
+-- approval `status` may become `decision` (DL010 otherwise): approving needs a
+-- pending item, rejecting a pending or approved one, reopening ('pending') an
+-- approved or rejected one. Why: one review workflow for STFs and golden states.
+-- Locks: none.
+create or replace function debugloop._util_review_check(kind text, id uuid, status text, decision text, reviewed_by text)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    if reviewed_by is null or btrim(reviewed_by) = '' then
+        raise exception 'reviewed_by must name the reviewer' using errcode = 'DL001', column = 'reviewed_by';
+    end if;
+    if (decision = 'approved' and status <> 'pending')
+       or (decision = 'rejected' and status = 'rejected')
+       or (decision = 'pending' and status = 'pending') then
+        raise exception '% % is %: it cannot become %', kind, id, status, decision
+            using errcode = 'DL010', column = case when kind = 'STF' then 'stf_id' else 'golden_state_id' end,
+                  hint = case when status = 'pending' then 'approve or reject it'
+                              else format('reopen it first (debugloop.%s_reopen)', case when kind = 'STF' then 'stf' else 'golden' end) end;
+    end if;
+end
+$$;
+
+-- debugloop._util_check_problem(problem, k, k_max): that a problem text is not
+-- empty and k lies in 1..k_max (any positive k when k_max is null); DL001 naming
+-- the argument otherwise. Why: every search by problem (stf_match, golden_match,
+-- manifest, ...) takes these two arguments. Locks: none.
+create or replace function debugloop._util_check_problem(problem text, k integer, k_max integer)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    if problem is null or btrim(problem) = '' then
+        raise exception 'problem must not be empty' using errcode = 'DL001', column = 'problem';
+    end if;
+    if k is null or k < 1 or k > k_max then
+        raise exception 'k must be %, got %', coalesce('between 1 and ' || k_max, 'a positive number'), coalesce(k::text, 'NULL')
+            using errcode = 'DL001', column = 'k';
+    end if;
+end
+$$;

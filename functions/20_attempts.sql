@@ -32,13 +32,97 @@ begin
 end
 $$;
 
--- debugloop._attempt_estimate(model, fingerprint, similar_to): token and cost
+-- debugloop._similar_problems(fingerprint, probe, k): the problems (distinct
+-- requests, debug_problems) like the one with this fingerprint and embedding
+-- (util_embed of its text, as halfvec): the request itself first when it is known,
+-- similarity 1, then up to k nearest by cosine similarity of their embeddings
+-- (HNSW), at least the setting problem_min_similarity. Why: one meaning of
+-- "similar problems" for known failures, estimates, golden states and the
+-- manifest. Locks: none.
+create or replace function debugloop._similar_problems(fingerprint text, probe halfvec, k integer)
+returns table (user_request_hash text, similarity real)
+language sql
+stable
+as $$
+    select p.user_request_hash, 1::real
+      from debugloop.debug_problems p
+     where p.user_request_hash = fingerprint
+    union all
+    select n.user_request_hash, n.similarity
+      from (select p.user_request_hash, (1 - (p.embedding operator(public.<=>) probe))::real as similarity
+              from debugloop.debug_problems p
+             where probe is not null and p.user_request_hash <> fingerprint
+             order by p.embedding operator(public.<=>) probe
+             limit k) n
+     where n.similarity >= (select (debugloop.settings_get('problem_min_similarity') #>> '{}')::real)
+$$;
+
+-- debugloop._problem_neighbours(problem): the fingerprint and embedding (probe)
+-- of a problem, and the fingerprints of its similar problems (_similar_problems,
+-- as many as the setting problem_similar_limit), most similar first, its own left
+-- out (it need not be known). Locks: none.
+create or replace function debugloop._problem_neighbours(problem text, out fingerprint text, out probe halfvec,
+                                                         out similar_hashes text[])
+language sql
+stable
+as $$
+    select f.fp, f.probe,
+           (select coalesce(array_agg(s.user_request_hash order by s.similarity desc), '{}')
+              from debugloop._similar_problems(f.fp, f.probe,
+                                               (debugloop.settings_get('problem_similar_limit') #>> '{}')::integer) s
+             where s.user_request_hash <> f.fp)
+      from (select debugloop.util_fingerprint(problem) as fp, debugloop.util_embed(problem)::halfvec as probe) f
+$$;
+
+-- debugloop._related_attempts(fingerprints, per_problem): the latest attempts at
+-- each of these requests (by fingerprint), at most per_problem of each. Why: what
+-- happened at a problem and its similar ones, read through the fingerprint index
+-- however many attempts the table holds. Locks: none.
+create or replace function debugloop._related_attempts(fingerprints text[], per_problem integer default 100)
+returns setof debugloop.debug_execution_attempts
+language sql
+stable
+as $$
+    select r.*
+      from unnest(fingerprints) f(fp)
+     cross join lateral (select * from debugloop.debug_execution_attempts a
+                          where a.user_request_hash = f.fp
+                          order by a.started_at desc
+                          limit per_problem) r
+$$;
+
+-- debugloop.attempt_similar_problems(problem, k): the requests agents were given
+-- that are like this one: the same request (by fingerprint) first, then the most
+-- similar (cosine similarity of util_embed, at least problem_min_similarity), each
+-- with its attempts and successes so far. Raises DL001 for an empty problem or k
+-- outside 1..40. Locks: none.
+create or replace function debugloop.attempt_similar_problems(problem text, k integer default 10)
+returns table (user_request_hash text, user_request text, similarity real, attempts bigint, successes bigint)
+language plpgsql
+stable
+as $$
+begin
+    perform debugloop._util_check_problem(problem, k, 40);
+    return query
+    select s.user_request_hash, p.user_request, s.similarity, c.attempts, c.successes
+      from debugloop._similar_problems(debugloop.util_fingerprint(problem), debugloop.util_embed(problem)::halfvec, k) s
+      join debugloop.debug_problems p on p.user_request_hash = s.user_request_hash
+     cross join lateral (select count(*) as attempts, count(*) filter (where a.status = 'success') as successes
+                           from debugloop.debug_execution_attempts a
+                          where a.user_request_hash = s.user_request_hash) c
+     order by s.similarity desc, s.user_request_hash
+     limit k;
+end
+$$;
+comment on function debugloop.attempt_similar_problems(text, integer) is 'Requests like this one (same fingerprint first, then by embedding similarity), with their attempts and successes.';
+
+-- debugloop._attempt_estimate(model, fingerprint, similar_hashes): token and cost
 -- percentiles of finished attempts with usage: the latest 100 with this request
--- fingerprint (any model), else, when `similar_to` is given, the 50 requests most
--- similar to it (pg_trgm, similarity >= pg_trgm.similarity_threshold, 0.3 by
--- default). Costs are for `model` at today's prices, all prompt tokens taken as
--- uncached input; null when the model has no price. Locks: none.
-create or replace function debugloop._attempt_estimate(model text, fingerprint text, similar_to text)
+-- fingerprint (any model), else the latest at the similar problems (fingerprints,
+-- most similar first; _problem_neighbours), 50 in all. Costs are for `model` at
+-- today's prices, all prompt tokens taken as uncached input; null when the model
+-- has no price. Locks: none.
+create or replace function debugloop._attempt_estimate(model text, fingerprint text, similar_hashes text[])
 returns debugloop.cost_estimate_result
 language sql
 stable
@@ -51,10 +135,14 @@ as $$
          limit 100
     ), alike as (
         select a.tokens_input, a.tokens_output
-          from debugloop.debug_execution_attempts a
-         where similar_to is not null and not exists (select from same)
-           and a.tokens_input is not null and a.user_request operator(public.%) similar_to
-         order by public.similarity(a.user_request, similar_to) desc
+          from unnest(similar_hashes) with ordinality s(fp, ord)
+         cross join lateral (select a.tokens_input, a.tokens_output, a.started_at
+                               from debugloop.debug_execution_attempts a
+                              where a.user_request_hash = s.fp and a.tokens_input is not null
+                              order by a.started_at desc
+                              limit 50) a
+         where not exists (select from same)
+         order by s.ord, a.started_at desc
          limit 50
     ), pool as (
         select *, 'fingerprint' as basis from same
@@ -80,7 +168,7 @@ $$;
 
 -- debugloop.cost_estimate_for_request(user_request, model): what a request is
 -- likely to cost with `model`, from the token counts of past attempts: those with
--- the same fingerprint first, else similar requests. Returns the basis
+-- the same fingerprint first, else those at similar problems. Returns the basis
 -- (fingerprint, similar or none), the number of samples, p50/p90 token counts and
 -- p50/p90 cost (null when the model has no price). Locks: none.
 create or replace function debugloop.cost_estimate_for_request(user_request text, model text)
@@ -88,9 +176,10 @@ returns debugloop.cost_estimate_result
 language sql
 stable
 as $$
-    select debugloop._attempt_estimate(model, debugloop.util_fingerprint(user_request), user_request)
+    select debugloop._attempt_estimate(model, n.fingerprint, n.similar_hashes)
+      from debugloop._problem_neighbours(user_request) n
 $$;
-comment on function debugloop.cost_estimate_for_request(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or similar requests.';
+comment on function debugloop.cost_estimate_for_request(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or at similar problems.';
 
 -- debugloop.attempt_start(...): record that an agent starts an attempt; returns
 -- its id. A retry names its parent, which must exist (DL002) and share the

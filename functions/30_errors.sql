@@ -634,31 +634,19 @@ end
 $$;
 comment on function debugloop.error_fixes(text, text, text, integer) is 'Ranked fixes for an error: its exact signature''s mappings, then those of similar errors.';
 
--- debugloop.known_failures(user_request, k): approaches that failed for this
--- request (same fingerprint) or similar ones (pg_trgm, the 200 most similar) and
--- never succeeded for any of them, most frequent first, each with its failures
--- and the errors they met. Attempts without an approach description are left
--- out: there is nothing to tell an agent to avoid. Locks: none.
-create or replace function debugloop.known_failures(user_request text, k integer default 5)
+-- debugloop._known_failures(fingerprint, similar, k): known_failures for a
+-- request given by its fingerprint and those of its similar problems
+-- (_problem_neighbours), so that the manifest finds them once for every section.
+-- Locks: none.
+create or replace function debugloop._known_failures(fingerprint text, similar_hashes text[], k integer)
 returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
                match text, errors jsonb)
 language sql
 stable
 as $$
-    with req as (
-        select debugloop.util_fingerprint(known_failures.user_request) as fingerprint
-    ), related as (
-        select a.*, 'same request'::text as match
-          from debugloop.debug_execution_attempts a, req
-         where a.user_request_hash = req.fingerprint
-        union all
-        select s.*, 'similar request'
-          from (select a.*
-                  from debugloop.debug_execution_attempts a, req
-                 where a.user_request_hash <> req.fingerprint
-                   and a.user_request operator(public.%) known_failures.user_request
-                 order by public.similarity(a.user_request, known_failures.user_request) desc
-                 limit 200) s
+    with related as materialized (
+        select r.*, case when r.user_request_hash = fingerprint then 'same request' else 'similar request' end as match
+          from debugloop._related_attempts(fingerprint || similar_hashes, 200) r
     ), failed as (
         select r.approach_hash, max(r.approach_description) as approach_description, count(*) as failures,
                max(r.completed_at) as last_failed_at, min(r.match) as match
@@ -678,7 +666,73 @@ as $$
      order by (f.match = 'same request') desc, f.failures desc, f.last_failed_at desc
      limit greatest(k, 0)
 $$;
+
+-- debugloop.known_failures(user_request, k): approaches that failed for this
+-- request (same fingerprint) or similar problems (_problem_neighbours; the latest
+-- 200 attempts of each) and never succeeded for any of them, most frequent first,
+-- each with its failures and the errors they met. Attempts without an approach
+-- description are left out: there is nothing to tell an agent to avoid.
+-- Locks: none.
+create or replace function debugloop.known_failures(user_request text, k integer default 5)
+returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
+               match text, errors jsonb)
+language sql
+stable
+as $$
+    select f.* from debugloop._problem_neighbours(user_request) n,
+                    debugloop._known_failures(n.fingerprint, n.similar_hashes, k) f
+$$;
 comment on function debugloop.known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
+
+-- debugloop._error_likely_fixes(fingerprints, k): the errors met at these
+-- requests (the latest 100 attempts of each), most frequent first, that have a
+-- known fix, each with its best fix (highest Wilson lower bound). Locks: none.
+create or replace function debugloop._error_likely_fixes(fingerprints text[], k integer)
+returns table (signature text, error_type text, error_pattern text, category text, seen bigint,
+               successful_approach text, model_used text, confidence_score numeric, wilson_lower_bound numeric,
+               success_count integer, failure_count integer, mapping_id uuid)
+language sql
+stable
+as $$
+    with seen as (
+        select r.error_signature, count(*) as n
+          from debugloop._related_attempts(fingerprints, 100) r
+         where r.error_signature is not null
+         group by r.error_signature
+    )
+    select s.signature, coalesce(s.error_type, s.category), s.normalized_message, s.category, seen.n,
+           m.successful_approach, a.model_used, m.confidence_score, m.wilson_lower_bound,
+           m.success_count, m.failure_count, m.mapping_id
+      from seen
+      join debugloop.debug_error_signatures s on s.signature = seen.error_signature
+     cross join lateral (select * from debugloop.debug_error_success_mappings m
+                          where m.signature = seen.error_signature
+                          order by m.wilson_lower_bound desc, m.success_count desc, m.mapping_id
+                          limit 1) m
+      left join debugloop.debug_execution_attempts a on a.attempt_id = m.successful_attempt_id
+     order by seen.n desc, m.wilson_lower_bound desc, s.signature
+     limit greatest(k, 0)
+$$;
+
+-- debugloop.error_likely_fixes(problem, k): the errors agents met at this
+-- request or similar problems, most frequent first, that have a known fix, each
+-- with its best fix: what the next agent should do if it meets them. Raises DL001
+-- for an empty problem or k < 1. Locks: none.
+create or replace function debugloop.error_likely_fixes(problem text, k integer default 5)
+returns table (signature text, error_type text, error_pattern text, category text, seen bigint,
+               successful_approach text, model_used text, confidence_score numeric, wilson_lower_bound numeric,
+               success_count integer, failure_count integer, mapping_id uuid)
+language plpgsql
+stable
+as $$
+begin
+    perform debugloop._util_check_problem(problem, k, null);
+    return query
+    select f.* from debugloop._problem_neighbours(problem) n,
+                    debugloop._error_likely_fixes(n.fingerprint || n.similar_hashes, k) f;
+end
+$$;
+comment on function debugloop.error_likely_fixes(text, integer) is 'Errors met at this or similar problems that have a known fix, most frequent first, each with its best fix.';
 
 -- debugloop.error_get(signature): one signature by its full hex or a unique prefix
 -- of at least 8 characters; DL002 when none, DL001 when the prefix is ambiguous.

@@ -673,21 +673,11 @@ as $$
 declare
     s debugloop.debug_transform_functions;
 begin
-    if reviewed_by is null or btrim(reviewed_by) = '' then
-        raise exception 'reviewed_by must name the reviewer' using errcode = 'DL001', column = 'reviewed_by';
-    end if;
     select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id for update;
     if not found then
         raise exception 'STF % does not exist', coalesce(_stf_review.stf_id::text, 'NULL') using errcode = 'DL002', column = 'stf_id';
     end if;
-    if (decision = 'approved' and s.approval_status <> 'pending')
-       or (decision = 'rejected' and s.approval_status = 'rejected')
-       or (decision = 'pending' and s.approval_status = 'pending') then
-        raise exception 'STF % is %: it cannot become %', s.stf_id, s.approval_status, decision
-            using errcode = 'DL010', column = 'stf_id',
-                  hint = case when s.approval_status = 'pending' then 'approve or reject it'
-                              else 'reopen it first (debugloop.stf_reopen)' end;
-    end if;
+    perform debugloop._util_review_check('STF', s.stf_id, s.approval_status, decision, reviewed_by);
     insert into debugloop.debug_stf_reviews (stf_id, decision, reviewed_by, notes)
     values (s.stf_id, decision, btrim(reviewed_by), notes);
     update debugloop.debug_transform_functions f
@@ -739,16 +729,12 @@ language plpgsql
 stable
 as $$
 declare
-    digits text := lower(replace(btrim(coalesce(stf_id, '')), '-', ''));
+    prefix record := debugloop._util_uuid_prefix(stf_id, 'stf_id');
     found_rows debugloop.debug_transform_functions[];
 begin
-    if digits !~ '^[0-9a-f]{8,32}$' then
-        raise exception 'stf_id must be an id or at least 8 of its leading hex digits, got %', coalesce(quote_literal(stf_id), 'NULL')
-            using errcode = 'DL001', column = 'stf_id';
-    end if;
     select array_agg(f) into found_rows
       from (select * from debugloop.debug_transform_functions f
-             where f.stf_id between rpad(digits, 32, '0')::uuid and rpad(digits, 32, 'f')::uuid
+             where f.stf_id between prefix.low and prefix.high
              limit 2) f;
     if found_rows is null then
         raise exception 'STF % does not exist', stf_id using errcode = 'DL002', column = 'stf_id';
@@ -808,12 +794,7 @@ declare
     candidates uuid[];
     distances real[];
 begin
-    if problem is null or btrim(problem) = '' then
-        raise exception 'problem must not be empty' using errcode = 'DL001', column = 'problem';
-    end if;
-    if k is null or k < 1 or k > 1000 then
-        raise exception 'k must be between 1 and 1000, got %', coalesce(k::text, 'NULL') using errcode = 'DL001', column = 'k';
-    end if;
+    perform debugloop._util_check_problem(problem, k, 1000);
     if neural and (embedding_model is null or btrim(embedding_model) = '') then
         raise exception 'embedding_model must name the model of query_embedding' using errcode = 'DL001', column = 'embedding_model';
     end if;

@@ -76,3 +76,149 @@ select a.attempt_id, a.correlation_id, a.agent_name, a.model_used, a.started_at,
   from debugloop.debug_execution_attempts a
  where a.cost_status = 'unpriced';
 comment on view debugloop.v_unpriced_attempts is 'Attempts whose model had no price; debugloop.prices_reprice prices them once one exists.';
+
+-- debugloop.analytics_refresh(): refresh the materialized views of analytics
+-- (mv_stf_usage_stats) concurrently, so that readers are never blocked, and report
+-- each one's rows and time. Admin only (it runs as the views' owner). Locks: the
+-- views (EXCLUSIVE: one refresh at a time; reads go on).
+create or replace function debugloop.analytics_refresh()
+returns table (view_name text, row_count bigint, duration_ms numeric)
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    started timestamptz;
+begin
+    foreach view_name in array array['mv_stf_usage_stats'] loop
+        started := clock_timestamp();
+        execute format('refresh materialized view concurrently debugloop.%I', view_name);
+        duration_ms := round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 1);
+        execute format('select count(*) from debugloop.%I', view_name) into row_count;
+        return next;
+    end loop;
+end
+$$;
+comment on function debugloop.analytics_refresh() is 'Refresh the analytics materialized views concurrently; rows and milliseconds of each (admin).';
+revoke execute on function debugloop.analytics_refresh() from public;
+grant execute on function debugloop.analytics_refresh() to debugloop_admin;
+
+-- debugloop.v_quality_summary: one row: STF quality and approvals, golden-state
+-- approvals, and the confidence of the best error->success mappings.
+create or replace view debugloop.v_quality_summary as
+select s.stfs, s.avg_stf_quality, s.stfs_approved, s.stfs_pending, s.stfs_rejected,
+       round(s.stfs_approved::numeric / nullif(s.stfs_approved + s.stfs_rejected, 0), 4) as stf_approval_rate,
+       g.golden_states, g.golden_approved, g.golden_pending, g.golden_rejected,
+       round(g.golden_approved::numeric / nullif(g.golden_approved + g.golden_rejected, 0), 4) as golden_approval_rate,
+       m.mappings, m.top10_mapping_confidence
+  from (select count(*) as stfs, round(avg(f.quality_score), 4) as avg_stf_quality,
+               count(*) filter (where f.approval_status = 'approved') as stfs_approved,
+               count(*) filter (where f.approval_status = 'pending') as stfs_pending,
+               count(*) filter (where f.approval_status = 'rejected') as stfs_rejected
+          from debugloop.debug_transform_functions f) s,
+       (select count(*) as golden_states,
+               count(*) filter (where x.approval_status = 'approved') as golden_approved,
+               count(*) filter (where x.approval_status = 'pending') as golden_pending,
+               count(*) filter (where x.approval_status = 'rejected') as golden_rejected
+          from debugloop.debug_golden_states x) g,
+       (select (select count(*) from debugloop.debug_error_success_mappings) as mappings,
+               (select round(avg(t.confidence_score), 4)
+                  from (select confidence_score from debugloop.debug_error_success_mappings
+                         order by confidence_score desc limit 10) t) as top10_mapping_confidence) m;
+comment on view debugloop.v_quality_summary is 'STF quality and approval rate, golden-state approval rate, confidence of the top 10 mappings.';
+
+-- debugloop.v_stf_quality: STF quality per language and category: how many, the
+-- mean of each quality dimension, and how reviews went.
+create or replace view debugloop.v_stf_quality as
+select f.stf_language, f.problem_category, count(*) as stfs,
+       round(avg(f.quality_score), 4) as avg_quality, round(avg(f.evidence_score), 4) as avg_evidence,
+       round(avg(f.reuse_score), 4) as avg_reuse, round(avg(f.generality_score), 4) as avg_generality,
+       round(avg(f.documentation_score), 4) as avg_documentation, round(avg(f.size_score), 4) as avg_size,
+       count(*) filter (where f.approval_status = 'approved') as approved,
+       count(*) filter (where f.approval_status = 'rejected') as rejected,
+       round(count(*) filter (where f.approval_status = 'approved')::numeric
+             / nullif(count(*) filter (where f.approval_status <> 'pending'), 0), 4) as approval_rate
+  from debugloop.debug_transform_functions f
+ group by f.stf_language, f.problem_category;
+comment on view debugloop.v_stf_quality is 'STF quality dimensions and approval rate per language and category.';
+
+-- debugloop.metrics(since): the success metrics of the debug intelligence (seed,
+-- Part 1) over the window from `since` to now, each with its target and whether
+-- it is met. Rates per day and per week count a window shorter than a day as one
+-- day (a week as one week):
+--   stfs_extracted_per_day         STFs discovered in the window / days           > 50
+--   stf_reuse_rate                 STFs reused in the window / STFs in the registry > 0.30
+--   golden_states_per_week         golden states nominated / weeks                 > 10
+--   mappings_per_day               error->success mappings created / days          > 20
+--   avg_stf_quality                mean quality of the STFs discovered             > 0.70
+--   golden_approval_rate           approved / (approved + rejected), decided in the window > 0.80
+--   top10_mapping_confidence       mean confidence of the 10 most confident mappings
+--                                  that succeeded in the window                    > 0.80
+--   transformation_reuse_rate      finished attempts that reused an STF / finished attempts > 0.30
+--   golden_approval_hours_median   median hours from an attempt's end to its golden
+--                                  state's approval, approved in the window        < 1
+-- value is null when there is nothing to measure. Raises DL001 for a since that
+-- is null or in the future. Locks: none.
+create or replace function debugloop.metrics(since timestamptz)
+returns table (metric text, value numeric, target numeric, comparison text, met boolean, unit text)
+language plpgsql
+stable
+as $$
+declare
+    days numeric;
+begin
+    if since is null or since > now() then
+        raise exception 'since must be a time in the past, got %', coalesce(since::text, 'NULL')
+            using errcode = 'DL001', column = 'since';
+    end if;
+    days := greatest(extract(epoch from now() - since)::numeric / 86400, 1);
+    return query
+    with m(metric, value, target, comparison, unit) as (values
+        ('stfs_extracted_per_day',
+         (select count(*) from debugloop.debug_transform_functions f where f.discovered_at >= since) / days,
+         50::numeric, '>', 'STFs per day'),
+        ('stf_reuse_rate',
+         (select count(distinct u.stf_id) from debugloop.debug_stf_uses u where u.used_at >= since)
+           / nullif((select count(*) from debugloop.debug_transform_functions), 0)::numeric,
+         0.30, '>', 'share of STFs'),
+        ('golden_states_per_week',
+         (select count(*) from debugloop.debug_golden_states g where g.nominated_at >= since) / greatest(days / 7, 1),
+         10, '>', 'golden states per week'),
+        ('mappings_per_day',
+         (select count(*) from debugloop.debug_error_success_mappings x where x.created_at >= since) / days,
+         20, '>', 'mappings per day'),
+        ('avg_stf_quality',
+         (select avg(f.quality_score) from debugloop.debug_transform_functions f where f.discovered_at >= since),
+         0.70, '>', 'quality 0..1'),
+        ('golden_approval_rate',
+         (select count(*) filter (where g.approval_status = 'approved')::numeric / nullif(count(*), 0)
+            from debugloop.debug_golden_states g
+           where g.approved_at >= since and g.approval_status in ('approved', 'rejected')),
+         0.80, '>', 'share of decided golden states'),
+        ('top10_mapping_confidence',
+         (select avg(t.confidence_score)
+            from (select x.confidence_score from debugloop.debug_error_success_mappings x
+                   where x.last_success_at >= since order by x.confidence_score desc limit 10) t),
+         0.80, '>', 'confidence 0..1'),
+        ('transformation_reuse_rate',
+         (select count(*) filter (where cardinality(a.stf_ids) > 0
+                                     or exists (select from debugloop.debug_stf_uses u where u.attempt_id = a.attempt_id))::numeric
+                 / nullif(count(*), 0)
+            from debugloop.debug_execution_attempts a
+           where a.started_at >= since and a.status <> 'running'),
+         0.30, '>', 'share of attempts'),
+        ('golden_approval_hours_median',
+         (select percentile_cont(0.5) within group (order by extract(epoch from g.approved_at - a.completed_at) / 3600)::numeric
+            from debugloop.debug_golden_states g
+            join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+           where g.approval_status = 'approved' and g.approved_at >= since),
+         1, '<', 'hours'))
+    select m.metric, round(m.value, 4), m.target, m.comparison,
+           case when m.value is null then null
+                when m.comparison = '>' then m.value > m.target else m.value < m.target end,
+           m.unit
+      from m;
+end
+$$;
+comment on function debugloop.metrics(timestamptz) is 'The success metrics of the debug intelligence since a time, with targets and whether each is met.';

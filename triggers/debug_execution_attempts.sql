@@ -18,6 +18,29 @@ create or replace trigger _010_fingerprint
     before insert or update of user_request, approach_description on debugloop.debug_execution_attempts
     for each row execute function debugloop.tg_debug_execution_attempts__fingerprint();
 
+-- tg_debug_execution_attempts__problem: a request never seen before (by
+-- fingerprint) enters debug_problems with its embedding, so that later problems
+-- find it as a similar one. A known request costs one index probe. Locks: none
+-- (a concurrent insert of the same request is ignored).
+create or replace function debugloop.tg_debug_execution_attempts__problem()
+returns trigger
+language plpgsql
+as $$
+begin
+    if not exists (select from debugloop.debug_problems p where p.user_request_hash = new.user_request_hash) then
+        insert into debugloop.debug_problems (user_request_hash, user_request, problem_category, embedding, first_seen_at)
+        values (new.user_request_hash, new.user_request, new.problem_category,
+                debugloop.util_embed(new.user_request)::halfvec, new.started_at)
+        on conflict (user_request_hash) do nothing;
+    end if;
+    return null;
+end
+$$;
+
+create or replace trigger _015_problem
+    after insert or update of user_request on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__problem();
+
 -- tg_debug_execution_attempts__estimate: at insert, the p50 cost of earlier
 -- attempts at the same request (by fingerprint) for this attempt's model, as
 -- estimated_cost_usd. Locks: none.
@@ -203,3 +226,70 @@ $$;
 create or replace trigger _070_extract_stfs
     after insert or update of status on debugloop.debug_execution_attempts
     for each row execute function debugloop.tg_debug_execution_attempts__extract_stfs();
+
+-- tg_debug_execution_attempts__golden: with enable_golden_states on for the
+-- session, a successful attempt that passes the thresholds (_golden_evidence) is
+-- nominated as a golden state, and approved by debugloop when it passes the
+-- higher bar too. The same request solved again with the same approach makes no
+-- second golden state: it is evidence for the first, whose automatic approval is
+-- weighed again. A failed attempt withdraws the pending automatic nominations of
+-- earlier attempts of its chain. Runs after STF extraction (_070), so the golden
+-- state lists the STFs extracted from the attempt. Attempts without a
+-- quality_score are never nominated automatically. Locks: the golden state rows.
+create or replace function debugloop.tg_debug_execution_attempts__golden()
+returns trigger
+language plpgsql
+as $$
+declare
+    evidence jsonb;
+    golden_id uuid;
+    subject debugloop.debug_execution_attempts;
+begin
+    if new.status = 'running' or (tg_op = 'UPDATE' and old.status <> 'running')
+       or not debugloop.settings_flag('enable_golden_states') then
+        return null;
+    end if;
+    if new.status in ('error', 'timeout') then
+        perform debugloop._golden_withdraw(new);
+        return null;
+    end if;
+    if new.status <> 'success' or not new.quality_score >= debugloop._golden_setting('golden_min_quality') then
+        return null;
+    end if;
+    select g.golden_state_id into golden_id
+      from debugloop.debug_golden_states g
+      join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+     where g.problem_hash = new.user_request_hash and a.approach_hash = new.approach_hash
+       and g.approval_status <> 'rejected'
+     order by g.nominated_at
+     limit 1;
+    if golden_id is not null then
+        if not exists (select from debugloop.debug_golden_states g
+                        where g.golden_state_id = golden_id and g.approval_status = 'pending' and g.nomination = 'automatic') then
+            return null;
+        end if;
+        select a.* into subject
+          from debugloop.debug_golden_states g
+          join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+         where g.golden_state_id = golden_id;
+        evidence := debugloop._golden_evidence(subject);
+        update debugloop.debug_golden_states g set nomination_evidence = evidence where g.golden_state_id = golden_id;
+    else
+        evidence := debugloop._golden_evidence(new);
+        if not (evidence ->> 'nominate')::boolean then
+            return null;
+        end if;
+        golden_id := debugloop._golden_insert(new, 'automatic', 'debugloop', null, new.quality_score, null, evidence);
+    end if;
+    if (evidence ->> 'approve')::boolean then
+        perform debugloop._golden_review(golden_id, 'approved', 'debugloop',
+            format('automatic: quality %s, %s independent successes at similar problems',
+                   evidence ->> 'quality', evidence ->> 'independent_successes'));
+    end if;
+    return null;
+end
+$$;
+
+create or replace trigger _080_golden
+    after insert or update of status on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__golden();

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 
-from .errors import wrap_exceptions
+from .errors import InvalidParameter, wrap_exceptions
 from .models import Row
 
 if TYPE_CHECKING:
@@ -45,3 +45,10 @@ class Manager:
 
     def _model(self, model: type[R], query: str, params=None, conn=None) -> R:
         return self._models(model, query, params, conn)[0]
+
+    def _review(self, queries: dict[str, str], model: type[R], params: dict[str, Any], decision: str, conn=None) -> R:
+        """A review workflow's decision (approve, reject or reopen), each with its query."""
+        query = queries.get(decision)
+        if query is None:
+            raise InvalidParameter(f"decision must be approve, reject or reopen, got {decision!r}", field="decision")
+        return self._model(model, query, params, conn)

@@ -1,12 +1,16 @@
-"""Cost analytics over the ``debugloop.v_cost_*`` views."""
+"""Analytics for operators and DBAs: cost (``debugloop.v_cost_*``), quality
+(``v_quality_summary``, ``v_stf_quality``), STF usage (``mv_stf_usage_stats``) and
+the success metrics (``debugloop.metrics``)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import psycopg
 
 from ._manager import Manager
 from .errors import InvalidParameter
-from .models import CostBreakdown, CostlyAttempt, SuccessCost
+from .models import CostBreakdown, CostlyAttempt, Metric, QualitySummary, RefreshResult, StfQuality, StfUsage, SuccessCost
 from .queries import Q
 
 DIMENSIONS = ("agent", "category", "model")
@@ -25,3 +29,23 @@ class AnalyticsManager(Manager):
     def cost_per_success(self, limit: int = 10, conn: psycopg.Connection | None = None) -> list[SuccessCost]:
         """The most recently solved tasks with the cost of their whole retry chain."""
         return self._models(SuccessCost, Q.cost_per_success, {"limit": limit}, conn)
+
+    def refresh(self, conn: psycopg.Connection | None = None) -> list[RefreshResult]:
+        """Refresh the materialized views concurrently (needs debugloop_admin)."""
+        return self._models(RefreshResult, Q.analytics_refresh, None, conn)
+
+    def metrics(self, since: datetime, conn: psycopg.Connection | None = None) -> list[Metric]:
+        """The success metrics since a time, each with its target and whether it is met."""
+        return self._models(Metric, Q.metrics, {"since": since}, conn)
+
+    def quality(self, conn: psycopg.Connection | None = None) -> QualitySummary:
+        """STF quality and approvals, golden-state approvals, top mapping confidence."""
+        return self._model(QualitySummary, Q.quality_summary, None, conn)
+
+    def stf_quality(self, conn: psycopg.Connection | None = None) -> list[StfQuality]:
+        """STF quality dimensions and approval rate per language and category."""
+        return self._models(StfQuality, Q.stf_quality, None, conn)
+
+    def stf_usage(self, limit: int = 20, conn: psycopg.Connection | None = None) -> list[StfUsage]:
+        """The most used STFs, as of the last refresh."""
+        return self._models(StfUsage, Q.stf_usage, {"limit": limit}, conn)

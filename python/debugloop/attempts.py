@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 from ._manager import Manager
 from .errors import InvalidParameter
 from .errors_manager import ErrorText
-from .models import Attempt, ChainEntry
+from .models import Attempt, ChainEntry, SimilarProblem
 from .queries import Q
 from .stf import with_units
 
@@ -106,8 +106,8 @@ class AttemptsManager(Manager):
         params = {
             "attempt_id": attempt_id, "status": status, "usage": _json(usage, "usage"),
             "error_type": error_type, "error_message": error_message, "error_stacktrace": error_stacktrace,
-            "quality_score": _decimal(quality_score), "artifacts": _json(artifacts, "artifacts"), "model": model,
-            "completed_at": completed_at, "confidence_score": _decimal(confidence_score),
+            "quality_score": to_decimal(quality_score), "artifacts": _json(artifacts, "artifacts"), "model": model,
+            "completed_at": completed_at, "confidence_score": to_decimal(confidence_score),
             "tools_used": _json(tools_used, "tools_used"),
         }  # fmt: skip
         return self._model(Attempt, Q.attempt_finish, params, conn)
@@ -138,8 +138,12 @@ class AttemptsManager(Manager):
         """The attempts of one task in order, with retry depth and cumulative cost."""
         return self._models(ChainEntry, Q.attempt_chain, {"correlation_id": correlation_id}, conn)
 
+    def similar_problems(self, problem: str, k: int = 10, conn: psycopg.Connection | None = None) -> list[SimilarProblem]:
+        """Requests like this one (the same first, then by similarity), with their attempts and successes."""
+        return self._models(SimilarProblem, Q.similar_problems, {"problem": problem, "k": k}, conn)
 
-def _decimal(value: float | Decimal | None) -> Decimal | None:
+
+def to_decimal(value: float | Decimal | None) -> Decimal | None:
     # through str, so that 0.9 stays 0.9 and not 0.90000000000000002220...
     return None if value is None else Decimal(str(value))
 

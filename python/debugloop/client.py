@@ -8,8 +8,10 @@ of its own on a pooled connection.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -21,8 +23,9 @@ from .attempts import AttemptRecorder, AttemptsManager
 from .config import Settings, load_settings
 from .errors import SchemaNotMigrated, wrap_exceptions
 from .errors_manager import ErrorsManager
+from .golden import GoldenManager
 from .migrate import expected_version, migrate
-from .models import ApiEntry, Component
+from .models import ApiEntry, Component, Manifest
 from .pricing import PricesManager
 from .queries import Q
 from .settings import SettingsManager
@@ -58,6 +61,7 @@ class Client:
         self.analytics = AnalyticsManager(self)
         self.errors = ErrorsManager(self)
         self.stfs = StfManager(self)
+        self.golden = GoldenManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:
@@ -104,6 +108,21 @@ class Client:
         arguments of :meth:`AttemptsManager.start`.
         """
         return AttemptRecorder(self.attempts, agent_name, user_request, model, start)
+
+    def manifest(self, problem: str, agent_name: str | None = None, model: str | None = None, k: int = 5,
+                 conn: psycopg.Connection | None = None) -> Manifest:  # fmt: skip
+        """What the next agent should know before it works on ``problem``
+        (``debugloop.manifest``): STFs, golden states, known failures, likely errors
+        and their fixes, and a cost block. Amounts stay exact (Decimal)."""
+        params = {"problem": problem, "agent_name": agent_name, "model": model, "k": k}
+        text = self._meta._value(Q.manifest, params, conn)
+        return Manifest.model_validate(json.loads(text, parse_float=Decimal))
+
+    def manifest_markdown(self, problem: str, agent_name: str | None = None, model: str | None = None, k: int = 5,
+                          max_chars: int = 6000, conn: psycopg.Connection | None = None) -> str:  # fmt: skip
+        """The manifest as Markdown for a prompt, at most ``max_chars`` characters."""
+        params = {"problem": problem, "agent_name": agent_name, "model": model, "k": k, "max_chars": max_chars}
+        return self._meta._value(Q.manifest_markdown, params, conn)
 
     def version(self, conn: psycopg.Connection | None = None) -> int:
         """The schema version (``debugloop.version()``)."""

@@ -144,13 +144,18 @@ class PriceVersionImmutable(BusinessError):
     pass
 
 
-@_register("DL010", "The review is not allowed from the STF's current status (approve a pending STF, reject a pending or approved one, reopen a decided one).")
+@_register("DL010", "The review is not allowed from the current status of the STF or golden state (approve a pending one, reject a pending or approved one, reopen a decided one).")
 class ReviewConflict(BusinessError):
     pass
 
 
-@_register("DL011", "This reuse was already recorded: an attempt records the use of an STF once.")
+@_register("DL011", "This reuse was already recorded: an attempt records the use of an STF, or of a golden state, once.")
 class AlreadyRecorded(BusinessError):
+    pass
+
+
+@_register("DL012", "Only a successful attempt can be nominated as a golden state.")
+class NotEligible(BusinessError, ValueError):
     pass
 
 

@@ -468,3 +468,339 @@ class StfExtraction(Row):
     action: str
     stf_id: UUID | None
     detail: str | None
+
+
+class SimilarProblem(Row):
+    """A row of ``debugloop.attempt_similar_problems(problem, k)``."""
+
+    __relation__ = "debugloop.attempt_similar_problems(text, integer)"
+
+    user_request_hash: str
+    user_request: str
+    similarity: float
+    attempts: int
+    successes: int
+
+
+class LikelyFix(Row):
+    """A row of ``debugloop.error_likely_fixes(problem, k)``: an error met at similar problems and its best fix."""
+
+    __relation__ = "debugloop.error_likely_fixes(text, integer)"
+
+    signature: str
+    error_type: str
+    error_pattern: str
+    category: str
+    seen: int
+    successful_approach: str | None
+    model_used: str | None
+    confidence_score: Decimal
+    wilson_lower_bound: Decimal
+    success_count: int
+    failure_count: int
+    mapping_id: UUID
+
+
+class GoldenState(Row):
+    """A row of ``debugloop.debug_golden_states``."""
+
+    __relation__ = "debugloop.debug_golden_states"
+
+    golden_state_id: UUID
+    execution_attempt_id: UUID
+    correlation_id: UUID
+    agent_name: str | None
+    problem_description: str
+    problem_category: str | None
+    problem_hash: str
+    embedding: Any
+    solution_summary: str
+    stf_ids: list[UUID]
+    tools_used: Any
+    model_used: str | None
+    cost_usd: Decimal | None
+    quality_score: Decimal
+    complexity_score: Decimal | None
+    reusability_score: Decimal | None
+    nomination: str
+    nomination_evidence: Any
+    nominated_by: str | None
+    nominated_at: datetime
+    approval_status: str
+    approved_by: str | None
+    approved_at: datetime | None
+    approval_notes: str | None
+    reuse_count: int
+    reuse_success_count: int
+    reuse_failure_count: int
+    last_reused_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class GoldenSummary(Row):
+    """A row of ``debugloop.v_golden_states``: the browser's list."""
+
+    __relation__ = "debugloop.v_golden_states"
+
+    golden_state_id: UUID
+    approval_status: str
+    nomination: str
+    quality_score: Decimal
+    problem_category: str | None
+    model_used: str | None
+    agent_name: str | None
+    cost_usd: Decimal | None
+    reuse_count: int
+    reuse_success_count: int
+    stfs: int | None
+    problem_description: str
+    solution_summary: str
+    nominated_by: str | None
+    nominated_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    execution_attempt_id: UUID
+
+
+class GoldenMatch(Row):
+    """A row of ``debugloop.golden_match(problem, k, approved_only)``."""
+
+    __relation__ = "debugloop.golden_match(text, integer, boolean)"
+
+    golden_state_id: UUID
+    similarity: float
+    score: float
+    approval_status: str
+    problem_description: str
+    problem_category: str | None
+    solution_summary: str
+    model_used: str | None
+    agent_name: str | None
+    tools_used: Any
+    stf_ids: list[UUID]
+    quality_score: Decimal
+    cost_usd: Decimal | None
+    reuse_count: int
+    reuse_success_count: int
+    execution_attempt_id: UUID
+
+
+class GoldenReview(Row):
+    """A row of ``debugloop.debug_golden_reviews``: one decision, who, when, why."""
+
+    __relation__ = "debugloop.debug_golden_reviews"
+
+    review_id: int
+    golden_state_id: UUID
+    decision: str
+    reviewed_by: str
+    notes: str | None
+    reviewed_at: datetime
+
+
+class RefreshResult(Row):
+    """A row of ``debugloop.analytics_refresh()``."""
+
+    __relation__ = "debugloop.analytics_refresh()"
+
+    view_name: str
+    row_count: int
+    duration_ms: Decimal
+
+
+class Metric(Row):
+    """A row of ``debugloop.metrics(since)``: a success metric, its target and whether it is met."""
+
+    __relation__ = "debugloop.metrics(timestamptz)"
+
+    metric: str
+    value: Decimal | None
+    target: Decimal
+    comparison: str
+    met: bool | None
+    unit: str
+
+
+class QualitySummary(Row):
+    """The row of ``debugloop.v_quality_summary``."""
+
+    __relation__ = "debugloop.v_quality_summary"
+
+    stfs: int
+    avg_stf_quality: Decimal | None
+    stfs_approved: int
+    stfs_pending: int
+    stfs_rejected: int
+    stf_approval_rate: Decimal | None
+    golden_states: int
+    golden_approved: int
+    golden_pending: int
+    golden_rejected: int
+    golden_approval_rate: Decimal | None
+    mappings: int
+    top10_mapping_confidence: Decimal | None
+
+
+class StfQuality(Row):
+    """A row of ``debugloop.v_stf_quality``: STF quality per language and category."""
+
+    __relation__ = "debugloop.v_stf_quality"
+
+    stf_language: str
+    problem_category: str | None
+    stfs: int
+    avg_quality: Decimal | None
+    avg_evidence: Decimal | None
+    avg_reuse: Decimal | None
+    avg_generality: Decimal | None
+    avg_documentation: Decimal | None
+    avg_size: Decimal | None
+    approved: int
+    rejected: int
+    approval_rate: Decimal | None
+
+
+class StfUsage(Row):
+    """A row of ``debugloop.mv_stf_usage_stats`` (as of the last ``analytics_refresh()``)."""
+
+    __relation__ = "debugloop.mv_stf_usage_stats"
+
+    stf_id: UUID
+    stf_name: str
+    stf_language: str
+    problem_category: str | None
+    approval_status: str
+    quality_score: Decimal | None
+    discovered_at: datetime
+    uses: int
+    successful_uses: int
+    failed_uses: int
+    success_rate: Decimal | None
+    tasks: int
+    agents: int
+    last_used_at: datetime | None
+    cost_of_using_attempts_usd: Decimal
+    avg_cost_of_using_attempt_usd: Decimal | None
+    producers: int
+
+
+# -- the manifest (a jsonb document, not a row) ------------------------------------
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class ManifestStf(_Doc):
+    stf_id: UUID
+    name: str
+    language: str
+    confidence: Decimal
+    similarity: Decimal
+    quality_score: Decimal | None = None
+    approval_status: str
+    usage_count: int
+    success_count: int
+    failure_count: int
+    success_rate: Decimal | None = None
+    description: str | None = None
+    code: str
+
+
+class ManifestGolden(_Doc):
+    golden_state_id: UUID
+    similarity: Decimal
+    approval_status: str
+    problem: str
+    solution_summary: str
+    model_used: str | None = None
+    agent_name: str | None = None
+    tools_used: Any = None
+    stf_ids: list[UUID] = []
+    quality_score: Decimal
+    cost_usd: Decimal | None = None
+    reuse_count: int
+    reuse_success_count: int
+
+
+class ManifestFailure(_Doc):
+    approach: str | None
+    failures: int
+    match: str
+    last_failed_at: datetime | None
+    errors: list[dict[str, Any]]
+
+
+class ManifestFix(_Doc):
+    signature: str
+    error_type: str
+    error_pattern: str
+    category: str
+    seen: int
+    fix: str | None = None
+    model_used: str | None = None
+    confidence: Decimal
+    wilson_lower_bound: Decimal
+    success_count: int
+    failure_count: int
+    mapping_id: UUID
+
+
+class ManifestEstimate(_Doc):
+    basis: str
+    samples: int
+    input_tokens_p50: int | None = None
+    input_tokens_p90: int | None = None
+    output_tokens_p50: int | None = None
+    output_tokens_p90: int | None = None
+    cost_p50_usd: Decimal | None = None
+    cost_p90_usd: Decimal | None = None
+
+
+class ManifestSolved(_Doc):
+    tasks: int
+    avg_cost_usd: Decimal | None = None
+
+
+class ManifestModel(_Doc):
+    model: str
+    attempts: int
+    successes: int
+    success_rate: Decimal
+    avg_cost_usd: Decimal | None = None
+    cost_per_success_usd: Decimal | None = None
+
+
+class ManifestCost(_Doc):
+    model: str | None = None
+    estimate: ManifestEstimate | None = None
+    similar_solved: ManifestSolved | None = None
+    models: list[ManifestModel] = []
+    cheaper_models: list[ManifestModel] = []
+
+
+class ManifestAgent(_Doc):
+    agent_name: str
+    attempts: int
+    successes: int
+
+
+class Manifest(_Doc):
+    """``debugloop.manifest(...)``: what the next agent should know. A section the
+    database left out (flag off, or nothing to say) is an empty list or None."""
+
+    manifest_version: int
+    generated_at: datetime
+    problem: str
+    fingerprint: str
+    agent_name: str | None = None
+    model: str | None = None
+    k: int
+    similar_problems: int
+    stfs: list[ManifestStf] = []
+    golden_states: list[ManifestGolden] = []
+    known_failures: list[ManifestFailure] = []
+    error_fixes: list[ManifestFix] = []
+    cost: ManifestCost | None = None
+    agent: ManifestAgent | None = None

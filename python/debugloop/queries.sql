@@ -226,3 +226,71 @@ select * from debugloop.stf_reopen(%(stf_id)s, %(by)s, %(notes)s)
 
 -- name: stf_set_neural_embedding
 select debugloop.stf_set_embedding(%(stf_id)s, %(embedding)s::vector, %(model)s)
+
+-- name: similar_problems
+select * from debugloop.attempt_similar_problems(%(problem)s, %(k)s)
+
+-- name: error_likely_fixes
+select * from debugloop.error_likely_fixes(%(problem)s, %(k)s)
+
+-- name: golden_nominate
+select debugloop.golden_nominate(%(attempt_id)s, %(nominated_by)s, %(solution_summary)s, %(quality_score)s,
+                                 %(problem_category)s) as golden_state_id
+
+-- name: golden_get
+select * from debugloop.golden_get(%(golden_state_id)s::text)
+
+-- name: golden_list
+select * from debugloop.v_golden_states
+ where (%(status)s::text is null or approval_status = %(status)s)
+ order by nominated_at desc, golden_state_id
+ limit %(limit)s
+
+-- name: golden_match
+select * from debugloop.golden_match(%(problem)s, %(k)s, %(approved_only)s)
+
+-- name: golden_reviews
+select * from debugloop.debug_golden_reviews where golden_state_id = %(golden_state_id)s order by reviewed_at, review_id
+
+-- name: golden_approve
+select * from debugloop.golden_approve(%(golden_state_id)s, %(by)s, %(notes)s)
+
+-- name: golden_reject
+select * from debugloop.golden_reject(%(golden_state_id)s, %(by)s, %(notes)s)
+
+-- name: golden_reopen
+select * from debugloop.golden_reopen(%(golden_state_id)s, %(by)s, %(notes)s)
+
+-- name: golden_record_reuse
+select * from debugloop.golden_record_reuse(%(golden_state_id)s, %(attempt_id)s, %(success)s)
+
+-- name: golden_export
+select g.golden_state_id, g.approval_status, g.nomination, g.nominated_by, g.nominated_at, g.approved_by, g.approved_at,
+       g.approval_notes, g.quality_score, g.complexity_score, g.reusability_score, g.problem_category, g.model_used,
+       g.agent_name, g.cost_usd, g.reuse_count, g.reuse_success_count, g.reuse_failure_count, g.last_reused_at,
+       g.execution_attempt_id, g.correlation_id, g.problem_hash, g.problem_description, g.solution_summary,
+       g.stf_ids, g.tools_used, g.nomination_evidence
+  from debugloop.debug_golden_states g
+ where (%(status)s::text is null or g.approval_status = %(status)s)
+ order by g.nominated_at, g.golden_state_id
+
+-- name: manifest
+select debugloop.manifest(%(problem)s, %(agent_name)s, %(model)s, %(k)s)::text as manifest
+
+-- name: manifest_markdown
+select debugloop.manifest_markdown(%(problem)s, %(agent_name)s, %(model)s, %(k)s, %(max_chars)s) as markdown
+
+-- name: analytics_refresh
+select * from debugloop.analytics_refresh()
+
+-- name: metrics
+select * from debugloop.metrics(%(since)s)
+
+-- name: quality_summary
+select * from debugloop.v_quality_summary
+
+-- name: stf_quality
+select * from debugloop.v_stf_quality order by stfs desc, stf_language, problem_category nulls last
+
+-- name: stf_usage
+select * from debugloop.mv_stf_usage_stats order by uses desc, quality_score desc nulls last, stf_id limit %(limit)s

@@ -228,10 +228,8 @@ class StfManager(Manager):
     def review(self, stf_id: UUID, decision: str, by: str, notes: str | None = None,
                conn: psycopg.Connection | None = None) -> Stf:  # fmt: skip
         """``decision``: approve, reject or reopen (needs debugloop_admin)."""
-        query = {"approve": Q.stf_approve, "reject": Q.stf_reject, "reopen": Q.stf_reopen}.get(decision)
-        if query is None:
-            raise InvalidParameter(f"decision must be approve, reject or reopen, got {decision!r}", field="decision")
-        return self._model(Stf, query, {"stf_id": stf_id, "by": by, "notes": notes}, conn)
+        queries = {"approve": Q.stf_approve, "reject": Q.stf_reject, "reopen": Q.stf_reopen}
+        return self._review(queries, Stf, {"stf_id": stf_id, "by": by, "notes": notes}, decision, conn)
 
     def set_neural_embedding(self, stf_id: UUID, embedding: list[float], model: str,
                              conn: psycopg.Connection | None = None) -> None:  # fmt: skip

@@ -1,0 +1,421 @@
+-- golden: proven solutions. A successful attempt is nominated (by hand, or by the
+-- trigger tg_debug_execution_attempts__golden when the thresholds hold), then
+-- approved or rejected by an admin, each decision audited in debug_golden_reviews.
+-- Reuses are counted. Writes go through SECURITY DEFINER functions.
+
+-- debugloop._golden_setting(key): a numeric threshold of the golden workflow.
+-- Locks: none.
+create or replace function debugloop._golden_setting(key text)
+returns numeric
+language sql
+stable
+as $$ select (debugloop.settings_get(key) #>> '{}')::numeric $$;
+
+-- debugloop._golden_evidence(attempt): what the thresholds weigh for a successful
+-- attempt, and their verdict, as a document (README, "Golden states"):
+--   quality                the attempt's quality_score
+--   cost_usd               its cost; median_cost_usd and cost_samples: of the other
+--                          priced successes at the same and similar problems
+--   cost_ratio             cost_usd / median_cost_usd
+--   later_failures         failed attempts of its chain that started after it
+--   independent_successes  successes at the same and similar problems in other chains
+--   nominate               quality >= golden_min_quality, no later failure, and the
+--                          cost within golden_max_cost_ratio x the median (not tested
+--                          without a cost or with fewer than golden_cost_min_samples)
+--   approve                nominate, quality >= golden_auto_approve_quality and
+--                          independent_successes >= golden_auto_approve_min_successes
+--   reasons                why not, one line per threshold missed
+-- Locks: none.
+create or replace function debugloop._golden_evidence(attempt debugloop.debug_execution_attempts)
+returns jsonb
+language plpgsql
+stable
+as $$
+declare
+    neighbours record;
+    median_cost numeric;
+    samples integer;
+    independent integer;
+    later integer;
+    ratio numeric;
+    reasons text[] := '{}';
+    nominate boolean;
+    approve boolean;
+begin
+    select * into neighbours from debugloop._problem_neighbours(attempt.user_request) n;
+    select percentile_cont(0.5) within group (order by r.cost_usd) filter (where r.cost_status = 'priced'),
+           count(*) filter (where r.cost_status = 'priced'),
+           count(*) filter (where r.correlation_id <> attempt.correlation_id)
+      into median_cost, samples, independent
+      from debugloop._related_attempts(neighbours.fingerprint || neighbours.similar_hashes, 100) r
+     where r.status = 'success' and r.attempt_id <> attempt.attempt_id;
+    select count(*) into later
+      from debugloop.debug_execution_attempts a
+     where a.correlation_id = attempt.correlation_id and a.attempt_id <> attempt.attempt_id
+       and a.started_at > attempt.started_at and a.status in ('error', 'timeout');
+    ratio := case when attempt.cost_usd is not null and median_cost > 0 then round(attempt.cost_usd / median_cost, 2) end;
+
+    if attempt.quality_score is null then
+        reasons := reasons || 'no quality_score was reported'::text;
+    elsif attempt.quality_score < debugloop._golden_setting('golden_min_quality') then
+        reasons := reasons || format('quality %s < golden_min_quality %s', attempt.quality_score,
+                                     debugloop._golden_setting('golden_min_quality'));
+    end if;
+    if later > 0 then
+        reasons := reasons || format('%s later attempt(s) of its chain failed', later);
+    end if;
+    if ratio is not null and samples >= debugloop._golden_setting('golden_cost_min_samples')
+       and ratio > debugloop._golden_setting('golden_max_cost_ratio') then
+        reasons := reasons || format('cost %s x the median of similar successes > golden_max_cost_ratio %s', ratio,
+                                     debugloop._golden_setting('golden_max_cost_ratio'));
+    end if;
+    nominate := cardinality(reasons) = 0;
+    approve := nominate and attempt.quality_score >= debugloop._golden_setting('golden_auto_approve_quality')
+               and independent >= debugloop._golden_setting('golden_auto_approve_min_successes');
+    if nominate and not approve then
+        reasons := reasons || format('approval by hand: automatic approval needs quality >= %s and %s independent successes (has %s, %s)',
+                                     debugloop._golden_setting('golden_auto_approve_quality'),
+                                     debugloop._golden_setting('golden_auto_approve_min_successes'),
+                                     attempt.quality_score, independent);
+    end if;
+    return jsonb_build_object(
+        'quality', attempt.quality_score, 'cost_usd', attempt.cost_usd, 'median_cost_usd', median_cost,
+        'cost_samples', samples, 'cost_ratio', ratio, 'later_failures', later,
+        'independent_successes', independent, 'similar_problems', cardinality(neighbours.similar_hashes),
+        'nominate', nominate, 'approve', approve, 'reasons', to_jsonb(reasons));
+end
+$$;
+
+-- debugloop._golden_insert(attempt, nomination, nominated_by, summary, quality,
+-- category, evidence): the golden state of a successful attempt, or the id of the
+-- one it has already. Its problem, model, tools and cost are the attempt's; its
+-- STFs those the attempt used and those extracted from it; complexity the highest
+-- of their complexities, reusability the mean of their generality. The caller
+-- checks that the attempt succeeded. Locks: inserts one row.
+create or replace function debugloop._golden_insert(attempt debugloop.debug_execution_attempts, nomination text,
+                                                    nominated_by text, summary text, quality numeric,
+                                                    category text, evidence jsonb)
+returns uuid
+language plpgsql
+volatile
+as $$
+declare
+    stfs uuid[];
+    new_id uuid;
+begin
+    select coalesce(array_agg(distinct s), '{}') into stfs
+      from (select unnest(attempt.stf_ids) as s
+            union
+            select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = attempt.attempt_id) u;
+    insert into debugloop.debug_golden_states as g (
+        execution_attempt_id, correlation_id, agent_name, problem_description, problem_category, problem_hash,
+        embedding, solution_summary, stf_ids, tools_used, model_used, cost_usd, quality_score, complexity_score,
+        reusability_score, nomination, nomination_evidence, nominated_by)
+    select attempt.attempt_id, attempt.correlation_id, attempt.agent_name, attempt.user_request,
+           coalesce(category, attempt.problem_category), attempt.user_request_hash,
+           debugloop.util_embed(attempt.user_request)::halfvec,
+           coalesce(nullif(btrim(summary), ''), nullif(btrim(attempt.approach_description), ''),
+                    nullif(btrim(attempt.artifacts ->> 'summary'), ''),
+                    format('%s solved it with %s', attempt.agent_name, coalesce(attempt.model_used, 'an unnamed model'))),
+           stfs, attempt.tools_used, attempt.model_used, attempt.cost_usd, quality,
+           (select max(f.complexity_score) from debugloop.debug_transform_functions f where f.stf_id = any (stfs)),
+           (select round(avg(f.generality_score), 2) from debugloop.debug_transform_functions f where f.stf_id = any (stfs)),
+           nomination, evidence, nullif(btrim(nominated_by), '')
+    on conflict on constraint debug_golden_states_attempt_key do nothing
+    returning g.golden_state_id into new_id;
+    if new_id is null then
+        select g.golden_state_id into new_id from debugloop.debug_golden_states g where g.execution_attempt_id = attempt.attempt_id;
+    end if;
+    return new_id;
+end
+$$;
+
+-- debugloop.golden_nominate(attempt_id, nominated_by, solution_summary,
+-- quality_score, problem_category): nominate a successful attempt as a golden
+-- state, pending review; returns its id. One golden state per attempt: nominating
+-- an attempt again returns the id it has. The summary defaults to the attempt's
+-- approach (or artefacts' "summary"); the quality to the attempt's quality_score,
+-- and one of them is required (DL001). The thresholds' evidence is recorded but
+-- not enforced. Raises DL002 for an unknown attempt, DL012 for one that did not
+-- succeed. Locks: the attempt's row (share), inserts one row.
+create or replace function debugloop.golden_nominate(
+    attempt_id uuid,
+    nominated_by text default null,
+    solution_summary text default null,
+    quality_score numeric default null,
+    problem_category text default null
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+    quality numeric;
+begin
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = golden_nominate.attempt_id for share;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(golden_nominate.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    if attempt.status <> 'success' then
+        raise exception 'attempt % has status %: only a successful attempt can be a golden state', attempt.attempt_id, attempt.status
+            using errcode = 'DL012', column = 'attempt_id';
+    end if;
+    quality := coalesce(golden_nominate.quality_score, attempt.quality_score);
+    if quality is null then
+        raise exception 'quality_score is required: attempt % has none', attempt.attempt_id
+            using errcode = 'DL001', column = 'quality_score', hint = 'give quality_score between 0 and 1';
+    elsif quality < 0 or quality > 1 then
+        raise exception 'quality_score must lie in [0, 1], got %', quality using errcode = 'DL001', column = 'quality_score';
+    end if;
+    return debugloop._golden_insert(attempt, 'manual', nominated_by, solution_summary, quality, problem_category,
+                                    debugloop._golden_evidence(attempt));
+end
+$$;
+comment on function debugloop.golden_nominate(uuid, text, text, numeric, text)
+    is 'Nominate a successful attempt as a golden state (pending review); returns its id.';
+revoke execute on function debugloop.golden_nominate(uuid, text, text, numeric, text) from public;
+grant execute on function debugloop.golden_nominate(uuid, text, text, numeric, text) to debugloop_agent, debugloop_admin;
+
+-- debugloop._golden_review(golden_state_id, decision, reviewed_by, notes): approve,
+-- reject or reopen a golden state (debugloop._util_review_check), with an audit
+-- row; the attempt's is_golden_state and golden_state_approved_by/_at follow the
+-- approval. Locks: the golden state's row and its attempt's.
+create or replace function debugloop._golden_review(golden_state_id uuid, decision text, reviewed_by text, notes text)
+returns debugloop.debug_golden_states
+language plpgsql
+volatile
+as $$
+declare
+    g debugloop.debug_golden_states;
+begin
+    select * into g from debugloop.debug_golden_states s where s.golden_state_id = _golden_review.golden_state_id for update;
+    if not found then
+        raise exception 'golden state % does not exist', coalesce(_golden_review.golden_state_id::text, 'NULL')
+            using errcode = 'DL002', column = 'golden_state_id';
+    end if;
+    perform debugloop._util_review_check('golden state', g.golden_state_id, g.approval_status, decision, reviewed_by);
+    insert into debugloop.debug_golden_reviews (golden_state_id, decision, reviewed_by, notes)
+    values (g.golden_state_id, decision, btrim(reviewed_by), notes);
+    update debugloop.debug_golden_states s
+       set approval_status = decision,
+           approved_by = case when decision = 'pending' then null else btrim(reviewed_by) end,
+           approved_at = case when decision = 'pending' then null else now() end,
+           approval_notes = notes
+     where s.golden_state_id = g.golden_state_id
+    returning s.* into g;
+    update debugloop.debug_execution_attempts a
+       set is_golden_state = (decision = 'approved'),
+           golden_state_approved_by = case when decision = 'approved' then btrim(reviewed_by) end,
+           golden_state_approved_at = case when decision = 'approved' then now() end
+     where a.attempt_id = g.execution_attempt_id
+       and a.is_golden_state is distinct from (decision = 'approved');
+    return g;
+end
+$$;
+
+-- debugloop.golden_approve(golden_state_id, approved_by, notes): approve a pending
+-- golden state. Admin only; audited. Raises DL010 unless pending (a rejected one
+-- must be reopened first). Locks: the golden state's row and its attempt's.
+create or replace function debugloop.golden_approve(golden_state_id uuid, approved_by text, notes text default null)
+returns debugloop.debug_golden_states
+language sql volatile security definer set search_path = debugloop, public, pg_temp
+as $$ select * from debugloop._golden_review(golden_state_id, 'approved', approved_by, notes) $$;
+comment on function debugloop.golden_approve(uuid, text, text) is 'Approve a pending golden state (admin; audited).';
+
+-- debugloop.golden_reject(golden_state_id, rejected_by, notes): reject a pending or
+-- approved golden state; it leaves the manifest. Admin only; audited. Locks: the
+-- golden state's row and its attempt's.
+create or replace function debugloop.golden_reject(golden_state_id uuid, rejected_by text, notes text default null)
+returns debugloop.debug_golden_states
+language sql volatile security definer set search_path = debugloop, public, pg_temp
+as $$ select * from debugloop._golden_review(golden_state_id, 'rejected', rejected_by, notes) $$;
+comment on function debugloop.golden_reject(uuid, text, text) is 'Reject a golden state so that no manifest offers it (admin; audited).';
+
+-- debugloop.golden_reopen(golden_state_id, reopened_by, notes): put an approved or
+-- rejected golden state back to pending. Admin only; audited. Locks: the golden
+-- state's row and its attempt's.
+create or replace function debugloop.golden_reopen(golden_state_id uuid, reopened_by text, notes text default null)
+returns debugloop.debug_golden_states
+language sql volatile security definer set search_path = debugloop, public, pg_temp
+as $$ select * from debugloop._golden_review(golden_state_id, 'pending', reopened_by, notes) $$;
+comment on function debugloop.golden_reopen(uuid, text, text) is 'Put an approved or rejected golden state back to pending (admin; audited).';
+
+revoke execute on function debugloop.golden_approve(uuid, text, text), debugloop.golden_reject(uuid, text, text),
+                           debugloop.golden_reopen(uuid, text, text) from public;
+grant execute on function debugloop.golden_approve(uuid, text, text), debugloop.golden_reject(uuid, text, text),
+                          debugloop.golden_reopen(uuid, text, text) to debugloop_admin;
+
+-- debugloop.golden_record_reuse(golden_state_id, attempt_id, success): an attempt
+-- reused a golden state and succeeded or not; its reuse counts and last reuse
+-- follow. Recording the same reuse twice is refused (DL011). Locks: the golden
+-- state's row.
+create or replace function debugloop.golden_record_reuse(golden_state_id uuid, attempt_id uuid, success boolean)
+returns debugloop.debug_golden_states
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    result debugloop.debug_golden_states;
+begin
+    if success is null then
+        raise exception 'success must be true or false' using errcode = 'DL001', column = 'success';
+    end if;
+    perform from debugloop.debug_golden_states g where g.golden_state_id = golden_record_reuse.golden_state_id for update;
+    if not found then
+        raise exception 'golden state % does not exist', coalesce(golden_record_reuse.golden_state_id::text, 'NULL')
+            using errcode = 'DL002', column = 'golden_state_id';
+    end if;
+    perform from debugloop.debug_execution_attempts a where a.attempt_id = golden_record_reuse.attempt_id;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(golden_record_reuse.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    begin
+        insert into debugloop.debug_golden_reuses (golden_state_id, attempt_id, success)
+        values (golden_record_reuse.golden_state_id, golden_record_reuse.attempt_id, golden_record_reuse.success);
+    exception when unique_violation then
+        raise exception 'the reuse of golden state % by attempt % is recorded already',
+                        golden_record_reuse.golden_state_id, golden_record_reuse.attempt_id
+            using errcode = 'DL011', column = 'attempt_id';
+    end;
+    update debugloop.debug_golden_states g
+       set reuse_count = g.reuse_count + 1,
+           reuse_success_count = g.reuse_success_count + case when golden_record_reuse.success then 1 else 0 end,
+           reuse_failure_count = g.reuse_failure_count + case when golden_record_reuse.success then 0 else 1 end,
+           last_reused_at = now()
+     where g.golden_state_id = golden_record_reuse.golden_state_id
+    returning g.* into result;
+    return result;
+end
+$$;
+comment on function debugloop.golden_record_reuse(uuid, uuid, boolean) is 'Record that an attempt reused a golden state, and whether it succeeded.';
+revoke execute on function debugloop.golden_record_reuse(uuid, uuid, boolean) from public;
+grant execute on function debugloop.golden_record_reuse(uuid, uuid, boolean) to debugloop_agent, debugloop_admin;
+
+-- debugloop.golden_get(golden_state_id): one golden state by its id or a unique
+-- prefix of at least 8 hex digits; DL002 when none, DL001 when the prefix is
+-- ambiguous or not hex. Locks: none.
+create or replace function debugloop.golden_get(golden_state_id text)
+returns debugloop.debug_golden_states
+language plpgsql
+stable
+as $$
+declare
+    prefix record := debugloop._util_uuid_prefix(golden_state_id, 'golden_state_id');
+    found_rows debugloop.debug_golden_states[];
+begin
+    select array_agg(g) into found_rows
+      from (select * from debugloop.debug_golden_states g
+             where g.golden_state_id between prefix.low and prefix.high
+             limit 2) g;
+    if found_rows is null then
+        raise exception 'golden state % does not exist', golden_state_id using errcode = 'DL002', column = 'golden_state_id';
+    elsif cardinality(found_rows) > 1 then
+        raise exception 'golden state id prefix % is ambiguous', golden_state_id
+            using errcode = 'DL001', column = 'golden_state_id', hint = 'give more hex digits';
+    end if;
+    return found_rows[1];
+end
+$$;
+comment on function debugloop.golden_get(text) is 'One golden state by its id or a unique prefix of at least 8 hex digits.';
+
+-- debugloop._golden_similar(probe, k, approved_only): golden states for problems
+-- like the one embedded in `probe` (util_embed, halfvec), not rejected (approved
+-- only, if asked), at least problem_min_similarity, best first:
+--   score = similarity * (0.8 + 0.2 * quality) * (1 approved, 0.9 pending)
+--           * (0.9 + 0.1 * reuse success rate, 1 before any reuse)
+-- The 4k nearest are scored (HNSW, the filter inside the scan). Locks: none.
+create or replace function debugloop._golden_similar(probe halfvec, k integer, approved_only boolean)
+returns table (golden_state_id uuid, similarity real, score real, approval_status text, problem_description text,
+               problem_category text, solution_summary text, model_used text, agent_name text, tools_used jsonb,
+               stf_ids uuid[], quality_score numeric, cost_usd numeric, reuse_count integer, reuse_success_count integer,
+               execution_attempt_id uuid)
+language plpgsql
+stable
+as $$
+begin
+    if probe is null then
+        return;
+    end if;
+    perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    return query
+    with near as (
+        select g.golden_state_id, (1 - (g.embedding operator(public.<=>) probe))::real as similarity
+          from debugloop.debug_golden_states g
+         where g.approval_status <> 'rejected' and (not approved_only or g.approval_status = 'approved')
+         order by g.embedding operator(public.<=>) probe
+         limit 4 * k
+    ), scored as (
+        select g.*, n.similarity,
+               (n.similarity * (0.8 + 0.2 * g.quality_score) * case when g.approval_status = 'approved' then 1 else 0.9 end
+                             * (0.9 + 0.1 * coalesce(g.reuse_success_count::numeric / nullif(g.reuse_count, 0), 1)))::real as score
+          from near n join debugloop.debug_golden_states g on g.golden_state_id = n.golden_state_id
+         where n.similarity >= (select (debugloop.settings_get('problem_min_similarity') #>> '{}')::real)
+    )
+    select g.golden_state_id, g.similarity, g.score, g.approval_status, g.problem_description, g.problem_category,
+           g.solution_summary, g.model_used, g.agent_name, g.tools_used, g.stf_ids, g.quality_score, g.cost_usd,
+           g.reuse_count, g.reuse_success_count, g.execution_attempt_id
+      from scored g
+     order by g.score desc, g.golden_state_id
+     limit k;
+end
+$$;
+
+-- debugloop.golden_match(problem, k, approved_only): the golden states for a
+-- problem, best first (debugloop._golden_similar), with what an agent needs to
+-- reuse them. Raises DL001 for an empty problem or k outside 1..100. Locks: none.
+create or replace function debugloop.golden_match(problem text, k integer default 5, approved_only boolean default false)
+returns table (golden_state_id uuid, similarity real, score real, approval_status text, problem_description text,
+               problem_category text, solution_summary text, model_used text, agent_name text, tools_used jsonb,
+               stf_ids uuid[], quality_score numeric, cost_usd numeric, reuse_count integer, reuse_success_count integer,
+               execution_attempt_id uuid)
+language plpgsql
+stable
+as $$
+begin
+    perform debugloop._util_check_problem(problem, k, 100);
+    return query
+    select * from debugloop._golden_similar(debugloop.util_embed(problem)::halfvec, k, coalesce(approved_only, false));
+end
+$$;
+comment on function debugloop.golden_match(text, integer, boolean) is 'Golden states for problems like this one, best first (similarity, quality, approval, reuse).';
+
+-- debugloop._golden_withdraw(attempt): a failed attempt withdraws the pending,
+-- automatically nominated golden states of earlier attempts of its chain: they
+-- are rejected by debugloop, with the reason. Locks: those golden states' rows.
+create or replace function debugloop._golden_withdraw(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    g record;
+begin
+    for g in
+        select s.golden_state_id
+          from debugloop.debug_golden_states s
+          join debugloop.debug_execution_attempts a on a.attempt_id = s.execution_attempt_id
+         where s.correlation_id = attempt.correlation_id and s.approval_status = 'pending'
+           and s.nomination = 'automatic' and a.started_at < attempt.started_at
+         order by s.golden_state_id
+    loop
+        perform debugloop._golden_review(g.golden_state_id, 'rejected', 'debugloop',
+                                         format('attempt %s later in its chain failed', attempt.attempt_id));
+    end loop;
+end
+$$;
+
+-- debugloop.v_golden_states: the golden state browser's list.
+create or replace view debugloop.v_golden_states as
+select g.golden_state_id, g.approval_status, g.nomination, g.quality_score, g.problem_category, g.model_used,
+       g.agent_name, g.cost_usd, g.reuse_count, g.reuse_success_count, cardinality(g.stf_ids) as stfs,
+       left(g.problem_description, 200) as problem_description, left(g.solution_summary, 200) as solution_summary,
+       g.nominated_by, g.nominated_at, g.approved_by, g.approved_at, g.execution_attempt_id
+  from debugloop.debug_golden_states g;
+comment on view debugloop.v_golden_states is 'Golden states with their status, quality, model, cost and reuse (newest first: order by nominated_at desc).';

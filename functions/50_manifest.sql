@@ -1,0 +1,312 @@
+-- manifest: what the next agent is told before it runs. One document (jsonb,
+-- versioned) assembled from the other domains: STFs (stf_match), golden states
+-- (_golden_similar), known failures (_known_failures), likely errors and their
+-- fixes (_error_likely_fixes) and a cost block, all for the same problem and its
+-- similar problems (_problem_neighbours, found once). manifest_markdown renders it
+-- for a prompt within a size budget. Reads only.
+
+-- debugloop._manifest_cost(model, fingerprint, similar): the manifest's cost
+-- block, from the latest 100 finished attempts at the problem and at each similar
+-- one (null when there is nothing to say):
+--   estimate       p50/p90 tokens and cost of the problem with `model` (_attempt_estimate)
+--   similar_solved tasks (retry chains) that succeeded, and their mean cost, retries included
+--   models         per model: attempts, successes, success rate, mean cost of a priced
+--                  attempt, cost per success; models with manifest_min_model_attempts or more
+--   cheaper_models the models of that list other than `model` whose mean cost is below
+--                  the model's (its own mean when it has enough attempts, else the p50
+--                  estimate) and whose success rate is at most
+--                  manifest_cheaper_max_rate_drop below the model's (else below the
+--                  success rate of all those attempts), cheapest first, at most 3
+-- Locks: none.
+create or replace function debugloop._manifest_cost(model text, fingerprint text, similar_hashes text[])
+returns jsonb
+language sql
+stable
+as $$
+    with related as materialized (
+        select r.* from debugloop._related_attempts(fingerprint || similar_hashes, 100) r where r.status <> 'running'
+    ), settings as (
+        select (debugloop.settings_get('manifest_min_model_attempts') #>> '{}')::integer as min_attempts,
+               (debugloop.settings_get('manifest_cheaper_max_rate_drop') #>> '{}')::numeric as max_drop
+    ), chains as (
+        select r.correlation_id, sum(r.cost_usd) as cost, bool_and(r.cost_status = 'priced') as priced
+          from related r
+         group by r.correlation_id
+        having bool_or(r.status = 'success')
+    ), models as (
+        select r.model_used as model, count(*) as attempts, count(*) filter (where r.status = 'success') as successes,
+               round(count(*) filter (where r.status = 'success')::numeric / count(*), 4) as success_rate,
+               round(avg(r.cost_usd), 8) as avg_cost_usd,
+               round(sum(r.cost_usd) / nullif(count(*) filter (where r.status = 'success'), 0), 8) as cost_per_success_usd
+          from related r, settings st
+         where r.model_used is not null
+         group by r.model_used, st.min_attempts
+        having count(*) >= st.min_attempts
+    ), estimate as (
+        select e.* from debugloop._attempt_estimate(_manifest_cost.model, fingerprint, similar_hashes) e
+         where _manifest_cost.model is not null
+    ), base as (
+        select coalesce(g.success_rate,
+                        (select round(count(*) filter (where r.status = 'success')::numeric / nullif(count(*), 0), 4)
+                           from related r)) as success_rate,
+               coalesce(g.avg_cost_usd, (select e.cost_p50_usd from estimate e)) as avg_cost_usd
+          from (select 1) one
+          left join models g on lower(g.model) = lower(_manifest_cost.model)
+    ), cheaper as (
+        select m.*
+          from models m, base b, settings st
+         where _manifest_cost.model is not null and lower(m.model) <> lower(_manifest_cost.model)
+           and m.avg_cost_usd < b.avg_cost_usd and m.success_rate >= b.success_rate - st.max_drop
+         order by m.avg_cost_usd, m.success_rate desc, m.model
+         limit 3
+    ), block as (
+        select jsonb_strip_nulls(jsonb_build_object(
+            'model', _manifest_cost.model,
+            'estimate', (select jsonb_build_object('basis', e.basis, 'samples', e.samples,
+                                                   'input_tokens_p50', e.input_tokens_p50, 'input_tokens_p90', e.input_tokens_p90,
+                                                   'output_tokens_p50', e.output_tokens_p50, 'output_tokens_p90', e.output_tokens_p90,
+                                                   'cost_p50_usd', e.cost_p50_usd, 'cost_p90_usd', e.cost_p90_usd)
+                           from estimate e where e.samples > 0),
+            'similar_solved', (select jsonb_build_object('tasks', count(*), 'avg_cost_usd', round(avg(c.cost), 8))
+                                 from chains c where c.priced having count(*) > 0),
+            'models', (select jsonb_agg(to_jsonb(m) order by m.attempts desc, m.model) from models m),
+            'cheaper_models', (select jsonb_agg(to_jsonb(c) order by c.avg_cost_usd, c.success_rate desc, c.model) from cheaper c)
+        )) as doc
+    )
+    select case when doc - 'model' <> '{}'::jsonb then doc end from block
+$$;
+
+-- debugloop.manifest(problem, agent_name, model, k): what the next agent should
+-- know before it works on `problem`, as a versioned document (manifest_version 1;
+-- README, "The manifest"):
+--   stfs            the k best STFs (stf_match): id, name, confidence, counts, code
+--   golden_states   the k best golden states for similar problems (_golden_similar)
+--   known_failures  approaches that failed here and never succeeded, with their errors
+--   error_fixes     errors met at the problem or similar ones that have a fix, with the best fix
+--   cost            estimate for `model`, mean cost of similar solved tasks, cheaper models
+--   agent           this agent's attempts and successes at the problem and similar ones
+-- A section is absent when it has nothing to say, or when its flag is off for the
+-- session: stfs with enable_stf_extraction, golden_states with
+-- enable_golden_states, cost with enable_cost_tracking. Raises DL001 for an empty
+-- problem or k outside 1..20. Locks: none.
+create or replace function debugloop.manifest(problem text, agent_name text default null, model text default null,
+                                              k integer default 5)
+returns jsonb
+language plpgsql
+stable
+as $$
+declare
+    n record;
+    doc jsonb;
+    section jsonb;
+    who text := nullif(btrim(agent_name), '');
+    model_name text := nullif(btrim(model), '');
+begin
+    perform debugloop._util_check_problem(problem, k, 20);
+    select * into n from debugloop._problem_neighbours(problem);
+    doc := jsonb_strip_nulls(jsonb_build_object(
+        'manifest_version', 1, 'generated_at', now(), 'problem', problem, 'fingerprint', n.fingerprint,
+        'agent_name', who, 'model', model_name, 'k', k, 'similar_problems', cardinality(n.similar_hashes)));
+
+    if debugloop.settings_flag('enable_stf_extraction') then
+        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'stf_id', m.stf_id, 'name', m.stf_name, 'language', m.stf_language, 'confidence', m.confidence,
+                   'similarity', round(m.similarity::numeric, 3), 'quality_score', m.quality_score,
+                   'approval_status', m.approval_status, 'usage_count', m.usage_count, 'success_count', m.success_count,
+                   'failure_count', m.failure_count, 'success_rate', m.success_rate,
+                   'description', coalesce(m.stf_description, m.docstring), 'code', m.stf_code)) order by m.score desc)
+          into section
+          from debugloop.stf_match(problem, k) m;
+        doc := doc || coalesce(jsonb_build_object('stfs', section), '{}');
+    end if;
+
+    if debugloop.settings_flag('enable_golden_states') then
+        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'golden_state_id', g.golden_state_id, 'similarity', round(g.similarity::numeric, 3),
+                   'approval_status', g.approval_status, 'problem', g.problem_description,
+                   'solution_summary', g.solution_summary, 'model_used', g.model_used, 'agent_name', g.agent_name,
+                   'tools_used', g.tools_used, 'stf_ids', to_jsonb(g.stf_ids), 'quality_score', g.quality_score,
+                   'cost_usd', g.cost_usd, 'reuse_count', g.reuse_count, 'reuse_success_count', g.reuse_success_count))
+                   order by g.score desc)
+          into section
+          from debugloop._golden_similar(n.probe, k, false) g;
+        doc := doc || coalesce(jsonb_build_object('golden_states', section), '{}');
+    end if;
+
+    select jsonb_agg(jsonb_build_object(
+               'approach', f.approach_description, 'failures', f.failures, 'match', f.match,
+               'last_failed_at', f.last_failed_at, 'errors', f.errors) order by f.ordinality)
+      into section
+      from debugloop._known_failures(n.fingerprint, n.similar_hashes, k) with ordinality f;
+    doc := doc || coalesce(jsonb_build_object('known_failures', section), '{}');
+
+    select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'signature', e.signature, 'error_type', e.error_type, 'error_pattern', e.error_pattern,
+               'category', e.category, 'seen', e.seen, 'fix', e.successful_approach, 'model_used', e.model_used,
+               'confidence', e.confidence_score, 'wilson_lower_bound', e.wilson_lower_bound,
+               'success_count', e.success_count, 'failure_count', e.failure_count, 'mapping_id', e.mapping_id))
+               order by e.ordinality)
+      into section
+      from debugloop._error_likely_fixes(n.fingerprint || n.similar_hashes, k) with ordinality e;
+    doc := doc || coalesce(jsonb_build_object('error_fixes', section), '{}');
+
+    if debugloop.settings_flag('enable_cost_tracking') then
+        doc := doc || coalesce(jsonb_build_object('cost', debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes)), '{}');
+    end if;
+
+    if who is not null then
+        select jsonb_build_object('agent_name', who, 'attempts', count(*), 'successes', count(*) filter (where r.status = 'success'))
+          into section
+          from debugloop._related_attempts(n.fingerprint || n.similar_hashes, 100) r
+         where r.agent_name = who
+        having count(*) > 0;
+        doc := doc || coalesce(jsonb_build_object('agent', section), '{}');
+    end if;
+    return doc;
+end
+$$;
+comment on function debugloop.manifest(text, text, text, integer)
+    is 'What the next agent should know: STFs, golden states, known failures, likely errors and fixes, cost (versioned jsonb).';
+
+-- debugloop._manifest_usd(amount): an amount of USD for people: $ and at most 4
+-- decimals (6 below one cent). Locks: none.
+create or replace function debugloop._manifest_usd(amount numeric)
+returns text
+language sql
+immutable
+as $$
+    select case when amount is null then 'n/a'
+                else '$' || trim_scale(round(amount, case when abs(amount) < 0.01 then 6 else 4 end))::text end
+$$;
+
+-- debugloop.manifest_markdown(problem, agent_name, model, k, max_chars): the
+-- manifest rendered as Markdown for a prompt, at most max_chars characters
+-- (at least 300). Sections in order: golden states, STFs, known failures, error
+-- fixes, cost. When everything does not fit, items are taken by rank across
+-- sections (every section's first item, then every second one, ...); an STF whose
+-- code does not fit is shown without it; a last line says how many items were
+-- left out. Code is cut at 60 lines. Raises DL001 as manifest does, and for
+-- max_chars below 300. Locks: none.
+create or replace function debugloop.manifest_markdown(problem text, agent_name text default null, model text default null,
+                                                       k integer default 5, max_chars integer default 6000)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    doc jsonb;
+    titles text[] := array[
+        '## Proven solutions to similar problems (golden states)',
+        '## Reusable functions (STFs): call them instead of writing new code',
+        '## Approaches that already failed here: do not repeat them',
+        '## Errors you may meet, and what fixed them',
+        '## Cost'];
+    header text;
+    taken text[] := array['', '', '', '', ''];
+    used integer;
+    left_out integer := 0;
+    footer_room constant integer := 60;
+    item record;
+    body text;
+    heading integer;
+    result text;
+begin
+    if max_chars is null or max_chars < 300 then
+        raise exception 'max_chars must be at least 300, got %', coalesce(max_chars::text, 'NULL')
+            using errcode = 'DL001', column = 'max_chars';
+    end if;
+    doc := debugloop.manifest(problem, agent_name, model, k);
+    header := format(E'# What debugloop knows (manifest v%s)\nProblem: %s\n', doc ->> 'manifest_version',
+                     left(regexp_replace(doc ->> 'problem', '\s+', ' ', 'g'), 160));
+    used := length(header);
+    for item in
+        with items as (
+            select 1 as section, g.ord,
+                   format('- %s (for "%s", similarity %s, %s; model %s, quality %s%s)', g.x ->> 'solution_summary',
+                          left(g.x ->> 'problem', 120), g.x ->> 'similarity', g.x ->> 'approval_status',
+                          coalesce(g.x ->> 'model_used', 'unknown'), g.x ->> 'quality_score',
+                          case when (g.x ->> 'reuse_count')::integer > 0
+                               then format(', reused %s times, %s succeeded', g.x ->> 'reuse_count', g.x ->> 'reuse_success_count')
+                               else '' end) as body,
+                   null::text as code
+              from jsonb_array_elements(doc -> 'golden_states') with ordinality g(x, ord)
+            union all
+            select 2, s.ord,
+                   format('- `%s` (%s, id %s): confidence %s, quality %s, %s; used %s times, %s succeeded, %s failed%s',
+                          s.x ->> 'name', s.x ->> 'language', left(s.x ->> 'stf_id', 8), s.x ->> 'confidence',
+                          coalesce(s.x ->> 'quality_score', 'n/a'), s.x ->> 'approval_status', s.x ->> 'usage_count',
+                          s.x ->> 'success_count', s.x ->> 'failure_count',
+                          coalesce(': ' || left(split_part(s.x ->> 'description', E'\n', 1), 160), '')),
+                   format(E'\n  ```%s\n%s\n  ```', s.x ->> 'language',
+                          (select string_agg('  ' || l, E'\n' order by i)
+                             from unnest(string_to_array(rtrim(s.x ->> 'code', E'\n'), E'\n')) with ordinality c(l, i) where i <= 60)
+                          || case when cardinality(string_to_array(s.x ->> 'code', E'\n')) > 60 then E'\n  # ... (cut)' else '' end)
+              from jsonb_array_elements(doc -> 'stfs') with ordinality s(x, ord)
+            union all
+            select 3, f.ord,
+                   format('- "%s" failed %s times (%s)%s', f.x ->> 'approach', f.x ->> 'failures', f.x ->> 'match',
+                          coalesce(': ' || (select string_agg(coalesce(e ->> 'error_type', 'error') || ': '
+                                                              || left(coalesce(e ->> 'message', ''), 120), '; ')
+                                              from jsonb_array_elements(f.x -> 'errors') e), '')),
+                   null
+              from jsonb_array_elements(doc -> 'known_failures') with ordinality f(x, ord)
+            union all
+            select 4, e.ord,
+                   format('- %s: %s (seen %s times) -> fix: %s (confidence %s; %s succeeded, %s failed)',
+                          e.x ->> 'error_type', left(e.x ->> 'error_pattern', 160), e.x ->> 'seen',
+                          coalesce(e.x ->> 'fix', 'the retry that succeeded (no approach recorded)'), e.x ->> 'confidence',
+                          e.x ->> 'success_count', e.x ->> 'failure_count'),
+                   null
+              from jsonb_array_elements(doc -> 'error_fixes') with ordinality e(x, ord)
+            union all
+            select 5, c.ord, c.line, null
+              from unnest(array[
+                       (select format('- Estimate with %s: p50 %s, p90 %s (%s past attempts, %s)', doc #>> '{cost,model}',
+                                      debugloop._manifest_usd((doc #>> '{cost,estimate,cost_p50_usd}')::numeric),
+                                      debugloop._manifest_usd((doc #>> '{cost,estimate,cost_p90_usd}')::numeric),
+                                      doc #>> '{cost,estimate,samples}', doc #>> '{cost,estimate,basis}')
+                         where doc #> '{cost,estimate}' is not null),
+                       (select format('- Similar solved tasks cost %s on average, retries included (%s tasks)',
+                                      debugloop._manifest_usd((doc #>> '{cost,similar_solved,avg_cost_usd}')::numeric),
+                                      doc #>> '{cost,similar_solved,tasks}')
+                         where doc #> '{cost,similar_solved}' is not null),
+                       (select format('- Cheaper models that solved similar problems as often: %s',
+                                      string_agg(format('%s (%s%% success, %s per attempt)', m ->> 'model',
+                                                        round((m ->> 'success_rate')::numeric * 100),
+                                                        debugloop._manifest_usd((m ->> 'avg_cost_usd')::numeric)), '; '))
+                          from jsonb_array_elements(doc #> '{cost,cheaper_models}') m
+                        having count(*) > 0)]) with ordinality c(line, ord)
+             where c.line is not null
+        )
+        select * from items order by ord, section
+    loop
+        body := item.body || coalesce(item.code, '');
+        -- a section's title counts with its first item
+        heading := (select length(titles[item.section]) + 2 where taken[item.section] = '');
+        if used + coalesce(heading, 0) + length(body) + 1 > max_chars - footer_room then
+            body := item.body;  -- an STF without its code
+        end if;
+        if used + coalesce(heading, 0) + length(body) + 1 > max_chars - footer_room then
+            left_out := left_out + 1;
+            continue;
+        end if;
+        used := used + coalesce(heading, 0) + length(body) + 1;
+        taken[item.section] := taken[item.section] || body || E'\n';
+    end loop;
+    result := header;
+    for i in 1 .. 5 loop
+        if taken[i] <> '' then
+            result := result || E'\n' || titles[i] || E'\n' || taken[i];
+        end if;
+    end loop;
+    if result = header then
+        result := result || E'\nNothing is known yet about this problem or similar ones.\n';
+    end if;
+    if left_out > 0 then
+        result := result || format(E'\n(%s more items left out to fit %s characters)\n', left_out, max_chars);
+    end if;
+    return result;
+end
+$$;
+comment on function debugloop.manifest_markdown(text, text, text, integer, integer)
+    is 'The manifest as Markdown for a prompt, within max_chars characters (items ranked across sections).';
