@@ -79,7 +79,8 @@ $$;
 -- debugloop.manifest(problem, agent_name, model, k): what the next agent should
 -- know before it works on `problem`, as a versioned document (manifest_version 1;
 -- README, "The manifest"):
---   stfs            the k best STFs (stf_match): id, name, confidence, counts, code
+--   stfs            the k best STFs (stf_match) at manifest_stf_min_similarity or more:
+--                   id, name, confidence, counts, code
 --   golden_states   the k best golden states for similar problems (_golden_similar)
 --   known_failures  approaches that failed here and never succeeded, with their errors
 --   error_fixes     errors met at the problem or similar ones that have a fix, with the best fix
@@ -116,8 +117,9 @@ begin
                    'failure_count', m.failure_count, 'success_rate', m.success_rate,
                    'description', coalesce(m.stf_description, m.docstring), 'code', m.stf_code)) order by m.score desc)
           into section
-          from debugloop.stf_match(problem, k) m;
-        doc := doc || coalesce(jsonb_build_object('stfs', section), '{}');
+          from debugloop.stf_match(problem, k) m
+         where m.similarity >= (debugloop.settings_get('manifest_stf_min_similarity') #>> '{}')::real;
+        doc := doc || jsonb_build_object('stfs', section);
     end if;
 
     if debugloop.settings_flag('enable_golden_states') then
@@ -130,7 +132,7 @@ begin
                    order by g.score desc)
           into section
           from debugloop._golden_similar(n.probe, k, false) g;
-        doc := doc || coalesce(jsonb_build_object('golden_states', section), '{}');
+        doc := doc || jsonb_build_object('golden_states', section);
     end if;
 
     select jsonb_agg(jsonb_build_object(
@@ -138,7 +140,7 @@ begin
                'last_failed_at', f.last_failed_at, 'errors', f.errors) order by f.ordinality)
       into section
       from debugloop._known_failures(n.fingerprint, n.similar_hashes, k) with ordinality f;
-    doc := doc || coalesce(jsonb_build_object('known_failures', section), '{}');
+    doc := doc || jsonb_build_object('known_failures', section);
 
     select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                'signature', e.signature, 'error_type', e.error_type, 'error_pattern', e.error_pattern,
@@ -148,10 +150,10 @@ begin
                order by e.ordinality)
       into section
       from debugloop._error_likely_fixes(n.fingerprint || n.similar_hashes, k) with ordinality e;
-    doc := doc || coalesce(jsonb_build_object('error_fixes', section), '{}');
+    doc := doc || jsonb_build_object('error_fixes', section);
 
     if debugloop.settings_flag('enable_cost_tracking') then
-        doc := doc || coalesce(jsonb_build_object('cost', debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes)), '{}');
+        doc := doc || jsonb_build_object('cost', debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes));
     end if;
 
     if who is not null then
@@ -160,9 +162,10 @@ begin
           from debugloop._related_attempts(n.fingerprint || n.similar_hashes, 100) r
          where r.agent_name = who
         having count(*) > 0;
-        doc := doc || coalesce(jsonb_build_object('agent', section), '{}');
+        doc := doc || jsonb_build_object('agent', section);
     end if;
-    return doc;
+    -- a section with nothing to say is absent, not null
+    return (select jsonb_object_agg(e.key, e.value) from jsonb_each(doc) e where jsonb_typeof(e.value) <> 'null');
 end
 $$;
 comment on function debugloop.manifest(text, text, text, integer)
@@ -178,6 +181,14 @@ as $$
     select case when amount is null then 'n/a'
                 else '$' || trim_scale(round(amount, case when abs(amount) < 0.01 then 6 else 4 end))::text end
 $$;
+
+-- debugloop._manifest_times(n): "once", "twice" or "n times", for people.
+-- Locks: none.
+create or replace function debugloop._manifest_times(n bigint)
+returns text
+language sql
+immutable
+as $$ select case n when 0 then 'never' when 1 then 'once' when 2 then 'twice' else n || ' times' end $$;
 
 -- debugloop.manifest_markdown(problem, agent_name, model, k, max_chars): the
 -- manifest rendered as Markdown for a prompt, at most max_chars characters
@@ -226,15 +237,17 @@ begin
                           left(g.x ->> 'problem', 120), g.x ->> 'similarity', g.x ->> 'approval_status',
                           coalesce(g.x ->> 'model_used', 'unknown'), g.x ->> 'quality_score',
                           case when (g.x ->> 'reuse_count')::integer > 0
-                               then format(', reused %s times, %s succeeded', g.x ->> 'reuse_count', g.x ->> 'reuse_success_count')
+                               then format(', reused %s, %s succeeded', debugloop._manifest_times((g.x ->> 'reuse_count')::bigint),
+                                           g.x ->> 'reuse_success_count')
                                else '' end) as body,
                    null::text as code
               from jsonb_array_elements(doc -> 'golden_states') with ordinality g(x, ord)
             union all
             select 2, s.ord,
-                   format('- `%s` (%s, id %s): confidence %s, quality %s, %s; used %s times, %s succeeded, %s failed%s',
+                   format('- `%s` (%s, id %s): confidence %s, quality %s, %s; reused %s, %s succeeded, %s failed%s',
                           s.x ->> 'name', s.x ->> 'language', left(s.x ->> 'stf_id', 8), s.x ->> 'confidence',
-                          coalesce(s.x ->> 'quality_score', 'n/a'), s.x ->> 'approval_status', s.x ->> 'usage_count',
+                          coalesce(s.x ->> 'quality_score', 'n/a'), s.x ->> 'approval_status',
+                          debugloop._manifest_times((s.x ->> 'usage_count')::bigint),
                           s.x ->> 'success_count', s.x ->> 'failure_count',
                           coalesce(': ' || left(split_part(s.x ->> 'description', E'\n', 1), 160), '')),
                    format(E'\n  ```%s\n%s\n  ```', s.x ->> 'language',
@@ -244,7 +257,8 @@ begin
               from jsonb_array_elements(doc -> 'stfs') with ordinality s(x, ord)
             union all
             select 3, f.ord,
-                   format('- "%s" failed %s times (%s)%s', f.x ->> 'approach', f.x ->> 'failures', f.x ->> 'match',
+                   format('- "%s" failed %s (%s)%s', f.x ->> 'approach', debugloop._manifest_times((f.x ->> 'failures')::bigint),
+                          f.x ->> 'match',
                           coalesce(': ' || (select string_agg(coalesce(e ->> 'error_type', 'error') || ': '
                                                               || left(coalesce(e ->> 'message', ''), 120), '; ')
                                               from jsonb_array_elements(f.x -> 'errors') e), '')),
@@ -252,8 +266,8 @@ begin
               from jsonb_array_elements(doc -> 'known_failures') with ordinality f(x, ord)
             union all
             select 4, e.ord,
-                   format('- %s: %s (seen %s times) -> fix: %s (confidence %s; %s succeeded, %s failed)',
-                          e.x ->> 'error_type', left(e.x ->> 'error_pattern', 160), e.x ->> 'seen',
+                   format('- %s: %s (seen %s) -> fix: %s (confidence %s; %s succeeded, %s failed)',
+                          e.x ->> 'error_type', left(e.x ->> 'error_pattern', 160), debugloop._manifest_times((e.x ->> 'seen')::bigint),
                           coalesce(e.x ->> 'fix', 'the retry that succeeded (no approach recorded)'), e.x ->> 'confidence',
                           e.x ->> 'success_count', e.x ->> 'failure_count'),
                    null

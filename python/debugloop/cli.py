@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -28,7 +28,7 @@ from .config import load_settings
 from .embedded import EmbeddedServer, psql_path
 from .errors import ConfigurationError, DebugloopError, InvalidParameter
 from .migrate import MigrateResult, migrate
-from .models import StfMatch, StfSummary
+from .models import GoldenSummary, Manifest, StfMatch, StfSummary
 from .queries import Q
 
 app = typer.Typer(
@@ -44,10 +44,12 @@ db_app = typer.Typer(
 settings_app = typer.Typer(help="Feature flags and thresholds stored in the database.", no_args_is_help=True)
 attempts_app = typer.Typer(help="Recorded agent attempts: list, show one, show a task's retry chain.", no_args_is_help=True)
 prices_app = typer.Typer(help="The model price catalog: list, show, set, import (LiteLLM format), reprice, cost.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports for operators: costs.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for operators: costs, quality, metrics.", no_args_is_help=True)
 errors_app = typer.Typer(help="Error signatures and the fixes that worked: top, show, fixes, known-failures.", no_args_is_help=True)
 stf_app = typer.Typer(help="The STF registry (reusable functions): search, list, show, approve, reject, reopen, export, embed.",
                       no_args_is_help=True)  # fmt: skip
+golden_app = typer.Typer(help="Golden states (proven solutions): list, search, show, approve, reject, reopen, export.",
+                         no_args_is_help=True)  # fmt: skip
 app.add_typer(db_app, name="db")
 app.add_typer(settings_app, name="settings")
 app.add_typer(attempts_app, name="attempts")
@@ -55,6 +57,7 @@ app.add_typer(prices_app, name="prices")
 app.add_typer(report_app, name="report")
 app.add_typer(errors_app, name="errors")
 app.add_typer(stf_app, name="stf")
+app.add_typer(golden_app, name="golden")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -649,32 +652,43 @@ class ExportFormat(str, Enum):
     csv = "csv"
 
 
+EXPORT_FORMAT = Annotated[ExportFormat, typer.Option("--format", help="json (an array of objects) or csv.")]
+EXPORT_OUTPUT = Annotated[Optional[Path], typer.Option(help="Write to this file (default: standard output).")]
+
+
 @stf_app.command("export")
 def stf_export(
-    format: Annotated[ExportFormat, typer.Option("--format", help="json (an array of objects) or csv.")] = ExportFormat.json,
-    output: Annotated[Optional[Path], typer.Option(help="Write to this file (default: standard output).")] = None,
+    format: EXPORT_FORMAT = ExportFormat.json,
+    output: EXPORT_OUTPUT = None,
     status: Annotated[Optional[str], typer.Option(help="Only pending, approved or rejected STFs.")] = None,
     language: Annotated[Optional[str], typer.Option(help="Only this language.")] = None,
 ) -> None:
     """Every STF with its scores, provenance count and code, oldest first."""
+    _export(lambda client: client.stfs.export(status=status, language=language), format, output, "STF(s)")
+
+
+def _export(rows, format: ExportFormat, output: Path | None, what: str) -> None:
+    """Write ``rows(client)`` (dicts) as JSON or CSV to ``output`` or standard
+    output; a file takes its name only when the export is complete."""
     target = output.with_name(output.name + ".partial") if output is not None else None
     try:
         fh = target.open("w", encoding="utf-8", newline="") if target is not None else sys.stdout
     except OSError as exc:
         raise ConfigurationError(f"{output}: cannot write: {exc.strerror}") from None
     count, complete = 0, False
-    progress = Progress(TextColumn("exporting STFs"), SpinnerColumn(), TextColumn("{task.completed:,} written"),
+    progress = Progress(TextColumn(f"exporting {what}"), SpinnerColumn(), TextColumn("{task.completed:,} written"),
                         console=err, disable=target is None, transient=True)  # fmt: skip
     try:
         with _client() as client, progress:
             task = progress.add_task("export", total=None)
             writer = csv.writer(fh) if format is ExportFormat.csv else None
             fh.write("" if writer else "[")
-            for row in client.stfs.export(status=status, language=language):
+            for row in rows(client):
                 if writer is not None:
                     if count == 0:
                         writer.writerow(list(row))
-                    writer.writerow([json.dumps(v) if isinstance(v, (list, dict)) else v for v in row.values()])
+                    writer.writerow([json.dumps(v, default=_json_value) if isinstance(v, (list, dict)) else v
+                                     for v in row.values()])  # fmt: skip
                 else:
                     fh.write(("," if count else "") + "\n" + json.dumps(row, default=_json_value))
                 count += 1
@@ -689,7 +703,7 @@ def stf_export(
             else:
                 target.unlink(missing_ok=True)
     if target is not None:
-        err.print(f"{count:,} STF(s) written to {output}")
+        err.print(f"{count:,} {what} written to {output}")
 
 
 def _json_value(value):
@@ -697,6 +711,204 @@ def _json_value(value):
     if isinstance(value, Decimal):
         return float(value)
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+# -- golden states --------------------------------------------------------------
+
+
+GOLDEN_ID = Annotated[str, typer.Argument(help="A golden state id or a unique prefix of 8+ hex digits (as `golden list` prints).")]
+
+
+def _golden_table(rows: list[GoldenSummary], title: str | None = None) -> Table:
+    table = Table(title=title, show_header=True)
+    for column in ("id", "status", "nominated", "quality", "model", "agent", "cost", "reused", "solution", "problem"):
+        table.add_column(column, overflow="fold")
+    for g in rows:
+        table.add_row(str(g.golden_state_id)[:8], g.approval_status, g.nomination, _score(g.quality_score),
+                      g.model_used or "-", g.agent_name or "-", _usd(g.cost_usd),
+                      f"{g.reuse_success_count}/{g.reuse_count}", g.solution_summary[:60], g.problem_description[:60])  # fmt: skip
+    return table
+
+
+@golden_app.command("list")
+def golden_list(
+    status: Annotated[Optional[str], typer.Option(help="pending, approved or rejected.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 50,
+) -> None:
+    """Golden states, newest first, with status, quality, model, cost and reuse."""
+    with _client() as client:
+        out.print(_golden_table(client.golden.list(status=status, limit=limit)))
+
+
+@golden_app.command("search")
+def golden_search(
+    problem: Annotated[str, typer.Argument(help="The problem in words.")],
+    k: Annotated[int, typer.Option(min=1, max=100, help="How many golden states.")] = 5,
+    approved_only: Annotated[bool, typer.Option("--approved-only", help="Only approved golden states.")] = False,
+) -> None:
+    """Golden states for problems like this one, best first (debugloop.golden_match)."""
+    with _client() as client:
+        found = client.golden.match(problem, k=k, approved_only=approved_only)
+    if not found:
+        out.print("no golden state for a problem like this one")
+        return
+    table = Table(show_header=True)
+    for column in ("#", "id", "status", "similarity", "score", "quality", "model", "solution", "problem"):
+        table.add_column(column, overflow="fold")
+    for i, g in enumerate(found, 1):
+        table.add_row(str(i), str(g.golden_state_id)[:8], g.approval_status, f"{g.similarity:.2f}", f"{g.score:.3f}",
+                      _score(g.quality_score), g.model_used or "-", g.solution_summary[:70], g.problem_description[:70])  # fmt: skip
+    out.print(table)
+
+
+@golden_app.command("show")
+def golden_show(golden_state_id: GOLDEN_ID) -> None:
+    """One golden state: the problem, the solution, its evidence, reviews and STFs."""
+    with _client() as client:
+        g = client.golden.get(golden_state_id)
+        reviews = client.golden.reviews(g.golden_state_id)
+        stfs = [client.stfs.get(stf_id) for stf_id in g.stf_ids]
+    out.print(f"[bold]golden state {g.golden_state_id}[/] ({g.approval_status}, nominated {g.nomination}ly"
+              f" by {g.nominated_by or '-'} on {_when(g.nominated_at)})")  # fmt: skip
+    out.print(f"problem: {g.problem_description}", markup=False)
+    out.print(f"solution: {g.solution_summary}", markup=False)
+    out.print(f"attempt {g.execution_attempt_id} by {g.agent_name or '-'} with {g.model_used or '-'}, cost {_usd(g.cost_usd)};"
+              f" tools {json.dumps(g.tools_used) if g.tools_used else '-'}", markup=False)  # fmt: skip
+    out.print(f"quality {_score(g.quality_score)}, complexity {_score(g.complexity_score)}, reusability "
+              f"{_score(g.reusability_score)}; reused {g.reuse_count} times, {g.reuse_success_count} succeeded")  # fmt: skip
+    if g.nomination_evidence:
+        e = g.nomination_evidence
+        out.print(f"evidence: quality {e.get('quality')}, cost ratio {e.get('cost_ratio')} of {e.get('cost_samples')} "
+                  f"similar successes, {e.get('independent_successes')} independent successes, "
+                  f"{e.get('later_failures')} later failures", markup=False)  # fmt: skip
+        for reason in e.get("reasons") or []:
+            out.print(f"  - {reason}", markup=False)
+    table = Table(title="reviews", show_header=True)
+    for column in ("when", "decision", "by", "notes"):
+        table.add_column(column, overflow="fold")
+    for r in reviews:
+        table.add_row(_when(r.reviewed_at), r.decision, r.reviewed_by, r.notes or "")
+    out.print(table)
+    for stf in stfs:
+        _print_code(stf.stf_code, stf.stf_language, f"STF {stf.stf_name} ({str(stf.stf_id)[:8]})")
+
+
+def _golden_review(golden_state_id: str, decision: str, by: str | None, notes: str | None) -> None:
+    with _client() as client:
+        g = client.golden.get(golden_state_id)
+        g = client.golden.review(g.golden_state_id, decision, by or getpass.getuser(), notes)
+    out.print(f"golden state {g.golden_state_id} is now {g.approval_status}", markup=False)
+
+
+@golden_app.command("approve")
+def golden_approve(golden_state_id: GOLDEN_ID, by: REVIEWER = None, notes: NOTES = None) -> None:
+    """Approve a pending golden state (needs debugloop_admin)."""
+    _golden_review(golden_state_id, "approve", by, notes)
+
+
+@golden_app.command("reject")
+def golden_reject(golden_state_id: GOLDEN_ID, by: REVIEWER = None, notes: NOTES = None) -> None:
+    """Reject a golden state: no manifest offers it (needs debugloop_admin)."""
+    _golden_review(golden_state_id, "reject", by, notes)
+
+
+@golden_app.command("reopen")
+def golden_reopen(golden_state_id: GOLDEN_ID, by: REVIEWER = None, notes: NOTES = None) -> None:
+    """Put a decided golden state back to pending (needs debugloop_admin)."""
+    _golden_review(golden_state_id, "reopen", by, notes)
+
+
+@golden_app.command("export")
+def golden_export(
+    format: EXPORT_FORMAT = ExportFormat.json,
+    output: EXPORT_OUTPUT = None,
+    status: Annotated[Optional[str], typer.Option(help="Only pending, approved or rejected golden states.")] = None,
+) -> None:
+    """Every golden state with its evidence, oldest first."""
+    _export(lambda client: client.golden.export(status=status), format, output, "golden state(s)")
+
+
+# -- manifest -------------------------------------------------------------------
+
+
+@app.command("manifest")
+def manifest(
+    problem: Annotated[str, typer.Argument(help="The problem the next agent will work on.")],
+    agent: Annotated[Optional[str], typer.Option(help="The agent's name.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="The model it will use (for the estimate and cheaper models).")] = None,
+    k: Annotated[int, typer.Option(min=1, max=20, help="Items per section.")] = 5,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown block for a prompt.")] = False,
+    max_chars: Annotated[int, typer.Option(min=300, help="With --markdown: the size budget in characters.")] = 6000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest document as JSON.")] = False,
+) -> None:
+    """What the next agent should know before it runs: STFs, golden states, approaches
+    that failed, likely errors and their fixes, cost (debugloop.manifest)."""
+    with _client() as client:
+        if markdown:
+            print(client.manifest_markdown(problem, agent, model, k, max_chars), end="")
+            return
+        m = client.manifest(problem, agent, model, k)
+    if as_json:
+        print(m.model_dump_json(indent=2, exclude_none=True))
+    else:
+        _print_manifest(m)
+
+
+def _print_manifest(m: Manifest) -> None:
+    out.print(f"[bold]manifest v{m.manifest_version}[/] for {m.problem!r}: {m.similar_problems} similar problem(s) known",
+              highlight=False)  # fmt: skip
+    if m.golden_states:
+        table = Table(title="proven solutions (golden states)", show_header=True)
+        for column in ("id", "status", "similarity", "quality", "model", "solution", "for the problem"):
+            table.add_column(column, overflow="fold")
+        for g in m.golden_states:
+            table.add_row(str(g.golden_state_id)[:8], g.approval_status, f"{g.similarity:.2f}", _score(g.quality_score),
+                          g.model_used or "-", g.solution_summary, g.problem[:70])  # fmt: skip
+        out.print(table)
+    if m.stfs:
+        table = Table(title="reusable functions (STFs)", show_header=True)
+        for column in ("id", "name", "language", "status", "confidence", "quality", "success", "uses"):
+            table.add_column(column, overflow="fold")
+        for s in m.stfs:
+            table.add_row(str(s.stf_id)[:8], s.name, s.language, s.approval_status, _score(s.confidence),
+                          _score(s.quality_score), f"{s.success_count} ok / {s.failure_count} failed", str(s.usage_count))  # fmt: skip
+        out.print(table)
+        _print_code(m.stfs[0].code, m.stfs[0].language, f"{m.stfs[0].name} ({str(m.stfs[0].stf_id)[:8]})")
+    if m.known_failures:
+        table = Table(title="approaches that failed here: do not repeat them", show_header=True)
+        for column in ("approach", "failures", "match", "errors"):
+            table.add_column(column, overflow="fold")
+        for f in m.known_failures:
+            errors = "; ".join(f"{e.get('error_type') or 'error'}: {e.get('message') or ''}"[:80] for e in f.errors)
+            table.add_row(f.approach or "-", str(f.failures), f.match, errors)
+        out.print(table)
+    if m.error_fixes:
+        table = Table(title="errors you may meet, and what fixed them", show_header=True)
+        for column in ("error", "seen", "fix", "confidence", "fixed / failed"):
+            table.add_column(column, overflow="fold")
+        for e in m.error_fixes:
+            table.add_row(f"{e.error_type}: {e.error_pattern}"[:90], str(e.seen), e.fix or "(no approach recorded)",
+                          _score(e.confidence), f"{e.success_count} / {e.failure_count}")  # fmt: skip
+        out.print(table)
+    if m.cost is not None:
+        c = m.cost
+        if c.estimate is not None:
+            out.print(f"estimate with {c.model}: p50 {_usd(c.estimate.cost_p50_usd)}, p90 {_usd(c.estimate.cost_p90_usd)}"
+                      f" ({c.estimate.samples} past attempts, {c.estimate.basis})")  # fmt: skip
+        if c.similar_solved is not None:
+            out.print(f"similar solved tasks: {c.similar_solved.tasks}, {_usd(c.similar_solved.avg_cost_usd)} each on "
+                      "average, retries included")  # fmt: skip
+        cheaper = {x.model for x in c.cheaper_models}
+        if c.models:
+            table = Table(title="models at similar problems", show_header=True)
+            for column in ("model", "attempts", "success rate", "cost per attempt", "cost per success", ""):
+                table.add_column(column)
+            for x in c.models:
+                table.add_row(x.model, str(x.attempts), f"{x.success_rate:.0%}", _usd(x.avg_cost_usd),
+                              _usd(x.cost_per_success_usd), "cheaper, as good" if x.model in cheaper else "")  # fmt: skip
+            out.print(table)
+    if not (m.golden_states or m.stfs or m.known_failures or m.error_fixes or m.cost):
+        out.print("nothing is known yet about this problem or similar ones")
 
 
 # -- report ---------------------------------------------------------------------
@@ -737,12 +949,76 @@ def report_costs(
     out.print(table)
 
 
+@report_app.command("quality")
+def report_quality(
+    refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the STF usage statistics first (needs debugloop_admin).")] = False,
+    top: Annotated[int, typer.Option(min=1, help="How many of the most used STFs and the best mappings.")] = 10,
+) -> None:
+    """STF quality and approvals, golden-state approvals, the best error fixes, the most used STFs."""
+    with _client() as client:
+        if refresh:
+            for r in client.analytics.refresh():
+                err.print(f"refreshed {r.view_name}: {r.row_count:,} rows in {r.duration_ms} ms")
+        _print_quality(client, top)
+
+
+def _print_quality(client: Client, top: int) -> None:
+    q = client.analytics.quality()
+    table = Table(title="quality", show_header=True)
+    for column in ("STFs", "mean quality", "approved / pending / rejected", "STF approval rate", "golden states",
+                   "approved / pending / rejected", "golden approval rate", "mappings", "top-10 confidence"):  # fmt: skip
+        table.add_column(column)
+    rate = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
+    table.add_row(str(q.stfs), _score(q.avg_stf_quality), f"{q.stfs_approved} / {q.stfs_pending} / {q.stfs_rejected}",
+                  rate(q.stf_approval_rate), str(q.golden_states),
+                  f"{q.golden_approved} / {q.golden_pending} / {q.golden_rejected}", rate(q.golden_approval_rate),
+                  str(q.mappings), _score(q.top10_mapping_confidence))  # fmt: skip
+    out.print(table)
+    table = Table(title="STF quality by language and category", show_header=True)
+    for column in ("language", "category", "STFs", "quality", "evidence", "reuse", "generality", "docs", "size", "approval rate"):
+        table.add_column(column)
+    for r in client.analytics.stf_quality():
+        table.add_row(r.stf_language, r.problem_category or "-", str(r.stfs), _score(r.avg_quality), _score(r.avg_evidence),
+                      _score(r.avg_reuse), _score(r.avg_generality), _score(r.avg_documentation), _score(r.avg_size),
+                      rate(r.approval_rate))  # fmt: skip
+    out.print(table)
+    table = Table(title=f"most used STFs (as of the last `report quality --refresh`)", show_header=True)
+    for column in ("id", "name", "uses", "success rate", "tasks", "agents", "producers", "cost of using attempts"):
+        table.add_column(column)
+    for u in client.analytics.stf_usage(top):
+        table.add_row(str(u.stf_id)[:8], u.stf_name, str(u.uses), rate(u.success_rate), str(u.tasks), str(u.agents),
+                      str(u.producers), _usd(u.cost_of_using_attempts_usd))  # fmt: skip
+    out.print(table)
+
+
+@report_app.command("metrics")
+def report_metrics(
+    days: Annotated[float, typer.Option(min=0.001, help="The window: the last this many days.")] = 7,
+) -> None:
+    """The success metrics of the debug intelligence over a window, against their targets."""
+    with _client() as client:
+        _print_metrics(client, days)
+
+
+def _print_metrics(client: Client, days: float) -> None:
+    since = datetime.now(timezone.utc) - timedelta(days=days)
+    table = Table(title=f"success metrics, last {days:g} day(s)", show_header=True)
+    for column in ("metric", "value", "target", "met", "unit"):
+        table.add_column(column)
+    for m in client.analytics.metrics(since):
+        met = "-" if m.met is None else ("yes" if m.met else "no")
+        table.add_row(m.metric, "-" if m.value is None else f"{m.value.normalize():f}", f"{m.comparison} {m.target.normalize():f}",
+                      met, m.unit)  # fmt: skip
+    out.print(table)
+
+
 # -- demo -----------------------------------------------------------------------
 
 
 @app.command("demo")
 def demo() -> None:
-    """Set up the embedded database end to end and show what debugloop has installed."""
+    """Set up the embedded database, record a team of agents at work, and show what
+    the next agent is told (the manifest) and the cost and quality reports."""
     settings = load_settings()
     if settings.database_url is None:
         status, started = EmbeddedServer(settings.home).up()
@@ -760,6 +1036,21 @@ def demo() -> None:
         _demo_errors(client)
         out.print("[bold]6. the code that worked, ready for reuse[/]")
         _demo_stfs(client, retry_id)
+        out.print("[bold]7. a team of agents at work[/]")
+        _demo_team(client)
+        out.print("[bold]8. the manifest for a new, similar problem: what the next agent is told[/]")
+        problem = "The discounted invoice total is one cent off: fix the rounding"
+        _print_manifest(client.manifest(problem, "demo-newcomer", "claude-sonnet-4-5"))
+        out.rule("the same, as a prompt block (debugloop manifest --markdown --max-chars 2500)", align="left")
+        out.print(client.manifest_markdown(problem, "demo-newcomer", "claude-sonnet-4-5", max_chars=2500),
+                  markup=False, highlight=False)  # fmt: skip
+        out.rule()
+        out.print("[bold]9. cost and quality reports[/]")
+        client.analytics.refresh()
+        _print_quality(client, 5)
+        _print_metrics(client, 1)
+    report_costs(by="model", top=3)
+    out.print("more: debugloop manifest \"...\" --markdown, debugloop golden list, debugloop report quality|metrics|costs")
 
 
 def _demo_attempts(client: Client) -> UUID:
@@ -853,6 +1144,42 @@ def _demo_stfs(client: Client, retry_id: UUID) -> None:
     problem = "sum the line items of a bill with a discount, without floating point rounding errors"
     _print_matches(client.stfs.match(problem, k=3), code=True, title=f"stf_match({problem!r})")
     out.print("more: debugloop stf list, debugloop stf search \"...\", debugloop stf show ID")
+
+
+DEMO_TEAM = (
+    ("demo-fixer", "fixer", "Fix the rounding error in the invoice total when a discount applies"),
+    ("demo-tester", "tester", "Make test_invoice_total_with_discount pass: the invoice total is off by a cent"),
+    ("demo-reviewer", "reviewer", "The invoice total with a discount is off by one cent; fix the rounding"),
+    ("demo-refactorer", "refactorer", "Fix the invoice total rounding bug for discounted invoices"),
+)
+
+
+def _demo_team(client: Client) -> None:
+    """Five agents at four similar tasks: a float-rounding approach fails with
+    claude-sonnet-4-5, the retry with gpt-4o-mini and Decimal succeeds (its code
+    becomes an STF, the success a golden state); a planner solves a related task
+    with claude-sonnet-4-5. Usage as the SDKs report it."""
+    failing, fixing = "round the float total with round(x, 2)", "use Decimal for money in invoice.total()"
+    for agent, kind, request in DEMO_TEAM:
+        try:
+            with client.attempt(agent_name=agent, user_request=request, model="claude-sonnet-4-5", agent_type=kind,
+                                approach_description=failing) as first:  # fmt: skip
+                first.record_usage({"input_tokens": 6_200, "output_tokens": 1_450, "cache_read_input_tokens": 9_800})
+                raise AssertionError("assert 107.99 == 108.0")
+        except AssertionError:
+            pass
+        with client.attempt(agent_name=agent, user_request=request, model="gpt-4o-mini", agent_type=kind,
+                            parent_attempt_id=first.attempt_id, approach_description=fixing) as retry:  # fmt: skip
+            retry.record_usage({"prompt_tokens": 7_400, "completion_tokens": 1_300})
+            retry.quality_score = 0.93
+            retry.artifacts = {"files": {"billing/invoice.py": DEMO_INVOICE_PY}}
+    for request in ("Round invoice totals half up to the cent", "Invoice totals must round half up to the cent, not down"):
+        with client.attempt(agent_name="demo-planner", user_request=request, model="claude-sonnet-4-5",
+                            agent_type="planner", approach_description=fixing) as planned:  # fmt: skip
+            planned.record_usage({"input_tokens": 5_900, "output_tokens": 1_200})
+            planned.quality_score = 0.9
+    table = _golden_table(client.golden.list(limit=5), "golden states nominated (and approved) by the thresholds")
+    out.print(table)
 
 
 def main() -> None:
