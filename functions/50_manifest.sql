@@ -105,9 +105,9 @@ declare
 begin
     perform debugloop._util_check_problem(problem, k, 20);
     select * into n from debugloop._problem_neighbours(problem);
-    doc := jsonb_strip_nulls(jsonb_build_object(
+    doc := jsonb_build_object(
         'manifest_version', 1, 'generated_at', now(), 'problem', problem, 'fingerprint', n.fingerprint,
-        'agent_name', who, 'model', model_name, 'k', k, 'similar_problems', cardinality(n.similar_hashes)));
+        'agent_name', who, 'model', model_name, 'k', k, 'similar_problems', cardinality(n.similar_hashes));
 
     if debugloop.settings_flag('enable_stf_extraction') then
         select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
@@ -164,7 +164,7 @@ begin
         having count(*) > 0;
         doc := doc || jsonb_build_object('agent', section);
     end if;
-    -- a section with nothing to say is absent, not null
+    -- a section with nothing to say is absent, not null (so are agent_name and model when not given)
     return (select jsonb_object_agg(e.key, e.value) from jsonb_each(doc) e where jsonb_typeof(e.value) <> 'null');
 end
 $$;

@@ -116,7 +116,7 @@ def test_metrics_agree_with_the_tables(dataset):
     assert metrics["stfs_extracted_per_day"].met is True
     assert metrics["stf_reuse_rate"].met is (metrics["stf_reuse_rate"].value > Decimal("0.3"))
     assert metrics["golden_approval_hours_median"].comparison == "<"
-    # a window before everything measures nothing per window but still divides by at least one day
+    # a week's window divides by seven days
     week = {m.metric: m for m in client_metrics(db, days=7)}
     assert week["stfs_extracted_per_day"].value == round(Decimal(stfs) / 7, 4)
 
