@@ -41,9 +41,15 @@ $$;
 -- manifest. Locks: none.
 create or replace function debugloop._similar_problems(fingerprint text, probe halfvec, k integer)
 returns table (user_request_hash text, similarity real)
-language sql
+language plpgsql
 stable
 as $$
+-- PL/pgSQL, not SQL: an inlined SQL function would evaluate an argument such as
+-- util_embed(problem) once per row it is used in
+declare
+    floor real := (debugloop.settings_get('problem_min_similarity') #>> '{}')::real;
+begin
+    return query
     select p.user_request_hash, 1::real
       from debugloop.debug_problems p
      where p.user_request_hash = fingerprint
@@ -54,7 +60,8 @@ as $$
              where probe is not null and p.user_request_hash <> fingerprint
              order by p.embedding operator(public.<=>) probe
              limit k) n
-     where n.similarity >= (select (debugloop.settings_get('problem_min_similarity') #>> '{}')::real)
+     where n.similarity >= floor;
+end
 $$;
 
 -- debugloop._problem_neighbours(problem): the fingerprint and embedding (probe)
@@ -71,7 +78,10 @@ as $$
               from debugloop._similar_problems(f.fp, f.probe,
                                                (debugloop.settings_get('problem_similar_limit') #>> '{}')::integer) s
              where s.user_request_hash <> f.fp)
-      from (select debugloop.util_fingerprint(problem) as fp, debugloop.util_embed(problem)::halfvec as probe) f
+      -- materialized: the embedding is computed once, not once per use of f.probe
+      from (with f as materialized (
+                select debugloop.util_fingerprint(problem) as fp, debugloop.util_embed(problem)::halfvec as probe)
+            select * from f) f
 $$;
 
 -- debugloop._related_attempts(fingerprints, per_problem): the latest attempts at
@@ -105,7 +115,8 @@ begin
     perform debugloop._util_check_problem(problem, k, 40);
     return query
     select s.user_request_hash, p.user_request, s.similarity, c.attempts, c.successes
-      from debugloop._similar_problems(debugloop.util_fingerprint(problem), debugloop.util_embed(problem)::halfvec, k) s
+      from debugloop._problem_neighbours(problem) n,
+           debugloop._similar_problems(n.fingerprint, n.probe, k) s
       join debugloop.debug_problems p on p.user_request_hash = s.user_request_hash
      cross join lateral (select count(*) as attempts, count(*) filter (where a.status = 'success') as successes
                            from debugloop.debug_execution_attempts a

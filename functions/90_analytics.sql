@@ -202,10 +202,11 @@ begin
                    where x.last_success_at >= since order by x.confidence_score desc limit 10) t),
          0.80, '>', 'confidence 0..1'),
         ('transformation_reuse_rate',
-         (select count(*) filter (where cardinality(a.stf_ids) > 0
-                                     or exists (select from debugloop.debug_stf_uses u where u.attempt_id = a.attempt_id))::numeric
+         (select count(*) filter (where cardinality(a.stf_ids) > 0 or u.attempt_id is not null)::numeric
                  / nullif(count(*), 0)
             from debugloop.debug_execution_attempts a
+            -- a hash join: debug_stf_uses has no index by attempt
+            left join (select distinct x.attempt_id from debugloop.debug_stf_uses x) u on u.attempt_id = a.attempt_id
            where a.started_at >= since and a.status <> 'running'),
          0.30, '>', 'share of attempts'),
         ('golden_approval_hours_median',
