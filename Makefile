@@ -20,12 +20,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# every benchmark, about 30 minutes on 2 cores; what they print goes in bench/RESULTS.md
+# every benchmark, about 45 minutes on 2 cores; what they print goes in bench/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python bench/clone_vs_migrate.py
 	$(BIN)/python bench/attempts.py
 	$(BIN)/python bench/errors.py
 	$(BIN)/python bench/stf.py
+	$(BIN)/python bench/manifest.py
 
 clean:
 	rm -rf $(VENV) build dist

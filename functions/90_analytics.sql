@@ -91,6 +91,8 @@ as $$
 declare
     started timestamptz;
 begin
+    -- the view's sorts and hashes in memory rather than on disk (bench/manifest.py)
+    perform set_config('work_mem', '64MB', true);
     foreach view_name in array array['mv_stf_usage_stats'] loop
         started := clock_timestamp();
         execute format('refresh materialized view concurrently debugloop.%I', view_name);
@@ -205,7 +207,6 @@ begin
          (select count(*) filter (where cardinality(a.stf_ids) > 0 or u.attempt_id is not null)::numeric
                  / nullif(count(*), 0)
             from debugloop.debug_execution_attempts a
-            -- a hash join: debug_stf_uses has no index by attempt
             left join (select distinct x.attempt_id from debugloop.debug_stf_uses x) u on u.attempt_id = a.attempt_id
            where a.started_at >= since and a.status <> 'running'),
          0.30, '>', 'share of attempts'),

@@ -133,6 +133,10 @@ create table debugloop.debug_golden_reuses (
 );
 comment on table debugloop.debug_golden_reuses is 'Reuses of golden states by attempts, with their outcome.';
 
+-- By attempt: the STFs an attempt used (metrics, golden states) and produced.
+create index debug_stf_uses_attempt_idx on debugloop.debug_stf_uses (attempt_id);
+create index debug_stf_provenance_attempt_idx on debugloop.debug_stf_provenance (attempt_id) where attempt_id is not null;
+
 -- STF usage statistics for DBAs, kept by debugloop.analytics_refresh() (concurrently:
 -- readers are never blocked). Computed from the uses, not the counters on the STF.
 create materialized view debugloop.mv_stf_usage_stats as
