@@ -111,6 +111,15 @@ end
 $$;
 comment on function debugloop.settings_flag(text) is 'Whether a feature flag is on for this session.';
 
+-- debugloop._settings_number(key): the value in force of a numeric or integer
+-- setting (settings_get), as numeric: thresholds read it as
+-- `debugloop._settings_number('golden_min_quality')`. Locks: none.
+create or replace function debugloop._settings_number(key text)
+returns numeric
+language sql
+stable
+as $$ select (debugloop.settings_get(key) #>> '{}')::numeric $$;
+
 -- debugloop.settings_set(key, value): change a setting for everyone (admin only).
 -- `value` is text, parsed by the setting's type (true/false/on/off, numbers, text).
 -- The change is audited in debugloop.settings_audit by a trigger. Locks: the

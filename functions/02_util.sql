@@ -88,6 +88,20 @@ as $$
 $$;
 comment on function debugloop.util_features(text) is 'Weighted features of a text: English stems (1 + ln count) and their thesaurus concepts (half weight).';
 
+-- debugloop._util_hashed_features(text): each feature of a text (util_features)
+-- with its weight and a 32-bit hash, the first 8 hex digits of its MD5 (stable
+-- across PostgreSQL versions). Why: the one hashing behind util_embed (256 signed
+-- cells) and util_embed_sparse (2^20 cells). Locks: none.
+create or replace function debugloop._util_hashed_features(input text)
+returns table (h bigint, weight double precision)
+language sql
+stable
+parallel safe
+as $$
+    select ('x' || left(md5(f.feature), 8))::bit(32)::bigint, f.weight
+      from debugloop.util_features(input) f
+$$;
+
 -- debugloop.util_embed_sparse(text): the features of a text (util_features)
 -- hashed by MD5 into 2^20 dimensions, so that distinct features practically never
 -- share one; the 1,000 heaviest kept (pgvector indexes at most 1,000 non-zero
@@ -101,8 +115,8 @@ stable
 parallel safe
 as $$
     with cells as (
-        select 1 + (('x' || left(md5(f.feature), 8))::bit(32)::bigint & 1048575) as cell, sum(f.weight) as value
-          from debugloop.util_features(input) f
+        select 1 + (f.h & 1048575) as cell, sum(f.weight) as value
+          from debugloop._util_hashed_features(input) f
          group by 1
          order by 2 desc
          limit 1000
@@ -129,12 +143,10 @@ language sql
 stable
 parallel safe
 as $$
-    with hashed as (
-        select ('x' || left(md5(f.feature), 8))::bit(32)::bigint as h, f.weight
-          from debugloop.util_features(input) f
-    ), cells as (
-        select 1 + (h & 255) as cell, sum(case when h & 256 = 0 then weight else -weight end) as value
-          from hashed group by 1
+    with cells as (
+        select 1 + (f.h & 255) as cell, sum(case when f.h & 256 = 0 then f.weight else -f.weight end) as value
+          from debugloop._util_hashed_features(input) f
+         group by 1
     ), norm as (
         select sqrt(sum(value * value)) as n from cells
     )

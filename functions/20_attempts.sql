@@ -47,7 +47,7 @@ as $$
 -- PL/pgSQL, not SQL: an inlined SQL function would evaluate an argument such as
 -- util_embed(problem) once per row it is used in
 declare
-    floor real := (debugloop.settings_get('problem_min_similarity') #>> '{}')::real;
+    floor real := debugloop._settings_number('problem_min_similarity')::real;
 begin
     return query
     select p.user_request_hash, 1::real
@@ -64,8 +64,20 @@ begin
 end
 $$;
 
--- debugloop._problem_neighbours(problem): the fingerprint and embedding (probe)
--- of a problem, and the fingerprints of its similar problems (_similar_problems,
+-- debugloop._problem_probe(fingerprint, problem): the embedding a problem is
+-- compared by: the one debug_problems holds for its fingerprint (the request is
+-- then known and embedded already), else util_embed of its text. Locks: none.
+create or replace function debugloop._problem_probe(fingerprint text, problem text)
+returns halfvec
+language sql
+stable
+as $$
+    select coalesce((select p.embedding from debugloop.debug_problems p where p.user_request_hash = fingerprint),
+                    debugloop.util_embed(problem)::halfvec)
+$$;
+
+-- debugloop._problem_neighbours(problem): the fingerprint and embedding (probe,
+-- _problem_probe) of a problem, and the fingerprints of its similar problems (_similar_problems,
 -- as many as the setting problem_similar_limit), most similar first, its own left
 -- out (it need not be known). Locks: none.
 create or replace function debugloop._problem_neighbours(problem text, out fingerprint text, out probe halfvec,
@@ -76,11 +88,12 @@ as $$
     select f.fp, f.probe,
            (select coalesce(array_agg(s.user_request_hash order by s.similarity desc), '{}')
               from debugloop._similar_problems(f.fp, f.probe,
-                                               (debugloop.settings_get('problem_similar_limit') #>> '{}')::integer) s
+                                               debugloop._settings_number('problem_similar_limit')::integer) s
              where s.user_request_hash <> f.fp)
-      -- materialized: the embedding is computed once, not once per use of f.probe
+      -- materialized: the probe is found once, not once per use of f.probe
       from (with f as materialized (
-                select debugloop.util_fingerprint(problem) as fp, debugloop.util_embed(problem)::halfvec as probe)
+                select h.fp, debugloop._problem_probe(h.fp, problem) as probe
+                  from (select debugloop.util_fingerprint(problem) as fp) h)
             select * from f) f
 $$;
 

@@ -783,14 +783,14 @@ as $$
 declare
     neural boolean := query_embedding is not null;
     probe sparsevec;
-    min_quality numeric := (debugloop.settings_get('stf_recommend_min_quality') #>> '{}')::numeric;
+    min_quality numeric := debugloop._settings_number('stf_recommend_min_quality');
     lang text := lower(btrim(language));
     query tsquery;
     filters text;
     distance text;
     matching bigint;
     estimate real;
-    exact_below integer := (debugloop.settings_get('stf_exact_search_below') #>> '{}')::integer;
+    exact_below integer := debugloop._settings_number('stf_exact_search_below')::integer;
     candidates uuid[];
     distances real[];
 begin

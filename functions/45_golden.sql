@@ -3,14 +3,6 @@
 -- approved or rejected by an admin, each decision audited in debug_golden_reviews.
 -- Reuses are counted. Writes go through SECURITY DEFINER functions.
 
--- debugloop._golden_setting(key): a numeric threshold of the golden workflow.
--- Locks: none.
-create or replace function debugloop._golden_setting(key text)
-returns numeric
-language sql
-stable
-as $$ select (debugloop.settings_get(key) #>> '{}')::numeric $$;
-
 -- debugloop._golden_evidence(attempt): what the thresholds weigh for a successful
 -- attempt, and their verdict, as a document (README, "Golden states"):
 --   quality                the attempt's quality_score
@@ -57,25 +49,25 @@ begin
 
     if attempt.quality_score is null then
         reasons := reasons || 'no quality_score was reported'::text;
-    elsif attempt.quality_score < debugloop._golden_setting('golden_min_quality') then
+    elsif attempt.quality_score < debugloop._settings_number('golden_min_quality') then
         reasons := reasons || format('quality %s < golden_min_quality %s', attempt.quality_score,
-                                     debugloop._golden_setting('golden_min_quality'));
+                                     debugloop._settings_number('golden_min_quality'));
     end if;
     if later > 0 then
         reasons := reasons || format('%s later attempt(s) of its chain failed', later);
     end if;
-    if ratio is not null and samples >= debugloop._golden_setting('golden_cost_min_samples')
-       and ratio > debugloop._golden_setting('golden_max_cost_ratio') then
+    if ratio is not null and samples >= debugloop._settings_number('golden_cost_min_samples')
+       and ratio > debugloop._settings_number('golden_max_cost_ratio') then
         reasons := reasons || format('cost %s x the median of similar successes > golden_max_cost_ratio %s', ratio,
-                                     debugloop._golden_setting('golden_max_cost_ratio'));
+                                     debugloop._settings_number('golden_max_cost_ratio'));
     end if;
     nominate := cardinality(reasons) = 0;
-    approve := nominate and attempt.quality_score >= debugloop._golden_setting('golden_auto_approve_quality')
-               and independent >= debugloop._golden_setting('golden_auto_approve_min_successes');
+    approve := nominate and attempt.quality_score >= debugloop._settings_number('golden_auto_approve_quality')
+               and independent >= debugloop._settings_number('golden_auto_approve_min_successes');
     if nominate and not approve then
         reasons := reasons || format('approval by hand: automatic approval needs quality >= %s and %s independent successes (has %s, %s)',
-                                     debugloop._golden_setting('golden_auto_approve_quality'),
-                                     debugloop._golden_setting('golden_auto_approve_min_successes'),
+                                     debugloop._settings_number('golden_auto_approve_quality'),
+                                     debugloop._settings_number('golden_auto_approve_min_successes'),
                                      attempt.quality_score, independent);
     end if;
     return jsonb_build_object(
@@ -113,7 +105,7 @@ begin
         reusability_score, nomination, nomination_evidence, nominated_by)
     select attempt.attempt_id, attempt.correlation_id, attempt.agent_name, attempt.user_request,
            coalesce(category, attempt.problem_category), attempt.user_request_hash,
-           debugloop.util_embed(attempt.user_request)::halfvec,
+           debugloop._problem_probe(attempt.user_request_hash, attempt.user_request),
            coalesce(nullif(btrim(summary), ''), nullif(btrim(attempt.approach_description), ''),
                     nullif(btrim(attempt.artifacts ->> 'summary'), ''),
                     format('%s solved it with %s', attempt.agent_name, coalesce(attempt.model_used, 'an unnamed model'))),
@@ -356,7 +348,7 @@ begin
                (n.similarity * (0.8 + 0.2 * g.quality_score) * case when g.approval_status = 'approved' then 1 else 0.9 end
                              * (0.9 + 0.1 * coalesce(g.reuse_success_count::numeric / nullif(g.reuse_count, 0), 1)))::real as score
           from near n join debugloop.debug_golden_states g on g.golden_state_id = n.golden_state_id
-         where n.similarity >= (select (debugloop.settings_get('problem_min_similarity') #>> '{}')::real)
+         where n.similarity >= (select debugloop._settings_number('problem_min_similarity'))
     )
     select g.golden_state_id, g.similarity, g.score, g.approval_status, g.problem_description, g.problem_category,
            g.solution_summary, g.model_used, g.agent_name, g.tools_used, g.stf_ids, g.quality_score, g.cost_usd,
@@ -381,7 +373,7 @@ as $$
 begin
     perform debugloop._util_check_problem(problem, k, 100);
     return query
-    select * from debugloop._golden_similar(debugloop.util_embed(problem)::halfvec, k, coalesce(approved_only, false));
+    select * from debugloop._golden_similar(debugloop._problem_probe(debugloop.util_fingerprint(problem), problem), k, coalesce(approved_only, false));
 end
 $$;
 comment on function debugloop.golden_match(text, integer, boolean) is 'Golden states for problems like this one, best first (similarity, quality, approval, reuse).';

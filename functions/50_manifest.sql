@@ -26,8 +26,8 @@ as $$
     with related as materialized (
         select r.* from debugloop._related_attempts(fingerprint || similar_hashes, 100) r where r.status <> 'running'
     ), settings as (
-        select (debugloop.settings_get('manifest_min_model_attempts') #>> '{}')::integer as min_attempts,
-               (debugloop.settings_get('manifest_cheaper_max_rate_drop') #>> '{}')::numeric as max_drop
+        select debugloop._settings_number('manifest_min_model_attempts')::integer as min_attempts,
+               debugloop._settings_number('manifest_cheaper_max_rate_drop') as max_drop
     ), chains as (
         select r.correlation_id, sum(r.cost_usd) as cost, bool_and(r.cost_status = 'priced') as priced
           from related r
@@ -118,7 +118,7 @@ begin
                    'description', coalesce(m.stf_description, m.docstring), 'code', m.stf_code)) order by m.score desc)
           into section
           from debugloop.stf_match(problem, k) m
-         where m.similarity >= (debugloop.settings_get('manifest_stf_min_similarity') #>> '{}')::real;
+         where m.similarity >= debugloop._settings_number('manifest_stf_min_similarity')::real;
         doc := doc || jsonb_build_object('stfs', section);
     end if;
 

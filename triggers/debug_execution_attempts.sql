@@ -253,7 +253,7 @@ begin
         perform debugloop._golden_withdraw(new);
         return null;
     end if;
-    if new.status <> 'success' or not new.quality_score >= debugloop._golden_setting('golden_min_quality') then
+    if new.status <> 'success' or not new.quality_score >= debugloop._settings_number('golden_min_quality') then
         return null;
     end if;
     select g.golden_state_id into golden_id
