@@ -1,7 +1,8 @@
-"""What the benchmarks share: a throwaway embedded server, and percentiles."""
+"""What the benchmarks share: a throwaway embedded server, the corpora of tests/data, and percentiles."""
 
 from __future__ import annotations
 
+import json
 import signal
 import statistics
 import sys
@@ -12,6 +13,18 @@ from pathlib import Path
 
 from debugloop.embedded import FAST_UNSAFE_CONF, EmbeddedServer, Status
 from debugloop.migrate import migrate
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+def corpus(pattern: str) -> list[dict]:
+    """The rows of the JSON-lines files of tests/data matching ``pattern``, in name order."""
+    rows = []
+    for path in sorted(CORPUS.glob(pattern)):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        sys.exit(f"no {pattern} in {CORPUS}")
+    return rows
 
 
 @contextmanager

@@ -16,29 +16,18 @@ Runs on a throwaway embedded PostgreSQL (fsync off: the load is not what is meas
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
-from pathlib import Path
 
 import psycopg
-from common import latency, throwaway_server
-
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data"
+from common import corpus, latency, throwaway_server
 
 
-def corpus() -> list[dict]:
-    rows = []
-    for path in sorted(CORPUS.glob("error_corpus_*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not rows:
-        sys.exit(f"no corpus in {CORPUS}")
-    return rows
 
 
 def signatures_per_second(conn: psycopg.Connection, n: int) -> None:
-    rows = corpus()
+    rows = corpus("error_corpus_*.jsonl")
     conn.execute("create table bench_errors (error_type text, message text, stacktrace text)")
     with conn.cursor().copy("copy bench_errors from stdin") as copy:
         for i in range(n):

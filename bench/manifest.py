@@ -39,20 +39,17 @@ Goal: manifest p95 <= 15 ms (the seed asks for < 200 ms).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psycopg
 import stf
-from common import latency, percentile, throwaway_server
+from common import corpus, latency, percentile, throwaway_server
 from psycopg.types.json import Jsonb
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data"
 GOAL_MS = 15.0
 MODELS = [  # model, usage format, chains that fail (tenths)
     ("gpt-4o", "openai", 2), ("gpt-4o-mini", "openai", 2),
@@ -74,14 +71,6 @@ APPROACHES = [
     "Handle the empty list case", "Strip whitespace from the input", "Use an ordered dictionary",
     "Set the locale explicitly", "Raise a clear error for bad input", "Vectorise the loop with numpy"]
 
-
-def errors_corpus() -> list[dict]:
-    rows = []
-    for path in sorted(CORPUS.glob("error_corpus_*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not rows:
-        sys.exit(f"no error corpus in {CORPUS}")
-    return rows
 
 
 def prepare(conn: psycopg.Connection, rows: list[dict], requests: int) -> int:
@@ -106,7 +95,7 @@ def prepare(conn: psycopg.Connection, rows: list[dict], requests: int) -> int:
                                     || ' of the ' || w3.word || ' service)' as request) req""",
                  {"n": requests, "bases": len(rows), "w": words})  # fmt: skip
     conn.execute("alter table bench_requests add primary key (r)")
-    errors = errors_corpus()
+    errors = corpus("error_corpus_*.jsonl")
     conn.execute("create table bench_errors (i integer primary key, error_type text, message text, signature text)")
     with conn.cursor().copy("copy bench_errors (i, error_type, message) from stdin") as copy:
         for i, e in enumerate(errors):
@@ -231,7 +220,7 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
     attempt_indexes = secondary_indexes(conn, "debug_execution_attempts")
     for name, _ in attempt_indexes:
         conn.execute(f"drop index debugloop.{name}")
-    errors = len(errors_corpus())
+    errors = len(corpus("error_corpus_*.jsonl"))
     params = {"bases": len(rows), "errors": errors, "approaches": len(APPROACHES)}
     batch = 50_000
     parallel(url, [(LOAD_ATTEMPTS, {**params, "start": s, "stop": min(args.attempts, s + batch) - 1})
@@ -544,7 +533,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.small:
         args.stfs, args.attempts, args.golden, args.chains, args.queries = 10_000, 100_000, 1_000, 300, 100
-    rows = stf.corpus()
+    rows = corpus("stf_corpus_*.jsonl")
     with throwaway_server() as server, psycopg.connect(server.url(), autocommit=True) as conn:
         version = conn.execute("select current_setting('server_version'), current_setting('shared_buffers')").fetchone()
         print(f"PostgreSQL {version[0]}, shared_buffers {version[1]}, fsync off")

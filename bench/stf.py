@@ -25,28 +25,16 @@ Runs on a throwaway embedded PostgreSQL (fsync off: the load is not what is meas
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psycopg
-from common import latency, percentile, throwaway_server
+from common import corpus, latency, percentile, throwaway_server
 from psycopg.types.json import Jsonb
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data"
 INDEX = "debug_transform_functions_embedding_idx"
 
-
-def corpus() -> list[dict]:
-    rows = []
-    for path in sorted(CORPUS.glob("stf_corpus_*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not rows:
-        sys.exit(f"no corpus in {CORPUS}")
-    return rows
 
 
 LOAD = """
@@ -169,7 +157,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="probes per measurement")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows = corpus()
+    rows = corpus("stf_corpus_*.jsonl")
     rng = random.Random(7)
     with throwaway_server() as server, psycopg.connect(server.url(), autocommit=True) as conn:
         words = prepare(conn, rows)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import socket
 import subprocess
@@ -28,6 +29,16 @@ from debugloop.embedded import FAST_UNSAFE_CONF, SUPERUSER, EmbeddedServer, pg_d
 from debugloop.migrate import migrate
 
 REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+
+
+def load_corpus(pattern: str) -> list[dict]:
+    """The rows of the JSON-lines files of tests/data matching ``pattern``, in name order."""
+    rows = []
+    for path in sorted(DATA.glob(pattern)):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert rows, f"no {pattern} in {DATA}"
+    return rows
 TEMPLATE = "debugloop_tmpl"
 _names = itertools.count()
 

@@ -8,22 +8,17 @@ import json
 import statistics
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
 
 import debugloop
 from debugloop.errors import InvalidParameter
-from tests.conftest import run_cli
+from tests.conftest import load_corpus, run_cli
 
-DATA = Path(__file__).parent / "data"
 AGENT_TYPES = ("coder", "fixer", "tester", "reviewer", "refactorer")
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5")
 
-
-def _jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def build(dl) -> dict:
@@ -31,9 +26,9 @@ def build(dl) -> dict:
     error (a distinct kind each time), then a retry succeeds with the function's
     code. Agents of five types, three models, reported quality 0.5..0.9; the STFs
     are reused with varied outcomes, so their quality varies."""
-    functions = [f for f in _jsonl("stf_corpus_python.jsonl")][:60]
+    functions = load_corpus("stf_corpus_python.jsonl")[:60]
     errors, seen = [], set()
-    for e in _jsonl("error_corpus_python.jsonl"):
+    for e in load_corpus("error_corpus_python.jsonl"):
         if e["group"] not in seen:
             seen.add(e["group"])
             errors.append(e)

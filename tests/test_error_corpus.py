@@ -7,30 +7,22 @@ frames differ, so their traces would (rightly) split them.
 """
 
 import itertools
-import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from psycopg.types.json import Jsonb
 
-DATA = Path(__file__).parent / "data"
+from tests.conftest import load_corpus
+
 CATEGORIES = {"syntax", "import", "type", "attribute", "key_index", "value", "assertion", "timeout",
               "network", "permission", "rate_limit", "context_length", "tool", "other"}  # fmt: skip
-
-
-def load() -> list[dict]:
-    rows = []
-    for path in sorted(DATA.glob("error_corpus_*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows
 
 
 @pytest.fixture(scope="module")
 def corpus(pg_template, pg_server):
     import psycopg
 
-    rows = load()
+    rows = load_corpus("error_corpus_*.jsonl")
     with psycopg.connect(pg_server.url(pg_template)) as conn:
         described = conn.execute(
             """select d.signature, d.category
@@ -46,7 +38,7 @@ def corpus(pg_template, pg_server):
 
 
 def test_the_corpus_is_large_labelled_and_sourced():
-    rows = load()
+    rows = load_corpus("error_corpus_*.jsonl")
     assert len(rows) >= 200
     for row in rows:
         assert set(row) == {"group", "tool", "error_type", "message", "stacktrace", "category", "source"}, row
@@ -77,7 +69,7 @@ def test_categories_agree_with_the_labels(corpus, measurement):
 
 
 def test_stack_traces_of_the_corpus_yield_frames_and_a_type(conn):
-    traced = [row for row in load() if row["stacktrace"]]
+    traced = [row for row in load_corpus("error_corpus_*.jsonl") if row["stacktrace"]]
     rows = conn.execute(
         """select cardinality(debugloop._error_frames(r.stacktrace)), (debugloop._error_parts(null, '', r.stacktrace)).kind
              from jsonb_to_recordset(%s) as r(stacktrace text)""",

@@ -7,29 +7,20 @@ while looking at the misses of the tuning files (stf_corpus_python, _other), so
 their numbers flatter. The held-out file was never read while tuning: its numbers
 are the honest ones, and it must pass the bar on its own."""
 
-import json
-from pathlib import Path
-
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
 from debugloop import neural
+from tests.conftest import load_corpus
 
-DATA = Path(__file__).parent / "data"
 KEYS = {"id", "language", "name", "code", "problem", "category", "source", "license"}
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0", "Apache-2.0 OR BSD-2-Clause"}
 
 
-def load() -> list[dict]:
-    rows = []
-    for path in sorted(DATA.glob("stf_corpus_*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows
-
 
 def test_the_corpus_is_large_real_and_permissively_licensed():
-    rows = load()
+    rows = load_corpus("stf_corpus_*.jsonl")
     assert len(rows) >= 150
     assert len({r["id"] for r in rows}) == len(rows)
     for r in rows:
@@ -46,7 +37,7 @@ def test_the_corpus_is_large_real_and_permissively_licensed():
 def registry(module_db):
     """Every corpus function registered (pending; the quality bar lowered so that all
     take part), and the STF id of each corpus id."""
-    rows = load()
+    rows = load_corpus("stf_corpus_*.jsonl")
     with psycopg.connect(module_db.url, autocommit=True) as conn:
         conn.execute("update debugloop.settings set value = '0'::jsonb where key = 'stf_recommend_min_quality'")
         ids = conn.execute(
