@@ -566,7 +566,8 @@ begin
         ),
         snippets as (
             select coalesce(s ->> 'name', 'snippet ' || i) as name, s ->> 'code' as code,
-                   coalesce(s ->> 'language', 'python') as language, s ->> 'path' as path, null::jsonb, null
+                   coalesce(s ->> 'language', debugloop._stf_language_of(s ->> 'path'), 'python') as language,
+                   s ->> 'path' as path, null::jsonb, null
               from art, jsonb_array_elements(case when jsonb_typeof(art.a -> 'snippets') = 'array' then art.a -> 'snippets' else '[]' end)
                    with ordinality as x(s, i)
              where not exists (select from units)

@@ -43,13 +43,14 @@ create or replace trigger _015_problem
 
 -- tg_debug_execution_attempts__estimate: at insert, the p50 cost of earlier
 -- attempts at the same request (by fingerprint) for this attempt's model, as
--- estimated_cost_usd. Locks: none.
+-- estimated_cost_usd. An attempt inserted already finished (an import) ran before
+-- debugloop saw it: no estimate was made for it. Locks: none.
 create or replace function debugloop.tg_debug_execution_attempts__estimate()
 returns trigger
 language plpgsql
 as $$
 begin
-    if new.estimated_cost_usd is null and new.model_used is not null then
+    if new.estimated_cost_usd is null and new.model_used is not null and new.status = 'running' then
         select e.cost_p50_usd into new.estimated_cost_usd
           from debugloop._attempt_estimate(new.model_used, new.user_request_hash, null) e;
     end if;
@@ -147,8 +148,11 @@ create or replace trigger _050_error_signature
 -- succeeds, every signature that failed earlier in that chain maps to it (a new
 -- mapping, or the success count of the mapping with the same approach raised).
 -- When an attempt with an approach fails, each mapping that recommended that
--- approach for an error met earlier in the chain counts a failure. Confidence
--- follows from the counts (trigger on the mappings). Locks: the mappings' rows.
+-- approach for an error met earlier in the chain counts a failure. With the setting
+-- error_mapping_retries_only on (importers set it: their correlation is a whole
+-- session of unrelated actions), "earlier in the chain" is the attempt's retry
+-- ancestry by parent links instead. Confidence follows from the counts (trigger on
+-- the mappings). Locks: the mappings' rows.
 create or replace function debugloop.tg_debug_execution_attempts__error_mappings()
 returns trigger
 language plpgsql
@@ -156,9 +160,24 @@ as $$
 declare
     earlier record;
     approach text := coalesce(new.approach_hash, 'attempt:' || new.attempt_id);
+    ancestors uuid[];
 begin
     if new.status = 'running' or (tg_op = 'UPDATE' and old.status <> 'running') then
         return null;
+    end if;
+    if debugloop.settings_flag('error_mapping_retries_only') then
+        if new.parent_attempt_id is null then
+            return null;
+        end if;
+        with recursive up as (
+            select p.attempt_id, p.parent_attempt_id, 1 as depth
+              from debugloop.debug_execution_attempts p where p.attempt_id = new.parent_attempt_id
+            union all
+            select p.attempt_id, p.parent_attempt_id, up.depth + 1
+              from up join debugloop.debug_execution_attempts p on p.attempt_id = up.parent_attempt_id
+             where up.depth < 100
+        )
+        select array_agg(up.attempt_id) into ancestors from up;
     end if;
     if new.status = 'success' then
         for earlier in
@@ -169,6 +188,7 @@ begin
               join debugloop.debug_error_signatures s on s.signature = a.error_signature
              where a.correlation_id = new.correlation_id and a.attempt_id <> new.attempt_id
                and a.status in ('error', 'timeout') and a.started_at <= new.started_at
+               and (ancestors is null or a.attempt_id = any (ancestors))
              group by a.error_signature
         loop
             insert into debugloop.debug_error_success_mappings as m (
@@ -197,7 +217,8 @@ begin
                                  from debugloop.debug_execution_attempts a
                                 where a.correlation_id = new.correlation_id and a.attempt_id <> new.attempt_id
                                   and a.status in ('error', 'timeout') and a.error_signature is not null
-                                  and a.started_at <= new.started_at);
+                                  and a.started_at <= new.started_at
+                                  and (ancestors is null or a.attempt_id = any (ancestors)));
     end if;
     return null;
 end
@@ -253,7 +274,8 @@ begin
         perform debugloop._golden_withdraw(new);
         return null;
     end if;
-    if new.status <> 'success' or not new.quality_score >= debugloop._settings_number('golden_min_quality') then
+    if new.status <> 'success' or new.quality_score is null
+       or new.quality_score < debugloop._settings_number('golden_min_quality') then
         return null;
     end if;
     select g.golden_state_id into golden_id
