@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,7 +19,8 @@ from uuid import UUID
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeRemainingColumn)
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -27,6 +29,7 @@ from .client import Client
 from .config import load_settings
 from .embedded import EmbeddedServer, psql_path
 from .errors import ConfigurationError, DebugloopError, InvalidParameter
+from .importers import ImportResult
 from .migrate import MigrateResult, migrate
 from .models import GoldenSummary, Manifest, StfMatch, StfSummary
 from .queries import Q
@@ -48,6 +51,9 @@ report_app = typer.Typer(help="Reports for operators: costs, quality, metrics.",
 errors_app = typer.Typer(help="Error signatures and the fixes that worked: top, show, fixes, known-failures.", no_args_is_help=True)
 stf_app = typer.Typer(help="The STF registry (reusable functions): search, list, show, approve, reject, reopen, export, embed.",
                       no_args_is_help=True)  # fmt: skip
+import_app = typer.Typer(
+    help="Import the logs agents already write (Claude Code, SWE-agent, OpenHands) as attempts; list imported sessions.",
+    no_args_is_help=True)
 golden_app = typer.Typer(help="Golden states (proven solutions): list, search, show, approve, reject, reopen, export.",
                          no_args_is_help=True)  # fmt: skip
 app.add_typer(db_app, name="db")
@@ -58,6 +64,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(errors_app, name="errors")
 app.add_typer(stf_app, name="stf")
 app.add_typer(golden_app, name="golden")
+app.add_typer(import_app, name="import")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -1009,6 +1016,132 @@ def _print_metrics(client: Client, days: float) -> None:
         met = "-" if m.met is None else ("yes" if m.met else "no")
         table.add_row(m.metric, "-" if m.value is None else f"{m.value.normalize():f}", f"{m.comparison} {m.target.normalize():f}",
                       met, m.unit)  # fmt: skip
+    out.print(table)
+
+
+# -- import ------------------------------------------------------------------------
+
+SKIPPED_EXIT = 4
+IMPORT_PATHS = Annotated[list[Path], typer.Argument(help="Log files, or folders searched recursively.", show_default=False)]
+FOLLOW = Annotated[bool, typer.Option("--follow", help="Keep watching: import new files and new lines as they are written (Ctrl-C stops).")]
+INTERVAL = Annotated[float, typer.Option(min=0.1, help="With --follow: seconds between two looks at the files.")]
+SETTLE = Annotated[float, typer.Option(min=0, help="With --follow: a response still open at the end of a file is recorded once the file has not changed for this many seconds.")]
+
+
+def _import(source: str, paths: list[Path], *, follow: bool, interval: float = 2.0, settle: float = 10.0,
+            model: str | None = None) -> None:
+    """Import, print the summary; with ``follow``, again every ``interval`` seconds
+    until Ctrl-C. Exit code 4 when a line or file was skipped."""
+    skipped = 0
+    with _client() as client:
+        if not follow:
+            progress = Progress(TextColumn(f"importing {source} logs"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                                console=err, transient=True)  # fmt: skip
+            with progress:
+                task = progress.add_task("import", total=None)
+                result = client.imports.run(source, paths, default_model=model,
+                                            progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
+            _print_import(client, source, result)
+            skipped = len(result.skipped)
+        else:
+            out.print(f"following {', '.join(map(str, paths))} every {interval:g} s (Ctrl-C stops)")
+            try:
+                while True:
+                    result = client.imports.run(source, paths, default_model=model, settle=settle)
+                    skipped += len(result.skipped)
+                    if result.inserted or result.finished or result.skipped:
+                        out.print(f"{datetime.now():%H:%M:%S} +{result.inserted} attempt(s), {result.finished} finished, "
+                                  f"{len(result.skipped)} line(s) skipped")  # fmt: skip
+                        for s in result.skipped:
+                            err.print(f"skipped {s}", markup=False, highlight=False)
+                    time.sleep(interval)
+            except KeyboardInterrupt:
+                out.print("stopped following")
+    if skipped:
+        raise typer.Exit(SKIPPED_EXIT)
+
+
+def _print_import(client: Client, source: str, result: ImportResult) -> None:
+    rows = client.imports.report(result.run_id)
+    out.print(f"{source}: {result.files} file(s), {result.lines:,} line(s) read; {result.inserted} attempt(s) added, "
+              f"{result.finished} finished (imported before as running), {result.duplicates} already imported")  # fmt: skip
+    if rows:
+        total = lambda k: sum(getattr(r, k) for r in rows)  # noqa: E731
+        out.print(f"sessions {total('sessions')}, attempts {total('attempts')}, errors {total('errors')}, "
+                  f"still running {total('running')}, error→success mappings {total('mappings')}, STFs {total('stfs')}")  # fmt: skip
+        table = Table(title="tokens and cost by model (attempts added or finished by this import)", show_header=True)
+        table.add_column("")
+        for r in rows:
+            table.add_column(r.model, justify="right", overflow="fold")
+        kinds = (("attempts", "attempts"), ("input", "input_tokens"), ("output", "output_tokens"),
+                 ("cache read", "cache_read_tokens"), ("cache write 5m", "cache_write_tokens"),
+                 ("cache write 1h", "cache_write_1h_tokens"), ("reasoning", "reasoning_tokens"))  # fmt: skip
+        for label, k in kinds:
+            table.add_row(label, *(f"{getattr(r, k):,}" for r in rows))
+        table.add_row("cost", *(_usd(r.cost_usd) + (f" ({r.unpriced} unpriced)" if r.unpriced else "") for r in rows))
+        out.print(table)
+    differences = [d for d in client.imports.cost_differences(source) if d.difference_usd != 0]
+    if differences:
+        table = Table(title="sessions whose own reported cost differs from debugloop's", show_header=True)
+        for column in ("session", "model", "reported", "debugloop", "difference"):
+            table.add_column(column, overflow="fold")
+        for d in differences:
+            ours = "unpriced: pass --model" if d.cost_usd is None else _usd(d.cost_usd)
+            diff = "-" if d.difference_usd is None else f"{d.difference_usd:+.6f}"
+            table.add_row(d.session_key, d.model or "(not in the log)", f"${d.reported_cost_usd:.6f}", ours, diff)
+        out.print(table)
+    for s in result.skipped[:20]:
+        err.print(f"skipped {s}", markup=False, highlight=False)
+    if len(result.skipped) > 20:
+        err.print(f"… and {len(result.skipped) - 20} more skipped")
+
+
+@import_app.command("claude-code")
+def import_claude_code(
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Session files (*.jsonl), project folders, or the whole projects tree.", show_default="~/.claude/projects")] = None,
+    follow: FOLLOW = False,
+    interval: INTERVAL = 2.0,
+    settle: SETTLE = 10.0,
+) -> None:
+    """Claude Code transcripts: one attempt per API response, with its exact cost. Exit code 4 when a line was skipped."""
+    _import("claude-code", paths or [Path("~/.claude/projects").expanduser()], follow=follow, interval=interval, settle=settle)
+
+
+@import_app.command("swe-agent")
+def import_swe_agent(
+    paths: IMPORT_PATHS,
+    model: Annotated[Optional[str], typer.Option(help="The model of trajectories that do not name theirs (older SWE-agent).")] = None,
+    follow: FOLLOW = False,
+    interval: INTERVAL = 2.0,
+) -> None:
+    """SWE-agent trajectories (*.traj): one attempt per step and one for the run, whose instance_cost is compared with ours."""
+    _import("swe-agent", paths, follow=follow, interval=interval, model=model)
+
+
+@import_app.command("openhands")
+def import_openhands(paths: IMPORT_PATHS, follow: FOLLOW = False, interval: INTERVAL = 2.0) -> None:
+    """OpenHands trajectories (*.json event lists): one attempt per LLM response."""
+    _import("openhands", paths, follow=follow, interval=interval)
+
+
+@import_app.command("sessions")
+def import_sessions(
+    source: Annotated[Optional[str], typer.Option(help="Only claude-code, swe-agent or openhands.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many sessions.")] = 10,
+) -> None:
+    """Imported sessions, costliest first."""
+    with _client() as client:
+        _print_sessions(client.imports.sessions(source, top), f"costliest {top} imported sessions")
+
+
+def _print_sessions(sessions, title: str) -> None:
+    table = Table(title=title, show_header=True)
+    for column in ("source", "session", "attempts", "errors", "fixes found", "tokens", "cost"):
+        table.add_column(column, overflow="fold")
+    for s in sessions:
+        table.add_row(s.source, (s.title or s.session_key)[:70], str(s.attempts), str(s.errors), str(s.mappings),
+                      f"{s.tokens:,}", _usd(s.cost_usd))  # fmt: skip
     out.print(table)
 
 

@@ -24,6 +24,7 @@ from .config import Settings, load_settings
 from .errors import SchemaNotMigrated, wrap_exceptions
 from .errors_manager import ErrorsManager
 from .golden import GoldenManager
+from .importers import ImportManager
 from .migrate import expected_version, migrate
 from .models import ApiEntry, Component, Manifest
 from .pricing import PricesManager
@@ -62,6 +63,7 @@ class Client:
         self.errors = ErrorsManager(self)
         self.stfs = StfManager(self)
         self.golden = GoldenManager(self)
+        self.imports = ImportManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

@@ -804,3 +804,62 @@ class Manifest(_Doc):
     error_fixes: list[ManifestFix] = []
     cost: ManifestCost | None = None
     agent: ManifestAgent | None = None
+
+
+class ImportReportRow(Row):
+    """A row of ``debugloop.import_report(uuid)``: what an import run recorded for one model."""
+
+    __relation__ = "debugloop.import_report(uuid)"
+
+    model: str
+    sessions: int
+    attempts: int
+    errors: int
+    running: int
+    mappings: int
+    stfs: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cache_write_1h_tokens: int
+    reasoning_tokens: int
+    cost_usd: Decimal
+    unpriced: int
+
+
+class ImportSession(Row):
+    """A row of ``debugloop.import_sessions(text, integer)``."""
+
+    __relation__ = "debugloop.import_sessions(text, integer)"
+
+    source: str
+    session_key: str
+    correlation_id: UUID
+    title: str | None
+    path: str | None
+    model: str | None
+    attempts: int
+    errors: int
+    mappings: int
+    tokens: int
+    cost_usd: Decimal
+    reported_cost_usd: Decimal | None
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+class ImportCostDifference(Row):
+    """A row of ``debugloop.import_cost_differences(text)``."""
+
+    __relation__ = "debugloop.import_cost_differences(text)"
+
+    source: str
+    session_key: str
+    correlation_id: UUID
+    path: str | None
+    model: str | None
+    reported_cost_usd: Decimal
+    cost_usd: Decimal | None
+    difference_usd: Decimal | None
+    unpriced: int

@@ -294,3 +294,19 @@ select * from debugloop.v_stf_quality order by stfs desc, stf_language, problem_
 
 -- name: stf_usage
 select * from debugloop.mv_stf_usage_stats order by uses desc, quality_score desc nulls last, stf_id limit %(limit)s
+
+-- name: import_units
+select inserted, finished, duplicates
+  from debugloop.import_units(%(source)s, %(run_id)s, %(sessions)s, %(units)s, %(file)s)
+
+-- name: import_file_position
+select byte_offset, line_number, head_md5, state from debugloop.import_file_position(%(source)s, %(path)s)
+
+-- name: import_report
+select * from debugloop.import_report(%(run_id)s)
+
+-- name: import_sessions
+select * from debugloop.import_sessions(%(source)s, %(limit)s)
+
+-- name: import_cost_differences
+select * from debugloop.import_cost_differences(%(source)s)

@@ -113,8 +113,8 @@ def split_artifacts(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(snippets, list):
         for i, snippet in enumerate(snippets, 1):
             if isinstance(snippet, dict) and isinstance(snippet.get("code"), str):
-                add(snippet["code"], snippet.get("path"), snippet.get("language") or "python",
-                    snippet.get("name") or f"snippet {i}")  # fmt: skip
+                language = snippet.get("language") or (None if snippet.get("path") else "python")
+                add(snippet["code"], snippet.get("path"), language, snippet.get("name") or f"snippet {i}")
     diff = artifacts.get("diff")
     if isinstance(diff, str):
         for path, added in _diff_added(diff).items():

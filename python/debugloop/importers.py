@@ -1,0 +1,718 @@
+"""Import the logs that coding agents already write (Claude Code, SWE-agent,
+OpenHands) as attempts.
+
+Parsing is Python's job; every rule about what a unit becomes (its cost, error
+signature, retry mapping, STFs) is SQL's, in ``debugloop.import_units``. A parser
+turns a file into *units* (one API response, one step): the request it served,
+model, usage exactly as the log gives it, status, error, the action it took, the
+code it wrote. Units go to SQL in batches, with the file's read position, in one
+transaction per batch: a crash loses nothing and repeats nothing.
+
+The mapping of each format is documented in the README ("Importing agent logs").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable
+
+import orjson
+from psycopg.types.json import Jsonb
+
+from ._manager import Manager
+from .errors import InvalidParameter
+from .models import ImportCostDifference, ImportReportRow, ImportSession
+from .queries import Q
+from .stf import with_units
+
+SOURCES = ("claude-code", "swe-agent", "openhands")
+NAMESPACE = uuid.UUID("5d1f7c62-3a0b-4c1e-9a57-2f4d3c8b9e10")  # correlation ids of sessions without a uuid of their own
+BATCH_UNITS = 1000
+HEAD_BYTES = 4096
+MAX_TEXT = 4000  # longest request, error message or description kept from a log
+RETRY_CONTEXT = 5  # successful actions between a failure and its retry named in the retry's approach
+
+
+def _jsonb(value: Any) -> Jsonb:
+    return Jsonb(value, dumps=orjson.dumps)
+
+
+def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _utc(ts: str | None) -> str | None:
+    """An ISO timestamp with a zone: logs that write none (OpenHands) mean UTC."""
+    if not ts:
+        return None
+    if ts.endswith("Z") or re.search(r"[+-]\d\d:?\d\d$", ts):
+        return ts
+    return ts + "+00:00"
+
+
+def _mtime_iso(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+
+
+@dataclass
+class Skipped:
+    """A line (or a whole file) that could not be imported, and why."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    """What one import run did."""
+
+    run_id: uuid.UUID
+    files: int = 0
+    lines: int = 0
+    units: int = 0
+    inserted: int = 0
+    finished: int = 0
+    duplicates: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+# -- parsers ---------------------------------------------------------------------
+#
+# A parser is fed one file from where the last import stopped. ``feed(line_no,
+# obj)`` takes one parsed JSON value and returns the units it completed;
+# ``flush()`` returns the units still open at the end of the file (as running when
+# their outcome is not written yet). ``state()`` is the parser's memory (the
+# request in force, failures awaiting a retry, responses awaiting tool results),
+# stored with the read position so that the next import resumes with it.
+
+
+class _Retries:
+    """The retry rule shared by the parsers: a failed action of some kind waits for
+    a later action of the same kind in the same session; that later action is its
+    retry (its parent), and when it succeeds the error maps to it. The successful
+    actions in between are named in the retry's approach: they are usually the fix
+    (read the file first, install the module, edit the line)."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.open: dict[str, list[Any]] = state.setdefault("open_failures", {})
+
+    def link(self, unit: dict[str, Any], kinds: list[str], failed_kinds: list[str], description: str | None) -> None:
+        waiting = [self.open[k] for k in kinds if k in self.open]
+        if waiting:
+            parent = max(waiting, key=lambda w: w[1])
+            unit["parent"] = parent[0]
+            between = [d for d in parent[2] if d != description]
+            if description and between and unit["status"] == "success":
+                unit["approach"] = _clip(" → ".join(between + [description]), 1000)
+        ok = unit["status"] == "success"
+        for k in kinds:
+            if ok:
+                self.open.pop(k, None)
+        for k in failed_kinds:
+            self.open[k] = [unit["key"], self._seq(), []]
+        if ok and description:
+            for k, waiting_failure in self.open.items():
+                if k not in kinds:
+                    waiting_failure[2] = (waiting_failure[2] + [description])[-RETRY_CONTEXT:]
+
+    def _seq(self) -> int:
+        return max((w[1] for w in self.open.values()), default=0) + 1
+
+
+_REJECTED = ("The user doesn't want to proceed", "The user doesn't want to take this action",
+             "[Request interrupted by user")  # fmt: skip
+_FILE_TOOLS = {"Read", "Edit", "MultiEdit", "Write", "NotebookEdit", "NotebookRead"}
+_TAG = re.compile(r"</?tool_use_error>")
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
+    return "" if content is None else json.dumps(content)
+
+
+class ClaudeCodeParser:
+    """Claude Code session transcripts (``~/.claude/projects/<project>/<session>.jsonl``).
+
+    One attempt per API response (``message.id``): its lines (one per content
+    block) are merged, keeping the usage with the largest ``output_tokens``; its
+    tool calls' results decide its status."""
+
+    source = "claude-code"
+
+    def __init__(self, path: Path, state: dict[str, Any] | None) -> None:
+        self.path = path
+        self.s = state or {"request": None, "title": None, "session": None, "cwd": None, "pending": {},
+                           "tools": {}, "current": None, "open_failures": {}}  # fmt: skip
+        self.retries = _Retries(self.s)
+        self.sessions: dict[str, dict[str, Any]] = {}
+
+    def state(self) -> dict[str, Any]:
+        return self.s
+
+    def _session(self, obj: dict[str, Any]) -> str:
+        key = obj.get("sessionId") or self.s["session"] or self.path.stem
+        if key != self.s["session"] or key not in self.sessions:
+            self.s["session"] = key
+            try:
+                correlation = uuid.UUID(key)
+            except ValueError:
+                correlation = uuid.uuid5(NAMESPACE, f"{self.source}:{key}")
+            self.sessions[key] = {"key": key, "correlation_id": str(correlation), "path": str(self.path),
+                                  "title": self.s["title"]}  # fmt: skip
+        return key
+
+    def feed(self, line_no: int, obj: Any) -> list[dict[str, Any]]:
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        kind = obj.get("type")
+        if kind == "summary":
+            self.s["title"] = _clip(obj.get("summary"), 200)
+            return []
+        if kind not in ("user", "assistant"):
+            return []  # system lines and others carry no unit of work
+        message = obj.get("message")
+        if not isinstance(message, dict):
+            raise ValueError(f"a {kind} line without a message object")
+        self.s["cwd"] = obj.get("cwd") or self.s["cwd"]
+        session = self._session(obj)
+        done: list[dict[str, Any]] = []
+        if kind == "assistant":
+            mid = message.get("id") or obj.get("requestId") or obj.get("uuid")
+            if not mid or message.get("model") == "<synthetic>":
+                return []  # written by Claude Code itself, not an API response
+            current = self.s["current"]
+            if current is not None and current != mid:
+                done += self._blocks_done(current)
+            self.s["current"] = mid
+            self._assistant(mid, session, obj, message, line_no)
+        else:
+            current = self.s["current"]
+            if current is not None:
+                self.s["current"] = None
+                done += self._blocks_done(current)
+            done += self._user(obj, message)
+        return done
+
+    def _assistant(self, mid: str, session: str, obj: dict, message: dict, line_no: int) -> None:
+        unit = self.s["pending"].get(mid)
+        if unit is None:
+            unit = self.s["pending"][mid] = {
+                "key": mid, "session": session, "request": self.s["request"], "model": message.get("model"),
+                "started_at": obj.get("timestamp"), "completed_at": obj.get("timestamp"), "usage": None,
+                "calls": [], "results": {}, "blocks_done": False, "line": line_no}  # fmt: skip
+        unit["completed_at"] = max(filter(None, (unit["completed_at"], obj.get("timestamp"))), default=None)
+        usage = message.get("usage")
+        if isinstance(usage, dict):
+            best = unit["usage"]
+            if best is None or (usage.get("output_tokens") or 0) > (best.get("output_tokens") or 0):
+                unit["usage"] = usage
+        for block in message.get("content") or []:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                name = str(block.get("name") or "tool")
+                tool_input = block.get("input") if isinstance(block.get("input"), dict) else {}
+                unit["calls"].append({"id": block.get("id"), "name": name, "input": tool_input})
+                self.s["tools"][block.get("id")] = mid
+
+    def _user(self, obj: dict, message: dict) -> list[dict[str, Any]]:
+        content = message.get("content")
+        done: list[dict[str, Any]] = []
+        if isinstance(content, str):
+            self._prompt(obj, content)
+            return done
+        texts = []
+        for block in content if isinstance(content, list) else []:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "tool_result":
+                mid = self.s["tools"].pop(block.get("tool_use_id"), None)
+                unit = self.s["pending"].get(mid) if mid else None
+                if unit is None:
+                    continue
+                unit["results"][block.get("tool_use_id")] = {
+                    "error": bool(block.get("is_error")), "text": _result_text(block.get("content"))}
+                unit["completed_at"] = max(filter(None, (unit["completed_at"], obj.get("timestamp"))), default=None)
+                done += self._complete(mid)
+            elif block.get("type") == "text":
+                texts.append(block.get("text") or "")
+        if texts:
+            self._prompt(obj, "\n".join(texts))
+        return done
+
+    def _prompt(self, obj: dict, text: str) -> None:
+        text = text.strip()
+        if obj.get("isMeta") or not text or text.startswith(("<command-", "<local-command-", "[Request interrupted")):
+            return
+        self.s["request"] = _clip(text)
+
+    def _blocks_done(self, mid: str) -> list[dict[str, Any]]:
+        unit = self.s["pending"].get(mid)
+        if unit is None:
+            return []
+        unit["blocks_done"] = True
+        return self._complete(mid)
+
+    def _complete(self, mid: str, force: bool = False) -> list[dict[str, Any]]:
+        """The unit of a response when it is complete (or ``force``d at the end of
+        the file). One still waiting for a tool result is recorded as running and
+        kept, so that the result, when it is written, finishes it."""
+        unit = self.s["pending"][mid]
+        waiting = [c for c in unit["calls"] if c["id"] not in unit["results"]]
+        if not force and (not unit["blocks_done"] or waiting):
+            return []
+        if waiting:
+            unit["blocks_done"] = True
+        else:
+            del self.s["pending"][mid]
+        return [self._unit(unit, running=bool(waiting))]
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Every response still open: complete as far as the file goes."""
+        self.s["current"] = None
+        return [u for mid in list(self.s["pending"]) for u in self._complete(mid, force=True)]
+
+    def _rel(self, path: str) -> str:
+        cwd = self.s["cwd"]
+        if cwd and path.startswith(cwd.rstrip("/") + "/"):
+            return path[len(cwd.rstrip("/")) + 1 :]
+        return path
+
+    def _describe(self, call: dict[str, Any]) -> tuple[str, str]:
+        """The kind of a tool call (what a retry must repeat) and a short description."""
+        name, inp = call["name"], call["input"]
+        path = inp.get("file_path") or inp.get("notebook_path")
+        if name in _FILE_TOOLS and isinstance(path, str):
+            return f"{name}:{path}", f"{name} {self._rel(path)}"
+        if name == "Bash":
+            return name, f"Bash: {_first_line(str(inp.get('command', '')))}"
+        arg = next((inp[k] for k in ("pattern", "query", "url", "path", "description", "prompt") if isinstance(inp.get(k), str)), "")
+        return name, f"{name} {_first_line(arg, 80)}".strip()
+
+    def _artifacts(self, calls: list[dict[str, Any]]) -> dict[str, Any] | None:
+        files: dict[str, str] = {}
+        snippets: list[dict[str, Any]] = []
+        for call in calls:
+            inp = call["input"]
+            path = inp.get("file_path") or inp.get("notebook_path")
+            rel = self._rel(path) if isinstance(path, str) else None
+            if call["name"] == "Write" and isinstance(inp.get("content"), str) and rel:
+                files[rel] = inp["content"]
+            elif call["name"] == "Edit" and isinstance(inp.get("new_string"), str):
+                snippets.append({"code": inp["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name})
+            elif call["name"] == "MultiEdit" and isinstance(inp.get("edits"), list):
+                snippets += [{"code": e["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name}
+                             for e in inp["edits"] if isinstance(e, dict) and isinstance(e.get("new_string"), str)]  # fmt: skip
+            elif call["name"] == "NotebookEdit" and isinstance(inp.get("new_source"), str):
+                language = "markdown" if inp.get("cell_type") == "markdown" else "python"
+                snippets.append({"code": inp["new_source"], "language": language, "name": PurePosixPath(rel or "cell").name})
+        artifacts: dict[str, Any] = {}
+        if files:
+            artifacts["files"] = files
+        if snippets:
+            artifacts["snippets"] = snippets
+        return with_units(artifacts) if artifacts else None
+
+    def _unit(self, p: dict[str, Any], running: bool) -> dict[str, Any]:
+        described = [self._describe(c) for c in p["calls"]]
+        kinds = list(dict.fromkeys(k for k, _ in described))
+        description = _clip("; ".join(d for _, d in described), 1000) if described else None
+        errors = [(c, r) for c in p["calls"] if (r := p["results"].get(c["id"])) and r["error"]]
+        rejected = [r for _, r in errors if r["text"].startswith(_REJECTED)]
+        failed = [(c, r) for c, r in errors if not r["text"].startswith(_REJECTED)]
+        if running:
+            status = "running"
+        elif failed:
+            status = "error"
+        elif rejected:
+            status = "cancelled"
+        else:
+            status = "success"
+        unit = {
+            "key": p["key"], "session": p["session"], "agent": self.source, "agent_type": self.source,
+            "request": p["request"] or self.s["title"] or f"Claude Code session {p['session']}",
+            "model": p["model"], "approach": description, "tools": [c["name"] for c in p["calls"]] or None,
+            "started_at": p["started_at"], "completed_at": p["completed_at"], "status": status, "usage": p["usage"],
+            "error_type": None, "error_message": None, "artifacts": None, "parent": None,
+        }  # fmt: skip
+        if failed:
+            call, result = failed[0]
+            unit["error_type"] = f"{call['name']} tool error"
+            unit["error_message"] = _clip(_TAG.sub("", result["text"])) or f"{call['name']} failed"
+        elif rejected:
+            unit["error_message"] = _clip(rejected[0]["text"])
+        if status == "success":
+            unit["artifacts"] = self._artifacts(p["calls"])
+        failed_kinds = [self._describe(c)[0] for c, _ in failed]
+        if status != "running":
+            self.retries.link(unit, kinds, failed_kinds, description)
+        return unit
+
+
+_SWE_SYNTAX = re.compile(r"^Your proposed edit has introduced new syntax error", re.M)
+_SWE_EXCEPTION = re.compile(r"^((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception)): (.*)$", re.M)
+_SWE_SHELL = re.compile(r"^.*(?:command not found|No such file or directory).*$", re.M)
+
+
+def swe_agent_error(action: str, observation: str) -> tuple[str, str] | None:
+    """The error an SWE-agent step met, read from its observation (SWE-agent records
+    no status per step): a rejected edit (the linter's errors), a Python exception
+    (its last line), or a shell error. None for a step that went through."""
+    if action.strip().startswith("submit"):
+        return None
+    if _SWE_SYNTAX.search(observation):
+        found = re.findall(r"^- (E\d+ .+)$", observation, re.M)
+        return "edit rejected", _clip("Your proposed edit has introduced new syntax error(s): " + "; ".join(found))
+    exceptions = _SWE_EXCEPTION.findall(observation)
+    if exceptions and ("Traceback (most recent call last)" in observation or len(observation) < 2000):
+        name, message = exceptions[-1]
+        return name, _clip(f"{name}: {message}")
+    shell = _SWE_SHELL.search(observation)
+    if shell:
+        return "shell error", _clip(shell.group(0))
+    return None
+
+
+def _swe_issue(history: list[Any]) -> str | None:
+    for message in history:
+        if isinstance(message, dict) and message.get("role") == "user" and not message.get("is_demo"):
+            text = _result_text(message.get("content"))
+            found = re.search(r"ISSUE:\n(.*?)(?:\n\nINSTRUCTIONS:|\Z)", text, re.S)
+            return _clip(found.group(1) if found else text)
+    return None
+
+
+def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An SWE-agent trajectory (``.traj``): one attempt per step, without usage
+    (SWE-agent records none per step), and one attempt for the whole run with
+    ``info.model_stats`` as its usage, the submitted diff as its artefacts and its
+    ``instance_cost`` kept beside ours."""
+    if not isinstance(document, dict) or not isinstance(document.get("trajectory"), list):
+        raise ValueError("not an SWE-agent trajectory: no trajectory list")
+    info = document.get("info") if isinstance(document.get("info"), dict) else {}
+    stats = info.get("model_stats") if isinstance(info.get("model_stats"), dict) else {}
+    replay = document.get("replay_config")
+    if isinstance(replay, str):
+        try:
+            replay = json.loads(replay)
+        except ValueError:
+            replay = None
+    model = None
+    if isinstance(replay, dict):
+        model = ((replay.get("agent") or {}).get("model") or {}).get("name")
+    model = model or default_model
+    history = document.get("history") if isinstance(document.get("history"), list) else []
+    request = _swe_issue(history) or f"SWE-agent run {path.stem}"
+    identity = hashlib.sha256(f"{path.stem}\0{request}".encode()).hexdigest()[:16]
+    session_key = f"{path.stem}:{identity}"
+    when = _mtime_iso(path)
+    cost = stats.get("instance_cost")
+    session = {"key": session_key, "correlation_id": str(uuid.uuid5(NAMESPACE, f"swe-agent:{session_key}")),
+               "path": str(path), "title": _first_line(request, 200), "model": model,
+               "reported_cost_usd": str(cost) if isinstance(cost, (int, float)) else None,
+               "reported_usage": stats or None}  # fmt: skip
+    units: list[dict[str, Any]] = []
+    retries = _Retries({})
+    for i, step in enumerate(document["trajectory"]):
+        if not isinstance(step, dict):
+            continue
+        action = str(step.get("action") or "").strip()
+        observation = str(step.get("observation") or "")
+        error = swe_agent_error(action, observation)
+        description = _first_line(action, 200) or "(empty action)"
+        unit = {"key": f"{session_key}:{i}", "session": session_key, "agent": "swe-agent", "agent_type": "swe-agent",
+                "request": request, "model": model, "approach": description, "tools": [action.split()[0]] if action else None,
+                "started_at": when, "completed_at": when, "status": "error" if error else "success", "usage": None,
+                "error_type": error[0] if error else None, "error_message": error[1] if error else None,
+                "artifacts": None, "parent": None}  # fmt: skip
+        kind = action.split()[0] if action else "(empty)"
+        retries.link(unit, [kind], [kind] if error else [], description)
+        units.append(unit)
+    exit_status = str(info.get("exit_status") or "")
+    submission = info.get("submission") if isinstance(info.get("submission"), str) else None
+    if exit_status.startswith("submitted") and submission:
+        status, error_type, message = "success", None, None
+    elif exit_status in ("exit_cost", "exit_context"):
+        status, error_type, message = "timeout", "exit status", f"SWE-agent stopped: {exit_status}"
+    else:
+        status, error_type, message = "error", "exit status", f"SWE-agent stopped: {exit_status or 'no exit status'}"
+    usage = None
+    if stats:
+        usage = {"prompt_tokens": int(stats.get("tokens_sent") or 0), "completion_tokens": int(stats.get("tokens_received") or 0)}
+    units.append({"key": f"{session_key}:run", "session": session_key, "agent": "swe-agent", "agent_type": "swe-agent",
+                  "request": request, "model": model, "approach": f"SWE-agent run of {len(document['trajectory'])} steps",
+                  "tools": None, "started_at": when, "completed_at": when, "status": status, "usage": usage,
+                  "error_type": error_type, "error_message": message, "parent": None,
+                  "artifacts": with_units({"diff": submission}) if status == "success" else None})  # fmt: skip
+    return session, units
+
+
+def _openhands_error(observation: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(status, error type, message) of a failed OpenHands observation, else None."""
+    kind = observation.get("observation")
+    content = str(observation.get("content") or observation.get("message") or "")
+    extras = observation.get("extras") if isinstance(observation.get("extras"), dict) else {}
+    metadata = extras.get("metadata") if isinstance(extras.get("metadata"), dict) else {}
+    if kind == "error":
+        return "error", "error observation", _clip(content) or "error"
+    if kind == "run":
+        code = metadata.get("exit_code")
+        if code == -1:
+            return "timeout", "command timeout", _clip(observation.get("message") or content) or "no exit code"
+        if (isinstance(code, int) and code != 0) or observation.get("success") is False:
+            tail = content.strip().splitlines()[-1:] or [""]
+            return "error", f"exit code {code}", _clip(f"exit code {code}: {tail[0]}")
+    if content.startswith("ERROR:"):
+        return "error", f"{kind} error", _clip(content)
+    return None
+
+
+def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An OpenHands trajectory (a JSON list of events): one attempt per LLM response
+    (``tool_call_metadata.model_response.id``, whose usage the action and its
+    observation both repeat), with the actions it took and their observations."""
+    if not isinstance(document, list):
+        raise ValueError("not an OpenHands trajectory: not a list of events")
+    events = [e for e in document if isinstance(e, dict)]
+    first = next((e for e in events if e.get("source") == "user" and e.get("action") == "message"), events[0] if events else {})
+    identity = hashlib.sha256(f"{path.stem}\0{first.get('timestamp')}\0{first.get('message')}".encode()).hexdigest()[:16]
+    session_key = f"{path.stem}:{identity}"
+    session = {"key": session_key, "correlation_id": str(uuid.uuid5(NAMESPACE, f"openhands:{session_key}")),
+               "path": str(path), "title": _first_line(str(first.get("message") or path.stem), 200), "model": None}  # fmt: skip
+    observations = {e.get("cause"): e for e in events if "observation" in e and e.get("cause") is not None}
+    responses: dict[str, dict[str, Any]] = {}
+    request = None
+    for event in events:
+        if event.get("source") == "user" and event.get("action") == "message":
+            request = _clip(str((event.get("args") or {}).get("content") or event.get("message") or "")) or request
+            continue
+        if "action" not in event:
+            continue
+        meta = event.get("tool_call_metadata") if isinstance(event.get("tool_call_metadata"), dict) else {}
+        response = meta.get("model_response") if isinstance(meta.get("model_response"), dict) else {}
+        rid = response.get("id")
+        if not rid:
+            continue  # no LLM response recorded for it (user input, state changes)
+        unit = responses.get(rid)
+        if unit is None:
+            unit = responses[rid] = {"key": rid, "session": session_key, "request": request, "model": response.get("model"),
+                                     "usage": response.get("usage"), "started_at": _utc(event.get("timestamp")),
+                                     "completed_at": _utc(event.get("timestamp")), "actions": []}  # fmt: skip
+        observation = observations.get(event.get("id"))
+        unit["actions"].append((event, observation))
+        if observation is not None and observation.get("timestamp"):
+            unit["completed_at"] = max(unit["completed_at"] or "", _utc(observation["timestamp"]))
+    units: list[dict[str, Any]] = []
+    retries = _Retries({})
+    for r in responses.values():
+        descriptions, kinds, failed_kinds, error, files = [], [], [], None, {}
+        for action, observation in r["actions"]:
+            name = str(action.get("action"))
+            args = action.get("args") if isinstance(action.get("args"), dict) else {}
+            target = args.get("path") or args.get("command") or ""
+            kind = f"{name}:{args['path']}" if args.get("path") else name
+            kinds.append(kind)
+            descriptions.append(f"{name} {_first_line(str(target), 120)}".strip())
+            failure = _openhands_error(observation) if observation else None
+            if failure and error is None:
+                error = failure
+            if failure:
+                failed_kinds.append(kind)
+            extras = observation.get("extras") if observation and isinstance(observation.get("extras"), dict) else {}
+            content = extras.get("new_content") if isinstance(extras.get("new_content"), str) else args.get("file_text") or (args.get("content") if name == "write" else None)
+            if name in ("edit", "write") and args.get("path") and isinstance(content, str) and content and not failure:
+                files[args["path"]] = content
+        description = _clip("; ".join(descriptions), 1000)
+        status = error[0] if error else "success"
+        unit = {"key": r["key"], "session": session_key, "agent": "openhands", "agent_type": "openhands",
+                "request": r["request"] or session["title"] or f"OpenHands session {path.stem}", "model": r["model"],
+                "approach": description, "tools": [a.get("action") for a, _ in r["actions"]], "started_at": r["started_at"],
+                "completed_at": r["completed_at"], "status": status, "usage": r["usage"],
+                "error_type": error[1] if error else None, "error_message": error[2] if error else None,
+                "artifacts": with_units({"files": files}) if files and status == "success" else None, "parent": None}  # fmt: skip
+        session["model"] = session["model"] or r["model"]
+        retries.link(unit, kinds, failed_kinds, description)
+        units.append(unit)
+    return session, units
+
+
+# -- files -------------------------------------------------------------------------
+
+
+def find_files(source: str, paths: Iterable[Path]) -> list[Path]:
+    """The log files under ``paths`` (files, or folders searched recursively) for a
+    format: ``*.jsonl`` for Claude Code, ``*.traj`` for SWE-agent, ``*.json`` for
+    OpenHands. A path that does not exist is InvalidParameter."""
+    pattern = {"claude-code": "*.jsonl", "swe-agent": "*.traj", "openhands": "*.json"}[source]
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path).expanduser()
+        if path.is_dir():
+            found += sorted(p for p in path.rglob(pattern) if p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InvalidParameter(f"{path}: no such file or folder", field="path")
+    return list(dict.fromkeys(found))
+
+
+def _head_md5(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.md5(fh.read(HEAD_BYTES)).hexdigest()
+
+
+class ImportManager(Manager):
+    """``debugloop.import_*``: agent logs as attempts."""
+
+    def run(self, source: str, paths: Iterable[Path], *, default_model: str | None = None, settle: float = 0.0,
+            progress: Callable[[int, int], None] | None = None, run_id: uuid.UUID | None = None) -> ImportResult:
+        """Import the logs of ``source`` under ``paths`` (files or folders); each file
+        from where its last import stopped. Responses still open at the end of a file
+        are recorded when the file has not changed for ``settle`` seconds (0: always,
+        as a one-shot import does; ``--follow`` waits). ``progress(bytes_done,
+        bytes_total)`` is called as files are read."""
+        if source not in SOURCES:
+            raise InvalidParameter(f"source must be one of {', '.join(SOURCES)}, got {source!r}", field="source")
+        files = find_files(source, paths)
+        result = ImportResult(run_id=run_id or uuid.uuid4())
+        sizes = {f: f.stat().st_size for f in files}
+        total, done = sum(sizes.values()), 0
+        for path in files:
+            if source == "claude-code":
+                self._jsonl(path, result, settle, lambda n, base=done: progress and progress(base + n, total))
+            else:
+                self._document(source, path, result, default_model)
+            done += sizes[path]
+            if progress:
+                progress(done, total)
+        return result
+
+    def _position(self, source: str, path: Path):
+        rows = self._rows(Q.import_file_position, {"source": source, "path": str(path)})
+        return rows[0] if rows else None
+
+    def _send(self, source: str, result: ImportResult, sessions: list[dict], units: list[dict], file: dict | None) -> None:
+        row = self._rows(Q.import_units, {"source": source, "run_id": result.run_id, "sessions": _jsonb(sessions),
+                                          "units": _jsonb(units), "file": _jsonb(file) if file else None})[0]  # fmt: skip
+        result.units += len(units)
+        result.inserted += row["inserted"]
+        result.finished += row["finished"]
+        result.duplicates += row["duplicates"]
+
+    def _jsonl(self, path: Path, result: ImportResult, settle: float, progress: Callable[[int], None]) -> None:
+        """A JSON-lines log from where the last import stopped, in batches; each batch
+        commits its units with the read position and the parser's state."""
+        source = ClaudeCodeParser.source
+        head = _head_md5(path)
+        position = self._position(source, path)
+        offset, line_no, state = 0, 0, None
+        if position is not None and position["head_md5"] == head and position["byte_offset"] <= path.stat().st_size:
+            offset, line_no, state = position["byte_offset"], position["line_number"], position["state"]
+        parser = ClaudeCodeParser(path, state)
+        result.files += 1
+        sent_sessions: set[str] = set()
+        units: list[dict[str, Any]] = []
+
+        def send(end: int, lines: int) -> None:
+            sessions = [s for k, s in parser.sessions.items() if k not in sent_sessions]
+            for s in sessions:
+                s["title"] = parser.s["title"] or s.get("title")
+            file = {"path": str(path), "byte_offset": end, "line_number": lines, "head_md5": head, "state": parser.state()}
+            self._send(source, result, sessions, units, file)
+            sent_sessions.update(s["key"] for s in sessions)
+            units.clear()
+
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+        pos = 0
+        consumed = offset
+        while pos < len(data):
+            end = data.find(b"\n", pos)
+            complete = end != -1
+            raw = data[pos : end if complete else len(data)]
+            next_pos = end + 1 if complete else len(data)
+            line_no += 1
+            if raw.strip():
+                try:
+                    obj = orjson.loads(raw)
+                    units += parser.feed(line_no, obj)
+                except (orjson.JSONDecodeError, ValueError) as exc:
+                    if not complete:  # the last line is cut short: read it again next time
+                        result.skipped.append(Skipped(str(path), line_no, f"truncated line ({len(raw)} bytes): {exc}"))
+                        line_no -= 1
+                        break
+                    result.skipped.append(Skipped(str(path), line_no, f"malformed line: {exc}"))
+            elif not complete:
+                line_no -= 1
+                break
+            pos = next_pos
+            consumed = offset + pos
+            result.lines += 1
+            if len(units) >= BATCH_UNITS:
+                send(consumed, line_no)
+                progress(consumed)
+        if settle <= 0 or time.time() - path.stat().st_mtime >= settle:
+            units += parser.flush()
+        send(consumed, line_no)
+        progress(consumed)
+
+    def _document(self, source: str, path: Path, result: ImportResult, default_model: str | None) -> None:
+        """A whole-JSON log (SWE-agent, OpenHands): read again only when it changed;
+        its units' keys make a second read add nothing."""
+        result.files += 1
+        size = path.stat().st_size
+        head = _head_md5(path)
+        position = self._position(source, path)
+        if position is not None and position["head_md5"] == head and position["byte_offset"] == size:
+            return
+        raw = path.read_bytes()
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            line = raw[: exc.pos].count(b"\n") + 1 if isinstance(exc.pos, int) else 1
+            result.skipped.append(Skipped(str(path), line, f"malformed JSON: {exc}"))
+            return
+        try:
+            if source == "swe-agent":
+                session, units = parse_swe_agent(path, document, default_model)
+            else:
+                session, units = parse_openhands(path, document)
+        except ValueError as exc:
+            result.skipped.append(Skipped(str(path), 1, str(exc)))
+            return
+        result.lines += raw.count(b"\n") + 1
+        file = {"path": str(path), "byte_offset": size, "line_number": raw.count(b"\n"), "head_md5": head, "state": None}
+        self._send(source, result, [session], units, file)
+
+    def report(self, run_id: uuid.UUID, conn=None) -> list[ImportReportRow]:
+        """What one run recorded, per model (``import_report``)."""
+        return self._models(ImportReportRow, Q.import_report, {"run_id": run_id}, conn)
+
+    def sessions(self, source: str | None = None, limit: int = 10, conn=None) -> list[ImportSession]:
+        """Imported sessions, costliest first (``import_sessions``)."""
+        return self._models(ImportSession, Q.import_sessions, {"source": source, "limit": limit}, conn)
+
+    def cost_differences(self, source: str | None = None, conn=None) -> list[ImportCostDifference]:
+        """Sessions whose log reports its own cost, beside ours (``import_cost_differences``)."""
+        return self._models(ImportCostDifference, Q.import_cost_differences, {"source": source}, conn)
