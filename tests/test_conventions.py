@@ -9,7 +9,7 @@ from debugloop.queries import Q, parse
 
 DOMAINS = (
     "util", "settings", "pricing", "attempt", "error", "stf", "golden", "manifest",
-    "ledger", "reward", "quorum", "outbox", "analytics", "price", "prices", "cost", "usage", "errors",
+    "ledger", "reward", "quorum", "outbox", "analytics", "price", "prices", "cost", "usage", "errors", "import",
 )  # fmt: skip
 # Names the issues give that are not <domain>_<verb>.
 STANDALONE = {"version", "info", "manifest", "manifest_markdown", "metrics", "known_failures"}
