@@ -197,6 +197,17 @@ as $$
 $$;
 comment on function debugloop.stf_normalize(text, text) is 'Code without comments, docstrings, blank lines and layout: the tokens that make its behaviour.';
 
+-- debugloop._stf_hash_normalized(normalized, language): stf_hash from code already
+-- normalised (stf_normalize), so that stf_register tokenizes the code once.
+create or replace function debugloop._stf_hash_normalized(normalized text, language text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select debugloop.util_sha256(debugloop._stf_family(language) || E'\n' || normalized)
+$$;
+
 -- debugloop.stf_hash(code, language): hex SHA-256 of the language's tokenizer
 -- family and the normalised code: reformatting, comments, docstrings, blank lines,
 -- indentation width and trailing white space leave it; any other change, such as
@@ -207,9 +218,23 @@ language sql
 immutable
 parallel safe
 as $$
-    select debugloop.util_sha256(debugloop._stf_family(language) || E'\n' || debugloop.stf_normalize(code, language))
+    select debugloop._stf_hash_normalized(debugloop.stf_normalize(code, language), language)
 $$;
 comment on function debugloop.stf_hash(text, text) is 'SHA-256 of normalised code: layout, comments and docstrings do not change it; behaviour does.';
+
+-- debugloop._stf_line_count(tokens, code, language): _stf_lines given the code's
+-- tokens (_stf_tokens; only Python's are read), for callers that have them.
+create or replace function debugloop._stf_line_count(tokens text[], code text, language text)
+returns integer
+language sql
+immutable
+parallel safe
+as $$
+    select case when debugloop._stf_family(language) = 'python'
+                then coalesce(cardinality(array_positions(tokens, 'NEWLINE')), 0)
+                else (select count(*) from regexp_split_to_table(code, E'\n') l where btrim(l) !~ '^($|//|/\*|\*)')::integer
+           end
+$$;
 
 -- debugloop._stf_lines(code, language): lines of code: logical lines for Python
 -- (its NEWLINE tokens: no comments, docstrings or blank lines), else lines that are
@@ -220,11 +245,10 @@ language sql
 immutable
 parallel safe
 as $$
-    select case when debugloop._stf_family(language) = 'python'
-                then coalesce(cardinality(array_positions(debugloop._stf_tokens(code, language), 'NEWLINE')), 0)
-                else (select count(*) from regexp_split_to_table(code, E'\n') l where btrim(l) !~ '^($|//|/\*|\*)')::integer
-           end
+    select debugloop._stf_line_count(
+        case when debugloop._stf_family(language) = 'python' then debugloop._stf_tokens(code, language) end, code, language)
 $$;
+
 
 -- debugloop._stf_docstring(code, language): the documentation of a unit: for
 -- Python the docstring of its first definition (or module); otherwise the comment
@@ -321,7 +345,7 @@ begin
         return;
     end if;
     tokens := debugloop._stf_tokens(s.stf_code, s.stf_language);
-    lines := greatest(1, debugloop._stf_lines(s.stf_code, s.stf_language));
+    lines := greatest(1, debugloop._stf_line_count(tokens, s.stf_code, s.stf_language));
     foreach t in array tokens loop
         if t ~ '^[A-Za-z]{0,2}["`]' then
             if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
@@ -396,6 +420,7 @@ set search_path = debugloop, public, pg_temp
 as $$
 declare
     lang text := lower(btrim(coalesce(language, 'python')));
+    normalized text;
     hash text;
     attempt debugloop.debug_execution_attempts;
     id uuid;
@@ -418,7 +443,8 @@ begin
             raise exception 'attempt % does not exist', source_attempt_id using errcode = 'DL002', column = 'source_attempt_id';
         end if;
     end if;
-    hash := debugloop.stf_hash(code, lang);
+    normalized := debugloop.stf_normalize(code, lang);
+    hash := debugloop._stf_hash_normalized(normalized, lang);
     insert into debugloop.debug_transform_functions as f (
         stf_name, stf_description, stf_hash, source_execution_id, source_correlation_id, contributor_agent_name,
         stf_code, stf_language, normalized_code, stf_parameters, docstring, problem_category, problem_signature,
@@ -426,7 +452,7 @@ begin
     values (
         btrim(name), stf_register.description, hash, stf_register.source_attempt_id, attempt.correlation_id,
         coalesce(stf_register.contributor, attempt.agent_name), stf_register.code, lang,
-        debugloop.stf_normalize(stf_register.code, lang), stf_register.parameters,
+        normalized, stf_register.parameters,
         coalesce(stf_register.docstring, debugloop._stf_docstring(stf_register.code, lang)),
         coalesce(stf_register.problem_category, attempt.problem_category),
         debugloop.util_normalize_request(attempt.user_request),
