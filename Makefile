@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/errors.py
 	$(BIN)/python bench/stf.py
 	$(BIN)/python bench/manifest.py
+	$(BIN)/python bench/importer.py
 
 clean:
 	rm -rf $(VENV) build dist

@@ -256,3 +256,24 @@ as $$
      limit greatest(coalesce(import_sessions."limit", 10), 0)
 $$;
 comment on function debugloop.import_sessions(text, integer) is 'Imported sessions, costliest first: attempts, failures, mappings, tokens, cost.';
+
+-- debugloop.import_fixes(source, limit): the errors met in imported logs with the
+-- retry that fixed each (error->success mappings whose success is an imported
+-- attempt), most confident first. Locks: none.
+create or replace function debugloop.import_fixes(source text default null, "limit" integer default 20)
+returns table (source text, agent_name text, signature text, error_type text, error_pattern text,
+               successful_approach text, success_count integer, failure_count integer, confidence_score numeric,
+               successful_attempt_id uuid)
+language sql
+stable
+as $$
+    select i.source, a.agent_name, m.signature, m.error_type, m.error_pattern, m.successful_approach,
+           m.success_count, m.failure_count, m.confidence_score, m.successful_attempt_id
+      from debugloop.debug_error_success_mappings m
+      join debugloop.debug_import_units i on i.attempt_id = m.successful_attempt_id
+      join debugloop.debug_execution_attempts a on a.attempt_id = m.successful_attempt_id
+     where import_fixes.source is null or i.source = import_fixes.source
+     order by m.confidence_score desc nulls last, m.success_count desc, m.last_success_at desc
+     limit greatest(coalesce(import_fixes."limit", 20), 0)
+$$;
+comment on function debugloop.import_fixes(text, integer) is 'Errors met in imported logs and the retry that fixed each.';

@@ -32,6 +32,7 @@ from .errors import ConfigurationError, DebugloopError, InvalidParameter
 from .importers import ImportResult
 from .migrate import MigrateResult, migrate
 from .models import GoldenSummary, Manifest, StfMatch, StfSummary
+from .paths import example_logs
 from .queries import Q
 
 app = typer.Typer(
@@ -1178,7 +1179,9 @@ def demo() -> None:
         out.print(client.manifest_markdown(problem, "demo-newcomer", "claude-sonnet-4-5", max_chars=2500),
                   markup=False, highlight=False)  # fmt: skip
         out.rule()
-        out.print("[bold]9. cost and quality reports[/]")
+        out.print("[bold]9. learning from the logs agents already write (debugloop import claude-code|swe-agent|openhands)[/]")
+        _demo_import(client)
+        out.print("[bold]10. cost and quality reports[/]")
         client.analytics.refresh()
         _print_quality(client, 5)
         _print_metrics(client, 1)
@@ -1247,6 +1250,34 @@ def _demo_errors(client: Client) -> None:
         table.add_row(f.approach_description or "-", str(f.failures),
                       ", ".join(str(e["error_type"]) for e in f.errors), f.match)  # fmt: skip
     out.print(table)
+
+
+def _demo_import(client: Client) -> None:
+    """Import the bundled real logs, then show what was learned: the costliest
+    sessions, the errors and the fixes found, the STFs, and the manifest for a new
+    request like one in the logs."""
+    logs = example_logs()
+    for source, model in (("claude-code", None), ("swe-agent", "gpt-4-1106-preview"), ("openhands", None)):
+        result = client.imports.run(source, [logs / source], default_model=model)
+        _print_import(client, source, result)
+    _print_sessions(client.imports.sessions(limit=5), "the costliest imported sessions")
+    table = Table(title="errors met in the logs, and the retry that fixed each", show_header=True)
+    for column in ("agent", "error", "fix (the actions between the failure and the retry that passed)"):
+        table.add_column(column, overflow="fold")
+    for fix in client.imports.fixes(limit=10):
+        table.add_row(fix.agent_name, fix.error_pattern[:90], fix.successful_approach or "-")
+    out.print(table)
+    stfs = [s for s in client.stfs.list(limit=200) if s.contributor_agent_name in ("claude-code", "swe-agent", "openhands")]
+    table = Table(title=f"{len(stfs)} STF(s) extracted from the code the agents wrote (a few)", show_header=True)
+    for column in ("name", "language", "from", "quality"):
+        table.add_column(column, overflow="fold")
+    for stf in stfs[:8]:
+        table.add_row(stf.stf_name, stf.stf_language, stf.contributor_agent_name, _score(stf.quality_score))
+    out.print(table)
+    problem = "Create a notebook to test each step of turning word embeddings into music"
+    out.print(f"a new request like one in the logs: {problem!r}")
+    out.print(client.manifest_markdown(problem, "demo-newcomer", "claude-sonnet-4-20250514", max_chars=1800),
+              markup=False, highlight=False)  # fmt: skip
 
 
 DEMO_INVOICE_PY = '''"""Invoice arithmetic, exact to the cent."""

@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from ._manager import Manager
 from .errors import InvalidParameter
-from .models import ImportCostDifference, ImportReportRow, ImportSession
+from .models import ImportCostDifference, ImportFix, ImportReportRow, ImportSession
 from .queries import Q
 from .stf import with_units
 
@@ -716,3 +716,7 @@ class ImportManager(Manager):
     def cost_differences(self, source: str | None = None, conn=None) -> list[ImportCostDifference]:
         """Sessions whose log reports its own cost, beside ours (``import_cost_differences``)."""
         return self._models(ImportCostDifference, Q.import_cost_differences, {"source": source}, conn)
+
+    def fixes(self, source: str | None = None, limit: int = 20, conn=None) -> list[ImportFix]:
+        """Errors met in imported logs and the retry that fixed each (``import_fixes``)."""
+        return self._models(ImportFix, Q.import_fixes, {"source": source, "limit": limit}, conn)

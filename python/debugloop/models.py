@@ -863,3 +863,20 @@ class ImportCostDifference(Row):
     cost_usd: Decimal | None
     difference_usd: Decimal | None
     unpriced: int
+
+
+class ImportFix(Row):
+    """A row of ``debugloop.import_fixes(text, integer)``."""
+
+    __relation__ = "debugloop.import_fixes(text, integer)"
+
+    source: str
+    agent_name: str
+    signature: str
+    error_type: str | None
+    error_pattern: str
+    successful_approach: str | None
+    success_count: int
+    failure_count: int
+    confidence_score: Decimal | None
+    successful_attempt_id: UUID

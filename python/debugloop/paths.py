@@ -1,5 +1,6 @@
-"""Where the SQL of the project lives: the repository's top-level folders in a
-checkout or editable install, the copy under ``debugloop/_sql`` in a built wheel."""
+"""Where the SQL of the project and the bundled agent logs live: the repository's
+top-level folders in a checkout or editable install, the copies under
+``debugloop/_sql`` and ``debugloop/_examples`` in a built wheel."""
 
 from __future__ import annotations
 
@@ -24,3 +25,9 @@ def code_files() -> list[Path]:
     functions/ before triggers/, each folder by file name (the numeric prefixes)."""
     root = sql_root()
     return [*sorted((root / "functions").glob("*.sql")), *sorted((root / "triggers").glob("*.sql"))]
+
+
+def example_logs() -> Path:
+    """The bundled agent logs (examples/agent-logs): one folder per format."""
+    checkout = _PACKAGE.parent.parent / "examples" / "agent-logs"
+    return checkout if checkout.is_dir() else _PACKAGE / "_examples" / "agent-logs"

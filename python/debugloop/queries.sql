@@ -310,3 +310,6 @@ select * from debugloop.import_sessions(%(source)s, %(limit)s)
 
 -- name: import_cost_differences
 select * from debugloop.import_cost_differences(%(source)s)
+
+-- name: import_fixes
+select * from debugloop.import_fixes(%(source)s, %(limit)s)
