@@ -32,7 +32,7 @@ $$;
 -- success, error, timeout, cancelled), usage, error_type, error_message,
 -- artifacts}; `file` (optional) {path, byte_offset, line_number, head_md5, state}
 -- is the read position after this batch. Within the call a success maps only the
--- errors of its retry ancestry (setting error_mapping_retries_only). Raises DL001
+-- errors of its retry ancestry (debugloop.import_retries_only). Raises DL001
 -- naming the unit and field for bad input, DL002 for a unit whose session is not
 -- known; then nothing of the batch is kept. Locks: the rows it inserts or finishes.
 create or replace function debugloop.import_units(
@@ -49,7 +49,7 @@ declare
     existing record;
     parent_id uuid;
     new_id uuid;
-    scope text := current_setting('debugloop.error_mapping_retries_only', true);
+    scope text := current_setting('debugloop.import_retries_only', true);
 begin
     perform debugloop._import_check_source(source);
     if run_id is null then
@@ -76,7 +76,7 @@ begin
      where s.source = import_units.source
        and s.session_key in (select e ->> 'session' from jsonb_array_elements(coalesce(units, '[]')) e);
 
-    perform set_config('debugloop.error_mapping_retries_only', 'on', true);
+    perform set_config('debugloop.import_retries_only', 'on', true);
     for u in
         select x.*
           from rows from (jsonb_to_recordset(coalesce(units, '[]')) as (
@@ -142,7 +142,7 @@ begin
         values (import_units.source, u.key, new_id, (correlations ->> u.session)::uuid, import_units.run_id);
         inserted := inserted + 1;
     end loop;
-    perform set_config('debugloop.error_mapping_retries_only', coalesce(scope, ''), true);
+    perform set_config('debugloop.import_retries_only', coalesce(scope, ''), true);
 
     if file is not null and jsonb_typeof(file) = 'object' then
         insert into debugloop.debug_import_files as f (source, path, byte_offset, line_number, head_md5, state)

@@ -148,11 +148,11 @@ create or replace trigger _050_error_signature
 -- succeeds, every signature that failed earlier in that chain maps to it (a new
 -- mapping, or the success count of the mapping with the same approach raised).
 -- When an attempt with an approach fails, each mapping that recommended that
--- approach for an error met earlier in the chain counts a failure. With the setting
--- error_mapping_retries_only on (importers set it: their correlation is a whole
--- session of unrelated actions), "earlier in the chain" is the attempt's retry
--- ancestry by parent links instead. Confidence follows from the counts (trigger on
--- the mappings). Locks: the mappings' rows.
+-- approach for an error met earlier in the chain counts a failure. While
+-- import_units runs (it sets debugloop.import_retries_only for its transaction: an
+-- imported correlation is a whole session of unrelated actions), "earlier in the
+-- chain" is the attempt's retry ancestry by parent links instead. Confidence
+-- follows from the counts (trigger on the mappings). Locks: the mappings' rows.
 create or replace function debugloop.tg_debug_execution_attempts__error_mappings()
 returns trigger
 language plpgsql
@@ -165,7 +165,7 @@ begin
     if new.status = 'running' or (tg_op = 'UPDATE' and old.status <> 'running') then
         return null;
     end if;
-    if debugloop.settings_flag('error_mapping_retries_only') then
+    if current_setting('debugloop.import_retries_only', true) = 'on' then
         if new.parent_attempt_id is null then
             return null;
         end if;

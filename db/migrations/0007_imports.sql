@@ -53,7 +53,3 @@ create table debugloop.debug_import_files (
     constraint debug_import_files_pkey primary key (source, path)
 );
 comment on table debugloop.debug_import_files is 'Per imported file: how far it has been read, so that a grown file adds only its new part.';
-
-insert into debugloop.settings (key, value, value_type, overridable, description) values
-    ('error_mapping_retries_only', 'false', 'boolean', true,
-     'A success maps only the errors of its retry ancestry (parent links), not every error earlier in its correlation. Importers set it for their sessions, where a correlation holds many unrelated actions.');

@@ -265,6 +265,7 @@ class ClaudeCodeParser:
         if obj.get("isMeta") or not text or text.startswith(("<command-", "<local-command-", "[Request interrupted")):
             return
         self.s["request"] = _clip(text)
+        self.s.setdefault("first_request", _first_line(text, 200))
 
     def _blocks_done(self, mid: str) -> list[dict[str, Any]]:
         unit = self.s["pending"].get(mid)
@@ -636,7 +637,7 @@ class ImportManager(Manager):
         def send(end: int, lines: int) -> None:
             sessions = [s for k, s in parser.sessions.items() if k not in sent_sessions]
             for s in sessions:
-                s["title"] = parser.s["title"] or s.get("title")
+                s["title"] = parser.s["title"] or parser.s.get("first_request")
             file = {"path": str(path), "byte_offset": end, "line_number": lines, "head_md5": head, "state": parser.state()}
             self._send(source, result, sessions, units, file)
             sent_sessions.update(s["key"] for s in sessions)
