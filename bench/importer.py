@@ -1,0 +1,103 @@
+"""Lines per second of the Claude Code importer (goal: >= 20,000 lines/s on 2 cores).
+
+The bundled Claude Code sessions (examples/agent-logs/claude-code) are copied N
+times with fresh ids (sessions, messages, tool calls) and their prompts numbered,
+so every copy is new to the database: N x 235 lines of real transcripts. Then
+``debugloop import claude-code`` runs over them (through ImportManager, batched
+through debugloop.import_units) on a throwaway embedded server, and again to show
+that a second import of the same files adds nothing. Prints lines/s for the
+parse alone and for the whole import, and the attempts, errors, mappings and STFs
+recorded.
+
+    python bench/importer.py [--copies 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+import debugloop
+from common import throwaway_server
+from debugloop.importers import ClaudeCodeParser
+
+SOURCE = Path(__file__).resolve().parent.parent / "examples" / "agent-logs" / "claude-code"
+IDS = re.compile(rb"(msg_|req_|toolu_)([A-Za-z0-9]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def make_corpus(target: Path, copies: int) -> tuple[int, list[Path]]:
+    """``copies`` copies of each bundled session with fresh ids and numbered
+    prompts; returns the number of lines and the files."""
+    originals = sorted(SOURCE.glob("*.jsonl"))
+    lines, files = 0, []
+    for c in range(copies):
+        tag = f"{c:06d}"
+
+        def fresh(m: re.Match) -> bytes:
+            if m.group(1):
+                return m.group(1) + m.group(2) + tag.encode()
+            return str(uuid.uuid5(uuid.NAMESPACE_OID, m.group(0).decode() + tag)).encode()
+
+        for original in originals:
+            out = []
+            for raw in original.read_bytes().splitlines():
+                obj = orjson.loads(IDS.sub(fresh, raw))
+                message = obj.get("message")
+                if obj.get("type") == "user" and isinstance(message, dict) and isinstance(message.get("content"), str):
+                    message["content"] = f"[project {c}] {message['content']}"
+                out.append(orjson.dumps(obj))
+            path = target / f"project-{c % 50}" / f"{uuid.uuid5(uuid.NAMESPACE_OID, original.stem + tag)}.jsonl"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(b"\n".join(out) + b"\n")
+            lines += len(out)
+            files.append(path)
+    return lines, files
+
+
+def parse_only(files: list[Path]) -> int:
+    units = 0
+    for path in files:
+        parser = ClaudeCodeParser(path, None)
+        for n, raw in enumerate(path.read_bytes().splitlines(), 1):
+            units += len(parser.feed(n, orjson.loads(raw)))
+        units += len(parser.flush())
+    return units
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--copies", type=int, default=400, help="copies of the bundled sessions (235 lines each)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, throwaway_server() as status:
+        lines, files = make_corpus(Path(tmp), args.copies)
+        print(f"corpus: {len(files):,} session files, {lines:,} lines, "
+              f"{sum(f.stat().st_size for f in files) / 2**20:.1f} MiB", flush=True)
+        t = time.perf_counter()
+        units = parse_only(files)
+        parse_s = time.perf_counter() - t
+        print(f"parse only (Python):       {lines / parse_s:>9,.0f} lines/s  ({units:,} units in {parse_s:.2f} s)", flush=True)
+        with debugloop.connect(status.url()) as dl:
+            t = time.perf_counter()
+            result = dl.imports.run("claude-code", [Path(tmp)])
+            import_s = time.perf_counter() - t
+            print(f"import (parse + SQL):      {lines / import_s:>9,.0f} lines/s  ({result.inserted:,} attempts in {import_s:.2f} s, "
+                  f"{result.inserted / import_s:,.0f} attempts/s)", flush=True)  # fmt: skip
+            report = dl.imports.report(result.run_id)
+            print("recorded: " + ", ".join(
+                f"{sum(getattr(r, k) for r in report):,} {k}" for k in ("attempts", "errors", "running", "mappings", "stfs")))
+            t = time.perf_counter()
+            again = dl.imports.run("claude-code", [Path(tmp)])
+            print(f"second import, unchanged files: {again.inserted} attempts added in {time.perf_counter() - t:.2f} s")
+            if result.skipped or again.inserted:
+                sys.exit("unexpected: lines skipped or a second import added rows")
+
+
+if __name__ == "__main__":
+    main()
