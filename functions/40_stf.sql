@@ -249,7 +249,6 @@ as $$
         case when debugloop._stf_family(language) = 'python' then debugloop._stf_tokens(code, language) end, code, language)
 $$;
 
-
 -- debugloop._stf_docstring(code, language): the documentation of a unit: for
 -- Python the docstring of its first definition (or module); otherwise the comment
 -- block before the first line of code. Null when there is none.
@@ -395,6 +394,87 @@ begin
 end
 $$;
 
+-- debugloop._stf_register(...): stf_register, and whether it inserted the row (a
+-- new STF) rather than adding provenance to an existing one. Why: stf_extract
+-- reports registered or deduplicated without hashing the code a second time.
+-- Runs with its caller's rights (stf_register and stf_extract are SECURITY
+-- DEFINER). Locks: the STF's row (the hash key serialises concurrent
+-- registrations of one code).
+create or replace function debugloop._stf_register(
+    name text,
+    code text,
+    language text default 'python',
+    description text default null,
+    problem_category text default null,
+    source_attempt_id uuid default null,
+    contributor text default null,
+    parameters jsonb default null,
+    docstring text default null,
+    out stf_id uuid,
+    out inserted boolean
+)
+language plpgsql
+volatile
+as $$
+declare
+    lang text := lower(btrim(coalesce(language, 'python')));
+    normalized text;
+    hash text;
+    attempt debugloop.debug_execution_attempts;
+    id uuid;
+    provenance_added integer;
+begin
+    if name is null or btrim(name) = '' then
+        raise exception 'name must not be empty' using errcode = 'DL001', column = 'name';
+    end if;
+    if code is null or btrim(code) = '' then
+        raise exception 'code must not be empty' using errcode = 'DL001', column = 'code';
+    end if;
+    if lang !~ '^[a-z][a-z0-9+#-]*$' then
+        raise exception 'language must be a lower-case name such as python or typescript, got %', quote_literal(language)
+            using errcode = 'DL001', column = 'language';
+    end if;
+    if source_attempt_id is not null then
+        select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = _stf_register.source_attempt_id;
+        if not found then
+            raise exception 'attempt % does not exist', source_attempt_id using errcode = 'DL002', column = 'source_attempt_id';
+        end if;
+    end if;
+    normalized := debugloop.stf_normalize(code, lang);
+    hash := debugloop._stf_hash_normalized(normalized, lang);
+    insert into debugloop.debug_transform_functions as f (
+        stf_name, stf_description, stf_hash, source_execution_id, source_correlation_id, contributor_agent_name,
+        stf_code, stf_language, normalized_code, stf_parameters, docstring, problem_category, problem_signature,
+        success_count)
+    values (
+        btrim(name), _stf_register.description, hash, _stf_register.source_attempt_id, attempt.correlation_id,
+        coalesce(_stf_register.contributor, attempt.agent_name), _stf_register.code, lang,
+        normalized, _stf_register.parameters,
+        coalesce(_stf_register.docstring, debugloop._stf_docstring(_stf_register.code, lang)),
+        coalesce(_stf_register.problem_category, attempt.problem_category),
+        debugloop.util_normalize_request(attempt.user_request),
+        case when attempt.status = 'success' then 1 else 0 end)
+    on conflict on constraint debug_transform_functions_hash_key do nothing
+    returning f.stf_id into id;
+    inserted := id is not null;
+    if not inserted then
+        -- lock the row before the provenance insert's foreign-key check takes a share
+        -- lock on it: two sessions holding share locks would deadlock on the update
+        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash for update;
+    end if;
+    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
+    values (id, _stf_register.source_attempt_id, coalesce(_stf_register.contributor, attempt.agent_name))
+    on conflict on constraint debug_stf_provenance_once do nothing;
+    get diagnostics provenance_added = row_count;
+    if not inserted and provenance_added > 0 and attempt.status = 'success' then
+        -- the same code succeeded in one more attempt
+        update debugloop.debug_transform_functions f set success_count = f.success_count + 1 where f.stf_id = id;
+    end if;
+    perform debugloop._stf_rescore(id);
+    stf_id := id;
+end
+$$;
+
 -- debugloop.stf_register(...): register a unit of code as an STF, or, when the
 -- same normalised code is registered already, add this attempt and contributor to
 -- its provenance and return the existing id: never a second row. A code that
@@ -413,69 +493,14 @@ create or replace function debugloop.stf_register(
     docstring text default null
 )
 returns uuid
-language plpgsql
+language sql
 volatile
 security definer
 set search_path = debugloop, public, pg_temp
 as $$
-declare
-    lang text := lower(btrim(coalesce(language, 'python')));
-    normalized text;
-    hash text;
-    attempt debugloop.debug_execution_attempts;
-    id uuid;
-    inserted boolean;
-    provenance_added integer;
-begin
-    if name is null or btrim(name) = '' then
-        raise exception 'name must not be empty' using errcode = 'DL001', column = 'name';
-    end if;
-    if code is null or btrim(code) = '' then
-        raise exception 'code must not be empty' using errcode = 'DL001', column = 'code';
-    end if;
-    if lang !~ '^[a-z][a-z0-9+#-]*$' then
-        raise exception 'language must be a lower-case name such as python or typescript, got %', quote_literal(language)
-            using errcode = 'DL001', column = 'language';
-    end if;
-    if source_attempt_id is not null then
-        select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_register.source_attempt_id;
-        if not found then
-            raise exception 'attempt % does not exist', source_attempt_id using errcode = 'DL002', column = 'source_attempt_id';
-        end if;
-    end if;
-    normalized := debugloop.stf_normalize(code, lang);
-    hash := debugloop._stf_hash_normalized(normalized, lang);
-    insert into debugloop.debug_transform_functions as f (
-        stf_name, stf_description, stf_hash, source_execution_id, source_correlation_id, contributor_agent_name,
-        stf_code, stf_language, normalized_code, stf_parameters, docstring, problem_category, problem_signature,
-        success_count)
-    values (
-        btrim(name), stf_register.description, hash, stf_register.source_attempt_id, attempt.correlation_id,
-        coalesce(stf_register.contributor, attempt.agent_name), stf_register.code, lang,
-        normalized, stf_register.parameters,
-        coalesce(stf_register.docstring, debugloop._stf_docstring(stf_register.code, lang)),
-        coalesce(stf_register.problem_category, attempt.problem_category),
-        debugloop.util_normalize_request(attempt.user_request),
-        case when attempt.status = 'success' then 1 else 0 end)
-    on conflict on constraint debug_transform_functions_hash_key do nothing
-    returning f.stf_id into id;
-    inserted := id is not null;
-    if not inserted then
-        -- lock the row before the provenance insert's foreign-key check takes a share
-        -- lock on it: two sessions holding share locks would deadlock on the update
-        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash for update;
-    end if;
-    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
-    values (id, stf_register.source_attempt_id, coalesce(stf_register.contributor, attempt.agent_name))
-    on conflict on constraint debug_stf_provenance_once do nothing;
-    get diagnostics provenance_added = row_count;
-    if not inserted and provenance_added > 0 and attempt.status = 'success' then
-        -- the same code succeeded in one more attempt
-        update debugloop.debug_transform_functions f set success_count = f.success_count + 1 where f.stf_id = id;
-    end if;
-    perform debugloop._stf_rescore(id);
-    return id;
-end
+    select r.stf_id
+      from debugloop._stf_register(name, code, language, description, problem_category, source_attempt_id,
+                                   contributor, parameters, docstring) r
 $$;
 comment on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text)
     is 'Register code as an STF; the same normalised code returns the existing id and adds provenance.';
@@ -569,7 +594,7 @@ declare
     attempt debugloop.debug_execution_attempts;
     unit record;
     why text;
-    before_count bigint;
+    inserted boolean;
 begin
     select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_extract.attempt_id;
     if not found then
@@ -626,11 +651,10 @@ begin
             return next;
             continue;
         end if;
-        select count(*) into before_count from debugloop.debug_transform_functions f
-         where f.stf_hash = debugloop.stf_hash(unit.code, unit.language);
-        stf_id := debugloop.stf_register(unit.name, unit.code, unit.language, null, attempt.problem_category,
-                                         attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring);
-        action := case when before_count = 0 then 'registered' else 'deduplicated' end;
+        select r.stf_id, r.inserted into stf_id, inserted
+          from debugloop._stf_register(unit.name, unit.code, unit.language, null, attempt.problem_category,
+                                       attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring) r;
+        action := case when inserted then 'registered' else 'deduplicated' end;
         return next;
     end loop;
 end
