@@ -69,6 +69,15 @@ def _mtime_iso(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
 
 
+def _unit(key: str, session: str, agent: str, request: str, model: str | None, started_at: str | None,
+          completed_at: str | None, status: str, **fields: Any) -> dict[str, Any]:
+    """One unit as import_units takes it; the fields not given are null."""
+    unit = dict.fromkeys(("approach", "tools", "usage", "error_type", "error_message", "artifacts", "parent"))
+    unit.update(key=key, session=session, agent=agent, agent_type=agent, request=request, model=model,
+                started_at=started_at, completed_at=completed_at, status=status, **fields)
+    return unit
+
+
 @dataclass
 class Skipped:
     """A line (or a whole file) that could not be imported, and why."""
@@ -349,13 +358,9 @@ class ClaudeCodeParser:
             status = "cancelled"
         else:
             status = "success"
-        unit = {
-            "key": p["key"], "session": p["session"], "agent": self.source, "agent_type": self.source,
-            "request": p["request"] or self.s["title"] or f"Claude Code session {p['session']}",
-            "model": p["model"], "approach": description, "tools": [c["name"] for c in p["calls"]] or None,
-            "started_at": p["started_at"], "completed_at": p["completed_at"], "status": status, "usage": p["usage"],
-            "error_type": None, "error_message": None, "artifacts": None, "parent": None,
-        }  # fmt: skip
+        unit = _unit(p["key"], p["session"], self.source, p["request"] or self.s["title"] or f"Claude Code session {p['session']}",
+                     p["model"], p["started_at"], p["completed_at"], status, approach=description,
+                     tools=[c["name"] for c in p["calls"]] or None, usage=p["usage"])  # fmt: skip
         if failed:
             call, result = failed[0]
             unit["error_type"] = f"{call['name']} tool error"
@@ -364,7 +369,8 @@ class ClaudeCodeParser:
             unit["error_message"] = _clip(rejected[0]["text"])
         if status == "success":
             unit["artifacts"] = self._artifacts(p["calls"])
-        failed_kinds = [self._describe(c)[0] for c, _ in failed]
+        failed_calls = [id(c) for c, _ in failed]
+        failed_kinds = [kind for c, (kind, _) in zip(p["calls"], described) if id(c) in failed_calls]
         if status != "running":
             self.retries.link(unit, kinds, failed_kinds, description)
         return unit
@@ -441,12 +447,10 @@ def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tup
         observation = str(step.get("observation") or "")
         error = swe_agent_error(action, observation)
         description = _first_line(action, 200) or "(empty action)"
-        unit = {"key": f"{session_key}:{i}", "session": session_key, "agent": "swe-agent", "agent_type": "swe-agent",
-                "request": request, "model": model, "approach": description, "tools": [action.split()[0]] if action else None,
-                "started_at": when, "completed_at": when, "status": "error" if error else "success", "usage": None,
-                "error_type": error[0] if error else None, "error_message": error[1] if error else None,
-                "artifacts": None, "parent": None}  # fmt: skip
         kind = action.split()[0] if action else "(empty)"
+        unit = _unit(f"{session_key}:{i}", session_key, "swe-agent", request, model, when, when,
+                     "error" if error else "success", approach=description, tools=[kind] if action else None,
+                     error_type=error[0] if error else None, error_message=error[1] if error else None)  # fmt: skip
         retries.link(unit, [kind], [kind] if error else [], description)
         units.append(unit)
     exit_status = str(info.get("exit_status") or "")
@@ -460,11 +464,10 @@ def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tup
     usage = None
     if stats:
         usage = {"prompt_tokens": int(stats.get("tokens_sent") or 0), "completion_tokens": int(stats.get("tokens_received") or 0)}
-    units.append({"key": f"{session_key}:run", "session": session_key, "agent": "swe-agent", "agent_type": "swe-agent",
-                  "request": request, "model": model, "approach": f"SWE-agent run of {len(document['trajectory'])} steps",
-                  "tools": None, "started_at": when, "completed_at": when, "status": status, "usage": usage,
-                  "error_type": error_type, "error_message": message, "parent": None,
-                  "artifacts": with_units({"diff": submission}) if status == "success" else None})  # fmt: skip
+    units.append(_unit(f"{session_key}:run", session_key, "swe-agent", request, model, when, when, status,
+                       approach=f"SWE-agent run of {len(document['trajectory'])} steps", usage=usage,
+                       error_type=error_type, error_message=message,
+                       artifacts=with_units({"diff": submission}) if status == "success" else None))  # fmt: skip
     return session, units
 
 
@@ -540,17 +543,19 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
             if failure:
                 failed_kinds.append(kind)
             extras = observation.get("extras") if observation and isinstance(observation.get("extras"), dict) else {}
-            content = extras.get("new_content") if isinstance(extras.get("new_content"), str) else args.get("file_text") or (args.get("content") if name == "write" else None)
+            # the file as written: the observation's new content, else what the action sent
+            content = extras.get("new_content")
+            if not isinstance(content, str):
+                content = args.get("file_text") or (args.get("content") if name == "write" else None)
             if name in ("edit", "write") and args.get("path") and isinstance(content, str) and content and not failure:
                 files[args["path"]] = content
         description = _clip("; ".join(descriptions), 1000)
         status = error[0] if error else "success"
-        unit = {"key": r["key"], "session": session_key, "agent": "openhands", "agent_type": "openhands",
-                "request": r["request"] or session["title"] or f"OpenHands session {path.stem}", "model": r["model"],
-                "approach": description, "tools": [a.get("action") for a, _ in r["actions"]], "started_at": r["started_at"],
-                "completed_at": r["completed_at"], "status": status, "usage": r["usage"],
-                "error_type": error[1] if error else None, "error_message": error[2] if error else None,
-                "artifacts": with_units({"files": files}) if files and status == "success" else None, "parent": None}  # fmt: skip
+        unit = _unit(r["key"], session_key, "openhands", r["request"] or session["title"] or f"OpenHands session {path.stem}",
+                     r["model"], r["started_at"], r["completed_at"], status, approach=description,
+                     tools=[a.get("action") for a, _ in r["actions"]], usage=r["usage"],
+                     error_type=error[1] if error else None, error_message=error[2] if error else None,
+                     artifacts=with_units({"files": files}) if files and status == "success" else None)  # fmt: skip
         session["model"] = session["model"] or r["model"]
         retries.link(unit, kinds, failed_kinds, description)
         units.append(unit)
