@@ -1,0 +1,95 @@
+"""Pydantic models of what the SQL API returns, one module per domain.
+
+Each row model names the relation whose columns it mirrors in ``__relation__``;
+a test checks the fields' names and types against that relation in a real database.
+"""
+
+from .analytics import (
+    CostBreakdown,
+    CostlyAttempt,
+    Metric,
+    QualitySummary,
+    RefreshResult,
+    StfQuality,
+    StfUsage,
+    SuccessCost,
+)
+from .attempts import Attempt, ChainEntry, SimilarProblem
+from .base import Document, Row
+from .errors import (
+    ErrorDescription,
+    ErrorFix,
+    ErrorMapping,
+    ErrorSignature,
+    KnownFailure,
+    LikelyFix,
+)
+from .golden import GoldenMatch, GoldenReview, GoldenState, GoldenSummary
+from .imports import ImportCostDifference, ImportFix, ImportReportRow, ImportSession
+from .manifest import (
+    Manifest,
+    ManifestAgent,
+    ManifestCost,
+    ManifestEstimate,
+    ManifestFailure,
+    ManifestFix,
+    ManifestGolden,
+    ManifestModel,
+    ManifestSolved,
+    ManifestStf,
+)
+from .meta import ApiEntry, Component, Setting
+from .pricing import CostEstimate, PriceImportRow, PriceVersion, RepriceRow
+from .stf import Stf, StfExtraction, StfMatch, StfProvenance, StfSummary
+
+__all__ = [
+    "ApiEntry",
+    "Attempt",
+    "ChainEntry",
+    "Component",
+    "CostBreakdown",
+    "CostEstimate",
+    "CostlyAttempt",
+    "Document",
+    "ErrorDescription",
+    "ErrorFix",
+    "ErrorMapping",
+    "ErrorSignature",
+    "GoldenMatch",
+    "GoldenReview",
+    "GoldenState",
+    "GoldenSummary",
+    "ImportCostDifference",
+    "ImportFix",
+    "ImportReportRow",
+    "ImportSession",
+    "KnownFailure",
+    "LikelyFix",
+    "Manifest",
+    "ManifestAgent",
+    "ManifestCost",
+    "ManifestEstimate",
+    "ManifestFailure",
+    "ManifestFix",
+    "ManifestGolden",
+    "ManifestModel",
+    "ManifestSolved",
+    "ManifestStf",
+    "Metric",
+    "PriceImportRow",
+    "PriceVersion",
+    "QualitySummary",
+    "RefreshResult",
+    "RepriceRow",
+    "Row",
+    "Setting",
+    "SimilarProblem",
+    "Stf",
+    "StfExtraction",
+    "StfMatch",
+    "StfProvenance",
+    "StfQuality",
+    "StfSummary",
+    "StfUsage",
+    "SuccessCost",
+]
