@@ -14,7 +14,7 @@ import pytest
 
 import debugloop
 from debugloop.errors import InvalidParameter
-from tests.conftest import load_corpus, run_cli
+from helpers import load_corpus, run_cli
 
 AGENT_TYPES = ("coder", "fixer", "tester", "reviewer", "refactorer")
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5")

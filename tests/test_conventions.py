@@ -1,11 +1,14 @@
 """The conventions of ARCHITECTURE.md, checked on the migrated schema and the sources."""
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+import debugloop
 from debugloop.queries import Q, parse
+from helpers import REPO
 
 DOMAINS = (
     "util", "settings", "pricing", "attempt", "error", "stf", "golden", "manifest",
@@ -74,3 +77,20 @@ def test_no_update_or_delete_privilege_on_audit_tables_for_any_role(conn):
             assert not conn.execute(
                 "select has_table_privilege(%s, 'debugloop.settings_audit', %s)", (role, privilege)
             ).fetchone()[0], (role, privilege)
+
+
+def test_no_test_module_imports_another_or_the_conftest():
+    """Helpers are imported one way (``helpers``); fixtures come from the plugin."""
+    for path in (REPO / "tests").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            for name in names:
+                top = name.split(".")[0]
+                assert top != "conftest" and not top.startswith("test_") and top != "tests", f"{path.name}: {name}"
+
+
+def test_the_package_under_test_is_this_checkouts():
+    """Plain `pytest` in any copy of the repository tests that copy, not an installed one."""
+    assert Path(debugloop.__file__).resolve().is_relative_to(REPO / "python")

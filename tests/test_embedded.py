@@ -7,7 +7,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import run_cli, run_cli_at_once
+from helpers import run_cli, run_cli_at_once
 from debugloop.embedded import EmbeddedServer, psql_path
 from debugloop.migrate import expected_version
 

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from psycopg.types.json import Jsonb
 
-from tests.conftest import load_corpus
+from helpers import load_corpus
 
 CATEGORIES = {"syntax", "import", "type", "attribute", "key_index", "value", "assertion", "timeout",
               "network", "permission", "rate_limit", "context_length", "tool", "other"}  # fmt: skip

@@ -5,7 +5,7 @@ import re
 import psycopg
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 from debugloop import errors
 from debugloop.errors import REGISTRY, DatabaseError, DatabaseUnavailable, wrap_exceptions
 

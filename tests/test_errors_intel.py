@@ -311,7 +311,7 @@ def test_bad_arguments_are_reported(dl, conn):
 
 
 def test_cli_errors_top_show_and_fixes(dl, db):
-    from conftest import run_cli
+    from helpers import run_cli
 
     fix = _succeed(dl, "t", _fail(dl, "t"), "use .get with a default")
     signature = dl.attempts.get(dl.attempts.get(fix).parent_attempt_id).error_signature

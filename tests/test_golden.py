@@ -9,18 +9,8 @@ import psycopg
 import pytest
 
 from debugloop.errors import AlreadyRecorded, InvalidParameter, NotEligible, NotFound, ReviewConflict
+from helpers import CODE, FIX, PARAPHRASE, REQUEST
 
-REQUEST = "Parse the invoice CSV file and compute the total amount including tax"
-PARAPHRASE = "Read an invoice csv and calculate the total with tax"
-FIX = "use csv.DictReader and skip rows without an amount"
-CODE = '''def invoice_total(rows, tax_rate):
-    """Sum the amounts of invoice rows and add tax."""
-    total = 0
-    for row in rows:
-        if row.get("amount"):
-            total += float(row["amount"])
-    return round(total * (1 + tax_rate), 2)
-'''
 USAGE = {"prompt_tokens": 2_000, "completion_tokens": 300}
 
 

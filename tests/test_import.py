@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import REPO, _cli_env, run_cli
+from helpers import REPO, cli_env, run_cli
 
 import debugloop
 from debugloop.errors import InvalidParameter, NotFound
@@ -459,7 +459,7 @@ def test_follow_imports_lines_as_they_are_written(db, tmp_path):
     log.parent.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "debugloop.cli", "import", "claude-code", str(tmp_path),
                              "--follow", "--interval", "0.2", "--settle", "0.5"],
-                            env=_cli_env({"DEBUGLOOP_DATABASE_URL": db.url}), stdout=subprocess.PIPE,
+                            env=cli_env({"DEBUGLOOP_DATABASE_URL": db.url}), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         def attempts() -> int:

@@ -9,8 +9,8 @@ import pytest
 
 import debugloop
 from debugloop.errors import InvalidParameter
-from tests.conftest import run_cli
-from tests.test_golden import CODE, FIX, PARAPHRASE, REQUEST
+from helpers import run_cli
+from helpers import CODE, FIX, PARAPHRASE, REQUEST
 
 FAILED_APPROACH = "split each line on commas by hand"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from debugloop.errors import InvalidParameter, PriceVersionImmutable, wrap_exceptions
 
 # Shaped like LiteLLM's model_prices_and_context_window.json (per-token costs).

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from debugloop.errors import AlreadyRecorded, InvalidParameter, NotFound, ReviewConflict, wrap_exceptions
 from debugloop.stf import split_artifacts, split_python
-from tests.conftest import run_cli
+from helpers import run_cli
 
 
 def one(conn, sql, *args):

@@ -12,7 +12,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from debugloop import neural
-from tests.conftest import load_corpus
+from helpers import load_corpus
 
 KEYS = {"id", "language", "name", "code", "problem", "category", "source", "license"}
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0", "Apache-2.0 OR BSD-2-Clause"}

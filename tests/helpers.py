@@ -1,0 +1,81 @@
+"""What the tests share that is not a fixture: the repository's paths, the corpora
+of tests/data, the command line run as a user runs it, schema dumps, and the
+golden-state scenario that the golden and manifest tests both build on.
+
+Test modules import from here (``from helpers import ...``); no test module
+imports another, and fixtures live in the ``servers`` plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from debugloop.embedded import pg_dump_path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+
+
+def load_corpus(pattern: str) -> list[dict]:
+    """The rows of the JSON-lines files of tests/data matching ``pattern``, in name order."""
+    rows = []
+    for path in sorted(DATA.glob(pattern)):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert rows, f"no {pattern} in {DATA}"
+    return rows
+
+
+def schema_dump(url: str) -> str:
+    """pg_dump --schema-only, without the random \\restrict key lines of recent pg_dump."""
+    out = subprocess.run(
+        [str(pg_dump_path()), "--schema-only", "--dbname", url],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return "\n".join(line for line in out.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child command line: this process's, without any DEBUGLOOP_
+    variable, with this checkout's package first on the path, plus ``env``."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")}
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "python"), os.environ.get("PYTHONPATH")]))
+    full_env.update(env or {})
+    return full_env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the `debugloop` command line in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "debugloop.cli", *args],
+        env=cli_env(env), capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def run_cli_at_once(copies: int, *args: str, env: dict[str, str] | None = None) -> list[subprocess.CompletedProcess]:
+    """Start ``copies`` identical command lines together and wait for all of them."""
+    cmd = [sys.executable, "-m", "debugloop.cli", *args]
+    procs = [
+        subprocess.Popen(cmd, env=cli_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(copies)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    return [subprocess.CompletedProcess(cmd, p.returncode, *out) for p, out in zip(procs, outputs)]
+
+
+# -- the golden-state scenario: a request, a paraphrase of it, the fix, the code --------
+
+REQUEST = "Parse the invoice CSV file and compute the total amount including tax"
+PARAPHRASE = "Read an invoice csv and calculate the total with tax"
+FIX = "use csv.DictReader and skip rows without an amount"
+CODE = '''def invoice_total(rows, tax_rate):
+    """Sum the amounts of invoice rows and add tax."""
+    total = 0
+    for row in rows:
+        if row.get("amount"):
+            total += float(row["amount"])
+    return round(total * (1 + tax_rate), 2)
+'''
