@@ -1,12 +1,25 @@
 # The debugloop package (CLI, migrations; later the outbox relay) for docker-compose.yml.
-FROM python:3.11-slim
-WORKDIR /app
+# Two stages: the first builds the wheel from what pyproject.toml packs into it (the
+# package, the SQL folders, the bundled agent logs); the second installs that wheel
+# and its dependencies only, so the sources stay out of the image.
+# tests/test_packaging.py builds a wheel from exactly what this file COPYs.
+FROM python:3.11-slim AS build
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY python ./python
 COPY db ./db
 COPY functions ./functions
 COPY triggers ./triggers
-RUN pip install --no-cache-dir . && useradd --create-home debugloop
+COPY examples/agent-logs ./examples/agent-logs
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl \
+    && rm -rf /wheels \
+    && useradd --create-home --uid 10001 debugloop
 USER debugloop
+WORKDIR /home/debugloop
 ENTRYPOINT ["debugloop"]
 CMD ["--help"]
