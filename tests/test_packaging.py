@@ -4,6 +4,9 @@
   context (less what .dockerignore excludes), laid out under its WORKDIR, holds the
   package, the SQL folders and the bundled agent logs: file for file what git has in
   the repository's folders (tracked, or new and not ignored).
+* docker-compose.yml: ports published on 127.0.0.1 only, no password written in the
+  file (each is a required ``${VAR:?...}``), and Redpanda's command one argv token per
+  list item.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import REPO
 
@@ -214,3 +218,61 @@ def test_the_wheel_built_from_what_the_dockerfile_copies_holds_the_repository_fo
     for sql in ("_sql/db/migrations/", "_sql/functions/", "_sql/triggers/"):
         assert any(n.startswith(f"debugloop/{sql}") and n.endswith(".sql") for n in names), sql
     assert any(n.startswith("debugloop/_examples/agent-logs/") for n in names)
+
+
+# -- docker-compose.yml -----------------------------------------------------------------
+
+COMPOSE = REPO / "docker-compose.yml"
+REQUIRED_VAR = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*\}")
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN", re.IGNORECASE)
+
+
+def _services() -> dict[str, dict]:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+
+
+def _environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.partition("=")[::2] for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+def test_compose_publishes_ports_on_localhost_only():
+    published = 0
+    for name, service in _services().items():
+        for port in service.get("ports", []):
+            published += 1
+            if isinstance(port, dict):
+                assert port.get("host_ip") == "127.0.0.1", f"{name}: {port}"
+            else:
+                assert str(port).startswith("127.0.0.1:"), f"{name}: port {port!r} is published on every interface"
+    assert published, "no published port at all"
+
+
+def test_compose_holds_no_password_only_required_variables():
+    text = COMPOSE.read_text(encoding="utf-8")
+    # a secret variable with a fallback (${X:-...} or ${X-...}) would put a password in the file
+    defaulted = [v for v in re.findall(r"\$\{(\w+)(?::?[-=])", text) if SECRET_NAME.search(v)]
+    assert not defaulted, f"a default value written in the file for {sorted(set(defaulted))}"
+    secrets = 0
+    for name, service in _services().items():
+        for key, value in _environment(service).items():
+            if SECRET_NAME.search(key):
+                secrets += 1
+                assert REQUIRED_VAR.fullmatch(value), f"{name}: {key} must be a required ${{VAR:?...}}, not {value!r}"
+            for userinfo_password in re.findall(r"://[^:/@\s]+:([^@]+)@", value):
+                assert REQUIRED_VAR.fullmatch(userinfo_password), f"{name}: {key} holds a password"
+    assert secrets, "expected at least the PostgreSQL password"
+
+
+def test_redpanda_command_is_one_argv_token_per_item():
+    """Docker passes each list item as one argv element, and rpk's flag parser would
+    read "--smp 1" as one flag named "smp 1". Each item is a word or ``--flag=value``
+    (a comma-separated list for the address flags, as Redpanda documents them)."""
+    (service,) = [s for s in _services().values() if "redpanda" in s.get("image", "")]
+    command = service["command"]
+    assert isinstance(command, list), "the command should be a list of argv tokens"
+    for item in command:
+        assert isinstance(item, str) and not re.search(r"\s", item), f"{item!r} is not one argv token"
+    assert command[:2] == ["redpanda", "start"], command
