@@ -194,7 +194,8 @@ def test_the_wheel_built_from_what_the_dockerfile_copies_holds_the_repository_fo
     # the build backend from this environment (the dev extra has it); else pip fetches it
     isolation = ["--no-build-isolation"] if find_spec("hatchling") else []
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q", "-w", str(tmp_path / "out"), str(build_dir)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
+         "-w", str(tmp_path / "out"), str(build_dir)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, f"pip wheel failed on what the Dockerfile copies:\n{result.stderr[-3000:]}"
