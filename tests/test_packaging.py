@@ -40,7 +40,6 @@ class Copy:
     sources: tuple[str, ...]
     dest: str
     stage: int
-    workdir: str
 
 
 def _instructions(text: str) -> list[tuple[str, str]]:
@@ -76,7 +75,7 @@ def dockerfile_copies(path: Path = REPO / "Dockerfile") -> tuple[list[Copy], dic
             if any(f.startswith("--from") for f in flags):
                 continue
             *sources, dest = [w for w in words if not w.startswith("--")]
-            copies.append(Copy(tuple(sources), posixpath.join(workdir, dest), stage, workdir))
+            copies.append(Copy(tuple(sources), posixpath.join(workdir, dest), stage))
         workdirs[stage] = workdir
     return copies, workdirs
 
