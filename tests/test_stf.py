@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from debugloop.errors import AlreadyRecorded, InvalidParameter, NotFound, ReviewConflict, wrap_exceptions
-from debugloop.stf import split_artifacts, split_python
+from debugloop.units import split_artifacts, split_python
 from helpers import run_cli
 
 

@@ -1,19 +1,24 @@
 """The base of the per-domain managers: run a named query on the caller's
-connection or a pooled one, map psycopg errors, turn rows into models."""
+connection or one of the connector's, map psycopg errors, turn rows into models.
+
+A manager depends only on a :class:`~debugloop.connection.Connector`, never on the
+client, and on no other domain's manager."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import psycopg
+from psycopg.rows import dict_row
 
+from .connection import Connector
 from .errors import InvalidParameter, wrap_exceptions
 from .models import Row
 
-if TYPE_CHECKING:
-    from .client import Client
-
 R = TypeVar("R", bound=Row)
+
+DECISIONS = ("approve", "reject", "reopen")
 
 
 def _dict_row(cursor: psycopg.Cursor):
@@ -28,11 +33,11 @@ def _dict_row(cursor: psycopg.Cursor):
 
 
 class Manager:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, db: Connector) -> None:
+        self._db = db
 
     def _rows(self, query: str, params: dict[str, Any] | None = None, conn: psycopg.Connection | None = None):
-        with wrap_exceptions(), self._client._statement(conn) as c, c.cursor(row_factory=_dict_row) as cur:
+        with wrap_exceptions(), self._db.statement(conn) as c, c.cursor(row_factory=_dict_row) as cur:
             cur.execute(query, params)
             return cur.fetchall()
 
@@ -46,9 +51,16 @@ class Manager:
     def _model(self, model: type[R], query: str, params=None, conn=None) -> R:
         return self._models(model, query, params, conn)[0]
 
+    def _stream(self, query: str, params: dict[str, Any], conn=None, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """The rows of ``query`` as dicts, streamed from a server-side cursor in one
+        transaction (``batch`` rows per round trip): for exports of any size."""
+        with self._db.connection(conn) as c, wrap_exceptions(), c.cursor("debugloop_stream", row_factory=dict_row) as cur:
+            cur.itersize = batch
+            cur.execute(query, params)
+            yield from cur
+
     def _review(self, queries: dict[str, str], model: type[R], params: dict[str, Any], decision: str, conn=None) -> R:
         """A review workflow's decision (approve, reject or reopen), each with its query."""
-        query = queries.get(decision)
-        if query is None:
+        if decision not in DECISIONS:
             raise InvalidParameter(f"decision must be approve, reject or reopen, got {decision!r}", field="decision")
-        return self._model(model, query, params, conn)
+        return self._model(model, queries[decision], params, conn)

@@ -3,50 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from ._manager import Manager
-from .errors import InvalidParameter
-from .errors_manager import ErrorText
+from .adapt import ErrorText, jsonable, jsonb, to_decimal
 from .models import Attempt, ChainEntry, SimilarProblem
 from .queries import Q
-from .stf import with_units
-
-
-def jsonable(value: Any, field: str) -> Any:
-    """A provider response or usage object as plain JSON data (dicts, lists, numbers).
-
-    Accepts dicts and lists, pydantic models (the OpenAI, Anthropic and Google SDKs'
-    responses), objects with ``to_dict()``, dataclasses and plain objects.
-    """
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, Decimal):  # JSON has no decimal: whole numbers stay numbers, the rest exact text
-        return int(value) if value == value.to_integral_value() else str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v, field) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v, field) for v in value]
-    if hasattr(value, "model_dump"):
-        return jsonable(value.model_dump(mode="json"), field)
-    if hasattr(value, "to_dict"):
-        return jsonable(value.to_dict(), field)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable(dataclasses.asdict(value), field)
-    if hasattr(value, "__dict__"):
-        return jsonable({k: v for k, v in vars(value).items() if not k.startswith("_")}, field)
-    raise InvalidParameter(f"{field} cannot be sent as JSON: {type(value).__name__}", field=field)
-
-
-def _json(value: Any, field: str) -> Jsonb | None:
-    return None if value is None else Jsonb(jsonable(value, field))
+from .units import with_units
 
 
 class AttemptsManager(Manager):
@@ -75,7 +43,7 @@ class AttemptsManager(Manager):
             "correlation_id": correlation_id, "parent_attempt_id": parent_attempt_id,
             "agent_type": agent_type, "problem_category": problem_category,
             "approach_description": approach_description, "execution_id": execution_id,
-            "tools_used": _json(tools_used, "tools_used"), "stf_ids": stf_ids, "started_at": started_at,
+            "tools_used": jsonb(tools_used, "tools_used"), "stf_ids": stf_ids, "started_at": started_at,
         }  # fmt: skip
         return self._value(Q.attempt_start, params, conn)
 
@@ -104,11 +72,11 @@ class AttemptsManager(Manager):
         if status == "success":
             artifacts = with_units(jsonable(artifacts, "artifacts"))  # split Python with ast; SQL registers
         params = {
-            "attempt_id": attempt_id, "status": status, "usage": _json(usage, "usage"),
+            "attempt_id": attempt_id, "status": status, "usage": jsonb(usage, "usage"),
             "error_type": error_type, "error_message": error_message, "error_stacktrace": error_stacktrace,
-            "quality_score": to_decimal(quality_score), "artifacts": _json(artifacts, "artifacts"), "model": model,
+            "quality_score": to_decimal(quality_score), "artifacts": jsonb(artifacts, "artifacts"), "model": model,
             "completed_at": completed_at, "confidence_score": to_decimal(confidence_score),
-            "tools_used": _json(tools_used, "tools_used"),
+            "tools_used": jsonb(tools_used, "tools_used"),
         }  # fmt: skip
         return self._model(Attempt, Q.attempt_finish, params, conn)
 
@@ -132,7 +100,7 @@ class AttemptsManager(Manager):
 
     def normalize_usage(self, usage: Any, conn: psycopg.Connection | None = None) -> dict:
         """``usage`` in canonical form (``debugloop.usage_normalize``); InvalidUsage when malformed."""
-        return self._value(Q.usage_normalize, {"usage": _json(usage, "usage")}, conn)
+        return self._value(Q.usage_normalize, {"usage": jsonb(usage, "usage")}, conn)
 
     def chain(self, correlation_id: UUID, conn: psycopg.Connection | None = None) -> list[ChainEntry]:
         """The attempts of one task in order, with retry depth and cumulative cost."""
@@ -141,11 +109,6 @@ class AttemptsManager(Manager):
     def similar_problems(self, problem: str, k: int = 10, conn: psycopg.Connection | None = None) -> list[SimilarProblem]:
         """Requests like this one (the same first, then by similarity), with their attempts and successes."""
         return self._models(SimilarProblem, Q.similar_problems, {"problem": problem, "k": k}, conn)
-
-
-def to_decimal(value: float | Decimal | None) -> Decimal | None:
-    # through str, so that 0.9 stays 0.9 and not 0.90000000000000002220...
-    return None if value is None else Decimal(str(value))
 
 
 def status_of(exc: BaseException) -> str:

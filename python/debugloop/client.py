@@ -8,16 +8,13 @@ of its own on a pooled connection.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from . import db
-from ._manager import Manager
 from .analytics import AnalyticsManager
 from .attempts import AttemptRecorder, AttemptsManager
 from .config import Settings, load_settings
@@ -25,12 +22,15 @@ from .errors import SchemaNotMigrated, wrap_exceptions
 from .errors_manager import ErrorsManager
 from .golden import GoldenManager
 from .importers import ImportManager
+from .manifest import ManifestManager
+from .meta import MetaManager
 from .migrate import expected_version, migrate
-from .models import ApiEntry, Component, Manifest
+from .models import Manifest
 from .pricing import PricesManager
 from .queries import Q
 from .settings import SettingsManager
 from .stf import StfManager
+
 
 class Client:
     """A connection to one debugloop database."""
@@ -55,7 +55,8 @@ class Client:
             open=True,
             name="debugloop",
         )
-        self._meta = Manager(self)
+        self.meta = MetaManager(self)
+        self.manifests = ManifestManager(self)
         self.settings = SettingsManager(self)
         self.attempts = AttemptsManager(self)
         self.prices = PricesManager(self)
@@ -88,7 +89,7 @@ class Client:
             yield pooled
 
     @contextmanager
-    def _statement(self, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
+    def statement(self, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
         """For one statement: ``conn`` when given, else a pooled autocommit connection."""
         if conn is not None:
             yield conn
@@ -114,29 +115,17 @@ class Client:
     def manifest(self, problem: str, agent_name: str | None = None, model: str | None = None, k: int = 5,
                  conn: psycopg.Connection | None = None) -> Manifest:  # fmt: skip
         """What the next agent should know before it works on ``problem``
-        (``debugloop.manifest``): STFs, golden states, known failures, likely errors
-        and their fixes, and a cost block. Amounts stay exact (Decimal)."""
-        params = {"problem": problem, "agent_name": agent_name, "model": model, "k": k}
-        text = self._meta._value(Q.manifest, params, conn)
-        return Manifest.model_validate(json.loads(text, parse_float=Decimal))
+        (``debugloop.manifest``); see :meth:`ManifestManager.get`."""
+        return self.manifests.get(problem, agent_name, model, k, conn)
 
     def manifest_markdown(self, problem: str, agent_name: str | None = None, model: str | None = None, k: int = 5,
                           max_chars: int = 6000, conn: psycopg.Connection | None = None) -> str:  # fmt: skip
         """The manifest as Markdown for a prompt, at most ``max_chars`` characters."""
-        params = {"problem": problem, "agent_name": agent_name, "model": model, "k": k, "max_chars": max_chars}
-        return self._meta._value(Q.manifest_markdown, params, conn)
+        return self.manifests.markdown(problem, agent_name, model, k, max_chars, conn)
 
     def version(self, conn: psycopg.Connection | None = None) -> int:
         """The schema version (``debugloop.version()``)."""
-        return self._meta._value(Q.version, None, conn)
-
-    def info(self, conn: psycopg.Connection | None = None) -> list[Component]:
-        """What is installed (``debugloop.info()``)."""
-        return self._meta._models(Component, Q.info, None, conn)
-
-    def api(self, conn: psycopg.Connection | None = None) -> list[ApiEntry]:
-        """The public SQL API (``debugloop.v_api``)."""
-        return self._meta._models(ApiEntry, Q.api, None, conn)
+        return self.meta.version(conn)
 
     def close(self) -> None:
         self._pool.close()

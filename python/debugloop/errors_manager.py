@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import traceback
-from dataclasses import dataclass
-
 import psycopg
 
 from ._manager import Manager
-from .models import ErrorDescription, ErrorFix, ErrorMapping, ErrorSignature, KnownFailure, LikelyFix
+from .adapt import ErrorText
+from .models import (
+    ErrorDescription,
+    ErrorFix,
+    ErrorMapping,
+    ErrorSignature,
+    KnownFailure,
+    LikelyFix,
+)
 from .queries import Q
-
-
-@dataclass(frozen=True)
-class ErrorText:
-    """An error as debugloop reads it: its type, message and stack trace."""
-
-    error_type: str | None
-    message: str
-    stacktrace: str | None = None
-
-    @classmethod
-    def of(cls, exc: BaseException) -> ErrorText:
-        """From an exception object: its qualified type name, str(), and its formatted
-        traceback (with the chain of causes, as Python prints it)."""
-        return cls(type_name(exc), str(exc), "".join(traceback.format_exception(exc)))
-
-
-def type_name(exc: BaseException) -> str:
-    """``module.QualName`` of an exception's type, as Python prints it last in a
-    traceback (``json.decoder.JSONDecodeError``; builtins without a module)."""
-    kind = type(exc)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 class ErrorsManager(Manager):

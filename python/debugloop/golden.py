@@ -10,11 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 
 from ._manager import Manager
-from .attempts import to_decimal
-from .errors import wrap_exceptions
+from .adapt import to_decimal
 from .models import GoldenMatch, GoldenReview, GoldenState, GoldenSummary
 from .queries import Q
 
@@ -67,7 +65,4 @@ class GoldenManager(Manager):
     def export(self, *, status: str | None = None, conn: psycopg.Connection | None = None) -> Iterator[dict[str, Any]]:
         """Every golden state with its evidence, oldest first, streamed from a
         server-side cursor (one transaction)."""
-        with self._client.connection(conn) as c, wrap_exceptions(), c.cursor("golden_export", row_factory=dict_row) as cur:
-            cur.itersize = 500
-            cur.execute(Q.golden_export, {"status": status})
-            yield from cur
+        return self._stream(Q.golden_export, {"status": status}, conn)

@@ -24,13 +24,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
 import orjson
-from psycopg.types.json import Jsonb
 
 from ._manager import Manager
+from .adapt import jsonb_fast
 from .errors import InvalidParameter
 from .models import ImportCostDifference, ImportFix, ImportReportRow, ImportSession
 from .queries import Q
-from .stf import with_units
+from .units import with_units
 
 SOURCES = ("claude-code", "swe-agent", "openhands")
 NAMESPACE = uuid.UUID("5d1f7c62-3a0b-4c1e-9a57-2f4d3c8b9e10")  # correlation ids of sessions without a uuid of their own
@@ -38,10 +38,6 @@ BATCH_UNITS = 1000
 HEAD_BYTES = 4096
 MAX_TEXT = 4000  # longest request, error message or description kept from a log
 RETRY_CONTEXT = 5  # successful actions between a failure and its retry named in the retry's approach
-
-
-def _jsonb(value: Any) -> Jsonb:
-    return Jsonb(value, dumps=orjson.dumps)
 
 
 def _clip(text: str | None, limit: int = MAX_TEXT) -> str | None:
@@ -618,8 +614,8 @@ class ImportManager(Manager):
         return rows[0] if rows else None
 
     def _send(self, source: str, result: ImportResult, sessions: list[dict], units: list[dict], file: dict | None) -> None:
-        row = self._rows(Q.import_units, {"source": source, "run_id": result.run_id, "sessions": _jsonb(sessions),
-                                          "units": _jsonb(units), "file": _jsonb(file) if file else None})[0]  # fmt: skip
+        row = self._rows(Q.import_units, {"source": source, "run_id": result.run_id, "sessions": jsonb_fast(sessions),
+                                          "units": jsonb_fast(units), "file": jsonb_fast(file) if file else None})[0]  # fmt: skip
         result.units += len(units)
         result.inserted += row["inserted"]
         result.finished += row["finished"]

@@ -7,10 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from ._manager import Manager
-from .attempts import jsonable
+from .adapt import jsonb, jsonb_fast
 from .errors import UnknownModel
 from .models import CostEstimate, PriceImportRow, PriceVersion, RepriceRow
 from .queries import Q
@@ -26,7 +25,7 @@ PRICE_FIELDS = (
 class PricesManager(Manager):
     def cost(self, model: str, usage: Any, at: datetime | None = None, conn: psycopg.Connection | None = None) -> Decimal:
         """Exact USD cost of ``usage`` (any supported format) for ``model`` at the prices in force at ``at``."""
-        return self._value(Q.price_cost, {"model": model, "usage": Jsonb(jsonable(usage, "usage")), "at": at}, conn)
+        return self._value(Q.price_cost, {"model": model, "usage": jsonb(usage, "usage"), "at": at}, conn)
 
     def lookup(self, model: str, at: datetime | None = None, conn: psycopg.Connection | None = None) -> PriceVersion:
         """The price version that applies to ``model`` at ``at``; UnknownModel when none does."""
@@ -63,7 +62,7 @@ class PricesManager(Manager):
                        providers: list[str] | None = None, conn: psycopg.Connection | None = None) -> list[PriceImportRow]:  # fmt: skip
         """Import a document in LiteLLM's model_prices_and_context_window.json format
         (needs debugloop_admin); a new version only where a price changed."""
-        params = {"doc": Jsonb(doc), "source": source, "effective_from": effective_from, "providers": providers}
+        params = {"doc": jsonb_fast(doc), "source": source, "effective_from": effective_from, "providers": providers}
         return self._models(PriceImportRow, Q.prices_import, params, conn)
 
     def reprice(self, since: datetime, include_priced: bool = False,

@@ -22,6 +22,6 @@ class SettingsManager(Manager):
     def set(self, key: str, value: Any, conn: psycopg.Connection | None = None) -> Setting:
         """Change a setting for everyone (needs debugloop_admin). ``value`` is parsed by the setting's type."""
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        with self._client.connection(conn) as c:
+        with self._db.connection(conn) as c:
             self._rows(Q.settings_set, {"key": key, "value": text}, c)
             return self._model(Setting, Q.settings, {"key": key}, c)

@@ -1,0 +1,134 @@
+"""Splitting an attempt's artefacts into function-level units, before SQL registers
+them as STFs.
+
+Python's part is only what SQL cannot do well: splitting Python source into
+function-level units with ``ast`` (functions and methods, with their parameters as
+the STF's parameter schema). Hashing, deduplication, trivial-unit rules, scoring,
+embedding and matching are SQL (functions/40_stf.sql). The attempt recorder and
+the importers both send artefacts through :func:`with_units`.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import PurePosixPath
+from typing import Any
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[dict[str, Any]]:
+    """The parameter schema of a function: name, kind, annotation and default, as source."""
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    schema: list[dict[str, Any]] = []
+
+    def add(arg: ast.arg, kind: str, default: ast.expr | None = None) -> None:
+        if arg.arg in ("self", "cls") and kind == "positional" and not schema:
+            return
+        schema.append({
+            "name": arg.arg,
+            "kind": kind,
+            "annotation": ast.unparse(arg.annotation) if arg.annotation is not None else None,
+            "default": ast.unparse(default) if default is not None else None,
+        })  # fmt: skip
+
+    for arg, default in zip(positional, defaults):
+        add(arg, "positional", default)
+    if args.vararg:
+        add(args.vararg, "var_positional")
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        add(arg, "keyword", default)
+    if args.kwarg:
+        add(args.kwarg, "var_keyword")
+    return schema
+
+
+def split_python(source: str, path: str | None = None) -> list[dict[str, Any]] | None:
+    """The functions and methods of Python source as units, or None when it does not
+    parse (the caller then keeps the source whole). Nested functions stay inside
+    their enclosing function."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError):
+        return None
+    text = textwrap.dedent(source)
+    lines = text.splitlines(keepends=True)
+    units: list[dict[str, Any]] = []
+
+    def visit(body: list[ast.stmt], owner: str | None) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, f"{owner}.{node.name}" if owner else node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
+                code = textwrap.dedent("".join(lines[start : node.end_lineno]))
+                units.append({
+                    "name": f"{owner}.{node.name}" if owner else node.name,
+                    "code": code,
+                    "language": "python",
+                    "path": path,
+                    "parameters": _parameters(node),
+                    "docstring": ast.get_docstring(node),
+                })  # fmt: skip
+
+    visit(tree.body, None)
+    return units
+
+
+def split_artifacts(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Function-level units of an attempt's artefacts: Python files and snippets are
+    split with ``ast``; other languages, and Python that does not parse, stay whole.
+    A unified diff contributes the lines it adds, per file."""
+    units: list[dict[str, Any]] = []
+
+    def add(code: str, path: str | None, language: str | None, name: str) -> None:
+        is_python = language == "python" or (language is None and path is not None and path.endswith(PYTHON_SUFFIXES))
+        split = split_python(code, path) if is_python else None
+        if split is not None:
+            units.extend(split)
+        else:
+            units.append({"name": name, "code": code, "language": language, "path": path})
+
+    files = artifacts.get("files")
+    if isinstance(files, dict):
+        for path, content in files.items():
+            if isinstance(content, str):
+                add(content, path, None, PurePosixPath(path).name)
+    snippets = artifacts.get("snippets")
+    if isinstance(snippets, list):
+        for i, snippet in enumerate(snippets, 1):
+            if isinstance(snippet, dict) and isinstance(snippet.get("code"), str):
+                language = snippet.get("language") or (None if snippet.get("path") else "python")
+                add(snippet["code"], snippet.get("path"), language, snippet.get("name") or f"snippet {i}")
+    diff = artifacts.get("diff")
+    if isinstance(diff, str):
+        for path, added in _diff_added(diff).items():
+            add(added, path, None, f"{PurePosixPath(path).name} (diff)")
+    for unit in units:
+        if unit.get("language") is None and unit.get("path"):
+            unit.pop("language")  # SQL names the language from the path
+    return units
+
+
+def _diff_added(diff: str) -> dict[str, str]:
+    added: dict[str, list[str]] = {}
+    path = None
+    for line in diff.splitlines():
+        if line.startswith("+++ "):
+            path = line[4:].split("\t")[0].removeprefix("b/")
+            path = None if path == "/dev/null" else path
+        elif line.startswith("+") and path is not None:
+            added.setdefault(path, []).append(line[1:])
+    return {p: "\n".join(lines) + "\n" for p, lines in added.items()}
+
+
+def with_units(artifacts: Any) -> Any:
+    """Artefacts with the units the Python client split them into, under "units"
+    (stf_extract then registers those rather than whole files)."""
+    if not isinstance(artifacts, dict) or "units" in artifacts:
+        return artifacts
+    units = split_artifacts(artifacts)
+    return {**artifacts, "units": units} if units else artifacts
