@@ -10,7 +10,16 @@ import psycopg
 
 from ._manager import Manager
 from .errors import InvalidParameter
-from .models import CostBreakdown, CostlyAttempt, Metric, QualitySummary, RefreshResult, StfQuality, StfUsage, SuccessCost
+from .models import (
+    CostBreakdown,
+    CostlyAttempt,
+    Metric,
+    QualitySummary,
+    RefreshResult,
+    StfQuality,
+    StfUsage,
+    SuccessCost,
+)
 from .queries import Q
 
 DIMENSIONS = ("agent", "category", "model")
