@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from .config import Settings
 from .embedded import EmbeddedServer
-from .errors import ConfigurationError, DatabaseUnavailable, EmbeddedServerError
+from .errors import ConfigurationError, DatabaseUnavailable, EmbeddedServerError, wrap_exceptions
+from .queries import Q
 
 ENV_URL = "DEBUGLOOP_DATABASE_URL"
 
@@ -95,3 +97,15 @@ def connect(target: Target, settings: Settings, **kwargs) -> psycopg.Connection:
         options=session_options(settings, target.conninfo),
         **kwargs,
     )
+
+
+def recreate_database(target: Target, name: str, settings: Settings) -> Target:
+    """A new, empty database ``name`` on ``target``'s server (dropped first if it
+    exists), for the demo; the target's own database is never the one dropped."""
+    params = conninfo_to_dict(target.conninfo)
+    if params.get("dbname", "") == name:
+        raise ConfigurationError(f"the demo database must not be the one in use ({name}): choose another name")
+    with connect(target, settings, autocommit=True) as conn, wrap_exceptions():
+        conn.execute(sql.SQL(Q.drop_database).format(name=sql.Identifier(name)))
+        conn.execute(sql.SQL(Q.create_database).format(name=sql.Identifier(name)))
+    return Target(make_conninfo(target.conninfo, dbname=name), target.source)

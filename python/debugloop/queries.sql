@@ -47,6 +47,10 @@ select exists (select from pg_database where datname = %(name)s) as exists
 -- name: create_database
 create database {name}
 
+-- name: drop_database
+-- the demo's own database, recreated on every run
+drop database if exists {name} with (force)
+
 -- name: server_version
 select current_setting('server_version') as version
 
