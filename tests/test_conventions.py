@@ -94,3 +94,61 @@ def test_no_test_module_imports_another_or_the_conftest():
 def test_the_package_under_test_is_this_checkouts():
     """Plain `pytest` in any copy of the repository tests that copy, not an installed one."""
     assert Path(debugloop.__file__).resolve().is_relative_to(REPO / "python")
+
+
+PACKAGE = REPO / "python" / "debugloop"
+# one manager per domain: each may use the shared layer, never another domain or the client
+MANAGERS = ("attempts", "pricing", "errors_manager", "stf", "golden", "manifest", "analytics", "settings", "importers", "meta")
+SHARED = {"_manager", "adapt", "units", "models", "queries", "errors", "connection", "neural"}
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> the debugloop modules it imports (TYPE_CHECKING imports included),
+    as dotted names relative to the package ('models', 'cli.render'); the package
+    itself is ''."""
+    paths = {".".join(p.relative_to(PACKAGE).with_suffix("").parts).removesuffix("__init__").rstrip("."): p
+             for p in PACKAGE.rglob("*.py")}  # fmt: skip
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        package = [part for part in package if part]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+                names = [".".join(base)] if node.module else [".".join([*base, a.name]) for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("debugloop."):
+                names = [node.module.removeprefix("debugloop.")]
+            else:
+                continue
+            for name in names:  # a name imported from a module is the module
+                while name and name not in paths:
+                    name = name.rpartition(".")[0]
+                targets.add(name)
+        graph[module] = targets - {module}
+    return graph
+
+
+def test_the_package_has_no_import_cycle():
+    graph = _imports()
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for target in graph.get(node, ()):
+            if state.get(target) == 1:
+                raise AssertionError("import cycle: " + " -> ".join([*path, node, target]))
+            if target in graph and not state.get(target):
+                visit(target, [*path, node])
+        state[node] = 2
+
+    for module in graph:
+        if not state.get(module):
+            visit(module, [])
+
+
+def test_managers_depend_on_the_shared_layer_only():
+    graph = _imports()
+    for manager in MANAGERS:
+        tops = {t.split(".")[0] for t in graph[manager]}
+        assert tops <= SHARED, f"{manager} imports {sorted(tops - SHARED)}"

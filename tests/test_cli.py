@@ -1,0 +1,256 @@
+"""The command line as a user meets it: tables at 80 columns, --json and --csv on
+every list, show and report command, ids accepted back as prefixes, empty results,
+one-line usage errors, --version, and a demo that can be run twice."""
+
+import csv
+import io
+import json
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from rich.console import Console
+
+from debugloop.cli import app as cli_app  # noqa: F401  (declares every table)
+from debugloop.cli.render import SHORT_ID, TABLES, dumps, fit, layout
+from helpers import run_cli
+
+# cell texts of each kind, as long as real ones get
+SAMPLES = {
+    "id": lambda n: str(uuid.UUID(int=(0x9F3C2A7B << 96) + n)),
+    "num": lambda n: f"${n * 1234.567891 + 0.000123:,.6f}",
+    "time": lambda n: f"2026-12-0{n % 9 + 1} 16:28:4{n % 10}",
+    "key": lambda n: f"claude-sonnet-4-5-2025092{n % 10}",
+    "text": lambda n: "the invoice total with a discount is off by one cent; use Decimal for money " * (1 + n % 2),
+}
+
+
+def _render(spec, cells, width=80):
+    console = Console(file=io.StringIO(), width=width)
+    console.print(layout(spec, cells, width))
+    return console.file.getvalue()
+
+
+@pytest.mark.parametrize("spec", list(TABLES.values()), ids=lambda s: s.name)
+def test_every_table_fits_80_columns_and_never_splits_an_id_or_a_number(spec):
+    cells = [[SAMPLES[col.kind](n) for col in spec.columns] for n in range(3)]
+    text = _render(spec, cells)
+    lines = text.splitlines()
+    assert lines and all(len(line) <= 80 for line in lines), text
+    kept, _ = fit(spec, cells, 80)
+    assert {i for i, col in enumerate(spec.columns) if not col.drop} <= set(kept), f"{spec.name}: a column that stays went"
+    for i in kept:
+        col = spec.columns[i]
+        if col.kind == "text":
+            continue
+        for row in cells:
+            value = row[i][:SHORT_ID] if col.kind == "id" else row[i]
+            assert any(value in line for line in lines), f"{spec.name}: {col.header} {value!r} split:\n{text}"
+
+
+def test_ids_are_shown_whole_when_there_is_room():
+    spec = TABLES["attempts list"]
+    cells = [[SAMPLES[col.kind](n) if col.kind != "text" else "fixer" for col in spec.columns] for n in range(2)]
+    assert cells[0][1] in _render(spec, cells, width=200)
+    narrow = _render(spec, cells, width=80)
+    assert cells[0][1] not in narrow and cells[0][1][:SHORT_ID] in narrow
+
+
+def test_json_keeps_every_digit_of_a_decimal():
+    text = dumps({"cost_usd": Decimal("0.000123456789"), "tokens": 10**15, "at": None, "ids": [uuid.UUID(int=1)]})
+    assert json.loads(text, parse_float=Decimal) == {
+        "cost_usd": Decimal("0.000123456789"), "tokens": 10**15, "at": None,
+        "ids": ["00000000-0000-0000-0000-000000000001"]}  # fmt: skip
+
+
+# -- usage ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("attempts", "list", "--bogus"), ("stf", "show"), ("report", "costs", "--top", "x"), ("nosuchgroup",)],
+    ids=" ".join,
+)
+def test_a_usage_error_is_one_line_with_exit_code_2(args):
+    result = run_cli(*args)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith("debugloop: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and "╭" not in result.stderr
+
+
+def test_version_and_help_list_every_group():
+    from debugloop import __version__
+
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"debugloop {__version__}"
+    shown = run_cli("--help", env={"COLUMNS": "200"})
+    for group in ("db", "settings", "attempts", "prices", "errors", "stf", "golden", "report", "import", "manifest", "demo"):
+        assert re.search(rf"^\W*{group}\s", shown.stdout, re.MULTILINE), group
+    bare = run_cli("stf")
+    assert bare.returncode == 0 and "approve" in bare.stdout
+
+
+# -- against a database ------------------------------------------------------------------
+
+CODE = '''def slugify(title):
+    """A url slug: lower case words joined by hyphens."""
+    import re
+    return "-".join(re.findall(r"[a-z0-9]+", title.lower()))
+'''
+
+
+@pytest.fixture(scope="module")
+def populated(module_db):
+    """A failed attempt, its retry that succeeded with code (an STF, a mapping), and
+    a golden state; shared by the read-only command tests of this module."""
+    import debugloop
+
+    with debugloop.connect(module_db.url) as dl:
+        first = dl.attempts.start("fixer", "turn a title into a url slug", "gpt-4o", approach_description="str.replace")
+        dl.attempts.finish(first, "error", usage={"input_tokens": 1_234, "output_tokens": 56},
+                           error_type="KeyError", error_message="'title'")  # fmt: skip
+        second = dl.attempts.start("fixer", "turn a title into a url slug", "gpt-4o-mini", parent_attempt_id=first,
+                                   approach_description="re.findall words")  # fmt: skip
+        dl.attempts.finish(second, "success", usage={"input_tokens": 2_000, "output_tokens": 300}, quality_score=0.95,
+                           artifacts={"files": {"text/slug.py": CODE}})  # fmt: skip
+        golden = dl.golden.nominate(second, nominated_by="tester")
+        dl.stfs.review(dl.stfs.list()[0].stf_id, "approve", "tester")  # recommendable whatever its quality
+        yield {"db": module_db, "env": {"DEBUGLOOP_DATABASE_URL": module_db.url}, "first": dl.attempts.get(first),
+               "second": dl.attempts.get(second), "golden": golden, "stf": dl.stfs.list()[0]}  # fmt: skip
+
+
+def _json(p, *args):
+    result = run_cli(*args, "--json", env=p["env"])
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout, parse_float=Decimal)
+
+
+def _fields(model) -> set[str]:
+    return set(model.model_fields)
+
+
+def test_list_commands_print_the_rows_of_the_sql_api_as_json(populated):
+    from debugloop import models
+
+    p = populated
+    attempts = _json(p, "attempts", "list")
+    assert [a["attempt_id"] for a in attempts] == [str(p["second"].attempt_id), str(p["first"].attempt_id)]
+    assert set(attempts[0]) == _fields(models.Attempt)
+    assert Decimal(str(attempts[1]["cost_usd"])) == p["first"].cost_usd  # every digit, as a JSON number
+    assert isinstance(json.loads(run_cli("attempts", "list", "--json", env=p["env"]).stdout)[1]["cost_usd"], float)
+    cases = [
+        (("settings", "list"), models.Setting), (("attempts", "chain", str(p["first"].correlation_id)), models.ChainEntry),
+        (("prices", "list", "--search", "gpt-4o-mini"), models.PriceVersion), (("errors", "top"), models.ErrorSignature),
+        (("errors", "known-failures", "turn a title into a url slug"), models.KnownFailure),
+        (("stf", "list"), models.StfSummary), (("stf", "search", "make a url slug"), models.StfMatch),
+        (("golden", "list"), models.GoldenSummary), (("golden", "search", "url slug of a title"), models.GoldenMatch),
+        (("report", "metrics"), models.Metric), (("import", "sessions"), models.ImportSession),
+    ]  # fmt: skip
+    for args, model in cases:
+        rows = _json(p, *args)
+        assert isinstance(rows, list), args
+        if model is not models.ImportSession:
+            assert rows, args
+        for row in rows:
+            assert set(row) == _fields(model), args
+
+
+def test_show_and_report_commands_print_one_document_as_json(populated):
+    from debugloop import models
+
+    p = populated
+    shown = _json(p, "attempts", "show", str(p["second"].attempt_id))
+    assert set(shown) == _fields(models.Attempt) and shown["status"] == "success"
+    stf = _json(p, "stf", "show", str(p["stf"].stf_id))
+    assert stf["stf_code"] == CODE and [x["attempt_id"] for x in stf["provenance"]] == [str(p["second"].attempt_id)]
+    golden = _json(p, "golden", "show", str(p["golden"]))
+    assert golden["golden_state_id"] == str(p["golden"]) and golden["stfs"][0]["stf_name"] == "slugify"
+    signature = p["first"].error_signature
+    error = _json(p, "errors", "show", signature)
+    assert error["signature"]["signature"] == signature and error["mappings"][0]["successful_approach"] == "re.findall words"
+    fixes = _json(p, "errors", "fixes", "KeyError: 'title'")
+    assert fixes["error"]["signature"] == signature and fixes["fixes"][0]["match"] == "exact"
+    costs = _json(p, "report", "costs", "--by", "model")
+    assert set(costs) == {"by", "groups", "costliest_attempts", "cost_per_success"}
+    assert {g["model_used"] for g in costs["groups"]} == {"gpt-4o", "gpt-4o-mini"}
+    quality = _json(p, "report", "quality")
+    assert set(quality) == {"summary", "stf_quality", "most_used_stfs"} and quality["summary"]["stfs"] == 1
+    price = _json(p, "prices", "show", "gpt-4o-mini")
+    assert price["price"]["model_name"] == "gpt-4o-mini" and price["versions"]
+    info = _json(p, "db", "info")
+    assert {c["component"] for c in info["components"]} >= {"postgresql", "vector"}
+    assert any(e["name"] == "manifest" for e in info["api"])
+    status = _json(p, "db", "status")
+    assert status["reachable"] is True and status["database"] == "external"
+
+
+def test_list_commands_print_csv_with_the_same_fields(populated):
+    from debugloop import models
+
+    p = populated
+    result = run_cli("attempts", "list", "--csv", env=p["env"])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.returncode == 0 and len(rows) == 2 and set(rows[0]) == _fields(models.Attempt)
+    assert Decimal(rows[1]["cost_usd"]) == p["first"].cost_usd
+    both = run_cli("attempts", "list", "--csv", "--json", env=p["env"])
+    assert both.returncode == 1 and "choose one" in both.stderr
+
+
+def test_tables_at_80_columns_keep_ids_and_costs_whole(populated):
+    p = populated
+    env = {**p["env"], "COLUMNS": "80"}
+    listed = run_cli("attempts", "list", env=env)
+    assert listed.returncode == 0 and all(len(line) <= 80 for line in listed.stdout.splitlines())
+    for attempt in (p["first"], p["second"]):
+        assert str(attempt.attempt_id)[:8] in listed.stdout
+    cost = run_cli("report", "costs", env=env)
+    assert "$0." in cost.stdout and all(len(line) <= 80 for line in cost.stdout.splitlines())
+    for group in _json(p, "report", "costs")["groups"]:
+        from debugloop.cli.render import usd
+
+        assert usd(Decimal(str(group["total_cost_usd"]))) in cost.stdout
+
+
+def test_empty_results_say_so(db):
+    env = {"DEBUGLOOP_DATABASE_URL": db.url}
+    listed = run_cli("attempts", "list", env=env)
+    assert listed.returncode == 0 and listed.stdout.strip() == "no attempts match"
+    assert run_cli("attempts", "list", "--json", env=env).stdout.strip() == "[]"
+    header = run_cli("stf", "list", "--csv", env=env).stdout.strip()
+    assert header.startswith("stf_id,") or header == "", header
+    chain = run_cli("attempts", "chain", str(uuid.uuid4()), env=env)
+    assert chain.returncode == 1 and "no attempts with correlation id" in chain.stderr
+    golden = run_cli("golden", "list", env=env)
+    assert golden.returncode == 0 and "no golden state" in golden.stdout
+
+
+def _normalised(text: str) -> str:
+    """Demo output without what differs from run to run: ids, times, ports, durations."""
+    text = re.sub(r"\b[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\b|\b[0-9a-f]{8,12}\b", "ID", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?", "TIME", text)
+    return re.sub(r"port=\d+|\d+ ms\b", "N", text)
+
+
+def test_the_demo_runs_twice_the_same_in_a_database_of_its_own(db, pg_server):
+    import psycopg
+
+    name = f"demo_{uuid.uuid4().hex[:8]}"
+    env = {"DEBUGLOOP_DATABASE_URL": db.url, "COLUMNS": "100"}
+    try:
+        first = run_cli("demo", "--database", name, env=env, timeout=300)
+        assert first.returncode == 0, first.stderr
+        second = run_cli("demo", "--database", name, env=env, timeout=300)
+        assert second.returncode == 0, second.stderr
+        assert f"database {name} created afresh" in first.stdout
+        assert _normalised(first.stdout) == _normalised(second.stdout)
+        for text in ("failed 4 times", "63 STF(s) extracted", "`debugloop db info` lists them"):
+            assert text in second.stdout
+        assert "public SQL API" not in second.stdout  # a summary, not the whole API
+        with psycopg.connect(db.url) as conn:  # the configured database was never written to
+            assert conn.execute("select count(*) from debugloop.debug_execution_attempts").fetchone()[0] == 0
+        same = run_cli("demo", "--database", db.name, env=env)
+        assert same.returncode == 1 and "must not be the one in use" in same.stderr
+    finally:
+        with psycopg.connect(pg_server.url("postgres"), autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
