@@ -38,6 +38,14 @@ select version, code_checksum, migrated_at from debugloop.schema_state
 update debugloop.schema_state
    set version = %(version)s, code_checksum = %(code_checksum)s, migrated_at = now()
 
+-- name: code_functions
+-- the schema's own functions (not those of extensions) with the version of their catalog row
+select p.oid::regprocedure::text as signature, p.oid, p.xmin::text as xmin
+  from pg_proc p
+ where p.pronamespace = 'debugloop'::regnamespace
+   and not exists (select from pg_depend d
+                    where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+
 -- name: applied_migrations
 select migration_id from _yoyo_migration order by applied_at_utc, migration_id
 
