@@ -179,10 +179,11 @@ begin
 end
 $$;
 
--- debugloop.usage_requests(usage): each request of a usage value in canonical form:
--- one for an object, one per element for an array (an attempt that made several
--- LLM calls). Why: the long-context tier and batch discounts apply per request.
-create or replace function debugloop.usage_requests(usage jsonb)
+-- debugloop.price_usage_requests(usage): each request of a usage value in
+-- canonical form: one for an object, one per element for an array (an attempt that
+-- made several LLM calls). Why: the long-context tier and batch discounts apply per
+-- request. Locks: none.
+create or replace function debugloop.price_usage_requests(usage jsonb)
 returns setof jsonb
 language plpgsql
 immutable
@@ -197,11 +198,12 @@ begin
     end if;
 end
 $$;
-comment on function debugloop.usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
+comment on function debugloop.price_usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
 
--- debugloop.usage_normalize(usage): the canonical form of a usage value: its
--- requests' counts summed (batch when any request was). Null for null. Raises DL005.
-create or replace function debugloop.usage_normalize(usage jsonb)
+-- debugloop.price_usage_normalize(usage): the canonical form of a usage value:
+-- its requests' counts summed (batch when any request was). Null for null. Raises
+-- DL005. Locks: none.
+create or replace function debugloop.price_usage_normalize(usage jsonb)
 returns jsonb
 language sql
 immutable
@@ -214,9 +216,9 @@ as $$
         'cache_write_1h_tokens', sum((r ->> 'cache_write_1h_tokens')::bigint),
         'reasoning_tokens', sum((r ->> 'reasoning_tokens')::bigint),
         'batch', bool_or((r ->> 'batch')::boolean)) end
-      from debugloop.usage_requests(usage) r
+      from debugloop.price_usage_requests(usage) r
 $$;
-comment on function debugloop.usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
+comment on function debugloop.price_usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
 
 -- debugloop._price_provider(name): the catalog's name for a provider, from the
 -- names LiteLLM and model prefixes use (gemini -> google, together_ai -> together).
@@ -351,7 +353,7 @@ returns numeric
 language sql
 immutable
 as $$
-    select trim_scale(sum(debugloop._price_request(price, r))) from debugloop.usage_requests(usage) r
+    select trim_scale(sum(debugloop._price_request(price, r))) from debugloop.price_usage_requests(usage) r
 $$;
 
 -- debugloop._price_require(model, at): price_lookup, or DL006 when no price applies.
@@ -386,10 +388,10 @@ as $$
 $$;
 comment on function debugloop.price_cost(text, jsonb, timestamptz) is 'Exact USD cost of a usage object for a model at the prices in force at a time.';
 
--- debugloop.cost_estimate(model, input_tokens, output_tokens): the USD cost of a
+-- debugloop.price_estimate(model, input_tokens, output_tokens): the USD cost of a
 -- request of that size at today's prices (all input uncached). Raises DL001 for a
 -- negative count, DL006 for an unknown model. Locks: none.
-create or replace function debugloop.cost_estimate(model text, input_tokens bigint, output_tokens bigint)
+create or replace function debugloop.price_estimate(model text, input_tokens bigint, output_tokens bigint)
 returns numeric
 language plpgsql
 stable
@@ -405,7 +407,7 @@ begin
                                                           'cache_read_tokens', 0));
 end
 $$;
-comment on function debugloop.cost_estimate(text, bigint, bigint) is 'USD cost of a request of the given size for a model at today''s prices.';
+comment on function debugloop.price_estimate(text, bigint, bigint) is 'USD cost of a request of the given size for a model at today''s prices.';
 
 -- debugloop._price_signature(price): the fields that make two versions the same
 -- price; an import writes a new version only when this differs from the last one.
@@ -505,7 +507,7 @@ begin
 end
 $$;
 
--- debugloop.prices_import(doc, source, effective_from, providers): import a
+-- debugloop.price_import(doc, source, effective_from, providers): import a
 -- document in LiteLLM's model_prices_and_context_window.json format. For each
 -- entry with per-token input and output prices (of `providers` only, when given),
 -- a new imported version effective from `effective_from` is written only when it
@@ -513,7 +515,7 @@ $$;
 -- document twice adds nothing. Returns one row per entry: added, unchanged or
 -- skipped (with why). Admin only. Locks: inserts into the catalog; concurrent
 -- imports of one model serialise on the version key.
-create or replace function debugloop.prices_import(
+create or replace function debugloop.price_import(
     doc jsonb,
     source text,
     effective_from timestamptz default now(),
@@ -567,8 +569,8 @@ begin
         end if;
         candidate.catalog_id := gen_random_uuid();
         candidate.origin := 'imported';
-        candidate.source := prices_import.source;
-        candidate.effective_from := prices_import.effective_from;
+        candidate.source := price_import.source;
+        candidate.effective_from := price_import.effective_from;
         candidate.created_at := now();
         candidate.created_by := session_user;
         insert into debugloop.model_price_catalog select candidate.*;
@@ -578,9 +580,9 @@ begin
     end loop;
 end
 $$;
-comment on function debugloop.prices_import(jsonb, text, timestamptz, text[]) is 'Import prices in LiteLLM''s JSON format; a new version only where a price changed (admin).';
-revoke execute on function debugloop.prices_import(jsonb, text, timestamptz, text[]) from public;
-grant execute on function debugloop.prices_import(jsonb, text, timestamptz, text[]) to debugloop_admin;
+comment on function debugloop.price_import(jsonb, text, timestamptz, text[]) is 'Import prices in LiteLLM''s JSON format; a new version only where a price changed (admin).';
+revoke execute on function debugloop.price_import(jsonb, text, timestamptz, text[]) from public;
+grant execute on function debugloop.price_import(jsonb, text, timestamptz, text[]) to debugloop_admin;
 
 -- debugloop.price_set(...): add a custom price version (admin). A custom price
 -- beats an imported one for the same match. Raises DL001 for a missing or negative

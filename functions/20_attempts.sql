@@ -7,7 +7,7 @@
 -- debugloop._attempt_cost(model, usage, at): the cost of a usage value for a
 -- model at the prices in force at `at`, the catalog version used, and the cost
 -- status: priced, unpriced (no price matches the model) or no_usage. Why: one
--- pricing path for the finish trigger and prices_reprice. Locks: none.
+-- pricing path for the finish trigger and price_reprice. Locks: none.
 create or replace function debugloop._attempt_cost(
     model text, usage jsonb, at timestamptz,
     out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
@@ -190,12 +190,12 @@ as $$
       left join lateral (select * from debugloop.price_lookup(model, now()) where st.samples > 0) p on true
 $$;
 
--- debugloop.cost_estimate_for_request(user_request, model): what a request is
+-- debugloop.attempt_estimate(user_request, model): what a request is
 -- likely to cost with `model`, from the token counts of past attempts: those with
 -- the same fingerprint first, else those at similar problems. Returns the basis
 -- (fingerprint, similar or none), the number of samples, p50/p90 token counts and
 -- p50/p90 cost (null when the model has no price). Locks: none.
-create or replace function debugloop.cost_estimate_for_request(user_request text, model text)
+create or replace function debugloop.attempt_estimate(user_request text, model text)
 returns debugloop.cost_estimate_result
 language sql
 stable
@@ -203,7 +203,7 @@ as $$
     select debugloop._attempt_estimate(model, n.fingerprint, n.similar_hashes)
       from debugloop._problem_neighbours(user_request) n
 $$;
-comment on function debugloop.cost_estimate_for_request(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or at similar problems.';
+comment on function debugloop.attempt_estimate(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or at similar problems.';
 
 -- debugloop.attempt_start(...): record that an agent starts an attempt; returns
 -- its id. A retry names its parent, which must exist (DL002) and share the
@@ -400,12 +400,12 @@ as $$
 $$;
 comment on function debugloop.attempt_chain(uuid) is 'The attempts of one task in order, with retry depth and cumulative cost.';
 
--- debugloop.prices_reprice(since, include_priced): price again the finished
+-- debugloop.price_reprice(since, include_priced): price again the finished
 -- attempts started at or after `since` that have no price (or, with
 -- include_priced, every priced one too, e.g. after a back-dated correction), each
 -- at the version in force at its start. Returns what changed, old and new.
 -- Admin only. Locks: the rows it updates.
-create or replace function debugloop.prices_reprice(since timestamptz, include_priced boolean default false)
+create or replace function debugloop.price_reprice(since timestamptz, include_priced boolean default false)
 returns table (attempt_id uuid, model_used text, old_cost_usd numeric, new_cost_usd numeric,
                old_catalog_id uuid, new_catalog_id uuid, cost_status text)
 language plpgsql
@@ -435,17 +435,17 @@ begin
            set cost_usd = priced.cost_usd, price_catalog_id = priced.price_catalog_id,
                cost_status = priced.cost_status, priced_at = now()
          where a.attempt_id = attempt.attempt_id;
-        prices_reprice.attempt_id := attempt.attempt_id;
-        prices_reprice.model_used := attempt.model_used;
+        price_reprice.attempt_id := attempt.attempt_id;
+        price_reprice.model_used := attempt.model_used;
         old_cost_usd := attempt.cost_usd;
         new_cost_usd := priced.cost_usd;
         old_catalog_id := attempt.price_catalog_id;
         new_catalog_id := priced.price_catalog_id;
-        prices_reprice.cost_status := priced.cost_status;
+        price_reprice.cost_status := priced.cost_status;
         return next;
     end loop;
 end
 $$;
-comment on function debugloop.prices_reprice(timestamptz, boolean) is 'Price unpriced attempts (optionally all) again at the versions in force at their start; reports old and new (admin).';
-revoke execute on function debugloop.prices_reprice(timestamptz, boolean) from public;
-grant execute on function debugloop.prices_reprice(timestamptz, boolean) to debugloop_admin;
+comment on function debugloop.price_reprice(timestamptz, boolean) is 'Price unpriced attempts (optionally all) again at the versions in force at their start; reports old and new (admin).';
+revoke execute on function debugloop.price_reprice(timestamptz, boolean) from public;
+grant execute on function debugloop.price_reprice(timestamptz, boolean) to debugloop_admin;

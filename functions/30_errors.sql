@@ -634,11 +634,11 @@ end
 $$;
 comment on function debugloop.error_fixes(text, text, text, integer) is 'Ranked fixes for an error: its exact signature''s mappings, then those of similar errors.';
 
--- debugloop._known_failures(fingerprint, similar, k): known_failures for a
--- request given by its fingerprint and those of its similar problems
+-- debugloop._error_known_failures(fingerprint, similar, k): error_known_failures
+-- for a request given by its fingerprint and those of its similar problems
 -- (_problem_neighbours), so that the manifest finds them once for every section.
 -- Locks: none.
-create or replace function debugloop._known_failures(fingerprint text, similar_hashes text[], k integer)
+create or replace function debugloop._error_known_failures(fingerprint text, similar_hashes text[], k integer)
 returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
                match text, errors jsonb)
 language sql
@@ -667,22 +667,22 @@ as $$
      limit greatest(k, 0)
 $$;
 
--- debugloop.known_failures(user_request, k): approaches that failed for this
+-- debugloop.error_known_failures(user_request, k): approaches that failed for this
 -- request (same fingerprint) or similar problems (_problem_neighbours; the latest
 -- 200 attempts of each) and never succeeded for any of them, most frequent first,
 -- each with its failures and the errors they met. Attempts without an approach
 -- description are left out: there is nothing to tell an agent to avoid.
 -- Locks: none.
-create or replace function debugloop.known_failures(user_request text, k integer default 5)
+create or replace function debugloop.error_known_failures(user_request text, k integer default 5)
 returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
                match text, errors jsonb)
 language sql
 stable
 as $$
     select f.* from debugloop._problem_neighbours(user_request) n,
-                    debugloop._known_failures(n.fingerprint, n.similar_hashes, k) f
+                    debugloop._error_known_failures(n.fingerprint, n.similar_hashes, k) f
 $$;
-comment on function debugloop.known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
+comment on function debugloop.error_known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
 
 -- debugloop._error_likely_fixes(fingerprints, k): the errors met at these
 -- requests (the latest 100 attempts of each), most frequent first, that have a

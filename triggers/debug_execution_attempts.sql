@@ -80,7 +80,7 @@ begin
     end if;
     new.completed_at := coalesce(new.completed_at, greatest(now(), new.started_at));
     new.duration_ms := round(extract(epoch from new.completed_at - new.started_at) * 1000);
-    usage := debugloop.usage_normalize(new.usage_raw);
+    usage := debugloop.price_usage_normalize(new.usage_raw);
     new.input_tokens := (usage ->> 'input_tokens')::bigint;
     new.output_tokens := (usage ->> 'output_tokens')::bigint;
     new.cache_read_tokens := (usage ->> 'cache_read_tokens')::bigint;

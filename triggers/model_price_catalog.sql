@@ -11,7 +11,7 @@ begin
     raise exception 'price versions are immutable: % of % % refused', lower(tg_op), old.provider, old.model_name
         using errcode = 'DL009',
               detail = format('catalog_id %s, effective from %s', old.catalog_id, old.effective_from),
-              hint = 'add a new version instead (debugloop.price_set or debugloop.prices_import)';
+              hint = 'add a new version instead (debugloop.price_set or debugloop.price_import)';
 end
 $$;
 

@@ -89,7 +89,7 @@ select * from debugloop.debug_execution_attempts a
 select * from debugloop.attempt_chain(%(correlation_id)s)
 
 -- name: usage_normalize
-select debugloop.usage_normalize(%(usage)s) as usage
+select debugloop.price_usage_normalize(%(usage)s) as usage
 
 -- name: price_cost
 select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now())) as cost
@@ -125,16 +125,16 @@ select * from debugloop.price_set(
     context_window => %(context_window)s, max_output_tokens => %(max_output_tokens)s)
 
 -- name: prices_import
-select * from debugloop.prices_import(%(doc)s, %(source)s, coalesce(%(effective_from)s::timestamptz, now()), %(providers)s)
+select * from debugloop.price_import(%(doc)s, %(source)s, coalesce(%(effective_from)s::timestamptz, now()), %(providers)s)
 
 -- name: prices_reprice
-select * from debugloop.prices_reprice(%(since)s, %(include_priced)s)
+select * from debugloop.price_reprice(%(since)s, %(include_priced)s)
 
 -- name: cost_estimate
-select debugloop.cost_estimate(%(model)s, %(input_tokens)s, %(output_tokens)s) as cost
+select debugloop.price_estimate(%(model)s, %(input_tokens)s, %(output_tokens)s) as cost
 
 -- name: cost_estimate_for_request
-select * from debugloop.cost_estimate_for_request(%(user_request)s, %(model)s)
+select * from debugloop.attempt_estimate(%(user_request)s, %(model)s)
 
 -- name: cost_breakdown
 select * from debugloop.v_cost_breakdown where dimension = %(dimension)s order by total_cost_usd desc, attempts desc
@@ -166,7 +166,7 @@ select * from debugloop.debug_error_success_mappings
  order by wilson_lower_bound desc, success_count desc
 
 -- name: known_failures
-select * from debugloop.known_failures(%(user_request)s, %(k)s)
+select * from debugloop.error_known_failures(%(user_request)s, %(k)s)
 
 -- name: stf_register
 select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(language)s,
@@ -292,7 +292,7 @@ select debugloop.manifest_markdown(%(problem)s, %(agent_name)s, %(model)s, %(k)s
 select * from debugloop.analytics_refresh()
 
 -- name: metrics
-select * from debugloop.metrics(%(since)s)
+select * from debugloop.analytics_metrics(%(since)s)
 
 -- name: quality_summary
 select * from debugloop.v_quality_summary
