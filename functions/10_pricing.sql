@@ -684,3 +684,19 @@ select distinct on (c.provider, lower(c.model_name)) c.*
  where c.effective_from <= now()
  order by c.provider, lower(c.model_name), (c.origin = 'custom') desc, c.effective_from desc;
 comment on view debugloop.v_prices is 'The price in force now for each provider and model (custom before imported).';
+
+-- debugloop.price_versions(provider, model_name): every price version of one
+-- model (its name in any case), newest first, a custom one before an imported one
+-- of the same time. Why: the history behind the price in force (v_prices). Locks:
+-- none.
+create or replace function debugloop.price_versions(provider text, model_name text)
+returns setof debugloop.model_price_catalog
+language sql
+stable
+as $$
+    select c.*
+      from debugloop.model_price_catalog c
+     where c.provider = price_versions.provider and lower(c.model_name) = lower(price_versions.model_name)
+     order by c.effective_from desc, c.origin
+$$;
+comment on function debugloop.price_versions(text, text) is 'Every price version of one model, newest first.';

@@ -400,6 +400,32 @@ as $$
 $$;
 comment on function debugloop.attempt_chain(uuid) is 'The attempts of one task in order, with retry depth and cumulative cost.';
 
+-- debugloop.attempt_list(status, agent_name, model, correlation_id, limit): the
+-- latest attempts, newest first, of one status, agent, model and task where each
+-- is given (null: any), at most `limit` of them (null: all). Why: the list a
+-- browser or the command line shows, the same from psql. Locks: none.
+create or replace function debugloop.attempt_list(
+    status text default null,
+    agent_name text default null,
+    model text default null,
+    correlation_id uuid default null,
+    "limit" integer default 50
+)
+returns setof debugloop.debug_execution_attempts
+language sql
+stable
+as $$
+    select a.*
+      from debugloop.debug_execution_attempts a
+     where (attempt_list.status is null or a.status = attempt_list.status)
+       and (attempt_list.agent_name is null or a.agent_name = attempt_list.agent_name)
+       and (attempt_list.model is null or a.model_used = attempt_list.model)
+       and (attempt_list.correlation_id is null or a.correlation_id = attempt_list.correlation_id)
+     order by a.started_at desc
+     limit attempt_list."limit"
+$$;
+comment on function debugloop.attempt_list(text, text, text, uuid, integer) is 'The latest attempts, newest first, of a status, an agent, a model and a task (each optional).';
+
 -- debugloop.price_reprice(since, include_priced): price again the finished
 -- attempts started at or after `since` that have no price (or, with
 -- include_priced, every priced one too, e.g. after a back-dated correction), each

@@ -763,6 +763,37 @@ end
 $$;
 comment on function debugloop.error_get(text) is 'One error signature by its hex or a unique prefix.';
 
+-- debugloop.error_top(limit, category): the most frequent error signatures (of one
+-- category, when given), the most recently seen first among equals, at most
+-- `limit` (null: all). Locks: none.
+create or replace function debugloop.error_top("limit" integer default 20, category text default null)
+returns setof debugloop.debug_error_signatures
+language sql
+stable
+as $$
+    select s.*
+      from debugloop.debug_error_signatures s
+     where error_top.category is null or s.category = error_top.category
+     order by s.occurrences desc, s.last_seen_at desc
+     limit error_top."limit"
+$$;
+comment on function debugloop.error_top(integer, text) is 'The most frequent error signatures, optionally of one category.';
+
+-- debugloop.error_mappings(signature): the error->success mappings of one
+-- signature (its full hex), most trusted first (Wilson lower bound, then
+-- successes). Locks: none.
+create or replace function debugloop.error_mappings(signature text)
+returns setof debugloop.debug_error_success_mappings
+language sql
+stable
+as $$
+    select m.*
+      from debugloop.debug_error_success_mappings m
+     where m.signature = error_mappings.signature
+     order by m.wilson_lower_bound desc, m.success_count desc
+$$;
+comment on function debugloop.error_mappings(text) is 'The error->success mappings of one signature, most trusted first.';
+
 -- debugloop.v_error_signatures: signatures with how many fixes are known.
 create or replace view debugloop.v_error_signatures as
 select s.signature, s.error_type, s.category, s.normalized_message, s.occurrences, s.first_seen_at, s.last_seen_at,

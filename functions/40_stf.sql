@@ -934,6 +934,59 @@ select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_stat
   from debugloop.debug_transform_functions f;
 comment on view debugloop.v_stfs is 'STFs with their quality, usage, approval and how many attempts produced them.';
 
+-- debugloop.stf_list(status, language, attempt_id, limit): the STFs of v_stfs of
+-- one approval status and language, and only those that one attempt produced,
+-- where each is given (null: any); best quality first, then most used, then
+-- newest; at most `limit` (null: all). Locks: none.
+create or replace function debugloop.stf_list(
+    status text default null,
+    language text default null,
+    attempt_id uuid default null,
+    "limit" integer default 50
+)
+returns setof debugloop.v_stfs
+language sql
+stable
+as $$
+    select v.*
+      from debugloop.v_stfs v
+     where (stf_list.status is null or v.approval_status = stf_list.status)
+       and (stf_list.language is null or v.stf_language = stf_list.language)
+       and (stf_list.attempt_id is null
+            or v.stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = stf_list.attempt_id))
+     order by v.quality_score desc nulls last, v.usage_count desc, v.discovered_at desc
+     limit stf_list."limit"
+$$;
+comment on function debugloop.stf_list(text, text, uuid, integer) is 'STFs by quality, optionally of one status and language, or those one attempt produced.';
+
+-- debugloop.stf_export(status, language): every STF (of one approval status and
+-- language, where given) with its scores, usage, provenance count, documentation,
+-- parameters and code, oldest first. Why: a CSV or JSON export of the registry.
+-- Locks: none.
+create or replace function debugloop.stf_export(status text default null, language text default null)
+returns table (stf_id uuid, stf_name text, stf_language text, problem_category text, approval_status text,
+               approved_by text, approved_at timestamptz, quality_score numeric, evidence_score numeric,
+               reuse_score numeric, generality_score numeric, documentation_score numeric, size_score numeric,
+               complexity_score numeric, usage_count integer, success_count integer, failure_count integer,
+               provenance_count bigint, contributor_agent_name text, discovered_at timestamptz,
+               last_used_at timestamptz, stf_hash text, stf_description text, docstring text,
+               stf_parameters jsonb, stf_code text)
+language sql
+stable
+as $$
+    select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_status, f.approved_by, f.approved_at,
+           f.quality_score, f.evidence_score, f.reuse_score, f.generality_score, f.documentation_score, f.size_score,
+           f.complexity_score, f.usage_count, f.success_count, f.failure_count,
+           (select count(*) from debugloop.debug_stf_provenance p where p.stf_id = f.stf_id),
+           f.contributor_agent_name, f.discovered_at, f.last_used_at, f.stf_hash, f.stf_description, f.docstring,
+           f.stf_parameters, f.stf_code
+      from debugloop.debug_transform_functions f
+     where (stf_export.status is null or f.approval_status = stf_export.status)
+       and (stf_export.language is null or f.stf_language = stf_export.language)
+     order by f.discovered_at, f.stf_id
+$$;
+comment on function debugloop.stf_export(text, text) is 'Every STF with its scores, provenance count, documentation and code, oldest first (an export).';
+
 -- debugloop.stf_reembed(): recompute every STF's SQL embedding, after the
 -- thesaurus (debugloop.util_synonyms) changed. Returns how many. Admin only.
 -- Locks: every STF row, one statement.
@@ -961,6 +1014,26 @@ select p.stf_id, p.attempt_id, p.contributor, p.registered_at, a.status, a.user_
   from debugloop.debug_stf_provenance p
   left join debugloop.debug_execution_attempts a on a.attempt_id = p.attempt_id;
 comment on view debugloop.v_stf_provenance is 'The attempts and contributors that produced each STF''s code, with how the attempt ended.';
+
+-- debugloop.stf_embedding_queue(model, after, limit): the STFs that `model` has
+-- not embedded (stf_set_embedding) yet, with the text to embed, in id order after
+-- `after` (null: from the first), at most `limit` (null: all). Why: a client
+-- embeds them in batches and resumes after the last id it stored;
+-- count(*) of it with only the model is how many are left. Locks: none.
+create or replace function debugloop.stf_embedding_queue(model text, after uuid default null,
+                                                         "limit" integer default null)
+returns table (stf_id uuid, search_text text)
+language sql
+stable
+as $$
+    select f.stf_id, f.search_text
+      from debugloop.debug_transform_functions f
+     where f.embedding_model is distinct from stf_embedding_queue.model
+       and (stf_embedding_queue.after is null or f.stf_id > stf_embedding_queue.after)
+     order by f.stf_id
+     limit stf_embedding_queue."limit"
+$$;
+comment on function debugloop.stf_embedding_queue(text, uuid, integer) is 'STFs not yet embedded by a model, with the text to embed, in id order (resumable batches).';
 
 -- debugloop.stf_set_embedding(stf_id, embedding, model): store the neural
 -- embedding of an STF, computed outside the database (pip install

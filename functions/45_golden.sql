@@ -241,6 +241,20 @@ revoke execute on function debugloop.golden_approve(uuid, text, text), debugloop
 grant execute on function debugloop.golden_approve(uuid, text, text), debugloop.golden_reject(uuid, text, text),
                           debugloop.golden_reopen(uuid, text, text) to debugloop_admin;
 
+-- debugloop.golden_reviews(golden_state_id): the decisions on a golden state, oldest
+-- first: who, when, why (debugloop for automatic ones). Locks: none.
+create or replace function debugloop.golden_reviews(golden_state_id uuid)
+returns setof debugloop.debug_golden_reviews
+language sql
+stable
+as $$
+    select r.*
+      from debugloop.debug_golden_reviews r
+     where r.golden_state_id = golden_reviews.golden_state_id
+     order by r.reviewed_at, r.review_id
+$$;
+comment on function debugloop.golden_reviews(uuid) is 'The review decisions on a golden state, oldest first.';
+
 -- debugloop.golden_record_reuse(golden_state_id, attempt_id, success): an attempt
 -- reused a golden state and succeeded or not; its reuse counts and last reuse
 -- follow. Recording the same reuse twice is refused (DL011). Locks: the golden
@@ -411,3 +425,44 @@ select g.golden_state_id, g.approval_status, g.nomination, g.quality_score, g.pr
        g.nominated_by, g.nominated_at, g.approved_by, g.approved_at, g.execution_attempt_id
   from debugloop.debug_golden_states g;
 comment on view debugloop.v_golden_states is 'Golden states with their status, quality, model, cost and reuse (newest first: order by nominated_at desc).';
+
+-- debugloop.golden_list(status, limit): the golden states of v_golden_states (of
+-- one approval status, when given), newest first, at most `limit` (null: all).
+-- Locks: none.
+create or replace function debugloop.golden_list(status text default null, "limit" integer default 50)
+returns setof debugloop.v_golden_states
+language sql
+stable
+as $$
+    select v.*
+      from debugloop.v_golden_states v
+     where golden_list.status is null or v.approval_status = golden_list.status
+     order by v.nominated_at desc, v.golden_state_id
+     limit golden_list."limit"
+$$;
+comment on function debugloop.golden_list(text, integer) is 'Golden states, newest first, optionally of one approval status.';
+
+-- debugloop.golden_export(status): every golden state (of one approval status,
+-- when given) with its whole problem, solution, scores, reuse and the evidence its
+-- nomination weighed, oldest first. Why: a CSV or JSON export. Locks: none.
+create or replace function debugloop.golden_export(status text default null)
+returns table (golden_state_id uuid, approval_status text, nomination text, nominated_by text,
+               nominated_at timestamptz, approved_by text, approved_at timestamptz, approval_notes text,
+               quality_score numeric, complexity_score numeric, reusability_score numeric, problem_category text,
+               model_used text, agent_name text, cost_usd numeric, reuse_count integer, reuse_success_count integer,
+               reuse_failure_count integer, last_reused_at timestamptz, execution_attempt_id uuid,
+               correlation_id uuid, problem_hash text, problem_description text, solution_summary text,
+               stf_ids uuid[], tools_used jsonb, nomination_evidence jsonb)
+language sql
+stable
+as $$
+    select g.golden_state_id, g.approval_status, g.nomination, g.nominated_by, g.nominated_at, g.approved_by,
+           g.approved_at, g.approval_notes, g.quality_score, g.complexity_score, g.reusability_score,
+           g.problem_category, g.model_used, g.agent_name, g.cost_usd, g.reuse_count, g.reuse_success_count,
+           g.reuse_failure_count, g.last_reused_at, g.execution_attempt_id, g.correlation_id, g.problem_hash,
+           g.problem_description, g.solution_summary, g.stf_ids, g.tools_used, g.nomination_evidence
+      from debugloop.debug_golden_states g
+     where golden_export.status is null or g.approval_status = golden_export.status
+     order by g.nominated_at, g.golden_state_id
+$$;
+comment on function debugloop.golden_export(text) is 'Every golden state with its problem, solution, scores, reuse and evidence, oldest first (an export).';
