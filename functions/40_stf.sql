@@ -309,6 +309,28 @@ as $$
                      debugloop.util_words(code))
 $$;
 
+-- debugloop._stf_set_search(stf): an STF with what a problem is matched against
+-- in step with it: the search text (_stf_search_text), its full-text document
+-- (name words weigh most, then description and documentation, then every word of
+-- the code) and its SQL embedding (util_embed_sparse). Locks: none.
+create or replace function debugloop._stf_set_search(stf debugloop.debug_transform_functions)
+returns debugloop.debug_transform_functions
+language plpgsql
+stable
+as $$
+begin
+    stf.search_text := debugloop._stf_search_text(stf.stf_name, stf.stf_description, stf.docstring,
+                                                   stf.problem_category, stf.stf_code);
+    stf.search_document :=
+        setweight(to_tsvector('english', debugloop.util_words(stf.stf_name)), 'A')
+        || setweight(to_tsvector('english', concat_ws(' ', stf.stf_description, stf.docstring,
+                                                      debugloop.util_words(stf.problem_category))), 'B')
+        || setweight(to_tsvector('english', stf.search_text), 'C');
+    stf.embedding := debugloop.util_embed_sparse(stf.search_text);
+    return stf;
+end
+$$;
+
 -- debugloop._stf_rescore(stf_id): the five quality dimensions of an STF, its
 -- quality and complexity, from its code and its record (README, "STF quality"):
 --   evidence      Wilson lower bound of successes / (successes + failures)
@@ -662,6 +684,22 @@ $$;
 comment on function debugloop.stf_extract(uuid) is 'Register the code in an attempt''s artefacts as STFs (units, files, snippets, diff); trivial units are skipped.';
 revoke execute on function debugloop.stf_extract(uuid) from public;
 grant execute on function debugloop.stf_extract(uuid) to debugloop_agent, debugloop_admin;
+
+-- debugloop._stf_extract_attempt(attempt): with the flag enable_stf_extraction on
+-- for the session, the code of a successful attempt's artefacts becomes STFs
+-- (stf_extract). Why: the extraction trigger's rule. Locks: the STF rows it
+-- registers.
+create or replace function debugloop._stf_extract_attempt(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+begin
+    if attempt.artifacts is not null and debugloop.settings_flag('enable_stf_extraction') then
+        perform debugloop.stf_extract(attempt.attempt_id);
+    end if;
+end
+$$;
 
 -- debugloop.stf_record_use(stf_id, attempt_id, success): an attempt reused an STF
 -- and succeeded or not; counts, the last use and the scores follow. Recording the

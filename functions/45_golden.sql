@@ -1,5 +1,6 @@
--- golden: proven solutions. A successful attempt is nominated (by hand, or by the
--- trigger tg_debug_execution_attempts__golden when the thresholds hold), then
+-- golden: proven solutions. A successful attempt is nominated (by hand, or by
+-- _golden_consider, which the trigger tg_debug_execution_attempts__golden calls,
+-- when the thresholds hold), then
 -- approved or rejected by an admin, each decision audited in debug_golden_reviews.
 -- Reuses are counted. Writes go through SECURITY DEFINER functions.
 
@@ -414,6 +415,69 @@ begin
         perform debugloop._golden_review(g.golden_state_id, 'rejected', 'debugloop',
                                          format('attempt %s later in its chain failed', attempt.attempt_id));
     end loop;
+end
+$$;
+
+-- debugloop._golden_consider(attempt): what a finished attempt means for golden
+-- states, with enable_golden_states on for the session. A successful attempt that
+-- passes the thresholds (_golden_evidence) is nominated, and approved by debugloop
+-- when it passes the higher bar too. The same request solved again with the same
+-- approach makes no second golden state: it is evidence for the first, whose
+-- automatic approval is weighed again. Attempts without a quality_score are never
+-- nominated. A failed attempt withdraws the pending automatic nominations of
+-- earlier attempts of its chain (_golden_withdraw). Why: the golden trigger's
+-- rule. Locks: the golden state rows.
+create or replace function debugloop._golden_consider(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    evidence jsonb;
+    golden_id uuid;
+    subject debugloop.debug_execution_attempts;
+begin
+    if not debugloop.settings_flag('enable_golden_states') then
+        return;
+    end if;
+    if attempt.status in ('error', 'timeout') then
+        perform debugloop._golden_withdraw(attempt);
+        return;
+    end if;
+    if attempt.status <> 'success' or attempt.quality_score is null
+       or attempt.quality_score < debugloop._settings_number('golden_min_quality') then
+        return;
+    end if;
+    select g.golden_state_id into golden_id
+      from debugloop.debug_golden_states g
+      join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+     where g.problem_hash = attempt.user_request_hash and a.approach_hash = attempt.approach_hash
+       and g.approval_status <> 'rejected'
+     order by g.nominated_at
+     limit 1;
+    if golden_id is not null then
+        if not exists (select from debugloop.debug_golden_states g
+                        where g.golden_state_id = golden_id and g.approval_status = 'pending' and g.nomination = 'automatic') then
+            return;
+        end if;
+        select a.* into subject
+          from debugloop.debug_golden_states g
+          join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+         where g.golden_state_id = golden_id;
+        evidence := debugloop._golden_evidence(subject);
+        update debugloop.debug_golden_states g set nomination_evidence = evidence where g.golden_state_id = golden_id;
+    else
+        evidence := debugloop._golden_evidence(attempt);
+        if not (evidence ->> 'nominate')::boolean then
+            return;
+        end if;
+        golden_id := debugloop._golden_insert(attempt, 'automatic', 'debugloop', null, attempt.quality_score, null, evidence);
+    end if;
+    if (evidence ->> 'approve')::boolean then
+        perform debugloop._golden_review(golden_id, 'approved', 'debugloop',
+            format('automatic: quality %s, %s independent successes at similar problems',
+                   evidence ->> 'quality', evidence ->> 'independent_successes'));
+    end if;
 end
 $$;
 

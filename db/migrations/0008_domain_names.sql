@@ -3,7 +3,10 @@
 -- new ones (known_failures is error_known_failures, prices_import price_import,
 -- prices_reprice price_reprice, cost_estimate price_estimate,
 -- cost_estimate_for_request attempt_estimate, metrics analytics_metrics,
--- usage_normalize price_usage_normalize, usage_requests price_usage_requests).
+-- usage_normalize price_usage_normalize, usage_requests price_usage_requests), and
+-- so do the internal helpers that follow them (_known_failures is
+-- _error_known_failures; _attempt_cost, the cost of a finishing attempt, is the
+-- pricing domain's _price_attempt_cost).
 -- No view, index or default depends on them; the functions that call them are
 -- replaced by the same reload. A fresh database never had them.
 
@@ -16,3 +19,4 @@ drop function if exists debugloop.cost_estimate_for_request(text, text);
 drop function if exists debugloop.metrics(timestamptz);
 drop function if exists debugloop.usage_normalize(jsonb);
 drop function if exists debugloop.usage_requests(jsonb);
+drop function if exists debugloop._attempt_cost(text, jsonb, timestamptz);
