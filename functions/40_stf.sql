@@ -751,32 +751,16 @@ revoke execute on function debugloop.stf_record_use(uuid, uuid, boolean) from pu
 grant execute on function debugloop.stf_record_use(uuid, uuid, boolean) to debugloop_agent, debugloop_admin;
 
 -- debugloop._stf_review(stf_id, decision, reviewed_by, notes): approve, reject or
--- reopen an STF, with an audit row. Approving needs a pending STF, rejecting a
--- pending or approved one, reopening an approved or rejected one (DL010
--- otherwise). Locks: the STF's row.
+-- reopen an STF with an audit row in debug_stf_reviews (_util_review: approving
+-- needs a pending STF, rejecting a pending or approved one, reopening an approved
+-- or rejected one; DL010 otherwise), and return it. Locks: the STF's row.
 create or replace function debugloop._stf_review(stf_id uuid, decision text, reviewed_by text, notes text)
 returns debugloop.debug_transform_functions
-language plpgsql
+language sql
 volatile
 as $$
-declare
-    s debugloop.debug_transform_functions;
-begin
-    select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id for update;
-    if not found then
-        raise exception 'STF % does not exist', coalesce(_stf_review.stf_id::text, 'NULL') using errcode = 'DL002', column = 'stf_id';
-    end if;
-    perform debugloop._util_review_check('STF', s.stf_id, s.approval_status, decision, reviewed_by);
-    insert into debugloop.debug_stf_reviews (stf_id, decision, reviewed_by, notes)
-    values (s.stf_id, decision, btrim(reviewed_by), notes);
-    update debugloop.debug_transform_functions f
-       set approval_status = decision,
-           approved_by = case when decision = 'pending' then null else btrim(reviewed_by) end,
-           approved_at = case when decision = 'pending' then null else now() end
-     where f.stf_id = s.stf_id
-    returning f.* into s;
-    return s;
-end
+    select debugloop._util_review('stf', stf_id, decision, reviewed_by, notes);
+    select f.* from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id;
 $$;
 
 -- debugloop.stf_approve(stf_id, approved_by, notes): approve a pending STF; it is

@@ -174,9 +174,10 @@ revoke execute on function debugloop.golden_nominate(uuid, text, text, numeric, 
 grant execute on function debugloop.golden_nominate(uuid, text, text, numeric, text) to debugloop_agent, debugloop_admin;
 
 -- debugloop._golden_review(golden_state_id, decision, reviewed_by, notes): approve,
--- reject or reopen a golden state (debugloop._util_review_check), with an audit
--- row; the attempt's is_golden_state and golden_state_approved_by/_at follow the
--- approval. Locks: the golden state's row and its attempt's.
+-- reject or reopen a golden state with an audit row in debug_golden_reviews
+-- (debugloop._util_review), and return it; the attempt's is_golden_state and
+-- golden_state_approved_by/_at follow the approval. Locks: the golden state's row
+-- and its attempt's.
 create or replace function debugloop._golden_review(golden_state_id uuid, decision text, reviewed_by text, notes text)
 returns debugloop.debug_golden_states
 language plpgsql
@@ -185,21 +186,8 @@ as $$
 declare
     g debugloop.debug_golden_states;
 begin
-    select * into g from debugloop.debug_golden_states s where s.golden_state_id = _golden_review.golden_state_id for update;
-    if not found then
-        raise exception 'golden state % does not exist', coalesce(_golden_review.golden_state_id::text, 'NULL')
-            using errcode = 'DL002', column = 'golden_state_id';
-    end if;
-    perform debugloop._util_review_check('golden state', g.golden_state_id, g.approval_status, decision, reviewed_by);
-    insert into debugloop.debug_golden_reviews (golden_state_id, decision, reviewed_by, notes)
-    values (g.golden_state_id, decision, btrim(reviewed_by), notes);
-    update debugloop.debug_golden_states s
-       set approval_status = decision,
-           approved_by = case when decision = 'pending' then null else btrim(reviewed_by) end,
-           approved_at = case when decision = 'pending' then null else now() end,
-           approval_notes = notes
-     where s.golden_state_id = g.golden_state_id
-    returning s.* into g;
+    perform debugloop._util_review('golden', _golden_review.golden_state_id, decision, reviewed_by, notes);
+    select * into g from debugloop.debug_golden_states s where s.golden_state_id = _golden_review.golden_state_id;
     update debugloop.debug_execution_attempts a
        set is_golden_state = (decision = 'approved'),
            golden_state_approved_by = case when decision = 'approved' then btrim(reviewed_by) end,

@@ -6,7 +6,8 @@
 -- usage_normalize price_usage_normalize, usage_requests price_usage_requests), and
 -- so do the internal helpers that follow them (_known_failures is
 -- _error_known_failures; _attempt_cost, the cost of a finishing attempt, is the
--- pricing domain's _price_attempt_cost).
+-- pricing domain's _price_attempt_cost; _util_review_check is part of
+-- _util_review, the one review workflow).
 -- No view, index or default depends on them; the functions that call them are
 -- replaced by the same reload. A fresh database never had them.
 
@@ -20,3 +21,4 @@ drop function if exists debugloop.metrics(timestamptz);
 drop function if exists debugloop.usage_normalize(jsonb);
 drop function if exists debugloop.usage_requests(jsonb);
 drop function if exists debugloop._attempt_cost(text, jsonb, timestamptz);
+drop function if exists debugloop._util_review_check(text, uuid, text, text, text);
