@@ -209,7 +209,8 @@ begin
            as s(subject, label, items, key, audit, notes_column)
      where s.subject = _util_review.subject;
     if not found then
-        raise exception 'no review workflow for %', coalesce(quote_literal(subject), 'NULL');
+        raise exception 'no review workflow for %', coalesce(quote_literal(subject), 'NULL')
+            using errcode = 'internal_error';
     end if;
     execute format('select approval_status from debugloop.%I where %I = $1 for update', item.items, item.key)
        into status using id;

@@ -819,13 +819,13 @@ begin
            set cost_usd = priced.cost_usd, price_catalog_id = priced.price_catalog_id,
                cost_status = priced.cost_status, priced_at = now()
          where a.attempt_id = attempt.attempt_id;
-        price_reprice.attempt_id := attempt.attempt_id;
-        price_reprice.model_used := attempt.model_used;
+        attempt_id := attempt.attempt_id;
+        model_used := attempt.model_used;
         old_cost_usd := attempt.cost_usd;
         new_cost_usd := priced.cost_usd;
         old_catalog_id := attempt.price_catalog_id;
         new_catalog_id := priced.price_catalog_id;
-        price_reprice.cost_status := priced.cost_status;
+        cost_status := priced.cost_status;
         return next;
     end loop;
 end
