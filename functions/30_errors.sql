@@ -880,10 +880,10 @@ end
 $$;
 comment on function debugloop.error_get(text) is 'One error signature by its hex or a unique prefix.';
 
--- debugloop.error_top(limit, category): the most frequent error signatures (of one
+-- debugloop.error_top(category, limit): the most frequent error signatures (of one
 -- category, when given), the most recently seen first among equals, at most
 -- `limit` (null: all). Locks: none.
-create or replace function debugloop.error_top("limit" integer default 20, category text default null)
+create or replace function debugloop.error_top(category text default null, "limit" integer default 20)
 returns setof debugloop.debug_error_signatures
 language sql
 stable
@@ -894,7 +894,7 @@ as $$
      order by s.occurrences desc, s.last_seen_at desc
      limit error_top."limit"
 $$;
-comment on function debugloop.error_top(integer, text) is 'The most frequent error signatures, optionally of one category.';
+comment on function debugloop.error_top(text, integer) is 'The most frequent error signatures, optionally of one category.';
 
 -- debugloop.error_mappings(signature): the error->success mappings of one
 -- signature (its full hex), most trusted first (Wilson lower bound, then

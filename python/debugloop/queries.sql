@@ -145,7 +145,7 @@ select * from debugloop.error_describe(%(error_type)s, %(message)s, %(stacktrace
 select * from debugloop.error_fixes(%(message)s, %(error_type)s, %(stacktrace)s, %(k)s)
 
 -- name: error_top
-select * from debugloop.error_top(%(limit)s, %(category)s)
+select * from debugloop.error_top(%(category)s, %(limit)s)
 
 -- name: error_get
 select * from debugloop.error_get(%(signature)s)
