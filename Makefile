@@ -1,11 +1,11 @@
-# `make demo` and `make test` each bootstrap .venv on first use; later runs only
-# reinstall when pyproject.toml changed.
+# `make demo`, `make test` and `make lint` each bootstrap .venv on first use; later
+# runs only reinstall when pyproject.toml changed.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test lint bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# SQL: PostgreSQL's own parser on every file and function body, and the project's
+# rules (tools/sql_lint.py; configured in pyproject.toml, [tool.sql-lint])
+lint: $(STAMP)
+	$(BIN)/python tools/sql_lint.py
 
 # every benchmark, about 45 minutes on 2 cores; what they print goes in bench/RESULTS.md
 bench: $(STAMP)

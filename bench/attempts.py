@@ -9,7 +9,7 @@
 2. With --rows attempts in the table (bulk-loaded in SQL, 1,000 requests with distinct fingerprints,
    10 attempts per correlation): lookups by correlation id (debugloop.attempt_chain),
    by request fingerprint (the latest 20 attempts at a request), and the estimate
-   from the latest 100 attempts at a request (debugloop.cost_estimate_for_request):
+   from the latest 100 attempts at a request (debugloop.attempt_estimate):
    p50/p95. Goal: p95 <= 1 ms.
 
 By default the server runs with PostgreSQL's durable settings (fsync on); --fast
@@ -137,7 +137,7 @@ def lookups(url: str, rows: int, probes: int) -> None:
             "select attempt_id, status, cost_usd from debugloop.debug_execution_attempts"
             " where user_request_hash = %s order by started_at desc limit 20", prints)))  # fmt: skip
         print(latency("by fingerprint (cost estimate)", timed(
-            "select * from debugloop.cost_estimate_for_request(%s, 'gpt-4o')", requests)))
+            "select * from debugloop.attempt_estimate(%s, 'gpt-4o')", requests)))
 
 
 def main() -> None:

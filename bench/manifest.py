@@ -1,11 +1,12 @@
-"""The manifest at scale: debugloop.manifest, its pieces, analytics_refresh and metrics
-with 100k STFs, 1M attempts (~100k distinct requests) and 10k golden states.
+"""The manifest at scale: debugloop.manifest, its pieces, analytics_refresh and
+analytics_metrics with 100k STFs, 1M attempts (~100k distinct requests) and 10k golden
+states.
 
     .venv/bin/python bench/manifest.py [--stfs 100000] [--attempts 1000000] [--golden 10000]
                                        [--chains 2000] [--queries 300] [--metrics-timeout 120] [--small]
 
 About 13 minutes on 2 cores, 8 of them loading; --small (10k STFs, 100k attempts,
-1k golden states) about 6, half of it metrics().
+1k golden states) about 6, half of it analytics_metrics().
 
 The data, loaded in SQL on a throwaway embedded PostgreSQL (fsync off: the load is
 not what is measured):
@@ -32,7 +33,7 @@ Measured from the client (p50/p95/p99): manifest for paraphrases of loaded reque
 anything loaded, manifest_markdown (default budget); the public functions it is
 made of, and the manifest's own steps given the neighbours; where a manifest's
 time goes by PostgreSQL's function statistics; analytics_refresh (three runs) and
-metrics over 30 days (each call cancelled after --metrics-timeout seconds).
+analytics_metrics over 30 days (each call cancelled after --metrics-timeout seconds).
 Goal: manifest p95 <= 15 ms (the seed asks for < 200 ms).
 """
 
@@ -459,9 +460,9 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
     for label, sql in (("stf_match top-5", "select * from debugloop.stf_match(%s, 5)"),
                        ("_problem_neighbours", "select * from debugloop._problem_neighbours(%s)"),
                        ("golden_match top-5", "select * from debugloop.golden_match(%s, 5)"),
-                       ("known_failures top-5", "select * from debugloop.known_failures(%s, 5)"),
+                       ("error_known_failures top-5", "select * from debugloop.error_known_failures(%s, 5)"),
                        ("error_likely_fixes top-5", "select * from debugloop.error_likely_fixes(%s, 5)"),
-                       ("cost_estimate_for_request gpt-4o", "select * from debugloop.cost_estimate_for_request(%s, 'gpt-4o')")):  # fmt: skip
+                       ("attempt_estimate gpt-4o", "select * from debugloop.attempt_estimate(%s, 'gpt-4o')")):  # fmt: skip
         try:
             samples, rows = timed(conn, sql, [(p,) for p in probes])
         except psycopg.Error as e:
@@ -474,7 +475,7 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
                                (p,)).fetchone() for p in probes]  # fmt: skip
     for label, sql, make in (
             ("_golden_similar", "select * from debugloop._golden_similar(%s::halfvec, 5, false)", lambda n: (n[1],)),
-            ("_known_failures", "select * from debugloop._known_failures(%s, %s, 5)", lambda n: (n[0], n[2])),
+            ("_error_known_failures", "select * from debugloop._error_known_failures(%s, %s, 5)", lambda n: (n[0], n[2])),
             ("_error_likely_fixes", "select * from debugloop._error_likely_fixes(%s, 5)", lambda n: ([n[0], *n[2]],)),
             ("_manifest_cost gpt-4o", "select debugloop._manifest_cost('gpt-4o', %s, %s)", lambda n: (n[0], n[2])),
             ("agent block (_related_attempts)", "select count(*) from debugloop._related_attempts(%s, 100) r"
@@ -508,13 +509,13 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
     for _ in range(3):
         t0 = time.perf_counter()
         try:
-            conn.execute("select * from debugloop.metrics(now() - interval '30 days')").fetchall()
+            conn.execute("select * from debugloop.analytics_metrics(now() - interval '30 days')").fetchall()
         except psycopg.errors.QueryCanceled:
             runs.append(f"cancelled after {args.metrics_timeout} s (statement_timeout)")
             break
         runs.append(f"{(time.perf_counter() - t0) * 1000:.1f} ms")
     conn.execute("reset statement_timeout")
-    print("metrics(now() - 30 days): " + ", ".join(runs))
+    print("analytics_metrics(now() - 30 days): " + ", ".join(runs))
 
     p95 = percentile(results["paraphrase"], 0.95)
     print(f"manifest p95 / {GOAL_MS:.0f} ms goal: {p95 / GOAL_MS:.2f}x ({'met' if p95 <= GOAL_MS else 'not met'}; "

@@ -177,29 +177,68 @@ begin
 end
 $$;
 
--- debugloop._util_review_check(kind, id, status, decision, reviewed_by): that a
--- reviewer is named (DL001) and that an item of `kind` (STF, golden state) in
--- approval `status` may become `decision` (DL010 otherwise): approving needs a
--- pending item, rejecting a pending or approved one, reopening ('pending') an
--- approved or rejected one. Why: one review workflow for STFs and golden states.
--- Locks: none.
-create or replace function debugloop._util_review_check(kind text, id uuid, status text, decision text, reviewed_by text)
+-- debugloop._util_review(subject, id, decision, reviewed_by, notes): the review
+-- workflow that every reviewed thing shares: the transition rule, the status
+-- change and the audit row of one item. A subject is a table keyed by a uuid whose
+-- rows carry approval_status, approved_by and approved_at (and approval_notes,
+-- where it has one), with an audit table of (key, decision, reviewed_by, notes)
+-- rows. The subjects, named by the prefix of their review functions (a new one
+-- adds its row to the list below):
+--   stf     debug_transform_functions (stf_id), audited in debug_stf_reviews
+--   golden  debug_golden_states (golden_state_id, approval_notes), audited in
+--           debug_golden_reviews
+-- The rule: an unknown item is DL002; a reviewer must be named (DL001); approving
+-- needs a pending item, rejecting a pending or approved one, reopening (decision
+-- 'pending') an approved or rejected one (DL010 otherwise, hinting at what is
+-- allowed). Approving and rejecting record who and when, reopening clears them.
+-- Why: one workflow for STFs, golden states and whatever is reviewed next.
+-- Locks: the item's row (FOR UPDATE).
+create or replace function debugloop._util_review(subject text, id uuid, decision text, reviewed_by text, notes text)
 returns void
 language plpgsql
-immutable
+volatile
 as $$
+declare
+    item record;
+    status text;
 begin
+    select * into item
+      from (values ('stf', 'STF', 'debug_transform_functions', 'stf_id', 'debug_stf_reviews', null),
+                   ('golden', 'golden state', 'debug_golden_states', 'golden_state_id', 'debug_golden_reviews',
+                    'approval_notes'))
+           as s(subject, label, items, key, audit, notes_column)
+     where s.subject = _util_review.subject;
+    if not found then
+        raise exception 'no review workflow for %', coalesce(quote_literal(subject), 'NULL')
+            using errcode = 'internal_error';
+    end if;
+    execute format('select approval_status from debugloop.%I where %I = $1 for update', item.items, item.key)
+       into status using id;
+    if status is null then
+        raise exception '% % does not exist', item.label, coalesce(id::text, 'NULL')
+            using errcode = 'DL002', column = item.key;
+    end if;
     if reviewed_by is null or btrim(reviewed_by) = '' then
         raise exception 'reviewed_by must name the reviewer' using errcode = 'DL001', column = 'reviewed_by';
     end if;
     if (decision = 'approved' and status <> 'pending')
        or (decision = 'rejected' and status = 'rejected')
        or (decision = 'pending' and status = 'pending') then
-        raise exception '% % is %: it cannot become %', kind, id, status, decision
-            using errcode = 'DL010', column = case when kind = 'STF' then 'stf_id' else 'golden_state_id' end,
+        raise exception '% % is %: it cannot become %', item.label, id, status, decision
+            using errcode = 'DL010', column = item.key,
                   hint = case when status = 'pending' then 'approve or reject it'
-                              else format('reopen it first (debugloop.%s_reopen)', case when kind = 'STF' then 'stf' else 'golden' end) end;
+                              else format('reopen it first (debugloop.%s_reopen)', item.subject) end;
     end if;
+    execute format('insert into debugloop.%I (%I, decision, reviewed_by, notes) values ($1, $2, $3, $4)',
+                   item.audit, item.key)
+      using id, decision, btrim(reviewed_by), notes;
+    execute format('update debugloop.%I set approval_status = $2,'
+                   ' approved_by = case when $2 = ''pending'' then null else $3 end,'
+                   ' approved_at = case when $2 = ''pending'' then null else now() end%s where %I = $1',
+                   item.items,
+                   case when item.notes_column is not null then format(', %I = $4', item.notes_column) else '' end,
+                   item.key)
+      using id, decision, btrim(reviewed_by), notes;
 end
 $$;
 

@@ -1,4 +1,5 @@
--- pricing: usage in canonical form, the price catalog, exact cost, estimates.
+-- pricing: usage in canonical form, the price catalog, exact cost, estimates, the
+-- cost of each finished attempt and repricing.
 --
 -- Canonical usage is one JSON object of disjoint counts, so that their sum is every
 -- token billed and no cached or reasoning token is counted twice:
@@ -179,10 +180,11 @@ begin
 end
 $$;
 
--- debugloop.usage_requests(usage): each request of a usage value in canonical form:
--- one for an object, one per element for an array (an attempt that made several
--- LLM calls). Why: the long-context tier and batch discounts apply per request.
-create or replace function debugloop.usage_requests(usage jsonb)
+-- debugloop.price_usage_requests(usage): each request of a usage value in
+-- canonical form: one for an object, one per element for an array (an attempt that
+-- made several LLM calls). Why: the long-context tier and batch discounts apply per
+-- request. Locks: none.
+create or replace function debugloop.price_usage_requests(usage jsonb)
 returns setof jsonb
 language plpgsql
 immutable
@@ -197,11 +199,12 @@ begin
     end if;
 end
 $$;
-comment on function debugloop.usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
+comment on function debugloop.price_usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
 
--- debugloop.usage_normalize(usage): the canonical form of a usage value: its
--- requests' counts summed (batch when any request was). Null for null. Raises DL005.
-create or replace function debugloop.usage_normalize(usage jsonb)
+-- debugloop.price_usage_normalize(usage): the canonical form of a usage value:
+-- its requests' counts summed (batch when any request was). Null for null. Raises
+-- DL005. Locks: none.
+create or replace function debugloop.price_usage_normalize(usage jsonb)
 returns jsonb
 language sql
 immutable
@@ -214,9 +217,9 @@ as $$
         'cache_write_1h_tokens', sum((r ->> 'cache_write_1h_tokens')::bigint),
         'reasoning_tokens', sum((r ->> 'reasoning_tokens')::bigint),
         'batch', bool_or((r ->> 'batch')::boolean)) end
-      from debugloop.usage_requests(usage) r
+      from debugloop.price_usage_requests(usage) r
 $$;
-comment on function debugloop.usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
+comment on function debugloop.price_usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
 
 -- debugloop._price_provider(name): the catalog's name for a provider, from the
 -- names LiteLLM and model prefixes use (gemini -> google, together_ai -> together).
@@ -351,7 +354,7 @@ returns numeric
 language sql
 immutable
 as $$
-    select trim_scale(sum(debugloop._price_request(price, r))) from debugloop.usage_requests(usage) r
+    select trim_scale(sum(debugloop._price_request(price, r))) from debugloop.price_usage_requests(usage) r
 $$;
 
 -- debugloop._price_require(model, at): price_lookup, or DL006 when no price applies.
@@ -386,10 +389,75 @@ as $$
 $$;
 comment on function debugloop.price_cost(text, jsonb, timestamptz) is 'Exact USD cost of a usage object for a model at the prices in force at a time.';
 
--- debugloop.cost_estimate(model, input_tokens, output_tokens): the USD cost of a
+-- debugloop._price_attempt_cost(model, usage, at): the cost of a usage value for
+-- a model at the prices in force at `at`, the catalog version used, and the cost
+-- status: priced, unpriced (no price matches the model) or no_usage. Why: one
+-- pricing path for a finishing attempt and price_reprice. Locks: none.
+create or replace function debugloop._price_attempt_cost(
+    model text, usage jsonb, at timestamptz,
+    out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
+language plpgsql
+stable
+as $$
+declare
+    price debugloop.model_price_catalog;
+begin
+    if usage is null or jsonb_typeof(usage) = 'null' then
+        cost_status := 'no_usage';
+        return;
+    end if;
+    price := debugloop.price_lookup(model, at);
+    if price.catalog_id is null then
+        cost_status := 'unpriced';
+        return;
+    end if;
+    cost_usd := debugloop._price_usage(price, usage);
+    price_catalog_id := price.catalog_id;
+    cost_status := 'priced';
+end
+$$;
+
+-- debugloop._price_set_attempt_cost(attempt): a finishing attempt with its usage in
+-- canonical form (the token columns and batch) and its cost at the price version
+-- in force at its start, which it pins (_price_attempt_cost); with
+-- enable_cost_tracking off for the session the cost is left null ('untracked').
+-- Raises DL005 for bad usage. Why: the pricing of the finish trigger. Locks: none
+-- (reads the price catalog).
+create or replace function debugloop._price_set_attempt_cost(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+stable
+as $$
+declare
+    usage jsonb := debugloop.price_usage_normalize(attempt.usage_raw);
+    priced record;
+begin
+    attempt.input_tokens := (usage ->> 'input_tokens')::bigint;
+    attempt.output_tokens := (usage ->> 'output_tokens')::bigint;
+    attempt.cache_read_tokens := (usage ->> 'cache_read_tokens')::bigint;
+    attempt.cache_write_tokens := (usage ->> 'cache_write_tokens')::bigint;
+    attempt.cache_write_1h_tokens := (usage ->> 'cache_write_1h_tokens')::bigint;
+    attempt.reasoning_tokens := (usage ->> 'reasoning_tokens')::bigint;
+    attempt.batch := coalesce((usage ->> 'batch')::boolean, false);
+    if not debugloop.settings_flag('enable_cost_tracking') then
+        attempt.cost_usd := null;
+        attempt.price_catalog_id := null;
+        attempt.cost_status := 'untracked';
+    else
+        select * into priced from debugloop._price_attempt_cost(attempt.model_used, attempt.usage_raw, attempt.started_at);
+        attempt.cost_usd := priced.cost_usd;
+        attempt.price_catalog_id := priced.price_catalog_id;
+        attempt.cost_status := priced.cost_status;
+        attempt.priced_at := case when priced.cost_status = 'priced' then now() end;
+    end if;
+    return attempt;
+end
+$$;
+
+-- debugloop.price_estimate(model, input_tokens, output_tokens): the USD cost of a
 -- request of that size at today's prices (all input uncached). Raises DL001 for a
 -- negative count, DL006 for an unknown model. Locks: none.
-create or replace function debugloop.cost_estimate(model text, input_tokens bigint, output_tokens bigint)
+create or replace function debugloop.price_estimate(model text, input_tokens bigint, output_tokens bigint)
 returns numeric
 language plpgsql
 stable
@@ -405,7 +473,7 @@ begin
                                                           'cache_read_tokens', 0));
 end
 $$;
-comment on function debugloop.cost_estimate(text, bigint, bigint) is 'USD cost of a request of the given size for a model at today''s prices.';
+comment on function debugloop.price_estimate(text, bigint, bigint) is 'USD cost of a request of the given size for a model at today''s prices.';
 
 -- debugloop._price_signature(price): the fields that make two versions the same
 -- price; an import writes a new version only when this differs from the last one.
@@ -505,7 +573,7 @@ begin
 end
 $$;
 
--- debugloop.prices_import(doc, source, effective_from, providers): import a
+-- debugloop.price_import(doc, source, effective_from, providers): import a
 -- document in LiteLLM's model_prices_and_context_window.json format. For each
 -- entry with per-token input and output prices (of `providers` only, when given),
 -- a new imported version effective from `effective_from` is written only when it
@@ -513,7 +581,7 @@ $$;
 -- document twice adds nothing. Returns one row per entry: added, unchanged or
 -- skipped (with why). Admin only. Locks: inserts into the catalog; concurrent
 -- imports of one model serialise on the version key.
-create or replace function debugloop.prices_import(
+create or replace function debugloop.price_import(
     doc jsonb,
     source text,
     effective_from timestamptz default now(),
@@ -567,8 +635,8 @@ begin
         end if;
         candidate.catalog_id := gen_random_uuid();
         candidate.origin := 'imported';
-        candidate.source := prices_import.source;
-        candidate.effective_from := prices_import.effective_from;
+        candidate.source := price_import.source;
+        candidate.effective_from := price_import.effective_from;
         candidate.created_at := now();
         candidate.created_by := session_user;
         insert into debugloop.model_price_catalog select candidate.*;
@@ -578,9 +646,9 @@ begin
     end loop;
 end
 $$;
-comment on function debugloop.prices_import(jsonb, text, timestamptz, text[]) is 'Import prices in LiteLLM''s JSON format; a new version only where a price changed (admin).';
-revoke execute on function debugloop.prices_import(jsonb, text, timestamptz, text[]) from public;
-grant execute on function debugloop.prices_import(jsonb, text, timestamptz, text[]) to debugloop_admin;
+comment on function debugloop.price_import(jsonb, text, timestamptz, text[]) is 'Import prices in LiteLLM''s JSON format; a new version only where a price changed (admin).';
+revoke execute on function debugloop.price_import(jsonb, text, timestamptz, text[]) from public;
+grant execute on function debugloop.price_import(jsonb, text, timestamptz, text[]) to debugloop_admin;
 
 -- debugloop.price_set(...): add a custom price version (admin). A custom price
 -- beats an imported one for the same match. Raises DL001 for a missing or negative
@@ -675,6 +743,23 @@ comment on function debugloop.price_set(text, text, numeric, numeric, numeric, n
 revoke execute on function debugloop.price_set(text, text, numeric, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric, text[], text, timestamptz, text, integer, integer) from public;
 grant execute on function debugloop.price_set(text, text, numeric, numeric, numeric, numeric, numeric, numeric, integer, numeric, numeric, numeric, text[], text, timestamptz, text, integer, integer) to debugloop_admin;
 
+-- debugloop._price_refuse_change(operation, version): raise DL009: a price version
+-- never changes or disappears, so that every attempt keeps the price it was
+-- charged; a new price is a new version. Why: the rule of the catalog's trigger.
+-- Locks: none.
+create or replace function debugloop._price_refuse_change(operation text, version debugloop.model_price_catalog)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    raise exception 'price versions are immutable: % of % % refused', lower(operation), version.provider, version.model_name
+        using errcode = 'DL009',
+              detail = format('catalog_id %s, effective from %s', version.catalog_id, version.effective_from),
+              hint = 'add a new version instead (debugloop.price_set or debugloop.price_import)';
+end
+$$;
+
 -- debugloop.v_prices: the price version in force now for every model.
 create or replace view debugloop.v_prices as
 select distinct on (c.provider, lower(c.model_name)) c.*
@@ -682,3 +767,69 @@ select distinct on (c.provider, lower(c.model_name)) c.*
  where c.effective_from <= now()
  order by c.provider, lower(c.model_name), (c.origin = 'custom') desc, c.effective_from desc;
 comment on view debugloop.v_prices is 'The price in force now for each provider and model (custom before imported).';
+
+-- debugloop.price_versions(provider, model_name): every price version of one
+-- model (its name in any case), newest first, a custom one before an imported one
+-- of the same time. Why: the history behind the price in force (v_prices). Locks:
+-- none.
+create or replace function debugloop.price_versions(provider text, model_name text)
+returns setof debugloop.model_price_catalog
+language sql
+stable
+as $$
+    select c.*
+      from debugloop.model_price_catalog c
+     where c.provider = price_versions.provider and lower(c.model_name) = lower(price_versions.model_name)
+     order by c.effective_from desc, c.origin
+$$;
+comment on function debugloop.price_versions(text, text) is 'Every price version of one model, newest first.';
+
+-- debugloop.price_reprice(since, include_priced): price again the finished
+-- attempts started at or after `since` that have no price (or, with
+-- include_priced, every priced one too, e.g. after a back-dated correction), each
+-- at the version in force at its start. Returns what changed, old and new.
+-- Admin only. Locks: the rows it updates.
+create or replace function debugloop.price_reprice(since timestamptz, include_priced boolean default false)
+returns table (attempt_id uuid, model_used text, old_cost_usd numeric, new_cost_usd numeric,
+               old_catalog_id uuid, new_catalog_id uuid, cost_status text)
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, public, pg_temp
+as $$
+declare
+    attempt record;
+    priced record;
+begin
+    if since is null then
+        raise exception 'since must be a timestamp' using errcode = 'DL001', column = 'since';
+    end if;
+    for attempt in
+        select a.attempt_id, a.model_used, a.usage_raw, a.started_at, a.cost_usd, a.price_catalog_id
+          from debugloop.debug_execution_attempts a
+         where a.started_at >= since and a.status <> 'running'
+           and (a.cost_status = 'unpriced' or (include_priced and a.cost_status = 'priced'))
+         order by a.started_at
+           for update
+    loop
+        select * into priced from debugloop._price_attempt_cost(attempt.model_used, attempt.usage_raw, attempt.started_at);
+        continue when priced.price_catalog_id is not distinct from attempt.price_catalog_id
+                  and priced.cost_usd is not distinct from attempt.cost_usd;
+        update debugloop.debug_execution_attempts a
+           set cost_usd = priced.cost_usd, price_catalog_id = priced.price_catalog_id,
+               cost_status = priced.cost_status, priced_at = now()
+         where a.attempt_id = attempt.attempt_id;
+        attempt_id := attempt.attempt_id;
+        model_used := attempt.model_used;
+        old_cost_usd := attempt.cost_usd;
+        new_cost_usd := priced.cost_usd;
+        old_catalog_id := attempt.price_catalog_id;
+        new_catalog_id := priced.price_catalog_id;
+        cost_status := priced.cost_status;
+        return next;
+    end loop;
+end
+$$;
+comment on function debugloop.price_reprice(timestamptz, boolean) is 'Price unpriced attempts (optionally all) again at the versions in force at their start; reports old and new (admin).';
+revoke execute on function debugloop.price_reprice(timestamptz, boolean) from public;
+grant execute on function debugloop.price_reprice(timestamptz, boolean) to debugloop_admin;

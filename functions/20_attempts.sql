@@ -1,36 +1,10 @@
--- attempts: recording agent attempts, their chains, and pricing them.
+-- attempts: recording agent attempts, their chains, similar problems and estimates.
 --
--- Writes go through SECURITY DEFINER functions granted to debugloop_agent (record)
--- and debugloop_admin (reprice); no role writes the table directly. The cost of a
--- finished attempt is computed by the trigger tg_debug_execution_attempts__finish.
-
--- debugloop._attempt_cost(model, usage, at): the cost of a usage value for a
--- model at the prices in force at `at`, the catalog version used, and the cost
--- status: priced, unpriced (no price matches the model) or no_usage. Why: one
--- pricing path for the finish trigger and prices_reprice. Locks: none.
-create or replace function debugloop._attempt_cost(
-    model text, usage jsonb, at timestamptz,
-    out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
-language plpgsql
-stable
-as $$
-declare
-    price debugloop.model_price_catalog;
-begin
-    if usage is null or jsonb_typeof(usage) = 'null' then
-        cost_status := 'no_usage';
-        return;
-    end if;
-    price := debugloop.price_lookup(model, at);
-    if price.catalog_id is null then
-        cost_status := 'unpriced';
-        return;
-    end if;
-    cost_usd := debugloop._price_usage(price, usage);
-    price_catalog_id := price.catalog_id;
-    cost_status := 'priced';
-end
-$$;
+-- Writes go through SECURITY DEFINER functions granted to debugloop_agent (record);
+-- no role writes the table directly. The triggers of debug_execution_attempts hand
+-- each row to the _attempt_set_* and _attempt_add_* functions below (and to those
+-- of the other domains); the cost of a finished attempt is the pricing domain's
+-- (_price_set_attempt_cost, price_reprice).
 
 -- debugloop._similar_problems(fingerprint, probe, k): the problems (distinct
 -- requests, debug_problems) like the one with this fingerprint and embedding
@@ -190,12 +164,12 @@ as $$
       left join lateral (select * from debugloop.price_lookup(model, now()) where st.samples > 0) p on true
 $$;
 
--- debugloop.cost_estimate_for_request(user_request, model): what a request is
+-- debugloop.attempt_estimate(user_request, model): what a request is
 -- likely to cost with `model`, from the token counts of past attempts: those with
 -- the same fingerprint first, else those at similar problems. Returns the basis
 -- (fingerprint, similar or none), the number of samples, p50/p90 token counts and
 -- p50/p90 cost (null when the model has no price). Locks: none.
-create or replace function debugloop.cost_estimate_for_request(user_request text, model text)
+create or replace function debugloop.attempt_estimate(user_request text, model text)
 returns debugloop.cost_estimate_result
 language sql
 stable
@@ -203,7 +177,76 @@ as $$
     select debugloop._attempt_estimate(model, n.fingerprint, n.similar_hashes)
       from debugloop._problem_neighbours(user_request) n
 $$;
-comment on function debugloop.cost_estimate_for_request(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or at similar problems.';
+comment on function debugloop.attempt_estimate(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or at similar problems.';
+
+-- debugloop._attempt_set_fingerprint(attempt): the attempt with its request
+-- fingerprint and approach hash (util_fingerprint) in step with their texts; an
+-- attempt without an approach description has no approach hash. Locks: none.
+create or replace function debugloop._attempt_set_fingerprint(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+immutable
+as $$
+begin
+    attempt.user_request_hash := debugloop.util_fingerprint(attempt.user_request);
+    attempt.approach_hash := case when attempt.approach_description is not null
+                                  then debugloop.util_fingerprint(attempt.approach_description) end;
+    return attempt;
+end
+$$;
+
+-- debugloop._attempt_add_problem(attempt): a request never seen before (by
+-- fingerprint) enters debug_problems with its embedding, so that later problems
+-- find it as a similar one. A known request costs one index probe. Locks: none (a
+-- concurrent insert of the same request is ignored).
+create or replace function debugloop._attempt_add_problem(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+begin
+    if not exists (select from debugloop.debug_problems p where p.user_request_hash = attempt.user_request_hash) then
+        insert into debugloop.debug_problems (user_request_hash, user_request, problem_category, embedding, first_seen_at)
+        values (attempt.user_request_hash, attempt.user_request, attempt.problem_category,
+                debugloop.util_embed(attempt.user_request)::halfvec, attempt.started_at)
+        on conflict (user_request_hash) do nothing;
+    end if;
+end
+$$;
+
+-- debugloop._attempt_set_estimate(attempt): a starting attempt with its
+-- estimated_cost_usd, unless it has one: the p50 cost, for its model, of earlier
+-- attempts at the same request (by fingerprint; _attempt_estimate). No model, no
+-- estimate. Locks: none.
+create or replace function debugloop._attempt_set_estimate(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+stable
+as $$
+begin
+    if attempt.estimated_cost_usd is null and attempt.model_used is not null then
+        select e.cost_p50_usd into attempt.estimated_cost_usd
+          from debugloop._attempt_estimate(attempt.model_used, attempt.user_request_hash, null) e;
+    end if;
+    return attempt;
+end
+$$;
+
+-- debugloop._attempt_set_completion(attempt): a finishing attempt with its
+-- completion time (now when not given, never before its start), its duration, and
+-- its canonical usage and cost (_price_set_attempt_cost). Raises DL005 for bad
+-- usage. Locks: none (reads the price catalog).
+create or replace function debugloop._attempt_set_completion(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+stable
+as $$
+begin
+    attempt.completed_at := coalesce(attempt.completed_at, greatest(now(), attempt.started_at));
+    attempt.duration_ms := round(extract(epoch from attempt.completed_at - attempt.started_at) * 1000);
+    return debugloop._price_set_attempt_cost(attempt);
+end
+$$;
 
 -- debugloop.attempt_start(...): record that an agent starts an attempt; returns
 -- its id. A retry names its parent, which must exist (DL002) and share the
@@ -400,52 +443,28 @@ as $$
 $$;
 comment on function debugloop.attempt_chain(uuid) is 'The attempts of one task in order, with retry depth and cumulative cost.';
 
--- debugloop.prices_reprice(since, include_priced): price again the finished
--- attempts started at or after `since` that have no price (or, with
--- include_priced, every priced one too, e.g. after a back-dated correction), each
--- at the version in force at its start. Returns what changed, old and new.
--- Admin only. Locks: the rows it updates.
-create or replace function debugloop.prices_reprice(since timestamptz, include_priced boolean default false)
-returns table (attempt_id uuid, model_used text, old_cost_usd numeric, new_cost_usd numeric,
-               old_catalog_id uuid, new_catalog_id uuid, cost_status text)
-language plpgsql
-volatile
-security definer
-set search_path = debugloop, public, pg_temp
+-- debugloop.attempt_list(status, agent_name, model, correlation_id, limit): the
+-- latest attempts, newest first, of one status, agent, model and task where each
+-- is given (null: any), at most `limit` of them (null: all). Why: the list a
+-- browser or the command line shows, the same from psql. Locks: none.
+create or replace function debugloop.attempt_list(
+    status text default null,
+    agent_name text default null,
+    model text default null,
+    correlation_id uuid default null,
+    "limit" integer default 50
+)
+returns setof debugloop.debug_execution_attempts
+language sql
+stable
 as $$
-declare
-    attempt record;
-    priced record;
-begin
-    if since is null then
-        raise exception 'since must be a timestamp' using errcode = 'DL001', column = 'since';
-    end if;
-    for attempt in
-        select a.attempt_id, a.model_used, a.usage_raw, a.started_at, a.cost_usd, a.price_catalog_id
-          from debugloop.debug_execution_attempts a
-         where a.started_at >= since and a.status <> 'running'
-           and (a.cost_status = 'unpriced' or (include_priced and a.cost_status = 'priced'))
-         order by a.started_at
-           for update
-    loop
-        select * into priced from debugloop._attempt_cost(attempt.model_used, attempt.usage_raw, attempt.started_at);
-        continue when priced.price_catalog_id is not distinct from attempt.price_catalog_id
-                  and priced.cost_usd is not distinct from attempt.cost_usd;
-        update debugloop.debug_execution_attempts a
-           set cost_usd = priced.cost_usd, price_catalog_id = priced.price_catalog_id,
-               cost_status = priced.cost_status, priced_at = now()
-         where a.attempt_id = attempt.attempt_id;
-        prices_reprice.attempt_id := attempt.attempt_id;
-        prices_reprice.model_used := attempt.model_used;
-        old_cost_usd := attempt.cost_usd;
-        new_cost_usd := priced.cost_usd;
-        old_catalog_id := attempt.price_catalog_id;
-        new_catalog_id := priced.price_catalog_id;
-        prices_reprice.cost_status := priced.cost_status;
-        return next;
-    end loop;
-end
+    select a.*
+      from debugloop.debug_execution_attempts a
+     where (attempt_list.status is null or a.status = attempt_list.status)
+       and (attempt_list.agent_name is null or a.agent_name = attempt_list.agent_name)
+       and (attempt_list.model is null or a.model_used = attempt_list.model)
+       and (attempt_list.correlation_id is null or a.correlation_id = attempt_list.correlation_id)
+     order by a.started_at desc
+     limit attempt_list."limit"
 $$;
-comment on function debugloop.prices_reprice(timestamptz, boolean) is 'Price unpriced attempts (optionally all) again at the versions in force at their start; reports old and new (admin).';
-revoke execute on function debugloop.prices_reprice(timestamptz, boolean) from public;
-grant execute on function debugloop.prices_reprice(timestamptz, boolean) to debugloop_admin;
+comment on function debugloop.attempt_list(text, text, text, uuid, integer) is 'The latest attempts, newest first, of a status, an agent, a model and a task (each optional).';

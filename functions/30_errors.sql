@@ -552,6 +552,24 @@ begin
 end
 $$;
 
+-- debugloop._error_set_signature(attempt): a failed attempt linked to the
+-- signature of its error (_error_record), when it reports an error type or
+-- message. Why: the error signature trigger's rule. Locks: the signature's row.
+create or replace function debugloop._error_set_signature(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+volatile
+as $$
+begin
+    if coalesce(attempt.error_type, attempt.error_message) is not null then
+        attempt.error_signature := debugloop._error_record(attempt.error_type, coalesce(attempt.error_message, ''),
+                                                           attempt.error_stacktrace, attempt.attempt_id,
+                                                           coalesce(attempt.completed_at, now()));
+    end if;
+    return attempt;
+end
+$$;
+
 -- debugloop.error_wilson(successes, failures): the lower bound of the Wilson score
 -- interval at 95% for successes/(successes+failures): a ranking that trusts
 -- 95 of 100 over 1 of 1. 0 when there is no evidence. Locks: none.
@@ -568,6 +586,105 @@ as $$
                    1.96::numeric as z) v
 $$;
 comment on function debugloop.error_wilson(bigint, bigint) is 'Wilson score lower bound (95%) of a success rate, for ranking.';
+
+-- debugloop._error_set_mapping_scores(mapping, previous): a mapping with the
+-- seed's confidence, max(0.10, min(1.00, s / (s + f))), and the Wilson lower bound
+-- beside it, from its counts, whatever client writes the row; and the embedding of
+-- its pattern when it is new (previous is null) or its pattern changed. Locks: none.
+create or replace function debugloop._error_set_mapping_scores(mapping debugloop.debug_error_success_mappings,
+                                                               previous debugloop.debug_error_success_mappings)
+returns debugloop.debug_error_success_mappings
+language plpgsql
+stable
+as $$
+begin
+    mapping.confidence_score := greatest(0.10, least(1.00,
+        mapping.success_count::numeric / greatest(1, mapping.success_count + mapping.failure_count)));
+    mapping.wilson_lower_bound := debugloop.error_wilson(mapping.success_count, mapping.failure_count);
+    if previous.mapping_id is null or mapping.error_pattern is distinct from previous.error_pattern then
+        mapping.pattern_embedding := debugloop.util_embed(mapping.error_pattern)::halfvec;
+    end if;
+    return mapping;
+end
+$$;
+
+-- debugloop._error_map_outcome(attempt): what a finished attempt teaches the
+-- mappings. When it succeeds, every signature that failed earlier in its chain
+-- maps to its approach (a new mapping, or the success count of the mapping with
+-- the same approach raised; an attempt without an approach description is its own
+-- approach). When it fails with an approach, each mapping that recommended that
+-- approach for an error met earlier in the chain counts a failure. While
+-- import_units runs (it sets debugloop.import_retries_only for its transaction: an
+-- imported correlation is a whole session of unrelated actions), "earlier in the
+-- chain" is the attempt's retry ancestry by parent links instead. Confidence
+-- follows from the counts (_error_set_mapping_scores). Locks: the mappings' rows.
+create or replace function debugloop._error_map_outcome(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    earlier record;
+    approach text := coalesce(attempt.approach_hash, 'attempt:' || attempt.attempt_id);
+    ancestors uuid[];
+begin
+    if current_setting('debugloop.import_retries_only', true) = 'on' then
+        if attempt.parent_attempt_id is null then
+            return;
+        end if;
+        with recursive up as (
+            select p.attempt_id, p.parent_attempt_id, 1 as depth
+              from debugloop.debug_execution_attempts p where p.attempt_id = attempt.parent_attempt_id
+            union all
+            select p.attempt_id, p.parent_attempt_id, up.depth + 1
+              from up join debugloop.debug_execution_attempts p on p.attempt_id = up.parent_attempt_id
+             where up.depth < 100
+        )
+        select array_agg(up.attempt_id) into ancestors from up;
+    end if;
+    if attempt.status = 'success' then
+        for earlier in
+            select a.error_signature, array_agg(a.attempt_id order by a.started_at) as attempt_ids,
+                   min(s.normalized_message) as pattern, min(coalesce(s.error_type, s.category)) as error_type,
+                   min(s.category) as category
+              from debugloop.debug_execution_attempts a
+              join debugloop.debug_error_signatures s on s.signature = a.error_signature
+             where a.correlation_id = attempt.correlation_id and a.attempt_id <> attempt.attempt_id
+               and a.status in ('error', 'timeout') and a.started_at <= attempt.started_at
+               and (ancestors is null or a.attempt_id = any (ancestors))
+             group by a.error_signature
+        loop
+            insert into debugloop.debug_error_success_mappings as m (
+                signature, error_type, error_pattern, error_context, approach_key, successful_attempt_id,
+                successful_stf_ids, successful_approach, failed_attempt_ids, success_count, last_success_at)
+            values (
+                earlier.error_signature, earlier.error_type, earlier.pattern,
+                jsonb_build_object('category', earlier.category, 'model', attempt.model_used, 'tools', attempt.tools_used),
+                approach, attempt.attempt_id, attempt.stf_ids, attempt.approach_description, earlier.attempt_ids, 1,
+                coalesce(attempt.completed_at, now()))
+            on conflict on constraint debug_error_success_mappings_signature_approach_key do update
+               set success_count = m.success_count + 1,
+                   successful_attempt_id = excluded.successful_attempt_id,
+                   successful_stf_ids = coalesce(excluded.successful_stf_ids, m.successful_stf_ids),
+                   successful_approach = coalesce(excluded.successful_approach, m.successful_approach),
+                   failed_attempt_ids = (m.failed_attempt_ids || excluded.failed_attempt_ids)[greatest(1,
+                       cardinality(m.failed_attempt_ids || excluded.failed_attempt_ids) - 99):],
+                   last_success_at = excluded.last_success_at;
+        end loop;
+    elsif attempt.status in ('error', 'timeout') and attempt.approach_hash is not null then
+        update debugloop.debug_error_success_mappings m
+           set failure_count = m.failure_count + 1,
+               last_failure_at = coalesce(attempt.completed_at, now())
+         where m.approach_key = attempt.approach_hash
+           and m.signature in (select a.error_signature
+                                 from debugloop.debug_execution_attempts a
+                                where a.correlation_id = attempt.correlation_id and a.attempt_id <> attempt.attempt_id
+                                  and a.status in ('error', 'timeout') and a.error_signature is not null
+                                  and a.started_at <= attempt.started_at
+                                  and (ancestors is null or a.attempt_id = any (ancestors)));
+    end if;
+end
+$$;
 
 -- debugloop.error_fixes(message, error_type, stacktrace, k): the ranked fixes for
 -- an error: mappings of its exact signature first (by Wilson lower bound), then of
@@ -634,11 +751,11 @@ end
 $$;
 comment on function debugloop.error_fixes(text, text, text, integer) is 'Ranked fixes for an error: its exact signature''s mappings, then those of similar errors.';
 
--- debugloop._known_failures(fingerprint, similar, k): known_failures for a
--- request given by its fingerprint and those of its similar problems
+-- debugloop._error_known_failures(fingerprint, similar, k): error_known_failures
+-- for a request given by its fingerprint and those of its similar problems
 -- (_problem_neighbours), so that the manifest finds them once for every section.
 -- Locks: none.
-create or replace function debugloop._known_failures(fingerprint text, similar_hashes text[], k integer)
+create or replace function debugloop._error_known_failures(fingerprint text, similar_hashes text[], k integer)
 returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
                match text, errors jsonb)
 language sql
@@ -667,22 +784,22 @@ as $$
      limit greatest(k, 0)
 $$;
 
--- debugloop.known_failures(user_request, k): approaches that failed for this
+-- debugloop.error_known_failures(user_request, k): approaches that failed for this
 -- request (same fingerprint) or similar problems (_problem_neighbours; the latest
 -- 200 attempts of each) and never succeeded for any of them, most frequent first,
 -- each with its failures and the errors they met. Attempts without an approach
 -- description are left out: there is nothing to tell an agent to avoid.
 -- Locks: none.
-create or replace function debugloop.known_failures(user_request text, k integer default 5)
+create or replace function debugloop.error_known_failures(user_request text, k integer default 5)
 returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
                match text, errors jsonb)
 language sql
 stable
 as $$
     select f.* from debugloop._problem_neighbours(user_request) n,
-                    debugloop._known_failures(n.fingerprint, n.similar_hashes, k) f
+                    debugloop._error_known_failures(n.fingerprint, n.similar_hashes, k) f
 $$;
-comment on function debugloop.known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
+comment on function debugloop.error_known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
 
 -- debugloop._error_likely_fixes(fingerprints, k): the errors met at these
 -- requests (the latest 100 attempts of each), most frequent first, that have a
@@ -762,6 +879,37 @@ begin
 end
 $$;
 comment on function debugloop.error_get(text) is 'One error signature by its hex or a unique prefix.';
+
+-- debugloop.error_top(category, limit): the most frequent error signatures (of one
+-- category, when given), the most recently seen first among equals, at most
+-- `limit` (null: all). Locks: none.
+create or replace function debugloop.error_top(category text default null, "limit" integer default 20)
+returns setof debugloop.debug_error_signatures
+language sql
+stable
+as $$
+    select s.*
+      from debugloop.debug_error_signatures s
+     where error_top.category is null or s.category = error_top.category
+     order by s.occurrences desc, s.last_seen_at desc
+     limit error_top."limit"
+$$;
+comment on function debugloop.error_top(text, integer) is 'The most frequent error signatures, optionally of one category.';
+
+-- debugloop.error_mappings(signature): the error->success mappings of one
+-- signature (its full hex), most trusted first (Wilson lower bound, then
+-- successes). Locks: none.
+create or replace function debugloop.error_mappings(signature text)
+returns setof debugloop.debug_error_success_mappings
+language sql
+stable
+as $$
+    select m.*
+      from debugloop.debug_error_success_mappings m
+     where m.signature = error_mappings.signature
+     order by m.wilson_lower_bound desc, m.success_count desc
+$$;
+comment on function debugloop.error_mappings(text) is 'The error->success mappings of one signature, most trusted first.';
 
 -- debugloop.v_error_signatures: signatures with how many fixes are known.
 create or replace view debugloop.v_error_signatures as

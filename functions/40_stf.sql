@@ -309,6 +309,28 @@ as $$
                      debugloop.util_words(code))
 $$;
 
+-- debugloop._stf_set_search(stf): an STF with what a problem is matched against
+-- in step with it: the search text (_stf_search_text), its full-text document
+-- (name words weigh most, then description and documentation, then every word of
+-- the code) and its SQL embedding (util_embed_sparse). Locks: none.
+create or replace function debugloop._stf_set_search(stf debugloop.debug_transform_functions)
+returns debugloop.debug_transform_functions
+language plpgsql
+stable
+as $$
+begin
+    stf.search_text := debugloop._stf_search_text(stf.stf_name, stf.stf_description, stf.docstring,
+                                                   stf.problem_category, stf.stf_code);
+    stf.search_document :=
+        setweight(to_tsvector('english', debugloop.util_words(stf.stf_name)), 'A')
+        || setweight(to_tsvector('english', concat_ws(' ', stf.stf_description, stf.docstring,
+                                                      debugloop.util_words(stf.problem_category))), 'B')
+        || setweight(to_tsvector('english', stf.search_text), 'C');
+    stf.embedding := debugloop.util_embed_sparse(stf.search_text);
+    return stf;
+end
+$$;
+
 -- debugloop._stf_rescore(stf_id): the five quality dimensions of an STF, its
 -- quality and complexity, from its code and its record (README, "STF quality"):
 --   evidence      Wilson lower bound of successes / (successes + failures)
@@ -663,6 +685,22 @@ comment on function debugloop.stf_extract(uuid) is 'Register the code in an atte
 revoke execute on function debugloop.stf_extract(uuid) from public;
 grant execute on function debugloop.stf_extract(uuid) to debugloop_agent, debugloop_admin;
 
+-- debugloop._stf_extract_attempt(attempt): with the flag enable_stf_extraction on
+-- for the session, the code of a successful attempt's artefacts becomes STFs
+-- (stf_extract). Why: the extraction trigger's rule. Locks: the STF rows it
+-- registers.
+create or replace function debugloop._stf_extract_attempt(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+begin
+    if attempt.artifacts is not null and debugloop.settings_flag('enable_stf_extraction') then
+        perform debugloop.stf_extract(attempt.attempt_id);
+    end if;
+end
+$$;
+
 -- debugloop.stf_record_use(stf_id, attempt_id, success): an attempt reused an STF
 -- and succeeded or not; counts, the last use and the scores follow. Recording the
 -- same use twice is refused (DL011). Locks: the STF's row.
@@ -713,32 +751,16 @@ revoke execute on function debugloop.stf_record_use(uuid, uuid, boolean) from pu
 grant execute on function debugloop.stf_record_use(uuid, uuid, boolean) to debugloop_agent, debugloop_admin;
 
 -- debugloop._stf_review(stf_id, decision, reviewed_by, notes): approve, reject or
--- reopen an STF, with an audit row. Approving needs a pending STF, rejecting a
--- pending or approved one, reopening an approved or rejected one (DL010
--- otherwise). Locks: the STF's row.
+-- reopen an STF with an audit row in debug_stf_reviews (_util_review: approving
+-- needs a pending STF, rejecting a pending or approved one, reopening an approved
+-- or rejected one; DL010 otherwise), and return it. Locks: the STF's row.
 create or replace function debugloop._stf_review(stf_id uuid, decision text, reviewed_by text, notes text)
 returns debugloop.debug_transform_functions
-language plpgsql
+language sql
 volatile
 as $$
-declare
-    s debugloop.debug_transform_functions;
-begin
-    select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id for update;
-    if not found then
-        raise exception 'STF % does not exist', coalesce(_stf_review.stf_id::text, 'NULL') using errcode = 'DL002', column = 'stf_id';
-    end if;
-    perform debugloop._util_review_check('STF', s.stf_id, s.approval_status, decision, reviewed_by);
-    insert into debugloop.debug_stf_reviews (stf_id, decision, reviewed_by, notes)
-    values (s.stf_id, decision, btrim(reviewed_by), notes);
-    update debugloop.debug_transform_functions f
-       set approval_status = decision,
-           approved_by = case when decision = 'pending' then null else btrim(reviewed_by) end,
-           approved_at = case when decision = 'pending' then null else now() end
-     where f.stf_id = s.stf_id
-    returning f.* into s;
-    return s;
-end
+    select debugloop._util_review('stf', stf_id, decision, reviewed_by, notes);
+    select f.* from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id;
 $$;
 
 -- debugloop.stf_approve(stf_id, approved_by, notes): approve a pending STF; it is
@@ -934,6 +956,59 @@ select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_stat
   from debugloop.debug_transform_functions f;
 comment on view debugloop.v_stfs is 'STFs with their quality, usage, approval and how many attempts produced them.';
 
+-- debugloop.stf_list(status, language, attempt_id, limit): the STFs of v_stfs of
+-- one approval status and language, and only those that one attempt produced,
+-- where each is given (null: any); best quality first, then most used, then
+-- newest; at most `limit` (null: all). Locks: none.
+create or replace function debugloop.stf_list(
+    status text default null,
+    language text default null,
+    attempt_id uuid default null,
+    "limit" integer default 50
+)
+returns setof debugloop.v_stfs
+language sql
+stable
+as $$
+    select v.*
+      from debugloop.v_stfs v
+     where (stf_list.status is null or v.approval_status = stf_list.status)
+       and (stf_list.language is null or v.stf_language = stf_list.language)
+       and (stf_list.attempt_id is null
+            or v.stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = stf_list.attempt_id))
+     order by v.quality_score desc nulls last, v.usage_count desc, v.discovered_at desc
+     limit stf_list."limit"
+$$;
+comment on function debugloop.stf_list(text, text, uuid, integer) is 'STFs by quality, optionally of one status and language, or those one attempt produced.';
+
+-- debugloop.stf_export(status, language): every STF (of one approval status and
+-- language, where given) with its scores, usage, provenance count, documentation,
+-- parameters and code, oldest first. Why: a CSV or JSON export of the registry.
+-- Locks: none.
+create or replace function debugloop.stf_export(status text default null, language text default null)
+returns table (stf_id uuid, stf_name text, stf_language text, problem_category text, approval_status text,
+               approved_by text, approved_at timestamptz, quality_score numeric, evidence_score numeric,
+               reuse_score numeric, generality_score numeric, documentation_score numeric, size_score numeric,
+               complexity_score numeric, usage_count integer, success_count integer, failure_count integer,
+               provenance_count bigint, contributor_agent_name text, discovered_at timestamptz,
+               last_used_at timestamptz, stf_hash text, stf_description text, docstring text,
+               stf_parameters jsonb, stf_code text)
+language sql
+stable
+as $$
+    select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_status, f.approved_by, f.approved_at,
+           f.quality_score, f.evidence_score, f.reuse_score, f.generality_score, f.documentation_score, f.size_score,
+           f.complexity_score, f.usage_count, f.success_count, f.failure_count,
+           (select count(*) from debugloop.debug_stf_provenance p where p.stf_id = f.stf_id),
+           f.contributor_agent_name, f.discovered_at, f.last_used_at, f.stf_hash, f.stf_description, f.docstring,
+           f.stf_parameters, f.stf_code
+      from debugloop.debug_transform_functions f
+     where (stf_export.status is null or f.approval_status = stf_export.status)
+       and (stf_export.language is null or f.stf_language = stf_export.language)
+     order by f.discovered_at, f.stf_id
+$$;
+comment on function debugloop.stf_export(text, text) is 'Every STF with its scores, provenance count, documentation and code, oldest first (an export).';
+
 -- debugloop.stf_reembed(): recompute every STF's SQL embedding, after the
 -- thesaurus (debugloop.util_synonyms) changed. Returns how many. Admin only.
 -- Locks: every STF row, one statement.
@@ -961,6 +1036,26 @@ select p.stf_id, p.attempt_id, p.contributor, p.registered_at, a.status, a.user_
   from debugloop.debug_stf_provenance p
   left join debugloop.debug_execution_attempts a on a.attempt_id = p.attempt_id;
 comment on view debugloop.v_stf_provenance is 'The attempts and contributors that produced each STF''s code, with how the attempt ended.';
+
+-- debugloop.stf_embedding_queue(model, after, limit): the STFs that `model` has
+-- not embedded (stf_set_embedding) yet, with the text to embed, in id order after
+-- `after` (null: from the first), at most `limit` (null: all). Why: a client
+-- embeds them in batches and resumes after the last id it stored;
+-- count(*) of it with only the model is how many are left. Locks: none.
+create or replace function debugloop.stf_embedding_queue(model text, after uuid default null,
+                                                         "limit" integer default null)
+returns table (stf_id uuid, search_text text)
+language sql
+stable
+as $$
+    select f.stf_id, f.search_text
+      from debugloop.debug_transform_functions f
+     where f.embedding_model is distinct from stf_embedding_queue.model
+       and (stf_embedding_queue.after is null or f.stf_id > stf_embedding_queue.after)
+     order by f.stf_id
+     limit stf_embedding_queue."limit"
+$$;
+comment on function debugloop.stf_embedding_queue(text, uuid, integer) is 'STFs not yet embedded by a model, with the text to embed, in id order (resumable batches).';
 
 -- debugloop.stf_set_embedding(stf_id, embedding, model): store the neural
 -- embedding of an STF, computed outside the database (pip install

@@ -1,5 +1,6 @@
--- golden: proven solutions. A successful attempt is nominated (by hand, or by the
--- trigger tg_debug_execution_attempts__golden when the thresholds hold), then
+-- golden: proven solutions. A successful attempt is nominated (by hand, or by
+-- _golden_consider, which the trigger tg_debug_execution_attempts__golden calls,
+-- when the thresholds hold), then
 -- approved or rejected by an admin, each decision audited in debug_golden_reviews.
 -- Reuses are counted. Writes go through SECURITY DEFINER functions.
 
@@ -173,9 +174,10 @@ revoke execute on function debugloop.golden_nominate(uuid, text, text, numeric, 
 grant execute on function debugloop.golden_nominate(uuid, text, text, numeric, text) to debugloop_agent, debugloop_admin;
 
 -- debugloop._golden_review(golden_state_id, decision, reviewed_by, notes): approve,
--- reject or reopen a golden state (debugloop._util_review_check), with an audit
--- row; the attempt's is_golden_state and golden_state_approved_by/_at follow the
--- approval. Locks: the golden state's row and its attempt's.
+-- reject or reopen a golden state with an audit row in debug_golden_reviews
+-- (debugloop._util_review), and return it; the attempt's is_golden_state and
+-- golden_state_approved_by/_at follow the approval. Locks: the golden state's row
+-- and its attempt's.
 create or replace function debugloop._golden_review(golden_state_id uuid, decision text, reviewed_by text, notes text)
 returns debugloop.debug_golden_states
 language plpgsql
@@ -184,21 +186,8 @@ as $$
 declare
     g debugloop.debug_golden_states;
 begin
-    select * into g from debugloop.debug_golden_states s where s.golden_state_id = _golden_review.golden_state_id for update;
-    if not found then
-        raise exception 'golden state % does not exist', coalesce(_golden_review.golden_state_id::text, 'NULL')
-            using errcode = 'DL002', column = 'golden_state_id';
-    end if;
-    perform debugloop._util_review_check('golden state', g.golden_state_id, g.approval_status, decision, reviewed_by);
-    insert into debugloop.debug_golden_reviews (golden_state_id, decision, reviewed_by, notes)
-    values (g.golden_state_id, decision, btrim(reviewed_by), notes);
-    update debugloop.debug_golden_states s
-       set approval_status = decision,
-           approved_by = case when decision = 'pending' then null else btrim(reviewed_by) end,
-           approved_at = case when decision = 'pending' then null else now() end,
-           approval_notes = notes
-     where s.golden_state_id = g.golden_state_id
-    returning s.* into g;
+    perform debugloop._util_review('golden', _golden_review.golden_state_id, decision, reviewed_by, notes);
+    select * into g from debugloop.debug_golden_states s where s.golden_state_id = _golden_review.golden_state_id;
     update debugloop.debug_execution_attempts a
        set is_golden_state = (decision = 'approved'),
            golden_state_approved_by = case when decision = 'approved' then btrim(reviewed_by) end,
@@ -240,6 +229,20 @@ revoke execute on function debugloop.golden_approve(uuid, text, text), debugloop
                            debugloop.golden_reopen(uuid, text, text) from public;
 grant execute on function debugloop.golden_approve(uuid, text, text), debugloop.golden_reject(uuid, text, text),
                           debugloop.golden_reopen(uuid, text, text) to debugloop_admin;
+
+-- debugloop.golden_reviews(golden_state_id): the decisions on a golden state, oldest
+-- first: who, when, why (debugloop for automatic ones). Locks: none.
+create or replace function debugloop.golden_reviews(golden_state_id uuid)
+returns setof debugloop.debug_golden_reviews
+language sql
+stable
+as $$
+    select r.*
+      from debugloop.debug_golden_reviews r
+     where r.golden_state_id = golden_reviews.golden_state_id
+     order by r.reviewed_at, r.review_id
+$$;
+comment on function debugloop.golden_reviews(uuid) is 'The review decisions on a golden state, oldest first.';
 
 -- debugloop.golden_record_reuse(golden_state_id, attempt_id, success): an attempt
 -- reused a golden state and succeeded or not; its reuse counts and last reuse
@@ -403,6 +406,69 @@ begin
 end
 $$;
 
+-- debugloop._golden_consider(attempt): what a finished attempt means for golden
+-- states, with enable_golden_states on for the session. A successful attempt that
+-- passes the thresholds (_golden_evidence) is nominated, and approved by debugloop
+-- when it passes the higher bar too. The same request solved again with the same
+-- approach makes no second golden state: it is evidence for the first, whose
+-- automatic approval is weighed again. Attempts without a quality_score are never
+-- nominated. A failed attempt withdraws the pending automatic nominations of
+-- earlier attempts of its chain (_golden_withdraw). Why: the golden trigger's
+-- rule. Locks: the golden state rows.
+create or replace function debugloop._golden_consider(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    evidence jsonb;
+    golden_id uuid;
+    subject debugloop.debug_execution_attempts;
+begin
+    if not debugloop.settings_flag('enable_golden_states') then
+        return;
+    end if;
+    if attempt.status in ('error', 'timeout') then
+        perform debugloop._golden_withdraw(attempt);
+        return;
+    end if;
+    if attempt.status <> 'success' or attempt.quality_score is null
+       or attempt.quality_score < debugloop._settings_number('golden_min_quality') then
+        return;
+    end if;
+    select g.golden_state_id into golden_id
+      from debugloop.debug_golden_states g
+      join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+     where g.problem_hash = attempt.user_request_hash and a.approach_hash = attempt.approach_hash
+       and g.approval_status <> 'rejected'
+     order by g.nominated_at
+     limit 1;
+    if golden_id is not null then
+        if not exists (select from debugloop.debug_golden_states g
+                        where g.golden_state_id = golden_id and g.approval_status = 'pending' and g.nomination = 'automatic') then
+            return;
+        end if;
+        select a.* into subject
+          from debugloop.debug_golden_states g
+          join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
+         where g.golden_state_id = golden_id;
+        evidence := debugloop._golden_evidence(subject);
+        update debugloop.debug_golden_states g set nomination_evidence = evidence where g.golden_state_id = golden_id;
+    else
+        evidence := debugloop._golden_evidence(attempt);
+        if not (evidence ->> 'nominate')::boolean then
+            return;
+        end if;
+        golden_id := debugloop._golden_insert(attempt, 'automatic', 'debugloop', null, attempt.quality_score, null, evidence);
+    end if;
+    if (evidence ->> 'approve')::boolean then
+        perform debugloop._golden_review(golden_id, 'approved', 'debugloop',
+            format('automatic: quality %s, %s independent successes at similar problems',
+                   evidence ->> 'quality', evidence ->> 'independent_successes'));
+    end if;
+end
+$$;
+
 -- debugloop.v_golden_states: the golden state browser's list.
 create or replace view debugloop.v_golden_states as
 select g.golden_state_id, g.approval_status, g.nomination, g.quality_score, g.problem_category, g.model_used,
@@ -411,3 +477,44 @@ select g.golden_state_id, g.approval_status, g.nomination, g.quality_score, g.pr
        g.nominated_by, g.nominated_at, g.approved_by, g.approved_at, g.execution_attempt_id
   from debugloop.debug_golden_states g;
 comment on view debugloop.v_golden_states is 'Golden states with their status, quality, model, cost and reuse (newest first: order by nominated_at desc).';
+
+-- debugloop.golden_list(status, limit): the golden states of v_golden_states (of
+-- one approval status, when given), newest first, at most `limit` (null: all).
+-- Locks: none.
+create or replace function debugloop.golden_list(status text default null, "limit" integer default 50)
+returns setof debugloop.v_golden_states
+language sql
+stable
+as $$
+    select v.*
+      from debugloop.v_golden_states v
+     where golden_list.status is null or v.approval_status = golden_list.status
+     order by v.nominated_at desc, v.golden_state_id
+     limit golden_list."limit"
+$$;
+comment on function debugloop.golden_list(text, integer) is 'Golden states, newest first, optionally of one approval status.';
+
+-- debugloop.golden_export(status): every golden state (of one approval status,
+-- when given) with its whole problem, solution, scores, reuse and the evidence its
+-- nomination weighed, oldest first. Why: a CSV or JSON export. Locks: none.
+create or replace function debugloop.golden_export(status text default null)
+returns table (golden_state_id uuid, approval_status text, nomination text, nominated_by text,
+               nominated_at timestamptz, approved_by text, approved_at timestamptz, approval_notes text,
+               quality_score numeric, complexity_score numeric, reusability_score numeric, problem_category text,
+               model_used text, agent_name text, cost_usd numeric, reuse_count integer, reuse_success_count integer,
+               reuse_failure_count integer, last_reused_at timestamptz, execution_attempt_id uuid,
+               correlation_id uuid, problem_hash text, problem_description text, solution_summary text,
+               stf_ids uuid[], tools_used jsonb, nomination_evidence jsonb)
+language sql
+stable
+as $$
+    select g.golden_state_id, g.approval_status, g.nomination, g.nominated_by, g.nominated_at, g.approved_by,
+           g.approved_at, g.approval_notes, g.quality_score, g.complexity_score, g.reusability_score,
+           g.problem_category, g.model_used, g.agent_name, g.cost_usd, g.reuse_count, g.reuse_success_count,
+           g.reuse_failure_count, g.last_reused_at, g.execution_attempt_id, g.correlation_id, g.problem_hash,
+           g.problem_description, g.solution_summary, g.stf_ids, g.tools_used, g.nomination_evidence
+      from debugloop.debug_golden_states g
+     where golden_export.status is null or g.approval_status = golden_export.status
+     order by g.nominated_at, g.golden_state_id
+$$;
+comment on function debugloop.golden_export(text) is 'Every golden state with its problem, solution, scores, reuse and evidence, oldest first (an export).';

@@ -1,6 +1,6 @@
 -- manifest: what the next agent is told before it runs. One document (jsonb,
 -- versioned) assembled from the other domains: STFs (stf_match), golden states
--- (_golden_similar), known failures (_known_failures), likely errors and their
+-- (_golden_similar), known failures (_error_known_failures), likely errors and their
 -- fixes (_error_likely_fixes) and a cost block, all for the same problem and its
 -- similar problems (_problem_neighbours, found once). manifest_markdown renders it
 -- for a prompt within a size budget. Reads only.
@@ -139,7 +139,7 @@ begin
                'approach', f.approach_description, 'failures', f.failures, 'match', f.match,
                'last_failed_at', f.last_failed_at, 'errors', f.errors) order by f.ordinality)
       into section
-      from debugloop._known_failures(n.fingerprint, n.similar_hashes, k) with ordinality f;
+      from debugloop._error_known_failures(n.fingerprint, n.similar_hashes, k) with ordinality f;
     doc := doc || jsonb_build_object('known_failures', section);
 
     select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(

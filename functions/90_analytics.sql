@@ -75,7 +75,7 @@ select a.attempt_id, a.correlation_id, a.agent_name, a.model_used, a.started_at,
        a.tokens_input, a.tokens_output
   from debugloop.debug_execution_attempts a
  where a.cost_status = 'unpriced';
-comment on view debugloop.v_unpriced_attempts is 'Attempts whose model had no price; debugloop.prices_reprice prices them once one exists.';
+comment on view debugloop.v_unpriced_attempts is 'Attempts whose model had no price; debugloop.price_reprice prices them once one exists.';
 
 -- debugloop.analytics_refresh(): refresh the materialized views of analytics
 -- (mv_stf_usage_stats) concurrently, so that readers are never blocked, and report
@@ -105,6 +105,21 @@ $$;
 comment on function debugloop.analytics_refresh() is 'Refresh the analytics materialized views concurrently; rows and milliseconds of each (admin).';
 revoke execute on function debugloop.analytics_refresh() from public;
 grant execute on function debugloop.analytics_refresh() to debugloop_admin;
+
+-- debugloop.analytics_stf_usage(limit): the rows of mv_stf_usage_stats (as of its
+-- last refresh), most used first, then by quality, at most `limit` (null: all).
+-- Locks: none.
+create or replace function debugloop.analytics_stf_usage("limit" integer default 20)
+returns setof debugloop.mv_stf_usage_stats
+language sql
+stable
+as $$
+    select u.*
+      from debugloop.mv_stf_usage_stats u
+     order by u.uses desc, u.quality_score desc nulls last, u.stf_id
+     limit analytics_stf_usage."limit"
+$$;
+comment on function debugloop.analytics_stf_usage(integer) is 'STF usage statistics (as of the last analytics_refresh), most used first.';
 
 -- debugloop.v_quality_summary: one row: STF quality and approvals, golden-state
 -- approvals, and the confidence of the best error->success mappings.
@@ -145,10 +160,10 @@ select f.stf_language, f.problem_category, count(*) as stfs,
  group by f.stf_language, f.problem_category;
 comment on view debugloop.v_stf_quality is 'STF quality dimensions and approval rate per language and category.';
 
--- debugloop.metrics(since): the success metrics of the debug intelligence (seed,
--- Part 1) over the window from `since` to now, each with its target and whether
--- it is met. Rates per day and per week count a window shorter than a day as one
--- day (a week as one week):
+-- debugloop.analytics_metrics(since): the success metrics of the debug
+-- intelligence (seed, Part 1) over the window from `since` to now, each with its
+-- target and whether it is met. Rates per day and per week count a window shorter
+-- than a day as one day (a week as one week):
 --   stfs_extracted_per_day         STFs discovered in the window / days           > 50
 --   stf_reuse_rate                 STFs reused in the window / STFs in the registry > 0.30
 --   golden_states_per_week         golden states nominated / weeks                 > 10
@@ -162,7 +177,7 @@ comment on view debugloop.v_stf_quality is 'STF quality dimensions and approval 
 --                                  state's approval, approved in the window        < 1
 -- value is null when there is nothing to measure. Raises DL001 for a since that
 -- is null or in the future. Locks: none.
-create or replace function debugloop.metrics(since timestamptz)
+create or replace function debugloop.analytics_metrics(since timestamptz)
 returns table (metric text, value numeric, target numeric, comparison text, met boolean, unit text)
 language plpgsql
 stable
@@ -223,4 +238,4 @@ begin
       from m;
 end
 $$;
-comment on function debugloop.metrics(timestamptz) is 'The success metrics of the debug intelligence since a time, with targets and whether each is met.';
+comment on function debugloop.analytics_metrics(timestamptz) is 'The success metrics of the debug intelligence since a time, with targets and whether each is met.';

@@ -116,6 +116,23 @@ def test_a_broken_code_file_names_itself_and_rolls_back_every_file(db, sql_copy)
         assert conn.execute("select code_checksum from debugloop.schema_state").fetchone()[0] == before
 
 
+def test_a_function_no_file_defines_fails_the_reload_and_changes_nothing(db, sql_copy):
+    """A leftover overload (an old signature that no migration dropped) is named, and
+    the reload that met it is rolled back whole."""
+    with psycopg.connect(db.url) as conn:
+        conn.execute("create function debugloop.stf_match(problem text) returns int language sql as 'select 1'")
+        before = conn.execute("select code_checksum from debugloop.schema_state").fetchone()[0]
+    (sql_copy / "functions" / "99_added.sql").write_text(
+        "create function debugloop.zz_added() returns int language sql as 'select 42';"
+    )
+    with pytest.raises(MigrationError, match=r"debugloop\.stf_match\(text\).*a migration .*drops the old one"):
+        migrate(db.url)
+    with psycopg.connect(db.url) as conn:
+        assert conn.execute("select to_regproc('debugloop.zz_added')").fetchone()[0] is None
+        assert conn.execute("select code_checksum from debugloop.schema_state").fetchone()[0] == before
+        assert conn.execute("select to_regprocedure('debugloop.stf_match(text)')").fetchone()[0] is not None
+
+
 def test_a_failing_migration_leaves_no_trace(db, sql_copy):
     version = expected_version()
     (sql_copy / "db" / "migrations" / "9999_broken.sql").write_text(

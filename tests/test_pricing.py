@@ -29,7 +29,7 @@ def cost(conn, model, usage, at=None):
 
 def normalize(conn, usage):
     with wrap_exceptions(), conn.transaction():
-        return conn.execute("select debugloop.usage_normalize(%s)", (Jsonb(usage),)).fetchone()[0]
+        return conn.execute("select debugloop.price_usage_normalize(%s)", (Jsonb(usage),)).fetchone()[0]
 
 
 # -- worked examples -----------------------------------------------------------------
@@ -179,9 +179,9 @@ def test_usage_that_adds_up_to_nothing_sensible_is_rejected(conn, usage, message
 
 
 def test_estimate_rejects_negative_tokens_and_prices_an_uncached_request(conn):
-    assert conn.execute("select debugloop.cost_estimate('gpt-4o', 1000000, 100000)").fetchone()[0] == Decimal("3.5")
+    assert conn.execute("select debugloop.price_estimate('gpt-4o', 1000000, 100000)").fetchone()[0] == Decimal("3.5")
     with pytest.raises(InvalidParameter) as info, wrap_exceptions():
-        conn.execute("select debugloop.cost_estimate('gpt-4o', -1, 10)")
+        conn.execute("select debugloop.price_estimate('gpt-4o', -1, 10)")
     assert info.value.field == "input_tokens"
 
 

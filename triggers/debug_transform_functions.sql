@@ -1,23 +1,13 @@
 -- Triggers of debugloop.debug_transform_functions.
 
--- tg_debug_transform_functions__search: keep what a problem is matched against in
--- step with the STF: the search text, its full-text document (name words weigh
--- most, then description and documentation, then every word of the code) and its
--- SQL embedding. Locks: none.
+-- tg_debug_transform_functions__search: what a problem is matched against follows
+-- the STF (debugloop._stf_set_search). Locks: none.
 create or replace function debugloop.tg_debug_transform_functions__search()
 returns trigger
 language plpgsql
 as $$
 begin
-    new.search_text := debugloop._stf_search_text(new.stf_name, new.stf_description, new.docstring,
-                                                   new.problem_category, new.stf_code);
-    new.search_document :=
-        setweight(to_tsvector('english', debugloop.util_words(new.stf_name)), 'A')
-        || setweight(to_tsvector('english', concat_ws(' ', new.stf_description, new.docstring,
-                                                      debugloop.util_words(new.problem_category))), 'B')
-        || setweight(to_tsvector('english', new.search_text), 'C');
-    new.embedding := debugloop.util_embed_sparse(new.search_text);
-    return new;
+    return debugloop._stf_set_search(new);
 end
 $$;
 

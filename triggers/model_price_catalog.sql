@@ -1,17 +1,14 @@
 -- Triggers of debugloop.model_price_catalog.
 
--- tg_model_price_catalog__immutable: a price version never changes or disappears,
--- so that every attempt keeps the price it was charged (DL009). A new price is a
--- new version. Locks: none.
+-- tg_model_price_catalog__immutable: an UPDATE or DELETE of a price version is
+-- refused (debugloop._price_refuse_change, DL009). Locks: none.
 create or replace function debugloop.tg_model_price_catalog__immutable()
 returns trigger
 language plpgsql
 as $$
 begin
-    raise exception 'price versions are immutable: % of % % refused', lower(tg_op), old.provider, old.model_name
-        using errcode = 'DL009',
-              detail = format('catalog_id %s, effective from %s', old.catalog_id, old.effective_from),
-              hint = 'add a new version instead (debugloop.price_set or debugloop.prices_import)';
+    perform debugloop._price_refuse_change(tg_op, old);
+    return null;
 end
 $$;
 

@@ -8,7 +8,7 @@ litellm wheels (pip download --no-deps litellm==X; the file is inside). The
 seed takes the chat models of the providers the project plan names (Anthropic,
 OpenAI, Google Gemini, Z.ai, Together) from NEW, plus those models that NEW no
 longer lists but OLD does (retired models that old logs still mention). The
-conversion is debugloop's own SQL importer (debugloop.prices_import) run on the
+conversion is debugloop's own SQL importer (debugloop.price_import) run on the
 database at --dsn, which must be migrated and is left unchanged (everything runs
 in a transaction that is rolled back). Every seeded version is effective from
 2000-01-01, before any LLM API existed: it prices any attempt, however old, until
@@ -81,7 +81,7 @@ def main() -> None:
         ).fetchone()[0]
         for doc, source in ((current, args.current_source), (retired, args.older_source)):
             conn.execute(
-                "select count(*) from debugloop.prices_import(%s, %s, %s)", (Jsonb(doc), source, EFFECTIVE_FROM)
+                "select count(*) from debugloop.price_import(%s, %s, %s)", (Jsonb(doc), source, EFFECTIVE_FROM)
             )
         values = [
             row[0]

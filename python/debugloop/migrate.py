@@ -10,7 +10,8 @@
   executes every file of functions/ then triggers/, in name order, in one
   transaction. It records the schema version and a checksum of those files in
   ``debugloop.schema_state`` and does nothing when both are unchanged, so a second
-  migrate changes nothing at all.
+  migrate changes nothing at all. It refuses a function of the schema that no file
+  defined (a removed function, an old signature): db/migrations drops those.
 """
 
 from __future__ import annotations
@@ -110,11 +111,21 @@ def post_apply(conn: psycopg.Connection) -> None:
     if state is not None and state[0] == version and state[1] == checksum:
         return
     root = paths.sql_root()
+    before = {oid: xmin for _, oid, xmin in conn.execute(Q.code_functions)}
     for path in files:
         try:
             conn.execute(path.read_text(encoding="utf-8"))
         except psycopg.Error as exc:
             raise MigrationError(f"{path.relative_to(root).as_posix()}: {describe(exc)}") from exc
+    # CREATE OR REPLACE writes a function's catalog row anew, so a function that kept
+    # its row version was defined by no file: a leftover of a removed function or of
+    # an old signature
+    stale = [signature for signature, oid, xmin in conn.execute(Q.code_functions) if before.get(oid) == xmin]
+    if stale:
+        raise MigrationError(
+            f"functions that no file of functions/ or triggers/ defines: {', '.join(stale)}; a function removed"
+            " or whose signature changed needs a migration (db/migrations) that drops the old one"
+        )
     conn.execute(Q.schema_state_record, {"version": version, "code_checksum": checksum})
 
 

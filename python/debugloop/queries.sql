@@ -1,6 +1,7 @@
--- Every statement that the Python layer sends to PostgreSQL. Most are a call to
--- a public function of the SQL API; the rest are the migration runner's and the
--- embedded server's own bookkeeping.
+-- Every statement that the Python layer sends to PostgreSQL. Each is a call of a
+-- public function of the SQL API or a read of a v_* view (what a psql user can
+-- send too), except the migration runner's and the embedded server's own
+-- bookkeeping (tests/test_sql_api.py names those and checks the rest).
 
 -- name: version
 select debugloop.version() as version
@@ -38,6 +39,14 @@ select version, code_checksum, migrated_at from debugloop.schema_state
 update debugloop.schema_state
    set version = %(version)s, code_checksum = %(code_checksum)s, migrated_at = now()
 
+-- name: code_functions
+-- the schema's own functions (not those of extensions) with the version of their catalog row
+select p.oid::regprocedure::text as signature, p.oid, p.xmin::text as xmin
+  from pg_proc p
+ where p.pronamespace = 'debugloop'::regnamespace
+   and not exists (select from pg_depend d
+                    where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+
 -- name: applied_migrations
 select migration_id from _yoyo_migration order by applied_at_utc, migration_id
 
@@ -73,19 +82,13 @@ select * from debugloop.attempt_finish(
 select * from debugloop.attempt_get(%(attempt_id)s)
 
 -- name: attempt_list
-select * from debugloop.debug_execution_attempts a
- where (%(status)s::text is null or a.status = %(status)s)
-   and (%(agent_name)s::text is null or a.agent_name = %(agent_name)s)
-   and (%(model)s::text is null or a.model_used = %(model)s)
-   and (%(correlation_id)s::uuid is null or a.correlation_id = %(correlation_id)s)
- order by a.started_at desc
- limit %(limit)s
+select * from debugloop.attempt_list(%(status)s, %(agent_name)s, %(model)s, %(correlation_id)s, %(limit)s)
 
 -- name: attempt_chain
 select * from debugloop.attempt_chain(%(correlation_id)s)
 
 -- name: usage_normalize
-select debugloop.usage_normalize(%(usage)s) as usage
+select debugloop.price_usage_normalize(%(usage)s) as usage
 
 -- name: price_cost
 select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now())) as cost
@@ -95,9 +98,7 @@ select * from debugloop.price_lookup(%(model)s, coalesce(%(at)s::timestamptz, no
  where p.catalog_id is not null
 
 -- name: price_versions
-select * from debugloop.model_price_catalog
- where provider = %(provider)s and lower(model_name) = lower(%(model_name)s)
- order by effective_from desc, origin
+select * from debugloop.price_versions(%(provider)s, %(model_name)s)
 
 -- name: price_list
 select * from debugloop.v_prices
@@ -121,16 +122,16 @@ select * from debugloop.price_set(
     context_window => %(context_window)s, max_output_tokens => %(max_output_tokens)s)
 
 -- name: prices_import
-select * from debugloop.prices_import(%(doc)s, %(source)s, coalesce(%(effective_from)s::timestamptz, now()), %(providers)s)
+select * from debugloop.price_import(%(doc)s, %(source)s, coalesce(%(effective_from)s::timestamptz, now()), %(providers)s)
 
 -- name: prices_reprice
-select * from debugloop.prices_reprice(%(since)s, %(include_priced)s)
+select * from debugloop.price_reprice(%(since)s, %(include_priced)s)
 
 -- name: cost_estimate
-select debugloop.cost_estimate(%(model)s, %(input_tokens)s, %(output_tokens)s) as cost
+select debugloop.price_estimate(%(model)s, %(input_tokens)s, %(output_tokens)s) as cost
 
 -- name: cost_estimate_for_request
-select * from debugloop.cost_estimate_for_request(%(user_request)s, %(model)s)
+select * from debugloop.attempt_estimate(%(user_request)s, %(model)s)
 
 -- name: cost_breakdown
 select * from debugloop.v_cost_breakdown where dimension = %(dimension)s order by total_cost_usd desc, attempts desc
@@ -148,21 +149,16 @@ select * from debugloop.error_describe(%(error_type)s, %(message)s, %(stacktrace
 select * from debugloop.error_fixes(%(message)s, %(error_type)s, %(stacktrace)s, %(k)s)
 
 -- name: error_top
-select * from debugloop.debug_error_signatures
- where (%(category)s::text is null or category = %(category)s)
- order by occurrences desc, last_seen_at desc
- limit %(limit)s
+select * from debugloop.error_top(%(category)s, %(limit)s)
 
 -- name: error_get
 select * from debugloop.error_get(%(signature)s)
 
 -- name: error_mappings
-select * from debugloop.debug_error_success_mappings
- where signature = %(signature)s
- order by wilson_lower_bound desc, success_count desc
+select * from debugloop.error_mappings(%(signature)s)
 
 -- name: known_failures
-select * from debugloop.known_failures(%(user_request)s, %(k)s)
+select * from debugloop.error_known_failures(%(user_request)s, %(k)s)
 
 -- name: stf_register
 select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(language)s,
@@ -174,37 +170,19 @@ select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(
 select * from debugloop.stf_get(%(stf_id)s::text)
 
 -- name: stf_list
-select * from debugloop.v_stfs
- where (%(status)s::text is null or approval_status = %(status)s)
-   and (%(language)s::text is null or stf_language = %(language)s)
-   and (%(attempt_id)s::uuid is null
-        or stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = %(attempt_id)s))
- order by quality_score desc nulls last, usage_count desc, discovered_at desc
- limit %(limit)s
+select * from debugloop.stf_list(%(status)s, %(language)s, %(attempt_id)s, %(limit)s)
 
 -- name: stf_provenance
 select * from debugloop.v_stf_provenance where stf_id = %(stf_id)s order by registered_at
 
 -- name: stf_to_embed
-select stf_id, search_text from debugloop.debug_transform_functions
- where embedding_model is distinct from %(model)s and stf_id > %(after)s
- order by stf_id
- limit %(limit)s
+select stf_id, search_text from debugloop.stf_embedding_queue(%(model)s, %(after)s, %(limit)s)
 
 -- name: stf_to_embed_count
-select count(*) from debugloop.debug_transform_functions where embedding_model is distinct from %(model)s
+select count(*) from debugloop.stf_embedding_queue(%(model)s)
 
 -- name: stf_export
-select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_status, f.approved_by, f.approved_at,
-       f.quality_score, f.evidence_score, f.reuse_score, f.generality_score, f.documentation_score, f.size_score,
-       f.complexity_score, f.usage_count, f.success_count, f.failure_count,
-       (select count(*) from debugloop.debug_stf_provenance p where p.stf_id = f.stf_id) as provenance_count,
-       f.contributor_agent_name, f.discovered_at, f.last_used_at, f.stf_hash, f.stf_description, f.docstring,
-       f.stf_parameters, f.stf_code
-  from debugloop.debug_transform_functions f
- where (%(status)s::text is null or f.approval_status = %(status)s)
-   and (%(language)s::text is null or f.stf_language = %(language)s)
- order by f.discovered_at, f.stf_id
+select * from debugloop.stf_export(%(status)s, %(language)s)
 
 -- name: stf_match
 select * from debugloop.stf_match(%(problem)s, %(k)s, %(language)s, %(problem_category)s, %(approved_only)s,
@@ -245,16 +223,13 @@ select debugloop.golden_nominate(%(attempt_id)s, %(nominated_by)s, %(solution_su
 select * from debugloop.golden_get(%(golden_state_id)s::text)
 
 -- name: golden_list
-select * from debugloop.v_golden_states
- where (%(status)s::text is null or approval_status = %(status)s)
- order by nominated_at desc, golden_state_id
- limit %(limit)s
+select * from debugloop.golden_list(%(status)s, %(limit)s)
 
 -- name: golden_match
 select * from debugloop.golden_match(%(problem)s, %(k)s, %(approved_only)s)
 
 -- name: golden_reviews
-select * from debugloop.debug_golden_reviews where golden_state_id = %(golden_state_id)s order by reviewed_at, review_id
+select * from debugloop.golden_reviews(%(golden_state_id)s)
 
 -- name: golden_approve
 select * from debugloop.golden_approve(%(golden_state_id)s, %(by)s, %(notes)s)
@@ -269,14 +244,7 @@ select * from debugloop.golden_reopen(%(golden_state_id)s, %(by)s, %(notes)s)
 select * from debugloop.golden_record_reuse(%(golden_state_id)s, %(attempt_id)s, %(success)s)
 
 -- name: golden_export
-select g.golden_state_id, g.approval_status, g.nomination, g.nominated_by, g.nominated_at, g.approved_by, g.approved_at,
-       g.approval_notes, g.quality_score, g.complexity_score, g.reusability_score, g.problem_category, g.model_used,
-       g.agent_name, g.cost_usd, g.reuse_count, g.reuse_success_count, g.reuse_failure_count, g.last_reused_at,
-       g.execution_attempt_id, g.correlation_id, g.problem_hash, g.problem_description, g.solution_summary,
-       g.stf_ids, g.tools_used, g.nomination_evidence
-  from debugloop.debug_golden_states g
- where (%(status)s::text is null or g.approval_status = %(status)s)
- order by g.nominated_at, g.golden_state_id
+select * from debugloop.golden_export(%(status)s)
 
 -- name: manifest
 select debugloop.manifest(%(problem)s, %(agent_name)s, %(model)s, %(k)s)::text as manifest
@@ -288,7 +256,7 @@ select debugloop.manifest_markdown(%(problem)s, %(agent_name)s, %(model)s, %(k)s
 select * from debugloop.analytics_refresh()
 
 -- name: metrics
-select * from debugloop.metrics(%(since)s)
+select * from debugloop.analytics_metrics(%(since)s)
 
 -- name: quality_summary
 select * from debugloop.v_quality_summary
@@ -297,7 +265,7 @@ select * from debugloop.v_quality_summary
 select * from debugloop.v_stf_quality order by stfs desc, stf_language, problem_category nulls last
 
 -- name: stf_usage
-select * from debugloop.mv_stf_usage_stats order by uses desc, quality_score desc nulls last, stf_id limit %(limit)s
+select * from debugloop.analytics_stf_usage(%(limit)s)
 
 -- name: import_units
 select inserted, finished, duplicates

@@ -76,9 +76,9 @@ class RefreshResult(Row):
 
 
 class Metric(Row):
-    """A row of ``debugloop.metrics(since)``: a success metric, its target and whether it is met."""
+    """A row of ``debugloop.analytics_metrics(since)``: a success metric, its target and whether it is met."""
 
-    __relation__ = "debugloop.metrics(timestamptz)"
+    __relation__ = "debugloop.analytics_metrics(timestamptz)"
 
     metric: str
     value: Decimal | None

@@ -89,9 +89,9 @@ class ErrorFix(Row):
 
 
 class KnownFailure(Row):
-    """A row of ``debugloop.known_failures(user_request, k)``."""
+    """A row of ``debugloop.error_known_failures(user_request, k)``."""
 
-    __relation__ = "debugloop.known_failures(text, integer)"
+    __relation__ = "debugloop.error_known_failures(text, integer)"
 
     approach_description: str | None
     approach_hash: str

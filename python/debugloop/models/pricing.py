@@ -50,9 +50,9 @@ class PriceVersion(Row):
 
 
 class CostEstimate(Row):
-    """``debugloop.cost_estimate_result``, what ``cost_estimate_for_request`` returns."""
+    """``debugloop.cost_estimate_result``, what ``attempt_estimate`` returns."""
 
-    __relation__ = "debugloop.cost_estimate_for_request(text, text)"
+    __relation__ = "debugloop.attempt_estimate(text, text)"
 
     basis: str
     samples: int
@@ -65,9 +65,9 @@ class CostEstimate(Row):
 
 
 class PriceImportRow(Row):
-    """A row of ``debugloop.prices_import(...)``: what happened to one entry."""
+    """A row of ``debugloop.price_import(...)``: what happened to one entry."""
 
-    __relation__ = "debugloop.prices_import(jsonb, text, timestamptz, text[])"
+    __relation__ = "debugloop.price_import(jsonb, text, timestamptz, text[])"
 
     provider: str | None
     model_name: str
@@ -76,9 +76,9 @@ class PriceImportRow(Row):
 
 
 class RepriceRow(Row):
-    """A row of ``debugloop.prices_reprice(since, include_priced)``."""
+    """A row of ``debugloop.price_reprice(since, include_priced)``."""
 
-    __relation__ = "debugloop.prices_reprice(timestamptz, boolean)"
+    __relation__ = "debugloop.price_reprice(timestamptz, boolean)"
 
     attempt_id: UUID
     model_used: str | None
