@@ -159,8 +159,9 @@ comment on function debugloop.util_embed(text) is 'A deterministic 256-dimension
 
 -- debugloop._util_uuid_prefix(id, field): the range of uuids that start with the
 -- hex digits of `id` (a whole uuid, or at least 8 of its leading digits, as the
--- CLI prints ids). Raises DL001 naming `field` otherwise. Why: one rule for
--- stf_get and golden_get. Locks: none.
+-- CLI prints ids). Raises DL001 naming `field` otherwise. Why: one rule for every
+-- function that takes an id (attempts, correlation ids, STFs, golden states).
+-- Locks: none.
 create or replace function debugloop._util_uuid_prefix(id text, field text, out low uuid, out high uuid)
 language plpgsql
 immutable
@@ -169,7 +170,7 @@ declare
     digits text := lower(replace(btrim(coalesce(id, '')), '-', ''));
 begin
     if digits !~ '^[0-9a-f]{8,32}$' then
-        raise exception '% must be an id or at least 8 of its leading hex digits, got %', field, coalesce(quote_literal(id), 'NULL')
+        raise exception '% must be a UUID or at least 8 of its leading hex digits, got %', field, coalesce(quote_literal(id), 'NULL')
             using errcode = 'DL001', column = field;
     end if;
     low := rpad(digits, 32, '0')::uuid;

@@ -392,8 +392,43 @@ comment on function debugloop.attempt_finish(uuid, text, jsonb, text, text, text
 revoke execute on function debugloop.attempt_finish(uuid, text, jsonb, text, text, text, numeric, jsonb, text, timestamptz, numeric, jsonb) from public;
 grant execute on function debugloop.attempt_finish(uuid, text, jsonb, text, text, text, numeric, jsonb, text, timestamptz, numeric, jsonb) to debugloop_agent, debugloop_admin;
 
--- debugloop.attempt_get(attempt_id): one attempt, or DL002. Locks: none.
-create or replace function debugloop.attempt_get(attempt_id uuid)
+-- debugloop._attempt_resolve(id, field, correlation): the attempt id (or, with
+-- `correlation`, the correlation id) that `id` names: a whole uuid as it is, a
+-- prefix of 8+ hex digits (_util_uuid_prefix) as the one id that starts with it;
+-- null when none does. Raises DL001 naming `field` for a malformed or ambiguous
+-- prefix. Why: every function that takes an attempt or a task accepts the ids the
+-- command line prints. Locks: none.
+create or replace function debugloop._attempt_resolve(id text, field text, correlation boolean default false)
+returns uuid
+language plpgsql
+stable
+as $$
+declare
+    prefix record := debugloop._util_uuid_prefix(id, field);
+    found_ids uuid[];
+begin
+    if prefix.low = prefix.high then
+        return prefix.low;
+    end if;
+    if correlation then
+        select array_agg(c.correlation_id) into found_ids
+          from (select distinct a.correlation_id from debugloop.debug_execution_attempts a
+                 where a.correlation_id between prefix.low and prefix.high limit 2) c;
+    else
+        select array_agg(a.attempt_id) into found_ids
+          from (select a.attempt_id from debugloop.debug_execution_attempts a
+                 where a.attempt_id between prefix.low and prefix.high limit 2) a;
+    end if;
+    if cardinality(found_ids) > 1 then
+        raise exception '% prefix % is ambiguous', field, id using errcode = 'DL001', column = field, hint = 'give more hex digits';
+    end if;
+    return found_ids[1];
+end
+$$;
+
+-- debugloop.attempt_get(attempt_id): one attempt by its id or a unique prefix of at
+-- least 8 hex digits, or DL002. Locks: none.
+create or replace function debugloop.attempt_get(attempt_id text)
 returns debugloop.debug_execution_attempts
 language plpgsql
 stable
@@ -401,30 +436,35 @@ as $$
 declare
     attempt debugloop.debug_execution_attempts;
 begin
-    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_get.attempt_id;
+    select * into attempt from debugloop.debug_execution_attempts a
+     where a.attempt_id = debugloop._attempt_resolve(attempt_get.attempt_id, 'attempt_id');
     if not found then
-        raise exception 'attempt % does not exist', coalesce(attempt_get.attempt_id::text, 'NULL')
+        raise exception 'attempt % does not exist', coalesce(attempt_get.attempt_id, 'NULL')
             using errcode = 'DL002', column = 'attempt_id';
     end if;
     return attempt;
 end
 $$;
-comment on function debugloop.attempt_get(uuid) is 'One attempt by id.';
+comment on function debugloop.attempt_get(text) is 'One attempt by its id or a unique prefix of at least 8 hex digits.';
 
 -- debugloop.attempt_chain(correlation_id): the attempts of one task in start
 -- order, each with its depth in the retry tree (0 for an attempt without parent)
--- and the cumulative cost so far (unpriced attempts add nothing). Locks: none.
-create or replace function debugloop.attempt_chain(correlation_id uuid)
+-- and the cumulative cost so far (unpriced attempts add nothing). The task is
+-- named by its correlation id or a unique prefix of 8+ hex digits; none when no
+-- attempt has it. Locks: none.
+create or replace function debugloop.attempt_chain(correlation_id text)
 returns table (attempt_id uuid, parent_attempt_id uuid, depth integer, agent_name text, model_used text,
                status text, started_at timestamptz, completed_at timestamptz, duration_ms bigint,
                error_type text, cost_usd numeric, cost_status text, cumulative_cost_usd numeric)
 language sql
 stable
 as $$
-    with recursive tree as (
+    with recursive task as (
+        select debugloop._attempt_resolve(attempt_chain.correlation_id, 'correlation_id', true) as id
+    ), tree as (
         select a.attempt_id, 0 as depth
           from debugloop.debug_execution_attempts a
-         where a.correlation_id = attempt_chain.correlation_id
+         where a.correlation_id = (select id from task)
            and (a.parent_attempt_id is null
                 or not exists (select from debugloop.debug_execution_attempts p
                                 where p.attempt_id = a.parent_attempt_id and p.correlation_id = a.correlation_id))
@@ -432,7 +472,7 @@ as $$
         select c.attempt_id, t.depth + 1
           from tree t
           join debugloop.debug_execution_attempts c
-            on c.parent_attempt_id = t.attempt_id and c.correlation_id = attempt_chain.correlation_id
+            on c.parent_attempt_id = t.attempt_id and c.correlation_id = (select id from task)
     )
     select a.attempt_id, a.parent_attempt_id, t.depth, a.agent_name, a.model_used, a.status, a.started_at,
            a.completed_at, a.duration_ms, a.error_type, a.cost_usd, a.cost_status,
@@ -441,17 +481,18 @@ as $$
       join debugloop.debug_execution_attempts a on a.attempt_id = t.attempt_id
      order by a.started_at, a.attempt_id
 $$;
-comment on function debugloop.attempt_chain(uuid) is 'The attempts of one task in order, with retry depth and cumulative cost.';
+comment on function debugloop.attempt_chain(text) is 'The attempts of one task (a correlation id or its prefix) in order, with retry depth and cumulative cost.';
 
 -- debugloop.attempt_list(status, agent_name, model, correlation_id, limit): the
 -- latest attempts, newest first, of one status, agent, model and task where each
--- is given (null: any), at most `limit` of them (null: all). Why: the list a
--- browser or the command line shows, the same from psql. Locks: none.
+-- is given (null: any; the task by its correlation id or a unique prefix of 8+ hex
+-- digits), at most `limit` of them (null: all). Why: the list a browser or the
+-- command line shows, the same from psql. Locks: none.
 create or replace function debugloop.attempt_list(
     status text default null,
     agent_name text default null,
     model text default null,
-    correlation_id uuid default null,
+    correlation_id text default null,
     "limit" integer default 50
 )
 returns setof debugloop.debug_execution_attempts
@@ -463,8 +504,9 @@ as $$
      where (attempt_list.status is null or a.status = attempt_list.status)
        and (attempt_list.agent_name is null or a.agent_name = attempt_list.agent_name)
        and (attempt_list.model is null or a.model_used = attempt_list.model)
-       and (attempt_list.correlation_id is null or a.correlation_id = attempt_list.correlation_id)
+       and (attempt_list.correlation_id is null
+            or a.correlation_id = debugloop._attempt_resolve(attempt_list.correlation_id, 'correlation_id', true))
      order by a.started_at desc
      limit attempt_list."limit"
 $$;
-comment on function debugloop.attempt_list(text, text, text, uuid, integer) is 'The latest attempts, newest first, of a status, an agent, a model and a task (each optional).';
+comment on function debugloop.attempt_list(text, text, text, text, integer) is 'The latest attempts, newest first, of a status, an agent, a model and a task (each optional).';

@@ -957,13 +957,14 @@ select f.stf_id, f.stf_name, f.stf_language, f.problem_category, f.approval_stat
 comment on view debugloop.v_stfs is 'STFs with their quality, usage, approval and how many attempts produced them.';
 
 -- debugloop.stf_list(status, language, attempt_id, limit): the STFs of v_stfs of
--- one approval status and language, and only those that one attempt produced,
--- where each is given (null: any); best quality first, then most used, then
--- newest; at most `limit` (null: all). Locks: none.
+-- one approval status and language, and only those that one attempt produced (by
+-- its id or a unique prefix of 8+ hex digits), where each is given (null: any);
+-- best quality first, then most used, then newest; at most `limit` (null: all).
+-- Locks: none.
 create or replace function debugloop.stf_list(
     status text default null,
     language text default null,
-    attempt_id uuid default null,
+    attempt_id text default null,
     "limit" integer default 50
 )
 returns setof debugloop.v_stfs
@@ -975,11 +976,11 @@ as $$
      where (stf_list.status is null or v.approval_status = stf_list.status)
        and (stf_list.language is null or v.stf_language = stf_list.language)
        and (stf_list.attempt_id is null
-            or v.stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = stf_list.attempt_id))
+            or v.stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = debugloop._attempt_resolve(stf_list.attempt_id, 'attempt_id')))
      order by v.quality_score desc nulls last, v.usage_count desc, v.discovered_at desc
      limit stf_list."limit"
 $$;
-comment on function debugloop.stf_list(text, text, uuid, integer) is 'STFs by quality, optionally of one status and language, or those one attempt produced.';
+comment on function debugloop.stf_list(text, text, text, integer) is 'STFs by quality, optionally of one status and language, or those one attempt produced.';
 
 -- debugloop.stf_export(status, language): every STF (of one approval status and
 -- language, where given) with its scores, usage, provenance count, documentation,

@@ -107,8 +107,8 @@ revoke execute on function debugloop.analytics_refresh() from public;
 grant execute on function debugloop.analytics_refresh() to debugloop_admin;
 
 -- debugloop.analytics_stf_usage(limit): the rows of mv_stf_usage_stats (as of its
--- last refresh), most used first, then by quality, at most `limit` (null: all).
--- Locks: none.
+-- last refresh), most used first, then by quality, ties by name (so that a
+-- report reads the same twice), at most `limit` (null: all). Locks: none.
 create or replace function debugloop.analytics_stf_usage("limit" integer default 20)
 returns setof debugloop.mv_stf_usage_stats
 language sql
@@ -116,7 +116,7 @@ stable
 as $$
     select u.*
       from debugloop.mv_stf_usage_stats u
-     order by u.uses desc, u.quality_score desc nulls last, u.stf_id
+     order by u.uses desc, u.quality_score desc nulls last, u.stf_name, u.stf_id
      limit analytics_stf_usage."limit"
 $$;
 comment on function debugloop.analytics_stf_usage(integer) is 'STF usage statistics (as of the last analytics_refresh), most used first.';

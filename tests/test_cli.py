@@ -254,3 +254,24 @@ def test_the_demo_runs_twice_the_same_in_a_database_of_its_own(db, pg_server):
     finally:
         with psycopg.connect(pg_server.url("postgres"), autocommit=True) as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def test_every_command_takes_back_the_short_ids_it_prints(populated):
+    p = populated
+    first, second = p["first"], p["second"]
+    shown = _json(p, "attempts", "show", str(second.attempt_id)[:8])
+    assert shown["attempt_id"] == str(second.attempt_id)
+    chain = _json(p, "attempts", "chain", str(first.correlation_id)[:8])
+    assert [r["attempt_id"] for r in chain] == [str(first.attempt_id), str(second.attempt_id)]
+    listed = _json(p, "attempts", "list", "--correlation", str(first.correlation_id)[:10])
+    assert len(listed) == 2
+    stfs = _json(p, "stf", "list", "--attempt", str(second.attempt_id)[:8])
+    assert [s["stf_name"] for s in stfs] == ["slugify"]
+    assert _json(p, "stf", "list", "--attempt", str(first.attempt_id)[:8]) == []
+    assert _json(p, "golden", "show", str(p["golden"])[:8])["golden_state_id"] == str(p["golden"])
+    assert _json(p, "stf", "show", str(p["stf"].stf_id)[:8])["stf_name"] == "slugify"
+    assert _json(p, "errors", "show", first.error_signature[:8])["signature"]["signature"] == first.error_signature
+    short = run_cli("attempts", "show", "abc", env=p["env"])
+    assert short.returncode == 1 and "attempt_id must be a UUID or at least 8 of its leading hex digits" in short.stderr
+    unknown = run_cli("attempts", "show", "00000000", env=p["env"])
+    assert unknown.returncode == 1 and "attempt 00000000 does not exist" in unknown.stderr

@@ -12,7 +12,7 @@ from helpers import REPO
 
 BOOKKEEPING = {
     "migrate_lock", "schema_exists", "schema_state", "schema_state_record", "code_functions",
-    "applied_migrations", "database_exists", "create_database", "server_version",
+    "applied_migrations", "database_exists", "create_database", "drop_database", "server_version",
 }  # fmt: skip
 QUERIES = parse((REPO / "python" / "debugloop" / "queries.sql").read_text(encoding="utf-8"))
 API = sorted(set(QUERIES) - BOOKKEEPING)

@@ -99,7 +99,7 @@ class AttemptsManager(Manager):
         return self._models(Attempt, Q.attempt_list, params, conn)
 
     def normalize_usage(self, usage: Any, conn: psycopg.Connection | None = None) -> dict:
-        """``usage`` in canonical form (``debugloop.usage_normalize``); InvalidUsage when malformed."""
+        """``usage`` in canonical form (``debugloop.price_usage_normalize``); InvalidUsage when malformed."""
         return self._value(Q.usage_normalize, {"usage": jsonb(usage, "usage")}, conn)
 
     def chain(self, correlation_id: UUID, conn: psycopg.Connection | None = None) -> list[ChainEntry]:

@@ -1,4 +1,4 @@
-"""Error intelligence (``debugloop.error_*``, ``known_failures``): signatures, fixes."""
+"""Error intelligence (``debugloop.error_*``): signatures, fixes, known failures."""
 
 from __future__ import annotations
 

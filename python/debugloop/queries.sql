@@ -79,13 +79,13 @@ select * from debugloop.attempt_finish(
     completed_at => %(completed_at)s, confidence_score => %(confidence_score)s, tools_used => %(tools_used)s)
 
 -- name: attempt_get
-select * from debugloop.attempt_get(%(attempt_id)s)
+select * from debugloop.attempt_get(%(attempt_id)s::text)
 
 -- name: attempt_list
-select * from debugloop.attempt_list(%(status)s, %(agent_name)s, %(model)s, %(correlation_id)s, %(limit)s)
+select * from debugloop.attempt_list(%(status)s, %(agent_name)s, %(model)s, %(correlation_id)s::text, %(limit)s)
 
 -- name: attempt_chain
-select * from debugloop.attempt_chain(%(correlation_id)s)
+select * from debugloop.attempt_chain(%(correlation_id)s::text)
 
 -- name: usage_normalize
 select debugloop.price_usage_normalize(%(usage)s) as usage
@@ -170,7 +170,7 @@ select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(
 select * from debugloop.stf_get(%(stf_id)s::text)
 
 -- name: stf_list
-select * from debugloop.stf_list(%(status)s, %(language)s, %(attempt_id)s, %(limit)s)
+select * from debugloop.stf_list(%(status)s, %(language)s, %(attempt_id)s::text, %(limit)s)
 
 -- name: stf_provenance
 select * from debugloop.v_stf_provenance where stf_id = %(stf_id)s order by registered_at

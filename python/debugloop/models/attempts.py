@@ -65,7 +65,7 @@ class Attempt(Row):
 class ChainEntry(Row):
     """A row of ``debugloop.attempt_chain(correlation_id)``."""
 
-    __relation__ = "debugloop.attempt_chain(uuid)"
+    __relation__ = "debugloop.attempt_chain(text)"
 
     attempt_id: UUID
     parent_attempt_id: UUID | None
