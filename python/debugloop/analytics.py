@@ -1,6 +1,6 @@
 """Analytics for operators and DBAs: cost (``debugloop.v_cost_*``), quality
 (``v_quality_summary``, ``v_stf_quality``), STF usage (``mv_stf_usage_stats``) and
-the success metrics (``debugloop.metrics``)."""
+the success metrics (``debugloop.analytics_metrics``)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class AnalyticsManager(Manager):
 
     def metrics(self, since: datetime, conn: psycopg.Connection | None = None) -> list[Metric]:
         """The success metrics since a time, each with its target and whether it is met."""
-        return self._models(Metric, Q.metrics, {"since": since}, conn)
+        return self._models(Metric, Q.analytics_metrics, {"since": since}, conn)
 
     def quality(self, conn: psycopg.Connection | None = None) -> QualitySummary:
         """STF quality and approvals, golden-state approvals, top mapping confidence."""
@@ -57,4 +57,4 @@ class AnalyticsManager(Manager):
 
     def stf_usage(self, limit: int = 20, conn: psycopg.Connection | None = None) -> list[StfUsage]:
         """The most used STFs, as of the last refresh."""
-        return self._models(StfUsage, Q.stf_usage, {"limit": limit}, conn)
+        return self._models(StfUsage, Q.analytics_stf_usage, {"limit": limit}, conn)

@@ -100,7 +100,7 @@ class AttemptsManager(Manager):
 
     def normalize_usage(self, usage: Any, conn: psycopg.Connection | None = None) -> dict:
         """``usage`` in canonical form (``debugloop.price_usage_normalize``); InvalidUsage when malformed."""
-        return self._value(Q.usage_normalize, {"usage": jsonb(usage, "usage")}, conn)
+        return self._value(Q.price_usage_normalize, {"usage": jsonb(usage, "usage")}, conn)
 
     def chain(self, correlation_id: UUID, conn: psycopg.Connection | None = None) -> list[ChainEntry]:
         """The attempts of one task in order, with retry depth and cumulative cost."""
@@ -108,7 +108,7 @@ class AttemptsManager(Manager):
 
     def similar_problems(self, problem: str, k: int = 10, conn: psycopg.Connection | None = None) -> list[SimilarProblem]:
         """Requests like this one (the same first, then by similarity), with their attempts and successes."""
-        return self._models(SimilarProblem, Q.similar_problems, {"problem": problem, "k": k}, conn)
+        return self._models(SimilarProblem, Q.attempt_similar_problems, {"problem": problem, "k": k}, conn)
 
 
 def status_of(exc: BaseException) -> str:

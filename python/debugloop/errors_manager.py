@@ -50,7 +50,7 @@ class ErrorsManager(Manager):
 
     def known_failures(self, user_request: str, k: int = 5, conn: psycopg.Connection | None = None) -> list[KnownFailure]:
         """Approaches that failed for this request or similar ones and never succeeded."""
-        return self._models(KnownFailure, Q.known_failures, {"user_request": user_request, "k": k}, conn)
+        return self._models(KnownFailure, Q.error_known_failures, {"user_request": user_request, "k": k}, conn)
 
     def likely_fixes(self, problem: str, k: int = 5, conn: psycopg.Connection | None = None) -> list[LikelyFix]:
         """Errors met at this or similar problems that have a fix, most frequent first, with the best fix."""

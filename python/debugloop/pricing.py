@@ -63,21 +63,21 @@ class PricesManager(Manager):
         """Import a document in LiteLLM's model_prices_and_context_window.json format
         (needs debugloop_admin); a new version only where a price changed."""
         params = {"doc": jsonb_fast(doc), "source": source, "effective_from": effective_from, "providers": providers}
-        return self._models(PriceImportRow, Q.prices_import, params, conn)
+        return self._models(PriceImportRow, Q.price_import, params, conn)
 
     def reprice(self, since: datetime, include_priced: bool = False,
                 conn: psycopg.Connection | None = None) -> list[RepriceRow]:  # fmt: skip
         """Price unpriced attempts started since ``since`` again (needs debugloop_admin)."""
-        return self._models(RepriceRow, Q.prices_reprice, {"since": since, "include_priced": include_priced}, conn)
+        return self._models(RepriceRow, Q.price_reprice, {"since": since, "include_priced": include_priced}, conn)
 
     def estimate(self, model: str, input_tokens: int, output_tokens: int, conn: psycopg.Connection | None = None) -> Decimal:
         """USD cost of a request of this size at today's prices."""
         params = {"model": model, "input_tokens": input_tokens, "output_tokens": output_tokens}
-        return self._value(Q.cost_estimate, params, conn)
+        return self._value(Q.price_estimate, params, conn)
 
     def estimate_for_request(self, user_request: str, model: str, conn: psycopg.Connection | None = None) -> CostEstimate:
         """p50/p90 tokens and cost of a request, from similar past attempts."""
-        return self._model(CostEstimate, Q.cost_estimate_for_request, {"user_request": user_request, "model": model}, conn)
+        return self._model(CostEstimate, Q.attempt_estimate, {"user_request": user_request, "model": model}, conn)
 
 
 

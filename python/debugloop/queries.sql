@@ -87,7 +87,7 @@ select * from debugloop.attempt_list(%(status)s, %(agent_name)s, %(model)s, %(co
 -- name: attempt_chain
 select * from debugloop.attempt_chain(%(correlation_id)s::text)
 
--- name: usage_normalize
+-- name: price_usage_normalize
 select debugloop.price_usage_normalize(%(usage)s) as usage
 
 -- name: price_cost
@@ -121,16 +121,16 @@ select * from debugloop.price_set(
     effective_from => coalesce(%(effective_from)s::timestamptz, now()), source => %(source)s,
     context_window => %(context_window)s, max_output_tokens => %(max_output_tokens)s)
 
--- name: prices_import
+-- name: price_import
 select * from debugloop.price_import(%(doc)s, %(source)s, coalesce(%(effective_from)s::timestamptz, now()), %(providers)s)
 
--- name: prices_reprice
+-- name: price_reprice
 select * from debugloop.price_reprice(%(since)s, %(include_priced)s)
 
--- name: cost_estimate
+-- name: price_estimate
 select debugloop.price_estimate(%(model)s, %(input_tokens)s, %(output_tokens)s) as cost
 
--- name: cost_estimate_for_request
+-- name: attempt_estimate
 select * from debugloop.attempt_estimate(%(user_request)s, %(model)s)
 
 -- name: cost_breakdown
@@ -157,7 +157,7 @@ select * from debugloop.error_get(%(signature)s)
 -- name: error_mappings
 select * from debugloop.error_mappings(%(signature)s)
 
--- name: known_failures
+-- name: error_known_failures
 select * from debugloop.error_known_failures(%(user_request)s, %(k)s)
 
 -- name: stf_register
@@ -209,7 +209,7 @@ select * from debugloop.stf_reopen(%(stf_id)s, %(by)s, %(notes)s)
 -- name: stf_set_neural_embedding
 select debugloop.stf_set_embedding(%(stf_id)s, %(embedding)s::vector, %(model)s)
 
--- name: similar_problems
+-- name: attempt_similar_problems
 select * from debugloop.attempt_similar_problems(%(problem)s, %(k)s)
 
 -- name: error_likely_fixes
@@ -255,7 +255,7 @@ select debugloop.manifest_markdown(%(problem)s, %(agent_name)s, %(model)s, %(k)s
 -- name: analytics_refresh
 select * from debugloop.analytics_refresh()
 
--- name: metrics
+-- name: analytics_metrics
 select * from debugloop.analytics_metrics(%(since)s)
 
 -- name: quality_summary
@@ -264,7 +264,7 @@ select * from debugloop.v_quality_summary
 -- name: stf_quality
 select * from debugloop.v_stf_quality order by stfs desc, stf_language, problem_category nulls last
 
--- name: stf_usage
+-- name: analytics_stf_usage
 select * from debugloop.analytics_stf_usage(%(limit)s)
 
 -- name: import_units
