@@ -20,9 +20,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# SQL: PostgreSQL's own parser on every file and function body, and the project's
-# rules (tools/sql_lint.py; configured in pyproject.toml, [tool.sql-lint])
+# Python: ruff's checks and its formatter's verdict ([tool.ruff]); SQL: PostgreSQL's own
+# parser on every file and function body, and the project's rules (tools/sql_lint.py,
+# [tool.sql-lint]); all configured in pyproject.toml
+LINTED := python tests bench tools db
+
 lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/python tools/sql_lint.py
 
 # every benchmark, about 45 minutes on 2 cores; what they print goes in bench/RESULTS.md

@@ -28,11 +28,12 @@ import time
 import psycopg
 
 import debugloop
-from debugloop.config import Settings
 from common import latency, throwaway_server
+from debugloop.config import Settings
 
-USAGE = {"usage": {"prompt_tokens": 12_000, "completion_tokens": 800,
-                   "prompt_tokens_details": {"cached_tokens": 8_000}}}  # fmt: skip
+USAGE = {
+    "usage": {"prompt_tokens": 12_000, "completion_tokens": 800, "prompt_tokens_details": {"cached_tokens": 8_000}}
+}
 
 
 def word(n: int) -> str:
@@ -48,7 +49,9 @@ def word(n: int) -> str:
 
 def one_attempt(dl: debugloop.Client, i: int) -> float:
     t0 = time.perf_counter()
-    attempt_id = dl.attempts.start("bench-agent", f"Fix the failing test {word(i % 500)} in module {word(i % 37)}", "gpt-4o")
+    attempt_id = dl.attempts.start(
+        "bench-agent", f"Fix the failing test {word(i % 500)} in module {word(i % 37)}", "gpt-4o"
+    )
     dl.attempts.finish(attempt_id, "success", usage=USAGE)
     return (time.perf_counter() - t0) * 1000
 
@@ -116,11 +119,19 @@ def lookups(url: str, rows: int, probes: int) -> None:
         total = conn.execute("select count(*) from debugloop.debug_execution_attempts").fetchone()[0]
         print(f"{total:,} attempts in the table (loaded in {time.perf_counter() - t0:.0f} s)")
 
-        chains = [r[0] for r in conn.execute(
-            "select distinct correlation_id from debugloop.debug_execution_attempts limit 5000")]  # fmt: skip
-        requests = [r[0] for r in conn.execute(
-            "select distinct on (user_request_hash) user_request from debugloop.debug_execution_attempts limit 5000")]  # fmt: skip
-        prints = [r[0] for r in conn.execute("select distinct user_request_hash from debugloop.debug_execution_attempts")]
+        chains = [
+            r[0]
+            for r in conn.execute("select distinct correlation_id from debugloop.debug_execution_attempts limit 5000")
+        ]
+        requests = [
+            r[0]
+            for r in conn.execute(
+                "select distinct on (user_request_hash) user_request from debugloop.debug_execution_attempts limit 5000"
+            )
+        ]
+        prints = [
+            r[0] for r in conn.execute("select distinct user_request_hash from debugloop.debug_execution_attempts")
+        ]
 
         def timed(sql: str, keys: list) -> list[float]:
             samples = []
@@ -130,14 +141,25 @@ def lookups(url: str, rows: int, probes: int) -> None:
                     cur.execute(sql, (key,), prepare=True)
                     cur.fetchall()
                     samples.append((time.perf_counter() - t) * 1000)
-            return samples[probes // 10:]  # drop the warm-up tenth
+            return samples[probes // 10 :]  # drop the warm-up tenth
 
         print(latency("by correlation (attempt_chain)", timed("select * from debugloop.attempt_chain(%s)", chains)))
-        print(latency("by fingerprint (latest 20 rows)", timed(
-            "select attempt_id, status, cost_usd from debugloop.debug_execution_attempts"
-            " where user_request_hash = %s order by started_at desc limit 20", prints)))  # fmt: skip
-        print(latency("by fingerprint (cost estimate)", timed(
-            "select * from debugloop.attempt_estimate(%s, 'gpt-4o')", requests)))
+        print(
+            latency(
+                "by fingerprint (latest 20 rows)",
+                timed(
+                    "select attempt_id, status, cost_usd from debugloop.debug_execution_attempts"
+                    " where user_request_hash = %s order by started_at desc limit 20",
+                    prints,
+                ),
+            )
+        )
+        print(
+            latency(
+                "by fingerprint (cost estimate)",
+                timed("select * from debugloop.attempt_estimate(%s, 'gpt-4o')", requests),
+            )
+        )
 
 
 def main() -> None:
@@ -153,6 +175,7 @@ def main() -> None:
         print(f"PostgreSQL {'fsync off' if args.fast else 'durable (fsync on)'}; {args.attempts} attempts per run")
         record(url, args.attempts)
         lookups(url, args.rows, args.probes)
+
 
 if __name__ == "__main__":
     main()

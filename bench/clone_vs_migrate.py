@@ -18,13 +18,14 @@ import time
 import psycopg
 
 from common import percentile, throwaway_server
-
 from debugloop.migrate import migrate
 
 
 def percentiles(samples: list[float]) -> str:
-    return (f"p50 {statistics.median(samples):7.1f} ms   p90 {percentile(samples, 0.9):7.1f} ms   "
-            f"max {max(samples):7.1f} ms")  # fmt: skip
+    return (
+        f"p50 {statistics.median(samples):7.1f} ms   p90 {percentile(samples, 0.9):7.1f} ms   "
+        f"max {max(samples):7.1f} ms"
+    )
 
 
 def main() -> None:

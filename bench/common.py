@@ -51,5 +51,7 @@ def percentile(samples: list[float], q: float) -> float:
 
 def latency(name: str, samples_ms: list[float]) -> str:
     """One line: n, p50, p95, p99 in milliseconds."""
-    return (f"{name:<34} n={len(samples_ms):>6}  p50 {statistics.median(samples_ms):7.3f} ms  "
-            f"p95 {percentile(samples_ms, 0.95):7.3f} ms  p99 {percentile(samples_ms, 0.99):7.3f} ms")  # fmt: skip
+    return (
+        f"{name:<34} n={len(samples_ms):>6}  p50 {statistics.median(samples_ms):7.3f} ms  "
+        f"p95 {percentile(samples_ms, 0.95):7.3f} ms  p99 {percentile(samples_ms, 0.99):7.3f} ms"
+    )

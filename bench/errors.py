@@ -21,9 +21,8 @@ import sys
 import time
 
 import psycopg
+
 from common import corpus, latency, throwaway_server
-
-
 
 
 def signatures_per_second(conn: psycopg.Connection, n: int) -> None:
@@ -49,8 +48,12 @@ def signatures_per_second(conn: psycopg.Connection, n: int) -> None:
         ).fetchone()[0]
         elapsed = time.perf_counter() - t0
         print(f"error_signature, {label:<18} {n / elapsed:>9,.0f} signatures/s  ({count:,} in {elapsed:.2f} s)")
-    for setting in ("max_parallel_workers_per_gather", "parallel_setup_cost", "parallel_tuple_cost",
-                    "min_parallel_table_scan_size"):
+    for setting in (
+        "max_parallel_workers_per_gather",
+        "parallel_setup_cost",
+        "parallel_tuple_cost",
+        "min_parallel_table_scan_size",
+    ):
         conn.execute(f"reset {setting}")
 
 
@@ -95,9 +98,14 @@ def fixes_latency(conn: psycopg.Connection, signatures: int, probes: int) -> Non
     print(f"{signatures:,} signatures with a fix (loaded in {time.perf_counter() - t0:.0f} s)")
 
     # errors seen before: their patterns, as BenchError messages; never seen: a changed word
-    known = [r[0] for r in conn.execute(
-        "select normalized_message from debugloop.debug_error_signatures where error_type = 'BenchError'"
-        " order by random() limit %s", (probes,))]  # fmt: skip
+    known = [
+        r[0]
+        for r in conn.execute(
+            "select normalized_message from debugloop.debug_error_signatures where error_type = 'BenchError'"
+            " order by random() limit %s",
+            (probes,),
+        )
+    ]
     unseen = [m.rsplit(" ", 1)[0] + " while retrying" for m in known]
     for label, messages in (("seen before (exact)", known), ("never seen (similar)", unseen)):
         samples = []
@@ -107,7 +115,7 @@ def fixes_latency(conn: psycopg.Connection, signatures: int, probes: int) -> Non
                 cur.execute("select * from debugloop.error_fixes(%s, 'BenchError')", (message,), prepare=True)
                 rows = cur.fetchall()
                 samples.append((time.perf_counter() - t) * 1000)
-        print(latency(f"error_fixes, {label}", samples[len(samples) // 10:]) + f"  (last call: {len(rows)} fixes)")
+        print(latency(f"error_fixes, {label}", samples[len(samples) // 10 :]) + f"  (last call: {len(rows)} fixes)")
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def make_corpus(target: Path, copies: int) -> tuple[int, list[Path]]:
     for c in range(copies):
         tag = f"{c:06d}"
 
-        def fresh(m: re.Match) -> bytes:
+        def fresh(m: re.Match, tag: str = tag) -> bytes:
             if m.group(1):
                 return m.group(1) + m.group(2) + tag.encode()
             return str(uuid.uuid5(uuid.NAMESPACE_OID, m.group(0).decode() + tag)).encode()
@@ -77,21 +77,35 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, throwaway_server() as status:
         lines, files = make_corpus(Path(tmp), args.copies)
-        print(f"corpus: {len(files):,} session files, {lines:,} lines, "
-              f"{sum(f.stat().st_size for f in files) / 2**20:.1f} MiB", flush=True)
+        print(
+            f"corpus: {len(files):,} session files, {lines:,} lines, "
+            f"{sum(f.stat().st_size for f in files) / 2**20:.1f} MiB",
+            flush=True,
+        )
         t = time.perf_counter()
         units = parse_only(files)
         parse_s = time.perf_counter() - t
-        print(f"parse only (Python):       {lines / parse_s:>9,.0f} lines/s  ({units:,} units in {parse_s:.2f} s)", flush=True)
+        print(
+            f"parse only (Python):       {lines / parse_s:>9,.0f} lines/s  ({units:,} units in {parse_s:.2f} s)",
+            flush=True,
+        )
         with debugloop.connect(status.url()) as dl:
             t = time.perf_counter()
             result = dl.imports.run("claude-code", [Path(tmp)])
             import_s = time.perf_counter() - t
-            print(f"import (parse + SQL):      {lines / import_s:>9,.0f} lines/s  ({result.inserted:,} attempts in {import_s:.2f} s, "
-                  f"{result.inserted / import_s:,.0f} attempts/s)", flush=True)  # fmt: skip
+            print(
+                f"import (parse + SQL):      {lines / import_s:>9,.0f} lines/s  ({result.inserted:,} attempts in {import_s:.2f} s, "
+                f"{result.inserted / import_s:,.0f} attempts/s)",
+                flush=True,
+            )
             report = dl.imports.report(result.run_id)
-            print("recorded: " + ", ".join(
-                f"{sum(getattr(r, k) for r in report):,} {k}" for k in ("attempts", "errors", "running", "mappings", "stfs")))
+            print(
+                "recorded: "
+                + ", ".join(
+                    f"{sum(getattr(r, k) for r in report):,} {k}"
+                    for k in ("attempts", "errors", "running", "mappings", "stfs")
+                )
+            )
             t = time.perf_counter()
             again = dl.imports.run("claude-code", [Path(tmp)])
             print(f"second import, unchanged files: {again.inserted} attempts added in {time.perf_counter() - t:.2f} s")

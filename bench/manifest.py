@@ -47,31 +47,60 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+from psycopg.types.json import Jsonb
+
 import stf
 from common import corpus, latency, percentile, throwaway_server
-from psycopg.types.json import Jsonb
 
 GOAL_MS = 15.0
 MODELS = [  # model, usage format, chains that fail (tenths)
-    ("gpt-4o", "openai", 2), ("gpt-4o-mini", "openai", 2),
-    ("claude-sonnet-4-5", "anthropic", 1), ("claude-haiku-4-5", "anthropic", 3)]  # fmt: skip
+    ("gpt-4o", "openai", 2),
+    ("gpt-4o-mini", "openai", 2),
+    ("claude-sonnet-4-5", "anthropic", 1),
+    ("claude-haiku-4-5", "anthropic", 3),
+]
 APPROACHES = [
-    "Pin the dependency to the last version that worked", "Add a retry with exponential backoff around the call",
-    "Increase the request timeout", "Rewrite the parser with a regular expression", "Use the standard library instead",
-    "Cache the result in a dictionary keyed by the input", "Check for None before using the value",
-    "Convert the input to a string first", "Split the function into smaller helpers", "Add type hints and run mypy",
-    "Mock the network call in the test", "Install the missing package in the virtualenv",
-    "Catch the exception and return a default", "Sort the keys before comparing", "Use a context manager for the file",
-    "Normalise the path with pathlib", "Decode the bytes as UTF-8", "Escape the special characters",
-    "Stream the file line by line instead of reading it whole", "Replace recursion with a loop and an explicit stack",
-    "Use a set for membership tests", "Compare floats with a tolerance", "Validate the arguments at the start",
-    "Lock around the shared counter", "Read the configuration from environment variables",
-    "Upgrade the client library", "Downgrade the Node.js version", "Clear the build cache and rebuild",
-    "Run the migration before the tests", "Fix the import path of the module", "Use a generator to save memory",
-    "Batch the database writes", "Quote the identifiers in the SQL", "Parse the date with an explicit format",
-    "Handle the empty list case", "Strip whitespace from the input", "Use an ordered dictionary",
-    "Set the locale explicitly", "Raise a clear error for bad input", "Vectorise the loop with numpy"]
-
+    "Pin the dependency to the last version that worked",
+    "Add a retry with exponential backoff around the call",
+    "Increase the request timeout",
+    "Rewrite the parser with a regular expression",
+    "Use the standard library instead",
+    "Cache the result in a dictionary keyed by the input",
+    "Check for None before using the value",
+    "Convert the input to a string first",
+    "Split the function into smaller helpers",
+    "Add type hints and run mypy",
+    "Mock the network call in the test",
+    "Install the missing package in the virtualenv",
+    "Catch the exception and return a default",
+    "Sort the keys before comparing",
+    "Use a context manager for the file",
+    "Normalise the path with pathlib",
+    "Decode the bytes as UTF-8",
+    "Escape the special characters",
+    "Stream the file line by line instead of reading it whole",
+    "Replace recursion with a loop and an explicit stack",
+    "Use a set for membership tests",
+    "Compare floats with a tolerance",
+    "Validate the arguments at the start",
+    "Lock around the shared counter",
+    "Read the configuration from environment variables",
+    "Upgrade the client library",
+    "Downgrade the Node.js version",
+    "Clear the build cache and rebuild",
+    "Run the migration before the tests",
+    "Fix the import path of the module",
+    "Use a generator to save memory",
+    "Batch the database writes",
+    "Quote the identifiers in the SQL",
+    "Parse the date with an explicit format",
+    "Handle the empty list case",
+    "Strip whitespace from the input",
+    "Use an ordered dictionary",
+    "Set the locale explicitly",
+    "Raise a clear error for bad input",
+    "Vectorise the loop with numpy",
+]
 
 
 def prepare(conn: psycopg.Connection, rows: list[dict], requests: int) -> int:
@@ -80,11 +109,14 @@ def prepare(conn: psycopg.Connection, rows: list[dict], requests: int) -> int:
     Returns how many thesaurus words."""
     words = stf.prepare(conn, rows)
     conn.execute("create table bench_bases (base integer primary key, problem text, category text)")
-    conn.execute("insert into bench_bases select i - 1, problem, category"
-                 " from rows from (jsonb_to_recordset(%s) as (problem text, category text)) with ordinality r(problem, category, i)",
-                 (Jsonb([{"problem": r["problem"], "category": r["category"]} for r in rows]),))  # fmt: skip
+    conn.execute(
+        "insert into bench_bases select i - 1, problem, category"
+        " from rows from (jsonb_to_recordset(%s) as (problem text, category text)) with ordinality r(problem, category, i)",
+        (Jsonb([{"problem": r["problem"], "category": r["category"]} for r in rows]),),
+    )
     # request r: base problem r % bases, with three thesaurus words (distinct per r)
-    conn.execute("""
+    conn.execute(
+        """
         create table bench_requests as
         select r, b.base, b.category, req.request, debugloop.util_fingerprint(req.request) as fingerprint
           from generate_series(0, %(n)s - 1) r
@@ -94,7 +126,8 @@ def prepare(conn: psycopg.Connection, rows: list[dict], requests: int) -> int:
           join bench_words w3 on w3.id = (r / %(bases)s / %(w)s + b.base * 31 + 2) %% %(w)s
          cross join lateral (select rtrim(b.problem, '.') || ' (in the ' || w1.word || ' ' || w2.word
                                     || ' of the ' || w3.word || ' service)' as request) req""",
-                 {"n": requests, "bases": len(rows), "w": words})  # fmt: skip
+        {"n": requests, "bases": len(rows), "w": words},
+    )
     conn.execute("alter table bench_requests add primary key (r)")
     errors = corpus("error_corpus_*.jsonl")
     conn.execute("create table bench_errors (i integer primary key, error_type text, message text, signature text)")
@@ -108,17 +141,22 @@ def prepare(conn: psycopg.Connection, rows: list[dict], requests: int) -> int:
                     select distinct on (d.signature) d.signature, d.kind, d.normalized_message, d.frames, d.category, 0, e.message
                       from bench_errors e, debugloop.error_describe(e.error_type, e.message) d
                      order by d.signature, e.i
-                    on conflict do nothing""")  # fmt: skip
+                    on conflict do nothing""")
     conn.execute("create table bench_approaches (i integer primary key, description text, hash text)")
-    conn.execute("insert into bench_approaches select i - 1, d, debugloop.util_fingerprint(d)"
-                 " from unnest(%s::text[]) with ordinality a(d, i)", (APPROACHES,))  # fmt: skip
-    conn.execute("""create table bench_models as
+    conn.execute(
+        "insert into bench_approaches select i - 1, d, debugloop.util_fingerprint(d)"
+        " from unnest(%s::text[]) with ordinality a(d, i)",
+        (APPROACHES,),
+    )
+    conn.execute(
+        """create table bench_models as
                     select m.i - 1 as i, m.model, m.style, m.fail, p.catalog_id, p.input_price_per_million as input_price,
                            p.output_price_per_million as output_price,
                            coalesce(p.cache_read_price_per_million, p.input_price_per_million) as cache_read_price
                       from unnest(%s::text[], %s::text[], %s::integer[]) with ordinality m(model, style, fail, i),
                            debugloop.price_lookup(m.model, now() - interval '90 days') p""",
-                 ([m for m, _, _ in MODELS], [s for _, s, _ in MODELS], [f for _, _, f in MODELS]))  # fmt: skip
+        ([m for m, _, _ in MODELS], [s for _, s, _ in MODELS], [f for _, _, f in MODELS]),
+    )
     missing = conn.execute("select string_agg(model, ', ') from bench_models where catalog_id is null").fetchone()[0]
     if missing:
         sys.exit(f"no price for {missing}")
@@ -173,6 +211,7 @@ select md5('attempt' || c.g)::uuid, md5('chain' || c.r || '/' || c.chain)::uuid,
 
 def parallel(url: str, statements: list[tuple[str, dict]], setup: tuple[str, ...] = ()) -> None:
     """Run statements on two connections at once, in order on each."""
+
     def run(part: list[tuple[str, dict]]) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             for sql in setup:
@@ -191,29 +230,37 @@ def secondary_indexes(conn: psycopg.Connection, table: str) -> list[tuple[str, s
         """select i.indexname, i.indexdef from pg_indexes i
             where i.schemaname = 'debugloop' and i.tablename = %s
               and i.indexname not in (select conname from pg_constraint where conrelid = ('debugloop.' || %s)::regclass)
-            order by i.indexname""", (table, table)).fetchall()  # fmt: skip
+            order by i.indexname""",
+        (table, table),
+    ).fetchall()
 
 
 def rebuild(url: str, indexes: list[tuple[str, str]]) -> None:
     """Build indexes two at a time, the largest first (1 GB of maintenance memory each;
     a single index with a parallel worker)."""
     order = sorted(indexes, key=lambda ix: ("hnsw" not in ix[1] and "gin" not in ix[1], ix[0]))
-    parallel(url, [(definition, {}) for _, definition in order],
-             setup=("set maintenance_work_mem = '1GB'",
-                    f"set max_parallel_maintenance_workers = {1 if len(indexes) == 1 else 0}"))
+    parallel(
+        url,
+        [(definition, {}) for _, definition in order],
+        setup=(
+            "set maintenance_work_mem = '1GB'",
+            f"set max_parallel_maintenance_workers = {1 if len(indexes) == 1 else 0}",
+        ),
+    )
 
 
 def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: list[dict], words: int) -> None:
     total = time.perf_counter()
     # STFs: as bench/stf.py loads them, the HNSW index built afterwards
-    stf_index = conn.execute("select indexdef from pg_indexes where schemaname = 'debugloop' and indexname = %s",
-                             (stf.INDEX,)).fetchone()[0]  # fmt: skip
+    stf_index = conn.execute(
+        "select indexdef from pg_indexes where schemaname = 'debugloop' and indexname = %s", (stf.INDEX,)
+    ).fetchone()[0]
     conn.execute(f"drop index debugloop.{stf.INDEX}")
     t0 = time.perf_counter()
     stf.load(url, 0, args.stfs - 1, len(rows), words)
     conn.execute("""update debugloop.debug_transform_functions
                        set approval_status = (array['approved', 'approved', 'approved', 'approved', 'approved', 'approved',
-                                                    'pending', 'pending', 'pending', 'rejected'])[1 + get_byte(decode(left(stf_hash, 2), 'hex'), 0) % 10]""")  # fmt: skip
+                                                    'pending', 'pending', 'pending', 'rejected'])[1 + get_byte(decode(left(stf_hash, 2), 'hex'), 0) % 10]""")
     print(f"load: {args.stfs:,} STFs in {time.perf_counter() - t0:.1f} s (trigger computing text and embeddings)")
 
     # attempts, triggers off; the indexes built afterwards
@@ -224,15 +271,25 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
     errors = len(corpus("error_corpus_*.jsonl"))
     params = {"bases": len(rows), "errors": errors, "approaches": len(APPROACHES)}
     batch = 50_000
-    parallel(url, [(LOAD_ATTEMPTS, {**params, "start": s, "stop": min(args.attempts, s + batch) - 1})
-                   for s in range(0, args.attempts, batch)], setup=("set session_replication_role = replica",))  # fmt: skip
+    parallel(
+        url,
+        [
+            (LOAD_ATTEMPTS, {**params, "start": s, "stop": min(args.attempts, s + batch) - 1})
+            for s in range(0, args.attempts, batch)
+        ],
+        setup=("set session_replication_role = replica",),
+    )
     loaded = time.perf_counter() - t0
     t1 = time.perf_counter()
     rebuild(url, attempt_indexes)
-    print(f"load: {args.attempts:,} attempts in {loaded:.1f} s (triggers off), "
-          f"{len(attempt_indexes)} indexes built in {time.perf_counter() - t1:.1f} s")  # fmt: skip
+    print(
+        f"load: {args.attempts:,} attempts in {loaded:.1f} s (triggers off), "
+        f"{len(attempt_indexes)} indexes built in {time.perf_counter() - t1:.1f} s"
+    )
     check = conn.execute("""select max(abs(a.cost_usd - debugloop.price_cost(a.model_used, a.usage_raw, a.started_at)))
-                              from (select * from debugloop.debug_execution_attempts tablesample system (1) limit 2000) a""").fetchone()[0]  # fmt: skip
+                              from (select * from debugloop.debug_execution_attempts tablesample system (1) limit 2000) a""").fetchone()[
+        0
+    ]
     print(f"      costs checked against price_cost on a sample: largest difference {float(check or 0):.1e} USD")
 
     # debug_problems as the trigger fills it, in two halves by fingerprint
@@ -258,27 +315,31 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
 
     # STF uses (a quarter of the attempts, skewed towards few STFs), provenance, counters
     t0 = time.perf_counter()
-    conn.execute("create table bench_stfs as select row_number() over (order by stf_hash) - 1 as i, stf_id"
-                 " from debugloop.debug_transform_functions")  # fmt: skip
+    conn.execute(
+        "create table bench_stfs as select row_number() over (order by stf_hash) - 1 as i, stf_id"
+        " from debugloop.debug_transform_functions"
+    )
     conn.execute("alter table bench_stfs add primary key (i)")
     conn.execute("set session_replication_role = replica")
-    conn.execute("""insert into debugloop.debug_stf_uses (stf_id, attempt_id, correlation_id, success, used_at)
+    conn.execute(
+        """insert into debugloop.debug_stf_uses (stf_id, attempt_id, correlation_id, success, used_at)
                     select s.stf_id, a.attempt_id, a.correlation_id, a.status = 'success', a.completed_at
                       from generate_series(0::bigint, %(n)s - 1, 4) g
                       join debugloop.debug_execution_attempts a on a.attempt_id = md5('attempt' || g)::uuid
                       join bench_stfs s on s.i = floor(%(stfs)s * power(((g * 7919) %% 1000003) / 1000003.0, 2))::integer""",
-                 {"n": args.attempts, "stfs": args.stfs})  # fmt: skip
+        {"n": args.attempts, "stfs": args.stfs},
+    )
     conn.execute("""insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor, registered_at)
                     select s.stf_id, a.attempt_id, a.agent_name, a.completed_at
                       from bench_stfs s
                       join debugloop.debug_execution_attempts a on a.attempt_id = md5('attempt' || (s.i * 20 + 9))::uuid
-                     where s.i % 2 = 0""")  # fmt: skip
+                     where s.i % 2 = 0""")
     conn.execute("reset session_replication_role")
     conn.execute("""update debugloop.debug_transform_functions f
                        set usage_count = u.n, success_count = u.ok, failure_count = u.n - u.ok, last_used_at = u.last
                       from (select stf_id, count(*) as n, count(*) filter (where success) as ok, max(used_at) as last
                               from debugloop.debug_stf_uses group by stf_id) u
-                     where u.stf_id = f.stf_id""")  # fmt: skip
+                     where u.stf_id = f.stf_id""")
     conn.execute("vacuum debugloop.debug_transform_functions")
     uses = conn.execute("select count(*), count(distinct stf_id) from debugloop.debug_stf_uses").fetchone()
     print(f"load: {uses[0]:,} STF uses ({uses[1]:,} STFs used) and provenance in {time.perf_counter() - t0:.1f} s")
@@ -290,7 +351,8 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
     for name, _ in golden_indexes:
         conn.execute(f"drop index debugloop.{name}")
     step = max(1, args.attempts // 10 // args.golden)
-    conn.execute("""
+    conn.execute(
+        """
         insert into debugloop.debug_golden_states (
             execution_attempt_id, correlation_id, agent_name, problem_description, problem_category, problem_hash,
             embedding, solution_summary, stf_ids, tools_used, model_used, cost_usd, quality_score, complexity_score,
@@ -316,7 +378,9 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
                  limit %(golden)s) a
           -- aggregated once: debug_stf_uses has no index on attempt_id
           left join (select u.attempt_id, array_agg(u.stf_id) as stf_ids from debugloop.debug_stf_uses u
-                      group by u.attempt_id) u on u.attempt_id = a.attempt_id""", {"step": step, "golden": args.golden})  # fmt: skip
+                      group by u.attempt_id) u on u.attempt_id = a.attempt_id""",
+        {"step": step, "golden": args.golden},
+    )
     embedded = time.perf_counter() - t0
     t1 = time.perf_counter()
     rebuild(url, golden_indexes)
@@ -329,7 +393,7 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
                       from (select error_signature, count(*) as n, min(completed_at) as first, max(completed_at) as last
                               from debugloop.debug_execution_attempts where error_signature is not null
                              group by error_signature) c
-                     where c.error_signature = s.signature""")  # fmt: skip
+                     where c.error_signature = s.signature""")
     t0 = time.perf_counter()
     conn.execute("vacuum analyze")
     print(f"load: vacuum analyze in {time.perf_counter() - t0:.1f} s")
@@ -344,21 +408,32 @@ def chains(conn: psycopg.Connection, n: int, requests: int, errors: int) -> None
     success with a fix; mappings and golden nominations follow."""
     rng = random.Random(11)
     picked = [rng.randrange(requests) for _ in range(n)]
-    by_r = {r: (request, base, category) for r, request, base, category in conn.execute(
-        "select r, request, base, category from bench_requests where r = any(%s)", (picked,))}  # fmt: skip
+    by_r = {
+        r: (request, base, category)
+        for r, request, base, category in conn.execute(
+            "select r, request, base, category from bench_requests where r = any(%s)", (picked,)
+        )
+    }
     error_rows = conn.execute("select error_type, message from bench_errors order by i").fetchall()
-    before = conn.execute("select (select count(*) from debugloop.debug_error_success_mappings),"
-                          " (select count(*) from debugloop.debug_golden_states)").fetchone()  # fmt: skip
+    before = conn.execute(
+        "select (select count(*) from debugloop.debug_error_success_mappings),"
+        " (select count(*) from debugloop.debug_golden_states)"
+    ).fetchone()
     start = "select debugloop.attempt_start(%s, %s, %s, parent_attempt_id => %s, approach_description => %s, problem_category => %s)"
-    finish = ("select 1 from debugloop.attempt_finish(%s, %s, usage => %s, error_type => %s, error_message => %s,"
-              " quality_score => %s::numeric)")  # fmt: skip
+    finish = (
+        "select 1 from debugloop.attempt_finish(%s, %s, usage => %s, error_type => %s, error_message => %s,"
+        " quality_score => %s::numeric)"
+    )
     samples = []
     t0 = time.perf_counter()
     with conn.cursor() as cur:
         for request, base, category in (by_r[r] for r in picked):
             model, style, _ = rng.choice(MODELS)
-            usage = ({"prompt_tokens": 9000, "completion_tokens": 700, "prompt_tokens_details": {"cached_tokens": 4000}}
-                     if style == "openai" else {"input_tokens": 5000, "output_tokens": 700, "cache_read_input_tokens": 4000})  # fmt: skip
+            usage = (
+                {"prompt_tokens": 9000, "completion_tokens": 700, "prompt_tokens_details": {"cached_tokens": 4000}}
+                if style == "openai"
+                else {"input_tokens": 5000, "output_tokens": 700, "cache_read_input_tokens": 4000}
+            )
             parent = None
             failures = rng.randint(1, 2)
             for pos in range(failures + 1):
@@ -368,15 +443,28 @@ def chains(conn: psycopg.Connection, n: int, requests: int, errors: int) -> None
                 t = time.perf_counter()
                 cur.execute(start, ("bench-chains", request, model, parent, approach, category), prepare=True)
                 parent = cur.fetchone()[0]
-                cur.execute(finish, (parent, "success" if ok else "error", Jsonb(usage), None if ok else error[0],
-                                     None if ok else error[1], round(rng.uniform(0.75, 0.98), 2) if ok else None),
-                            prepare=True)  # fmt: skip
+                cur.execute(
+                    finish,
+                    (
+                        parent,
+                        "success" if ok else "error",
+                        Jsonb(usage),
+                        None if ok else error[0],
+                        None if ok else error[1],
+                        round(rng.uniform(0.75, 0.98), 2) if ok else None,
+                    ),
+                    prepare=True,
+                )
                 samples.append((time.perf_counter() - t) * 1000)
     elapsed = time.perf_counter() - t0
-    after = conn.execute("select (select count(*) from debugloop.debug_error_success_mappings),"
-                         " (select count(*) from debugloop.debug_golden_states)").fetchone()  # fmt: skip
-    print(f"load: {n:,} chains ({len(samples):,} attempts) through attempt_start/attempt_finish in {elapsed:.1f} s: "
-          f"{after[0] - before[0]:,} error->success mappings, {after[1] - before[1]:,} golden states nominated")  # fmt: skip
+    after = conn.execute(
+        "select (select count(*) from debugloop.debug_error_success_mappings),"
+        " (select count(*) from debugloop.debug_golden_states)"
+    ).fetchone()
+    print(
+        f"load: {n:,} chains ({len(samples):,} attempts) through attempt_start/attempt_finish in {elapsed:.1f} s: "
+        f"{after[0] - before[0]:,} error->success mappings, {after[1] - before[1]:,} golden states nominated"
+    )
     print(latency("      start+finish at this size", samples))
 
 
@@ -393,6 +481,7 @@ def paraphrase(request: str, vocabulary: list[str], rng: random.Random) -> str:
 
 def gibberish(rng: random.Random) -> str:
     """Made-up words between stop words: no feature in common with any request."""
+
     def word() -> str:
         return "".join(rng.choice("bcdfghjklmnpqrstvwxz") + rng.choice("aeiou") for _ in range(rng.randint(2, 4)))
 
@@ -417,8 +506,11 @@ SECTIONS = ("stfs", "golden_states", "known_failures", "error_fixes", "cost", "a
 def sections(docs: list[dict]) -> str:
     present = {s: sum(1 for d in docs if s in d) for s in SECTIONS}
     similar = statistics.mean(d.get("similar_problems", 0) for d in docs)
-    return (f"{'':<34} sections present: " + ", ".join(f"{s} {present[s]}" for s in SECTIONS)
-            + f" of {len(docs)}; similar problems {similar:.1f} on average")  # fmt: skip
+    return (
+        f"{'':<34} sections present: "
+        + ", ".join(f"{s} {present[s]}" for s in SECTIONS)
+        + f" of {len(docs)}; similar problems {similar:.1f} on average"
+    )
 
 
 def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
@@ -428,14 +520,21 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
                                     (select count(*) from debugloop.debug_golden_states),
                                     (select count(*) from debugloop.debug_error_signatures),
                                     (select count(*) from debugloop.debug_error_success_mappings),
-                                    (select count(*) from debugloop.debug_stf_uses)""").fetchone()  # fmt: skip
-    print("== {:,} STFs, {:,} attempts, {:,} problems, {:,} golden states, {:,} error signatures, "
-          "{:,} error->success mappings, {:,} STF uses".format(*counts))  # fmt: skip
+                                    (select count(*) from debugloop.debug_stf_uses)""").fetchone()
+    print(
+        "== {:,} STFs, {:,} attempts, {:,} problems, {:,} golden states, {:,} error signatures, "
+        "{:,} error->success mappings, {:,} STF uses".format(*counts)
+    )
     rng = random.Random(7)
     vocabulary = [w for (w,) in conn.execute("select word from bench_words")]
     agents = ["claude-code", "opencode", "swe-agent", "gemini-cli"]
-    loaded = [r for (r,) in conn.execute("select request from bench_requests where r = any(%s) order by r",
-                                         ([rng.randrange(args.attempts // 10) for _ in range(args.queries + 30)],))]  # fmt: skip
+    loaded = [
+        r
+        for (r,) in conn.execute(
+            "select request from bench_requests where r = any(%s) order by r",
+            ([rng.randrange(args.attempts // 10) for _ in range(args.queries + 30)],),
+        )
+    ]
     rng.shuffle(loaded)
     probes = [paraphrase(r, vocabulary, rng) for r in loaded]
     warm, probes = probes[:30], probes[30:]
@@ -451,18 +550,23 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
     samples, docs = timed(conn, manifest, [(p, rng.choice(agents)) for p in unlike])
     print(latency("manifest, unlike anything loaded", samples))
     print(sections([d[0][0] for d in docs]))
-    samples, docs = timed(conn, "select debugloop.manifest_markdown(%s, %s, 'gpt-4o')",
-                          [(p, rng.choice(agents)) for p in probes])  # fmt: skip
-    print(latency("manifest_markdown (6,000 chars)", samples)
-          + f"  {statistics.mean(len(d[0][0]) for d in docs):,.0f} chars on average")  # fmt: skip
+    samples, docs = timed(
+        conn, "select debugloop.manifest_markdown(%s, %s, 'gpt-4o')", [(p, rng.choice(agents)) for p in probes]
+    )
+    print(
+        latency("manifest_markdown (6,000 chars)", samples)
+        + f"  {statistics.mean(len(d[0][0]) for d in docs):,.0f} chars on average"
+    )
 
     print("-- the public functions (each finds the problem's neighbours itself), same probes")
-    for label, sql in (("stf_match top-5", "select * from debugloop.stf_match(%s, 5)"),
-                       ("_problem_neighbours", "select * from debugloop._problem_neighbours(%s)"),
-                       ("golden_match top-5", "select * from debugloop.golden_match(%s, 5)"),
-                       ("error_known_failures top-5", "select * from debugloop.error_known_failures(%s, 5)"),
-                       ("error_likely_fixes top-5", "select * from debugloop.error_likely_fixes(%s, 5)"),
-                       ("attempt_estimate gpt-4o", "select * from debugloop.attempt_estimate(%s, 'gpt-4o')")):  # fmt: skip
+    for label, sql in (
+        ("stf_match top-5", "select * from debugloop.stf_match(%s, 5)"),
+        ("_problem_neighbours", "select * from debugloop._problem_neighbours(%s)"),
+        ("golden_match top-5", "select * from debugloop.golden_match(%s, 5)"),
+        ("error_known_failures top-5", "select * from debugloop.error_known_failures(%s, 5)"),
+        ("error_likely_fixes top-5", "select * from debugloop.error_likely_fixes(%s, 5)"),
+        ("attempt_estimate gpt-4o", "select * from debugloop.attempt_estimate(%s, 'gpt-4o')"),
+    ):
         try:
             samples, rows = timed(conn, sql, [(p,) for p in probes])
         except psycopg.Error as e:
@@ -471,15 +575,23 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
         print(latency(label, samples) + f"  rows/query {statistics.mean(len(r) for r in rows):.1f}")
 
     print("-- the manifest's own steps, the neighbours given")
-    neighbours = [conn.execute("select fingerprint, probe::text, similar_hashes from debugloop._problem_neighbours(%s)",
-                               (p,)).fetchone() for p in probes]  # fmt: skip
+    neighbours = [
+        conn.execute(
+            "select fingerprint, probe::text, similar_hashes from debugloop._problem_neighbours(%s)", (p,)
+        ).fetchone()
+        for p in probes
+    ]
     for label, sql, make in (
-            ("_golden_similar", "select * from debugloop._golden_similar(%s::halfvec, 5, false)", lambda n: (n[1],)),
-            ("_error_known_failures", "select * from debugloop._error_known_failures(%s, %s, 5)", lambda n: (n[0], n[2])),
-            ("_error_likely_fixes", "select * from debugloop._error_likely_fixes(%s, 5)", lambda n: ([n[0], *n[2]],)),
-            ("_manifest_cost gpt-4o", "select debugloop._manifest_cost('gpt-4o', %s, %s)", lambda n: (n[0], n[2])),
-            ("agent block (_related_attempts)", "select count(*) from debugloop._related_attempts(%s, 100) r"
-             " where r.agent_name = 'claude-code'", lambda n: ([n[0], *n[2]],))):  # fmt: skip
+        ("_golden_similar", "select * from debugloop._golden_similar(%s::halfvec, 5, false)", lambda n: (n[1],)),
+        ("_error_known_failures", "select * from debugloop._error_known_failures(%s, %s, 5)", lambda n: (n[0], n[2])),
+        ("_error_likely_fixes", "select * from debugloop._error_likely_fixes(%s, 5)", lambda n: ([n[0], *n[2]],)),
+        ("_manifest_cost gpt-4o", "select debugloop._manifest_cost('gpt-4o', %s, %s)", lambda n: (n[0], n[2])),
+        (
+            "agent block (_related_attempts)",
+            "select count(*) from debugloop._related_attempts(%s, 100) r where r.agent_name = 'claude-code'",
+            lambda n: ([n[0], *n[2]],),
+        ),
+    ):
         try:
             samples, _ = timed(conn, sql, [make(n) for n in neighbours])
         except psycopg.Error as e:
@@ -493,17 +605,21 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
         conn.execute("set local track_functions = 'all'")
         timed(conn, manifest, [(p, rng.choice(agents)) for p in probes])
         top = conn.execute("""select funcname, calls, total_time, self_time from pg_stat_xact_user_functions
-                               where schemaname = 'debugloop' order by total_time desc limit 14""").fetchall()  # fmt: skip
+                               where schemaname = 'debugloop' order by total_time desc limit 14""").fetchall()
     for name, calls, total, own in top:
-        print(f"   {name:<31} {calls / len(probes):7.1f} calls  {total / len(probes):7.3f} ms total  {own / len(probes):7.3f} ms self")
+        print(
+            f"   {name:<31} {calls / len(probes):7.1f} calls  {total / len(probes):7.3f} ms total  {own / len(probes):7.3f} ms self"
+        )
 
     print("-- analytics")
     for run in range(3):
         t0 = time.perf_counter()
         rows = conn.execute("select * from debugloop.analytics_refresh()").fetchall()
         wall = (time.perf_counter() - t0) * 1000
-        print(f"analytics_refresh() run {run + 1}: {wall:9.1f} ms  "
-              + "; ".join(f"{v}: {n:,} rows, {d} ms" for v, n, d in rows))  # fmt: skip
+        print(
+            f"analytics_refresh() run {run + 1}: {wall:9.1f} ms  "
+            + "; ".join(f"{v}: {n:,} rows, {d} ms" for v, n, d in rows)
+        )
     runs = []
     conn.execute(f"set statement_timeout = '{args.metrics_timeout}s'")
     for _ in range(3):
@@ -518,8 +634,10 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
     print("analytics_metrics(now() - 30 days): " + ", ".join(runs))
 
     p95 = percentile(results["paraphrase"], 0.95)
-    print(f"manifest p95 / {GOAL_MS:.0f} ms goal: {p95 / GOAL_MS:.2f}x ({'met' if p95 <= GOAL_MS else 'not met'}; "
-          f"the seed asks < 200 ms)")  # fmt: skip
+    print(
+        f"manifest p95 / {GOAL_MS:.0f} ms goal: {p95 / GOAL_MS:.2f}x ({'met' if p95 <= GOAL_MS else 'not met'}; "
+        f"the seed asks < 200 ms)"
+    )
 
 
 def main() -> None:

@@ -30,11 +30,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from common import corpus, latency, percentile, throwaway_server
 from psycopg.types.json import Jsonb
 
-INDEX = "debug_transform_functions_embedding_idx"
+from common import corpus, latency, percentile, throwaway_server
 
+INDEX = "debug_transform_functions_embedding_idx"
 
 
 LOAD = """
@@ -55,8 +55,10 @@ select a.name || '_' || b.name || '_' || g, md5('bench' || g), a.comment || ' ' 
 
 def prepare(conn: psycopg.Connection, rows: list[dict]) -> int:
     """The corpus halves and the comment words, as tables the load reads; returns how many words."""
-    conn.execute("create table bench_corpus (i integer, name text, language text, category text, comment text,"
-                 " head text, tail text)")  # fmt: skip
+    conn.execute(
+        "create table bench_corpus (i integer, name text, language text, category text, comment text,"
+        " head text, tail text)"
+    )
     conn.execute(
         """insert into bench_corpus
            select r.i - 1, r.name, r.language, r.category, case when r.language = 'python' then '#' else '//' end,
@@ -67,13 +69,16 @@ def prepare(conn: psycopg.Connection, rows: list[dict]) -> int:
                   string_to_array(r.code, E'\\n') l""",
         (Jsonb([{k: r[k] for k in ("name", "code", "language", "category")} for r in rows]),),
     )
-    conn.execute("create table bench_words as select row_number() over (order by word) - 1 as id, word"
-                 " from (select distinct word from debugloop.util_synonyms) w")  # fmt: skip
+    conn.execute(
+        "create table bench_words as select row_number() over (order by word) - 1 as id, word"
+        " from (select distinct word from debugloop.util_synonyms) w"
+    )
     return conn.execute("select count(*) from bench_words").fetchone()[0]
 
 
 def load(url: str, start: int, stop: int, n: int, words: int) -> None:
     """Insert STFs start..stop on two connections at once."""
+
     def part(lo: int, hi: int) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             for s in range(lo, hi + 1, 2000):
@@ -119,25 +124,34 @@ EXACT = """select array(select f.stf_id from debugloop.debug_transform_functions
 
 def measure(conn: psycopg.Connection, size: int, probes: list[str], rare: tuple[str, str]) -> None:
     total = conn.execute("select count(*) from debugloop.debug_transform_functions").fetchone()[0]
-    go = conn.execute("select count(*) from debugloop.debug_transform_functions where stf_language = 'go'").fetchone()[0]
-    few = conn.execute("select count(*) from debugloop.debug_transform_functions where stf_language = %s"
-                       " and problem_category = %s", rare).fetchone()[0]  # fmt: skip
+    go = conn.execute("select count(*) from debugloop.debug_transform_functions where stf_language = 'go'").fetchone()[
+        0
+    ]
+    few = conn.execute(
+        "select count(*) from debugloop.debug_transform_functions where stf_language = %s and problem_category = %s",
+        rare,
+    ).fetchone()[0]
     print(f"-- {total:,} STFs ({go:,} in go; {few:,} in {rare[0]}/{rare[1]})")
     timed(conn, MATCH, probes[:30], {"language": None, "category": None})  # warm the caches
     results = {}
-    for label, language, category in (("unfiltered", None, None), ("language = go (~10%)", "go", None),
-                                      (f"{rare[0]} + {rare[1]} (exact)", *rare),
-                                      ("language matching none", "cobol", None)):  # fmt: skip
+    for label, language, category in (
+        ("unfiltered", None, None),
+        ("language = go (~10%)", "go", None),
+        (f"{rare[0]} + {rare[1]} (exact)", *rare),
+        ("language matching none", "cobol", None),
+    ):
         samples, sizes = timed(conn, MATCH, probes, {"language": language, "category": category})
         results[label] = samples
         print(latency(f"stf_match top-5, {label}", samples) + f"  rows/query {sum(sizes) / len(sizes):.1f}")
     p95 = percentile(results["unfiltered"], 0.95)
-    print(f"no-match filter p95 / unfiltered p95: {percentile(results['language matching none'], 0.95) / p95:.2f}x (goal <= 2x)")
+    print(
+        f"no-match filter p95 / unfiltered p95: {percentile(results['language matching none'], 0.95) / p95:.2f}x (goal <= 2x)"
+    )
     with conn.transaction():
         conn.execute("set local hnsw.ef_search = 100")
         found = [conn.execute(HNSW, {"p": p}).fetchone()[0] for p in probes]
     exact = [conn.execute(EXACT, {"p": p}).fetchone()[0] for p in probes]
-    recall = sum(len(set(a) & set(b)) for a, b in zip(found, exact)) / sum(len(b) for b in exact)
+    recall = sum(len(set(a) & set(b)) for a, b in zip(found, exact, strict=True)) / sum(len(b) for b in exact)
     print(f"HNSW recall@5 against exact search (ef_search 100): {recall:.3f} (goal >= 0.95)")
     # what a user sees: stf_match's top 5 through the index, and with the exact search forced
     ids = "select array(select stf_id from debugloop.stf_match(%(p)s, 5))"
@@ -145,7 +159,9 @@ def measure(conn: psycopg.Connection, size: int, probes: list[str], rare: tuple[
     conn.execute("update debugloop.settings set value = '1000000' where key = 'stf_exact_search_below'")
     forced_exact = [conn.execute(ids, {"p": p}).fetchone()[0] for p in probes[:100]]
     conn.execute("update debugloop.settings set value = '2000' where key = 'stf_exact_search_below'")
-    same = sum(len(set(a) & set(b)) for a, b in zip(through_index, forced_exact)) / sum(len(b) for b in forced_exact)
+    same = sum(len(set(a) & set(b)) for a, b in zip(through_index, forced_exact, strict=True)) / sum(
+        len(b) for b in forced_exact
+    )
     print(f"stf_match top-5 through the index that the exact search also returns: {same:.3f}")
     samples, _ = timed(conn, EXACT, probes[:50], {})
     print(latency("exact search top-5 (no index)", samples))
@@ -165,16 +181,19 @@ def main() -> None:
         probes = [f"{rows[i % len(rows)]['problem']} {rng.choice(vocabulary)}" for i in range(args.queries)]
         rng.shuffle(probes)
         rare = ("typescript", "caching")
-        definition = conn.execute("select indexdef from pg_indexes where schemaname = 'debugloop' and indexname = %s",
-                                  (INDEX,)).fetchone()[0]  # fmt: skip
+        definition = conn.execute(
+            "select indexdef from pg_indexes where schemaname = 'debugloop' and indexname = %s", (INDEX,)
+        ).fetchone()[0]
         print(definition)
         done = 0
         for size in sizes:
             conn.execute(f"drop index if exists debugloop.{INDEX}")
             t0 = time.perf_counter()
             load(server.url(), done, size - 1, len(rows), words)
-            print(f"== {size:,} STFs: loaded {size - done:,} in {time.perf_counter() - t0:.1f} s "
-                  f"({(size - done) / (time.perf_counter() - t0):,.0f}/s, trigger computing text and embeddings)")  # fmt: skip
+            print(
+                f"== {size:,} STFs: loaded {size - done:,} in {time.perf_counter() - t0:.1f} s "
+                f"({(size - done) / (time.perf_counter() - t0):,.0f}/s, trigger computing text and embeddings)"
+            )
             done = size
             print(f"HNSW build: {build_index(conn, definition):.1f} s")
             measure(conn, size, probes, rare)

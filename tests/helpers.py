@@ -33,8 +33,10 @@ def schema_dump(url: str) -> str:
     """pg_dump --schema-only, without the random \\restrict key lines of recent pg_dump."""
     out = subprocess.run(
         [str(pg_dump_path()), "--schema-only", "--dbname", url],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return "\n".join(line for line in out.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
 
 
@@ -51,8 +53,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     """Run the `debugloop` command line in a child process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "debugloop.cli", *args],
-        env=cli_env(env), capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run_cli_at_once(copies: int, *args: str, env: dict[str, str] | None = None) -> list[subprocess.CompletedProcess]:
@@ -63,7 +68,7 @@ def run_cli_at_once(copies: int, *args: str, env: dict[str, str] | None = None) 
         for _ in range(copies)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    return [subprocess.CompletedProcess(cmd, p.returncode, *out) for p, out in zip(procs, outputs)]
+    return [subprocess.CompletedProcess(cmd, p.returncode, *out) for p, out in zip(procs, outputs, strict=True)]
 
 
 # -- the golden-state scenario: a request, a paraphrase of it, the fix, the code --------

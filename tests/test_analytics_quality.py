@@ -6,7 +6,7 @@ independent counts of the tables."""
 
 import json
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -18,7 +18,6 @@ from helpers import load_corpus, run_cli
 
 AGENT_TYPES = ("coder", "fixer", "tester", "reviewer", "refactorer")
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5")
-
 
 
 def build(dl) -> dict:
@@ -39,15 +38,33 @@ def build(dl) -> dict:
         parent = None
         if i % 2 == 0:
             e = errors[i // 2]
-            parent = dl.attempts.start(f"{kind}-{i % 3}", f["problem"], MODELS[i % 3], approach_description=f"first try {i}", **start)
-            dl.attempts.finish(parent, "error", usage={"prompt_tokens": 4_000 + i, "completion_tokens": 500},
-                               error_type=e["error_type"], error_message=e["message"], error_stacktrace=e["stacktrace"])  # fmt: skip
+            parent = dl.attempts.start(
+                f"{kind}-{i % 3}", f["problem"], MODELS[i % 3], approach_description=f"first try {i}", **start
+            )
+            dl.attempts.finish(
+                parent,
+                "error",
+                usage={"prompt_tokens": 4_000 + i, "completion_tokens": 500},
+                error_type=e["error_type"],
+                error_message=e["message"],
+                error_stacktrace=e["stacktrace"],
+            )
             attempts.append(parent)
-        success = dl.attempts.start(f"{kind}-{i % 3}", f["problem"], MODELS[(i + 1) % 3], parent_attempt_id=parent,
-                                    approach_description=f"write {f['name']}", **start)  # fmt: skip
-        dl.attempts.finish(success, "success", usage={"prompt_tokens": 3_000 + i, "completion_tokens": 400},
-                           quality_score=Decimal("0.5") + Decimal(i % 5) / 10,
-                           artifacts={"files": {f"lib/{f['name']}.py": f["code"]}})  # fmt: skip
+        success = dl.attempts.start(
+            f"{kind}-{i % 3}",
+            f["problem"],
+            MODELS[(i + 1) % 3],
+            parent_attempt_id=parent,
+            approach_description=f"write {f['name']}",
+            **start,
+        )
+        dl.attempts.finish(
+            success,
+            "success",
+            usage={"prompt_tokens": 3_000 + i, "completion_tokens": 400},
+            quality_score=Decimal("0.5") + Decimal(i % 5) / 10,
+            artifacts={"files": {f"lib/{f['name']}.py": f["code"]}},
+        )
         attempts.append(success)
     # reuse: STF j is reused by j % 6 other tasks, successfully unless j % 3 == 0
     stfs = [stf.stf_id for stf in dl.stfs.list(limit=1000)]
@@ -87,16 +104,19 @@ def test_metrics_agree_with_the_tables(dataset):
         for g in golden[1:4]:
             if g.approval_status == "pending":
                 client.golden.review(g.golden_state_id, "approve", "dba")
-        metrics = {m.metric: m for m in client.analytics.metrics(datetime.now(timezone.utc) - timedelta(days=1))}
+        metrics = {m.metric: m for m in client.analytics.metrics(datetime.now(UTC) - timedelta(days=1))}
     stfs = count(conn, "select count(*) from debugloop.debug_transform_functions")
     reused = count(conn, "select count(distinct stf_id) from debugloop.debug_stf_uses")
     assert 0 < reused < stfs
     assert metrics["stfs_extracted_per_day"].value == stfs
     assert metrics["stf_reuse_rate"].value == round(Decimal(reused) / stfs, 4)
     assert metrics["golden_states_per_week"].value == count(conn, "select count(*) from debugloop.debug_golden_states")
-    assert metrics["mappings_per_day"].value == count(conn, "select count(*) from debugloop.debug_error_success_mappings")
+    assert metrics["mappings_per_day"].value == count(
+        conn, "select count(*) from debugloop.debug_error_success_mappings"
+    )
     assert metrics["avg_stf_quality"].value == round(
-        count(conn, "select avg(quality_score) from debugloop.debug_transform_functions"), 4)
+        count(conn, "select avg(quality_score) from debugloop.debug_transform_functions"), 4
+    )
     approved, rejected = conn.execute("""select count(*) filter (where approval_status = 'approved'),
                                                 count(*) filter (where approval_status = 'rejected')
                                            from debugloop.debug_golden_states""").fetchone()
@@ -105,8 +125,13 @@ def test_metrics_agree_with_the_tables(dataset):
     finished = count(conn, "select count(*) from debugloop.debug_execution_attempts where status <> 'running'")
     reusing = count(conn, "select count(distinct attempt_id) from debugloop.debug_stf_uses")
     assert metrics["transformation_reuse_rate"].value == round(Decimal(reusing) / finished, 4)
-    top10 = [r[0] for r in conn.execute("select confidence_score from debugloop.debug_error_success_mappings"
-                                        " order by confidence_score desc limit 10")]  # fmt: skip
+    top10 = [
+        r[0]
+        for r in conn.execute(
+            "select confidence_score from debugloop.debug_error_success_mappings"
+            " order by confidence_score desc limit 10"
+        )
+    ]
     assert metrics["top10_mapping_confidence"].value == round(sum(top10) / 10, 4)
     assert metrics["stfs_extracted_per_day"].met is True
     assert metrics["stf_reuse_rate"].met is (metrics["stf_reuse_rate"].value > Decimal("0.3"))
@@ -118,13 +143,13 @@ def test_metrics_agree_with_the_tables(dataset):
 
 def client_metrics(db, days):
     with debugloop.connect(db.url) as client:
-        return client.analytics.metrics(datetime.now(timezone.utc) - timedelta(days=days))
+        return client.analytics.metrics(datetime.now(UTC) - timedelta(days=days))
 
 
 def test_metrics_refuse_a_window_in_the_future(dataset):
     db, _, _ = dataset
     with debugloop.connect(db.url) as client, pytest.raises(InvalidParameter) as info:
-        client.analytics.metrics(datetime.now(timezone.utc) + timedelta(hours=1))
+        client.analytics.metrics(datetime.now(UTC) + timedelta(hours=1))
     assert info.value.field == "since"
 
 
@@ -133,17 +158,27 @@ def test_usage_statistics_change_only_when_refreshed(dataset):
     with debugloop.connect(db.url) as client:
         client.analytics.refresh()
         stf_id = count(conn, "select stf_id from debugloop.debug_transform_functions order by stf_id desc limit 1")
-        before = conn.execute("select uses, failed_uses from debugloop.mv_stf_usage_stats where stf_id = %s", (stf_id,)).fetchone()
-        unused = count(conn, """select attempt_id from debugloop.debug_execution_attempts a
+        before = conn.execute(
+            "select uses, failed_uses from debugloop.mv_stf_usage_stats where stf_id = %s", (stf_id,)
+        ).fetchone()
+        unused = count(
+            conn,
+            """select attempt_id from debugloop.debug_execution_attempts a
                                  where not exists (select from debugloop.debug_stf_uses u
-                                                    where u.stf_id = %s and u.attempt_id = a.attempt_id) limit 1""", stf_id)
+                                                    where u.stf_id = %s and u.attempt_id = a.attempt_id) limit 1""",
+            stf_id,
+        )
         client.stfs.record_use(stf_id, unused, False)
-        stale = conn.execute("select uses, failed_uses from debugloop.mv_stf_usage_stats where stf_id = %s", (stf_id,)).fetchone()
+        stale = conn.execute(
+            "select uses, failed_uses from debugloop.mv_stf_usage_stats where stf_id = %s", (stf_id,)
+        ).fetchone()
         assert stale == before
         (result,) = client.analytics.refresh()
         assert result.view_name == "mv_stf_usage_stats" and result.duration_ms >= 0
         assert result.row_count == count(conn, "select count(*) from debugloop.debug_transform_functions")
-        row = conn.execute("select uses, failed_uses from debugloop.mv_stf_usage_stats where stf_id = %s", (stf_id,)).fetchone()
+        row = conn.execute(
+            "select uses, failed_uses from debugloop.mv_stf_usage_stats where stf_id = %s", (stf_id,)
+        ).fetchone()
         assert row == (before[0] + 1, before[1] + 1)
         usage = client.analytics.stf_usage(3)
         assert [u.uses for u in usage] == sorted((u.uses for u in usage), reverse=True)
@@ -164,9 +199,15 @@ def test_quality_views_agree_with_the_tables(dataset):
     with debugloop.connect(db.url) as client:
         q = client.analytics.quality()
         by_language = client.analytics.stf_quality()
-    assert q.stfs == count(conn, "select count(*) from debugloop.debug_transform_functions") == sum(r.stfs for r in by_language)
+    assert (
+        q.stfs
+        == count(conn, "select count(*) from debugloop.debug_transform_functions")
+        == sum(r.stfs for r in by_language)
+    )
     assert q.golden_states == q.golden_approved + q.golden_pending + q.golden_rejected
-    assert q.avg_stf_quality == round(count(conn, "select avg(quality_score) from debugloop.debug_transform_functions"), 4)
+    assert q.avg_stf_quality == round(
+        count(conn, "select avg(quality_score) from debugloop.debug_transform_functions"), 4
+    )
     assert q.mappings >= 20 and Decimal("0.1") <= q.top10_mapping_confidence <= 1
 
 

@@ -1,7 +1,7 @@
 """Attempts: start, finish, chains, fingerprints, cost pinning, bad input, the recorder."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -25,16 +25,18 @@ def _count(conn) -> int:
 
 
 def test_start_and_finish_record_usage_cost_and_duration(dl):
-    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     attempt_id = dl.attempts.start("fixer", "Fix the failing test", "gpt-4o", agent_type="coder", started_at=t0)
     running = dl.attempts.get(attempt_id)
     assert running.status == "running" and running.cost_status is None and running.completed_at is None
     done = dl.attempts.finish(
-        attempt_id, "success",
+        attempt_id,
+        "success",
         usage={"prompt_tokens": 2_000, "completion_tokens": 300, "prompt_tokens_details": {"cached_tokens": 1_500}},
-        quality_score=0.9, completed_at=t0 + timedelta(seconds=12, milliseconds=345),
+        quality_score=0.9,
+        completed_at=t0 + timedelta(seconds=12, milliseconds=345),
         artifacts={"files": {"a.py": "print(1)"}},
-    )  # fmt: skip
+    )
     assert done.status == "success" and done.duration_ms == 12_345
     assert (done.input_tokens, done.cache_read_tokens, done.output_tokens) == (500, 1_500, 300)
     assert (done.tokens_input, done.tokens_output) == (2_000, 300)
@@ -79,7 +81,10 @@ def test_an_attempt_keeps_its_price_version_after_a_new_one_is_added(dl, conn):
     conn.execute("select debugloop.price_set('openai', 'gpt-4o', 1, 4)")  # effective now
     conn.commit()
     new = dl.attempts.start("a", "task", "gpt-4o")
-    old_done, new_done = dl.attempts.finish(old, "success", usage=usage), dl.attempts.finish(new, "success", usage=usage)
+    old_done, new_done = (
+        dl.attempts.finish(old, "success", usage=usage),
+        dl.attempts.finish(new, "success", usage=usage),
+    )
     assert old_done.cost_usd == Decimal("2.5") and new_done.cost_usd == 1
     assert old_done.price_catalog_id != new_done.price_catalog_id
 
@@ -90,7 +95,9 @@ def test_an_unknown_model_is_recorded_unpriced_and_repriced_later(dl, conn):
     assert done.cost_status == "unpriced" and done.cost_usd is None and done.input_tokens == 2_000_000
     unpriced = conn.execute("select attempt_id from debugloop.v_unpriced_attempts").fetchall()
     assert unpriced == [(attempt_id,)]
-    dl.prices.set("local", "inhouse-coder-7b", Decimal("0.1"), Decimal("0.2"), effective_from=done.started_at - timedelta(days=1))
+    dl.prices.set(
+        "local", "inhouse-coder-7b", Decimal("0.1"), Decimal("0.2"), effective_from=done.started_at - timedelta(days=1)
+    )
     changed = dl.prices.reprice(done.started_at - timedelta(hours=1))
     assert [(r.attempt_id, r.old_cost_usd, r.new_cost_usd, r.cost_status) for r in changed] == [
         (attempt_id, None, Decimal("0.2"), "priced")
@@ -151,11 +158,21 @@ def test_start_rejects_empty_fields(dl, conn, kwargs, field):
     [
         ({"status": "done"}, InvalidParameter, "status"),
         ({"status": "success", "quality_score": 1.5}, InvalidParameter, "quality_score"),
-        ({"status": "success", "completed_at": datetime(2000, 1, 1, tzinfo=timezone.utc)}, InvalidParameter, "completed_at"),
-        ({"status": "success", "usage": {"prompt_tokens": 5, "completion_tokens": 1,
-                                         "prompt_tokens_details": {"cached_tokens": 6}}}, InvalidUsage, "usage"),
+        (
+            {"status": "success", "completed_at": datetime(2000, 1, 1, tzinfo=UTC)},
+            InvalidParameter,
+            "completed_at",
+        ),
+        (
+            {
+                "status": "success",
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 6}},
+            },
+            InvalidUsage,
+            "usage",
+        ),
     ],
-)  # fmt: skip
+)
 def test_finish_rejects_bad_input_and_leaves_the_attempt_running(dl, kwargs, error, field):
     attempt_id = dl.attempts.start("a", "task", "gpt-4o")
     status = kwargs.pop("status")
@@ -202,8 +219,12 @@ class FakeOpenAIResponse:
     """Shaped like the OpenAI SDK's ChatCompletion: a pydantic-style model_dump()."""
 
     def __init__(self, prompt, completion):
-        self._data = {"id": "chatcmpl-1", "model": "gpt-4o", "choices": [],
-                      "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}  # fmt: skip
+        self._data = {
+            "id": "chatcmpl-1",
+            "model": "gpt-4o",
+            "choices": [],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        }
 
     def model_dump(self, mode="python"):
         return self._data
@@ -251,8 +272,11 @@ def test_recorder_rejects_usage_that_cannot_be_json(dl):
 
 def test_estimates_come_from_the_same_request_first_then_similar_ones(dl):
     for prompt, completion in ((1_000, 100), (2_000, 200), (3_000, 300)):
-        dl.attempts.finish(dl.attempts.start("a", "Add logging to the payment service", "gpt-4o"), "success",
-                           usage={"prompt_tokens": prompt, "completion_tokens": completion})  # fmt: skip
+        dl.attempts.finish(
+            dl.attempts.start("a", "Add logging to the payment service", "gpt-4o"),
+            "success",
+            usage={"prompt_tokens": prompt, "completion_tokens": completion},
+        )
     same = dl.prices.estimate_for_request("add logging to the PAYMENT service", "claude-sonnet-4-5")
     assert (same.basis, same.samples, same.input_tokens_p50, same.output_tokens_p50) == ("fingerprint", 3, 2_000, 200)
     assert same.cost_p50_usd == (2_000 * 3 + 200 * 15) / Decimal(1_000_000)
@@ -280,7 +304,9 @@ def test_cost_views_sum_exactly_and_cost_per_success_covers_the_whole_chain(dl):
     by_agent = {r.agent_name: r for r in dl.analytics.cost_breakdown("agent")}
     assert by_agent["fixer"].successes == 1 and by_agent["fixer"].failures == 1
     solved = dl.analytics.cost_per_success()
-    assert [(s.attempts, s.failed_attempts, s.chain_cost_usd, s.fully_priced) for s in solved] == [(2, 1, Decimal(5), True)]
+    assert [(s.attempts, s.failed_attempts, s.chain_cost_usd, s.fully_priced) for s in solved] == [
+        (2, 1, Decimal(5), True)
+    ]
     costliest = dl.analytics.costliest_attempts(5)
     assert [c.cost_rank for c in costliest] == [1, 1] and {c.attempt_id for c in costliest} == {first, second}
     with pytest.raises(InvalidParameter):

@@ -39,7 +39,9 @@ def test_every_table_fits_80_columns_and_never_splits_an_id_or_a_number(spec):
     lines = text.splitlines()
     assert lines and all(len(line) <= 80 for line in lines), text
     kept, _ = fit(spec, cells, 80)
-    assert {i for i, col in enumerate(spec.columns) if not col.drop} <= set(kept), f"{spec.name}: a column that stays went"
+    assert {i for i, col in enumerate(spec.columns) if not col.drop} <= set(kept), (
+        f"{spec.name}: a column that stays went"
+    )
     for i in kept:
         col = spec.columns[i]
         if col.kind == "text":
@@ -60,8 +62,11 @@ def test_ids_are_shown_whole_when_there_is_room():
 def test_json_keeps_every_digit_of_a_decimal():
     text = dumps({"cost_usd": Decimal("0.000123456789"), "tokens": 10**15, "at": None, "ids": [uuid.UUID(int=1)]})
     assert json.loads(text, parse_float=Decimal) == {
-        "cost_usd": Decimal("0.000123456789"), "tokens": 10**15, "at": None,
-        "ids": ["00000000-0000-0000-0000-000000000001"]}  # fmt: skip
+        "cost_usd": Decimal("0.000123456789"),
+        "tokens": 10**15,
+        "at": None,
+        "ids": ["00000000-0000-0000-0000-000000000001"],
+    }
 
 
 # -- usage ------------------------------------------------------------------------------
@@ -85,7 +90,19 @@ def test_version_and_help_list_every_group():
     version = run_cli("--version")
     assert version.returncode == 0 and version.stdout.strip() == f"debugloop {__version__}"
     shown = run_cli("--help", env={"COLUMNS": "200"})
-    for group in ("db", "settings", "attempts", "prices", "errors", "stf", "golden", "report", "import", "manifest", "demo"):
+    for group in (
+        "db",
+        "settings",
+        "attempts",
+        "prices",
+        "errors",
+        "stf",
+        "golden",
+        "report",
+        "import",
+        "manifest",
+        "demo",
+    ):
         assert re.search(rf"^\W*{group}\s", shown.stdout, re.MULTILINE), group
     bare = run_cli("stf")
     assert bare.returncode == 0 and "approve" in bare.stdout
@@ -108,16 +125,37 @@ def populated(module_db):
 
     with debugloop.connect(module_db.url) as dl:
         first = dl.attempts.start("fixer", "turn a title into a url slug", "gpt-4o", approach_description="str.replace")
-        dl.attempts.finish(first, "error", usage={"input_tokens": 1_234, "output_tokens": 56},
-                           error_type="KeyError", error_message="'title'")  # fmt: skip
-        second = dl.attempts.start("fixer", "turn a title into a url slug", "gpt-4o-mini", parent_attempt_id=first,
-                                   approach_description="re.findall words")  # fmt: skip
-        dl.attempts.finish(second, "success", usage={"input_tokens": 2_000, "output_tokens": 300}, quality_score=0.95,
-                           artifacts={"files": {"text/slug.py": CODE}})  # fmt: skip
+        dl.attempts.finish(
+            first,
+            "error",
+            usage={"input_tokens": 1_234, "output_tokens": 56},
+            error_type="KeyError",
+            error_message="'title'",
+        )
+        second = dl.attempts.start(
+            "fixer",
+            "turn a title into a url slug",
+            "gpt-4o-mini",
+            parent_attempt_id=first,
+            approach_description="re.findall words",
+        )
+        dl.attempts.finish(
+            second,
+            "success",
+            usage={"input_tokens": 2_000, "output_tokens": 300},
+            quality_score=0.95,
+            artifacts={"files": {"text/slug.py": CODE}},
+        )
         golden = dl.golden.nominate(second, nominated_by="tester")
         dl.stfs.review(dl.stfs.list()[0].stf_id, "approve", "tester")  # recommendable whatever its quality
-        yield {"db": module_db, "env": {"DEBUGLOOP_DATABASE_URL": module_db.url}, "first": dl.attempts.get(first),
-               "second": dl.attempts.get(second), "golden": golden, "stf": dl.stfs.list()[0]}  # fmt: skip
+        yield {
+            "db": module_db,
+            "env": {"DEBUGLOOP_DATABASE_URL": module_db.url},
+            "first": dl.attempts.get(first),
+            "second": dl.attempts.get(second),
+            "golden": golden,
+            "stf": dl.stfs.list()[0],
+        }
 
 
 def _json(p, *args):
@@ -140,13 +178,18 @@ def test_list_commands_print_the_rows_of_the_sql_api_as_json(populated):
     assert Decimal(str(attempts[1]["cost_usd"])) == p["first"].cost_usd  # every digit, as a JSON number
     assert isinstance(json.loads(run_cli("attempts", "list", "--json", env=p["env"]).stdout)[1]["cost_usd"], float)
     cases = [
-        (("settings", "list"), models.Setting), (("attempts", "chain", str(p["first"].correlation_id)), models.ChainEntry),
-        (("prices", "list", "--search", "gpt-4o-mini"), models.PriceVersion), (("errors", "top"), models.ErrorSignature),
+        (("settings", "list"), models.Setting),
+        (("attempts", "chain", str(p["first"].correlation_id)), models.ChainEntry),
+        (("prices", "list", "--search", "gpt-4o-mini"), models.PriceVersion),
+        (("errors", "top"), models.ErrorSignature),
         (("errors", "known-failures", "turn a title into a url slug"), models.KnownFailure),
-        (("stf", "list"), models.StfSummary), (("stf", "search", "make a url slug"), models.StfMatch),
-        (("golden", "list"), models.GoldenSummary), (("golden", "search", "url slug of a title"), models.GoldenMatch),
-        (("report", "metrics"), models.Metric), (("import", "sessions"), models.ImportSession),
-    ]  # fmt: skip
+        (("stf", "list"), models.StfSummary),
+        (("stf", "search", "make a url slug"), models.StfMatch),
+        (("golden", "list"), models.GoldenSummary),
+        (("golden", "search", "url slug of a title"), models.GoldenMatch),
+        (("report", "metrics"), models.Metric),
+        (("import", "sessions"), models.ImportSession),
+    ]
     for args, model in cases:
         rows = _json(p, *args)
         assert isinstance(rows, list), args
@@ -168,7 +211,10 @@ def test_show_and_report_commands_print_one_document_as_json(populated):
     assert golden["golden_state_id"] == str(p["golden"]) and golden["stfs"][0]["stf_name"] == "slugify"
     signature = p["first"].error_signature
     error = _json(p, "errors", "show", signature)
-    assert error["signature"]["signature"] == signature and error["mappings"][0]["successful_approach"] == "re.findall words"
+    assert (
+        error["signature"]["signature"] == signature
+        and error["mappings"][0]["successful_approach"] == "re.findall words"
+    )
     fixes = _json(p, "errors", "fixes", "KeyError: 'title'")
     assert fixes["error"]["signature"] == signature and fixes["fixes"][0]["match"] == "exact"
     costs = _json(p, "report", "costs", "--by", "model")

@@ -13,9 +13,23 @@ from helpers import REPO
 
 # The domains of ARCHITECTURE.md, by the prefix their functions take (pricing: price).
 DOMAINS = (
-    "util", "settings", "price", "attempt", "error", "stf", "golden", "manifest", "import", "peer",
-    "ledger", "reward", "spending", "quorum", "outbox", "analytics",
-)  # fmt: skip
+    "util",
+    "settings",
+    "price",
+    "attempt",
+    "error",
+    "stf",
+    "golden",
+    "manifest",
+    "import",
+    "peer",
+    "ledger",
+    "reward",
+    "spending",
+    "quorum",
+    "outbox",
+    "analytics",
+)
 # The documented exceptions to <domain>_<verb>: what is installed, and the manifest itself.
 STANDALONE = {"version", "info", "manifest", "manifest_markdown"}
 
@@ -39,7 +53,7 @@ def test_public_functions_are_named_by_domain_and_documented(conn):
 def test_security_definer_functions_pin_search_path_and_are_not_public(conn):
     definers = [f for f in _functions(conn) if f[3]]
     assert definers, "expected at least the settings audit trigger function"
-    for name, signature, _, _, config, public_execute in definers:
+    for _name, signature, _, _, config, public_execute in definers:
         assert any(c.startswith("search_path=") for c in (config or [])), signature
         assert not public_execute, f"{signature} is executable by PUBLIC"
 
@@ -86,7 +100,7 @@ def test_named_queries_are_all_used_and_all_exist():
     assert used - defined == set(), "used but not in queries.sql"
     assert defined - used == set(), "in queries.sql but never used"
     with pytest.raises(AttributeError, match="no query named"):
-        Q.no_such_query
+        Q.no_such_query  # noqa: B018
 
 
 def test_no_update_or_delete_privilege_on_audit_tables_for_any_role(conn):
@@ -102,8 +116,11 @@ def test_no_test_module_imports_another_or_the_conftest():
     for path in (REPO / "tests").glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             for name in names:
                 top = name.split(".")[0]
                 assert top != "conftest" and not top.startswith("test_") and top != "tests", f"{path.name}: {name}"
@@ -116,7 +133,18 @@ def test_the_package_under_test_is_this_checkouts():
 
 PACKAGE = REPO / "python" / "debugloop"
 # one manager per domain: each may use the shared layer, never another domain or the client
-MANAGERS = ("attempts", "pricing", "errors_manager", "stf", "golden", "manifest", "analytics", "settings", "importers", "meta")
+MANAGERS = (
+    "attempts",
+    "pricing",
+    "errors_manager",
+    "stf",
+    "golden",
+    "manifest",
+    "analytics",
+    "settings",
+    "importers",
+    "meta",
+)
 SHARED = {"_manager", "adapt", "units", "models", "queries", "errors", "connection", "neural"}
 
 
@@ -124,8 +152,10 @@ def _imports() -> dict[str, set[str]]:
     """Module -> the debugloop modules it imports (TYPE_CHECKING imports included),
     as dotted names relative to the package ('models', 'cli.render'); the package
     itself is ''."""
-    paths = {".".join(p.relative_to(PACKAGE).with_suffix("").parts).removesuffix("__init__").rstrip("."): p
-             for p in PACKAGE.rglob("*.py")}  # fmt: skip
+    paths = {
+        ".".join(p.relative_to(PACKAGE).with_suffix("").parts).removesuffix("__init__").rstrip("."): p
+        for p in PACKAGE.rglob("*.py")
+    }
     graph: dict[str, set[str]] = {}
     for module, path in paths.items():
         package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]

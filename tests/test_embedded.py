@@ -7,9 +7,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from helpers import run_cli, run_cli_at_once
 from debugloop.embedded import EmbeddedServer, psql_path
 from debugloop.migrate import expected_version
+from helpers import run_cli, run_cli_at_once
 
 
 def _postmasters(data_dir: str) -> list[int]:

@@ -14,8 +14,22 @@ from psycopg.types.json import Jsonb
 
 from helpers import load_corpus
 
-CATEGORIES = {"syntax", "import", "type", "attribute", "key_index", "value", "assertion", "timeout",
-              "network", "permission", "rate_limit", "context_length", "tool", "other"}  # fmt: skip
+CATEGORIES = {
+    "syntax",
+    "import",
+    "type",
+    "attribute",
+    "key_index",
+    "value",
+    "assertion",
+    "timeout",
+    "network",
+    "permission",
+    "rate_limit",
+    "context_length",
+    "tool",
+    "other",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +46,7 @@ def corpus(pg_template, pg_server):
                 order by r.i""",
             (Jsonb([{"error_type": r["error_type"], "message": r["message"]} for r in rows]),),
         ).fetchall()
-    for row, (signature, category) in zip(rows, described):
+    for row, (signature, category) in zip(rows, described, strict=True):
         row["signature"], row["predicted_category"] = signature, category
     return rows
 
@@ -56,8 +70,10 @@ def test_same_signature_has_precision_95_and_recall_90(corpus, measurement):
         fp += same_signature and not same_group
         fn += same_group and not same_signature
     precision, recall = tp / (tp + fp), tp / (tp + fn)
-    measurement(f"error corpus: {len(corpus)} messages, {tp + fn} same-group pairs: "
-                f"precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")  # fmt: skip
+    measurement(
+        f"error corpus: {len(corpus)} messages, {tp + fn} same-group pairs: "
+        f"precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})"
+    )
     assert precision >= 0.95
     assert recall >= 0.90
 

@@ -5,9 +5,9 @@ import re
 import psycopg
 import pytest
 
-from helpers import REPO
 from debugloop import errors
 from debugloop.errors import REGISTRY, DatabaseError, DatabaseUnavailable, wrap_exceptions
+from helpers import REPO
 
 
 @pytest.mark.parametrize("sqlstate", sorted(REGISTRY))

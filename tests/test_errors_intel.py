@@ -3,7 +3,6 @@ signature table, error->success mappings and their confidence, fixes, known fail
 
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from debugloop.errors import InvalidParameter, NotFound, wrap_exceptions
@@ -46,16 +45,22 @@ def sig(conn, error_type, message, stacktrace=None):
         ("value 3.14159 out of range", "value <n> out of range"),
         ("expected 42 items, got 7", "expected <n> items, got <n>"),
         ("Invalid query id=12345, user='bob'", "Invalid query id=<v>, user=<v>"),
-        ("[Errno 2] No such file or directory: '/tmp/pytest-of-ci/pytest-3/x0/data.csv'", "[Errno <n>] No such file or directory: <str>"),
+        (
+            "[Errno 2] No such file or directory: '/tmp/pytest-of-ci/pytest-3/x0/data.csv'",
+            "[Errno <n>] No such file or directory: <str>",
+        ),
         ("cannot open /home/alice/proj/config.yaml", "cannot open <path>"),
         ("cannot open C:\\Users\\alice\\proj\\config.yaml", "cannot open <path>"),
         ("src/app/main.py:42:10: E501 line too long", "E501 line too long"),  # a linter's location goes
         ("see src/app/main.py:42:10 for details", "see <path>:<n>:<n> for details"),
-        ('File "app.py", line 12, column 5', 'File <str>, line <n>, column <n>'),
+        ('File "app.py", line 12, column 5', "File <str>, line <n>, column <n>"),
         ("404 Client Error: Not Found for url: https://x.io/a", "404 Client Error: Not Found"),
         ("HTTP Error 503 from https://x.io/a", "HTTP Error 503 from <url>"),
         ("Incorrect API key provided: sk-proj-****************21sA.", "Incorrect API key provided: <secret>."),
-        ("ERROR: No matching distribution found for torch==2.1.0+cu118", "ERROR: No matching distribution found for torch"),
+        (
+            "ERROR: No matching distribution found for torch==2.1.0+cu118",
+            "ERROR: No matching distribution found for torch",
+        ),
         ("assert 99.5 == 100.0", "assert <n> == <n>"),
         ("expected len(x) >= 3", "expected len(x) >= <n>"),
         ("installed numpy 1.26.4 but need 2.0.1", "installed numpy <version> but need <version>"),
@@ -90,7 +95,7 @@ def test_normalize_keeps_the_names_that_tell_errors_apart(conn, message, expecte
 
 # -- signatures -----------------------------------------------------------------------
 
-TRACE = '''Traceback (most recent call last):
+TRACE = """Traceback (most recent call last):
   File "{root}/app/views.py", line {a}, in handler
     data = load(request.body)
   File "{root}/app/loader.py", line {b}, in load
@@ -100,23 +105,25 @@ TRACE = '''Traceback (most recent call last):
   File "{venv}/site-packages/simplejson/decoder.py", line 337, in decode
     obj, end = self.raw_decode(s, idx=_w(s, 0).end())
 json.decoder.JSONDecodeError: Expecting value: line {c} column 1 (char {d})
-'''
+"""
 
 
 def test_the_same_error_on_another_machine_has_the_same_signature(conn):
     here = TRACE.format(root="/home/alice/proj", a=42, b=10, c=1, d=0, venv="/home/alice/.venv/lib/python3.11")
     there = TRACE.format(root="/srv/build/proj", a=44, b=11, c=3, d=17, venv="/opt/venv/lib/python3.12")
     assert sig(conn, "json.decoder.JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", here) == sig(
-        conn, "json.decoder.JSONDecodeError", "Expecting value: line 3 column 1 (char 17)", there)
+        conn, "json.decoder.JSONDecodeError", "Expecting value: line 3 column 1 (char 17)", there
+    )
     frames = one(conn, "select debugloop._error_frames(%s)", here)
     assert frames == ["app/views.py:handler", "app/loader.py:load"]  # library frames left out
     elsewhere = here.replace("in load", "in load_config")
     assert sig(conn, "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", elsewhere) != sig(
-        conn, "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", here)
+        conn, "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", here
+    )
 
 
 def test_a_chained_traceback_is_signed_by_the_exception_raised_last(conn):
-    chained = '''Traceback (most recent call last):
+    chained = """Traceback (most recent call last):
   File "/app/settings.py", line 10, in get
     return self.values[key]
 KeyError: 'DATABASE_URL'
@@ -129,7 +136,7 @@ Traceback (most recent call last):
   File "/app/boot.py", line 22, in start
     raise ConfigError("missing setting") from None
 boot.ConfigError: missing setting DATABASE_URL
-'''
+"""
     frames = one(conn, "select debugloop._error_frames(%s)", chained)
     assert frames == ["app/main.py:<module>", "app/boot.py:start"]
     kind = conn.execute("select kind from debugloop._error_parts(null, '', %s)", (chained,)).fetchone()[0]
@@ -142,7 +149,10 @@ def test_node_pytest_and_shell_errors_are_understood(conn):
     at processChild (/srv/app/node_modules/react-dom/cjs/react-dom-server.node.development.js:3043:14)
     at Module._compile (node:internal/modules/cjs/loader:1105:14)
     at async main (/srv/app/src/index.js:5:3)"""
-    assert one(conn, "select debugloop._error_frames(%s)", node) == ["components/List.js:renderList", "src/index.js:main"]
+    assert one(conn, "select debugloop._error_frames(%s)", node) == [
+        "components/List.js:renderList",
+        "src/index.js:main",
+    ]
     pytest_out = """____________________________ test_total_with_discount ____________________________
 
     def test_total_with_discount():
@@ -152,13 +162,18 @@ E       assert 107.99 == 108.0
 tests/test_invoice.py:42: AssertionError"""
     assert one(conn, "select debugloop._error_frames(%s)", pytest_out) == ["test_total_with_discount"]
     assert sig(conn, None, "assert 107.99 == 108.0", pytest_out) == sig(
-        conn, None, "assert 99.5 == 100.0", pytest_out.replace(":42:", ":57:"))
+        conn, None, "assert 99.5 == 100.0", pytest_out.replace(":42:", ":57:")
+    )
     assert sig(conn, None, "bash: foo: command not found") != sig(conn, None, "bash: bar: command not found")
     assert sig(conn, None, "sh: 1: foo: not found") == sig(conn, None, "sh: 7: foo: not found")
 
 
 def test_a_type_given_or_read_from_the_message_gives_one_signature(conn):
-    assert sig(conn, None, "KeyError: 'user_id'") == sig(conn, "KeyError", "'user_id'") == sig(conn, "builtins.KeyError", "KeyError: 'user_id'")
+    assert (
+        sig(conn, None, "KeyError: 'user_id'")
+        == sig(conn, "KeyError", "'user_id'")
+        == sig(conn, "builtins.KeyError", "KeyError: 'user_id'")
+    )
     assert sig(conn, "KeyError", "'user_id'") != sig(conn, "KeyError", "'email'")
 
 
@@ -173,11 +188,19 @@ def test_a_type_given_or_read_from_the_message_gives_one_signature(conn):
         ("ValueError", "invalid literal for int() with base 10: 'x'", "value"),
         ("AssertionError", "assert 1 == 2", "assertion"),
         (None, "Timeout of 2000ms exceeded.", "timeout"),
-        ("requests.exceptions.ConnectionError", "HTTPSConnectionPool(host='x.io', port=443): Max retries exceeded", "network"),
+        (
+            "requests.exceptions.ConnectionError",
+            "HTTPSConnectionPool(host='x.io', port=443): Max retries exceeded",
+            "network",
+        ),
         ("PermissionError", "[Errno 13] Permission denied: '/etc/x'", "permission"),
         ("openai.RateLimitError", "Error code: 429 - {'error': {'code': 'rate_limit_exceeded'}}", "rate_limit"),
         ("openai.BadRequestError", "This model's maximum context length is 128000 tokens.", "context_length"),
-        (None, "<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>", "tool"),
+        (
+            None,
+            "<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>",
+            "tool",
+        ),
         (None, "fatal: not a git repository (or any of the parent directories): .git", "other"),
     ],
 )
@@ -206,14 +229,21 @@ def test_every_failed_attempt_is_linked_to_its_signature(dl, conn):
     a, b = dl.attempts.get(first), dl.attempts.get(second)
     assert a.error_signature == b.error_signature == dl.errors.describe("KeyError: 'user_id'").signature
     row = dl.errors.get(a.error_signature[:10])
-    assert (row.occurrences, row.category, row.error_type, row.normalized_message) == (2, "key_index", "KeyError", "'user_id'")
+    assert (row.occurrences, row.category, row.error_type, row.normalized_message) == (
+        2,
+        "key_index",
+        "KeyError",
+        "'user_id'",
+    )
     ok = dl.attempts.finish(dl.attempts.start("fixer", "x", "gpt-4o"), "success")
     assert ok.error_signature is None
 
 
 def test_fail_fail_success_maps_each_error_to_the_fix_with_the_formula(dl, conn):
     first = _fail(dl, "save the order", message="'user_id'")
-    second = _fail(dl, "save the order", first, error_type="TypeError", message="'NoneType' object is not subscriptable")
+    second = _fail(
+        dl, "save the order", first, error_type="TypeError", message="'NoneType' object is not subscriptable"
+    )
     fix = _succeed(dl, "save the order", second, "check for a missing user before saving")
     rows = conn.execute(
         """select error_type, success_count, failure_count, confidence_score, wilson_lower_bound, successful_attempt_id,
@@ -245,10 +275,13 @@ def test_fail_fail_success_maps_each_error_to_the_fix_with_the_formula(dl, conn)
 def test_the_trigger_keeps_confidence_whatever_client_writes_the_row(dl, conn):
     fix = _succeed(dl, "parse the config", _fail(dl, "parse the config"), "use dict.get")
     conn.execute("update debugloop.debug_error_success_mappings set success_count = 0, failure_count = 9")
-    assert conn.execute("select confidence_score, wilson_lower_bound from debugloop.debug_error_success_mappings").fetchone() == (
-        Decimal("0.10"), Decimal("0"))  # the floor of the seed's formula
+    assert conn.execute(
+        "select confidence_score, wilson_lower_bound from debugloop.debug_error_success_mappings"
+    ).fetchone() == (Decimal("0.10"), Decimal("0"))  # the floor of the seed's formula
     conn.execute("update debugloop.debug_error_success_mappings set success_count = 95, failure_count = 5")
-    confidence, wilson = conn.execute("select confidence_score, wilson_lower_bound from debugloop.debug_error_success_mappings").fetchone()
+    confidence, wilson = conn.execute(
+        "select confidence_score, wilson_lower_bound from debugloop.debug_error_success_mappings"
+    ).fetchone()
     assert confidence == Decimal("0.95") and Decimal("0.88") < wilson < Decimal("0.89")
     assert fix
 
@@ -256,8 +289,11 @@ def test_the_trigger_keeps_confidence_whatever_client_writes_the_row(dl, conn):
 def test_wilson_ranks_95_of_100_above_1_of_1(dl, conn):
     strong = _succeed(dl, "t1", _fail(dl, "t1"), "approach A")
     _succeed(dl, "t2", _fail(dl, "t2"), "approach B")
-    conn.execute("update debugloop.debug_error_success_mappings set success_count = 95, failure_count = 5"
-                 " where successful_attempt_id = %s", (strong,))
+    conn.execute(
+        "update debugloop.debug_error_success_mappings set success_count = 95, failure_count = 5"
+        " where successful_attempt_id = %s",
+        (strong,),
+    )
     conn.commit()
     fixes = dl.errors.fixes("KeyError: 'user_id'")
     assert [f.successful_approach for f in fixes] == ["approach A", "approach B"]
@@ -265,11 +301,21 @@ def test_wilson_ranks_95_of_100_above_1_of_1(dl, conn):
 
 
 def test_fixes_fall_back_to_similar_errors(dl):
-    _succeed(dl, "t", _fail(dl, "t", error_type="FileNotFoundError",
-                            message="[Errno 2] No such file or directory: '/data/users.csv'"), "create the data folder first")  # fmt: skip
-    exact = dl.errors.fixes("[Errno 2] No such file or directory: '/srv/other/orders.csv'", error_type="FileNotFoundError")
+    _succeed(
+        dl,
+        "t",
+        _fail(
+            dl, "t", error_type="FileNotFoundError", message="[Errno 2] No such file or directory: '/data/users.csv'"
+        ),
+        "create the data folder first",
+    )
+    exact = dl.errors.fixes(
+        "[Errno 2] No such file or directory: '/srv/other/orders.csv'", error_type="FileNotFoundError"
+    )
     assert [(f.match, f.successful_approach) for f in exact] == [("exact", "create the data folder first")]
-    similar = dl.errors.fixes("[Errno 2] No such file or directory (while opening the data file)", error_type="FileNotFoundError")
+    similar = dl.errors.fixes(
+        "[Errno 2] No such file or directory (while opening the data file)", error_type="FileNotFoundError"
+    )
     assert similar and similar[0].match == "similar" and 0.3 <= similar[0].similarity < 1
     assert dl.errors.fixes("ZeroDivisionError: division by zero") == []
 
@@ -286,12 +332,22 @@ def test_fixes_take_an_exception_object(dl):
 def test_known_failures_are_approaches_that_never_succeeded(dl):
     request = "Migrate the users table to the new schema"
     for _ in range(2):
-        _fail(dl, request, approach="drop and recreate the table", error_type="ForeignKeyViolation",
-              message='update or delete on table "users" violates foreign key constraint "orders_user_id_fkey"')  # fmt: skip
+        _fail(
+            dl,
+            request,
+            approach="drop and recreate the table",
+            error_type="ForeignKeyViolation",
+            message='update or delete on table "users" violates foreign key constraint "orders_user_id_fkey"',
+        )
     _fail(dl, request, approach="alter the column in place", message="'user_id'")
     _succeed(dl, request, None, "alter the column in place")
-    _fail(dl, "Migrate the users table to the new schema, carefully", approach="rename columns one by one",
-          error_type="TimeoutError", message="canceling statement due to statement timeout")  # fmt: skip
+    _fail(
+        dl,
+        "Migrate the users table to the new schema, carefully",
+        approach="rename columns one by one",
+        error_type="TimeoutError",
+        message="canceling statement due to statement timeout",
+    )
     found = dl.errors.known_failures(request)
     assert [(f.approach_description, f.failures, f.match) for f in found] == [
         ("drop and recreate the table", 2, "same request"),

@@ -14,18 +14,36 @@ from helpers import CODE, FIX, PARAPHRASE, REQUEST
 USAGE = {"prompt_tokens": 2_000, "completion_tokens": 300}
 
 
-def solve(dl, *, request=REQUEST, quality=0.95, approach=FIX, model="gpt-4o-mini", usage=USAGE, parent=None,
-          agent="fixer", artifacts=None, tools=None):  # fmt: skip
+def solve(
+    dl,
+    *,
+    request=REQUEST,
+    quality=0.95,
+    approach=FIX,
+    model="gpt-4o-mini",
+    usage=USAGE,
+    parent=None,
+    agent="fixer",
+    artifacts=None,
+    tools=None,
+):
     """One successful attempt (a retry of ``parent`` when given); returns its id."""
-    attempt_id = dl.attempts.start(agent, request, model, parent_attempt_id=parent, approach_description=approach,
-                                   tools_used=tools)  # fmt: skip
+    attempt_id = dl.attempts.start(
+        agent, request, model, parent_attempt_id=parent, approach_description=approach, tools_used=tools
+    )
     dl.attempts.finish(attempt_id, "success", usage=usage, quality_score=quality, artifacts=artifacts)
     return attempt_id
 
 
 def fail(dl, *, request=REQUEST, approach="split each line on commas", parent=None, correlation_id=None):
-    attempt_id = dl.attempts.start("fixer", request, "gpt-4o", parent_attempt_id=parent, correlation_id=correlation_id,
-                                   approach_description=approach)  # fmt: skip
+    attempt_id = dl.attempts.start(
+        "fixer",
+        request,
+        "gpt-4o",
+        parent_attempt_id=parent,
+        correlation_id=correlation_id,
+        approach_description=approach,
+    )
     dl.attempts.finish(attempt_id, "error", usage=USAGE, error_type="KeyError", error_message="'amount'")
     return attempt_id
 
@@ -48,15 +66,26 @@ def only_golden(dl, conn):
 
 def test_nominate_takes_summary_stfs_tools_and_model_from_the_attempt(dl, conn):
     failed = fail(dl)
-    attempt_id = solve(dl, parent=failed, quality=None, tools=["Read", "Edit"],
-                       artifacts={"files": {"billing/invoice.py": CODE}})  # fmt: skip
+    attempt_id = solve(
+        dl, parent=failed, quality=None, tools=["Read", "Edit"], artifacts={"files": {"billing/invoice.py": CODE}}
+    )
     golden_id = dl.golden.nominate(attempt_id, nominated_by="alice", quality_score=0.85)
     golden = dl.golden.get(golden_id)
-    stf_id = conn.execute("select stf_id from debugloop.debug_transform_functions where stf_name = 'invoice_total'").fetchone()[0]
+    stf_id = conn.execute(
+        "select stf_id from debugloop.debug_transform_functions where stf_name = 'invoice_total'"
+    ).fetchone()[0]
     assert (golden.solution_summary, golden.model_used, golden.tools_used, golden.stf_ids) == (
-        FIX, "gpt-4o-mini", ["Read", "Edit"], [stf_id])
+        FIX,
+        "gpt-4o-mini",
+        ["Read", "Edit"],
+        [stf_id],
+    )
     assert (golden.quality_score, golden.nomination, golden.nominated_by, golden.approval_status) == (
-        Decimal("0.85"), "manual", "alice", "pending")
+        Decimal("0.85"),
+        "manual",
+        "alice",
+        "pending",
+    )
     assert golden.problem_description == REQUEST and golden.execution_attempt_id == attempt_id
     assert golden.cost_usd == dl.attempts.get(attempt_id).cost_usd > 0
     # the thresholds' evidence is recorded for the reviewer, not enforced
@@ -133,9 +162,12 @@ def test_a_later_failure_in_the_chain_withdraws_a_pending_automatic_nomination(d
     success = solve(dl)
     fail(dl, parent=success, approach="the tests found a bug")
     (golden_id, status, by) = conn.execute(
-        "select golden_state_id, approval_status, approved_by from debugloop.debug_golden_states").fetchone()
+        "select golden_state_id, approval_status, approved_by from debugloop.debug_golden_states"
+    ).fetchone()
     assert (status, by) == ("rejected", "debugloop")
-    note = conn.execute("select notes from debugloop.debug_golden_reviews where golden_state_id = %s", (golden_id,)).fetchone()[0]
+    note = conn.execute(
+        "select notes from debugloop.debug_golden_reviews where golden_state_id = %s", (golden_id,)
+    ).fetchone()[0]
     assert "later in its chain failed" in note
 
 
@@ -155,7 +187,10 @@ def test_review_workflow_its_audit_and_the_attempt_flag(dl, conn):
     golden_id = dl.golden.nominate(attempt_id, quality_score=0.9)
     approved = dl.golden.review(golden_id, "approve", "dba", "works for every invoice format")
     assert (approved.approval_status, approved.approved_by, approved.approval_notes) == (
-        "approved", "dba", "works for every invoice format")
+        "approved",
+        "dba",
+        "works for every invoice format",
+    )
     assert dl.attempts.get(attempt_id).is_golden_state
     with pytest.raises(ReviewConflict):
         dl.golden.review(golden_id, "approve", "dba")
@@ -167,8 +202,12 @@ def test_review_workflow_its_audit_and_the_attempt_flag(dl, conn):
     assert dl.golden.review(golden_id, "reopen", "dba").approval_status == "pending"
     assert dl.golden.review(golden_id, "approve", "dba").approval_status == "approved"
     audit = [(r.decision, r.reviewed_by, r.notes) for r in dl.golden.reviews(golden_id)]
-    assert audit == [("approved", "dba", "works for every invoice format"), ("rejected", "dba", "rounds half down"),
-                     ("pending", "dba", None), ("approved", "dba", None)]  # fmt: skip
+    assert audit == [
+        ("approved", "dba", "works for every invoice format"),
+        ("rejected", "dba", "rounds half down"),
+        ("pending", "dba", None),
+        ("approved", "dba", None),
+    ]
     with pytest.raises(InvalidParameter):
         dl.golden.review(golden_id, "maybe", "dba")
     with pytest.raises(InvalidParameter) as info:
@@ -211,8 +250,10 @@ def test_reuse_is_counted_once_per_attempt(dl):
 
 def test_match_finds_golden_states_of_similar_problems_only(dl):
     golden_id = dl.golden.nominate(solve(dl, quality=None), quality_score=0.9)
-    other = dl.golden.nominate(solve(dl, request="Add a dark mode toggle to the settings page", quality=None,
-                                     approach="css variables"), quality_score=0.9)  # fmt: skip
+    other = dl.golden.nominate(
+        solve(dl, request="Add a dark mode toggle to the settings page", quality=None, approach="css variables"),
+        quality_score=0.9,
+    )
     found = dl.golden.match(PARAPHRASE)
     assert [g.golden_state_id for g in found] == [golden_id]
     assert found[0].similarity > 0.3 and found[0].solution_summary == FIX

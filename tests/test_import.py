@@ -18,10 +18,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from helpers import REPO, cli_env, run_cli
 
 import debugloop
 from debugloop.errors import InvalidParameter, NotFound
+from helpers import REPO, cli_env, run_cli
 
 LOGS = REPO / "examples" / "agent-logs"
 CLAUDE = sorted((LOGS / "claude-code").glob("*.jsonl"))
@@ -52,15 +52,22 @@ def _prices(conn, model: str) -> dict[str, Decimal]:
                   coalesce(cache_write_1h_price_per_million, cache_write_price_per_million, input_price_per_million),
                   long_context_threshold
              from debugloop.model_price_catalog where model_name = %s and is_active
-            order by effective_from desc limit 1""", (model,)).fetchone()
+            order by effective_from desc limit 1""",
+        (model,),
+    ).fetchone()
     assert row is not None, f"{model} is not in the seeded catalog"
-    return dict(zip(KINDS + ("threshold",), row))
+    return dict(zip(KINDS + ("threshold",), row, strict=True))
 
 
 def _cost(conn, model: str, tokens: dict[str, int]) -> Decimal:
     p = _prices(conn, model)
     if p["threshold"] is not None:
-        prompt = tokens["input_tokens"] + tokens["cache_read_tokens"] + tokens["cache_write_tokens"] + tokens["cache_write_1h_tokens"]
+        prompt = (
+            tokens["input_tokens"]
+            + tokens["cache_read_tokens"]
+            + tokens["cache_write_tokens"]
+            + tokens["cache_write_1h_tokens"]
+        )
         assert prompt <= p["threshold"], "a long-context request: price it with the long-context rates"
     return sum((tokens[k] * p[k] for k in KINDS), Decimal(0)) / 1_000_000
 
@@ -88,9 +95,13 @@ def claude_expected(path: Path) -> dict:
         u = r["usage"]
         split = u.get("cache_creation") or {}
         write_1h = split.get("ephemeral_1h_input_tokens", 0)
-        tokens = {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
-                  "cache_read_tokens": u.get("cache_read_input_tokens", 0),
-                  "cache_write_tokens": u.get("cache_creation_input_tokens", 0) - write_1h, "cache_write_1h_tokens": write_1h}
+        tokens = {
+            "input_tokens": u["input_tokens"],
+            "output_tokens": u["output_tokens"],
+            "cache_read_tokens": u.get("cache_read_input_tokens", 0),
+            "cache_write_tokens": u.get("cache_creation_input_tokens", 0) - write_1h,
+            "cache_write_1h_tokens": write_1h,
+        }
         per_request.append((rid, r["model"], tokens))
     return {"responses": len(responses), "open": open_ids, "requests": per_request}
 
@@ -105,8 +116,10 @@ def _db_totals(conn, where: str, params) -> tuple[int, dict[str, int], Decimal]:
     row = conn.execute(
         f"""select count(*), {", ".join(f"coalesce(sum(a.{k}), 0)" for k in KINDS)}, coalesce(sum(a.cost_usd), 0)
               from debugloop.debug_execution_attempts a
-              join debugloop.debug_import_units i on i.attempt_id = a.attempt_id where {where}""", params).fetchone()
-    return row[0], dict(zip(KINDS, row[1:6])), row[6]
+              join debugloop.debug_import_units i on i.attempt_id = a.attempt_id where {where}""",
+        params,
+    ).fetchone()
+    return row[0], dict(zip(KINDS, row[1:6], strict=True)), row[6]
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +153,20 @@ def test_claude_code_responses_tokens_and_cost(mconn, path):
     finished = [r for r in expected["requests"] if r[0] not in expected["open"]]
     tokens, cost = _totals(mconn, finished)
     keys = [r[0] for r in expected["requests"]]
-    count, db_tokens, db_cost = _db_totals(mconn, "i.source = 'claude-code' and i.unit_key = any(%s) and a.status <> 'running'",
-                                           ([k for k in keys if k not in expected["open"]],))
+    count, db_tokens, db_cost = _db_totals(
+        mconn,
+        "i.source = 'claude-code' and i.unit_key = any(%s) and a.status <> 'running'",
+        ([k for k in keys if k not in expected["open"]],),
+    )
     assert count == len(finished)
     assert db_tokens == tokens
     assert db_cost == cost
-    running = mconn.execute("""select count(*) from debugloop.debug_import_units i
+    running = mconn.execute(
+        """select count(*) from debugloop.debug_import_units i
                                  join debugloop.debug_execution_attempts a using (attempt_id)
-                                where i.unit_key = any(%s) and a.status = 'running'""", (keys,)).fetchone()[0]
+                                where i.unit_key = any(%s) and a.status = 'running'""",
+        (keys,),
+    ).fetchone()[0]
     assert running == len(expected["open"])
 
 
@@ -157,7 +176,8 @@ def test_the_unanswered_tool_call_is_running_and_keeps_nothing_it_cannot_know(mc
     status, cost, tokens = mconn.execute(
         """select a.status, a.cost_usd, a.input_tokens from debugloop.debug_import_units i
              join debugloop.debug_execution_attempts a using (attempt_id) where i.unit_key = %s""",
-        (next(iter(expected["open"])),)).fetchone()
+        (next(iter(expected["open"])),),
+    ).fetchone()
     assert (status, cost, tokens) == ("running", None, None)
 
 
@@ -169,7 +189,8 @@ def test_claude_code_error_fixed_by_reading_the_file_first(mconn):
              from debugloop.debug_error_success_mappings m
              join debugloop.debug_execution_attempts s on s.attempt_id = m.successful_attempt_id
              join debugloop.debug_execution_attempts f on f.attempt_id = any(m.failed_attempt_ids)
-            where s.agent_name = 'claude-code' and m.error_pattern like 'String to replace not found%'""").fetchall()
+            where s.agent_name = 'claude-code' and m.error_pattern like 'String to replace not found%'"""
+    ).fetchall()
     assert len(rows) == 1
     fix, failed_action, message, is_parent = rows[0]
     assert failed_action == "Edit diverse_musical_ai.py"
@@ -186,9 +207,10 @@ def test_claude_code_mappings_only_from_retries(mconn):
              from debugloop.debug_error_success_mappings m
              join debugloop.debug_execution_attempts s on s.attempt_id = m.successful_attempt_id
              left join debugloop.debug_execution_attempts p on p.attempt_id = s.parent_attempt_id
-            where s.agent_type in ('claude-code', 'swe-agent', 'openhands')""").fetchall()
+            where s.agent_type in ('claude-code', 'swe-agent', 'openhands')"""
+    ).fetchall()
     assert len(rows) >= 4
-    for signature, parent, parent_signature, parent_status in rows:
+    for _signature, parent, _parent_signature, parent_status in rows:
         assert parent is not None and parent_status in ("error", "timeout")
     successes = mconn.execute("""select count(*) from debugloop.debug_execution_attempts
                                   where agent_type = 'claude-code' and status = 'success'""").fetchone()[0]
@@ -198,7 +220,8 @@ def test_claude_code_mappings_only_from_retries(mconn):
 def test_user_rejections_are_cancelled_not_errors(mconn):
     rows = mconn.execute(
         """select status, error_signature from debugloop.debug_execution_attempts
-            where agent_type = 'claude-code' and error_message like 'The user doesn''t want to%'""").fetchall()
+            where agent_type = 'claude-code' and error_message like 'The user doesn''t want to%'"""
+    ).fetchall()
     assert rows and all(status == "cancelled" and signature is None for status, signature in rows)
 
 
@@ -207,7 +230,8 @@ def test_claude_code_writes_become_stfs(mconn):
         """select t.stf_name, t.stf_language from debugloop.debug_transform_functions t
              join debugloop.debug_stf_provenance p using (stf_id)
              join debugloop.debug_execution_attempts a on a.attempt_id = p.attempt_id
-            where a.agent_type = 'claude-code'""").fetchall()
+            where a.agent_type = 'claude-code'"""
+    ).fetchall()
     names = {name for name, _ in rows}
     assert len(names) >= 10
     assert {language for _, language in rows} >= {"python"}
@@ -219,14 +243,23 @@ def test_swe_agent_tokens_cost_and_reported_cost(mconn, path):
     doc = json.loads(path.read_text(encoding="utf-8"))
     stats = doc["info"]["model_stats"]
     replay = doc.get("replay_config")
-    model = (json.loads(replay) if isinstance(replay, str) else replay or {}).get("agent", {}).get("model", {}).get("name") or SWE_MODEL
-    tokens = {"input_tokens": stats["tokens_sent"], "output_tokens": stats["tokens_received"],
-              "cache_read_tokens": 0, "cache_write_tokens": 0, "cache_write_1h_tokens": 0}
+    model = (json.loads(replay) if isinstance(replay, str) else replay or {}).get("agent", {}).get("model", {}).get(
+        "name"
+    ) or SWE_MODEL
+    tokens = {
+        "input_tokens": stats["tokens_sent"],
+        "output_tokens": stats["tokens_received"],
+        "cache_read_tokens": 0,
+        "cache_write_tokens": 0,
+        "cache_write_1h_tokens": 0,
+    }
     row = mconn.execute(
         """select s.correlation_id, s.model, s.reported_cost_usd, d.cost_usd, d.difference_usd
              from debugloop.debug_import_sessions s
              join debugloop.import_cost_differences('swe-agent') d using (session_key)
-            where s.path like %s""", ("%" + path.name,)).fetchone()
+            where s.path like %s""",
+        ("%" + path.name,),
+    ).fetchone()
     correlation, db_model, reported, ours, difference = row
     assert db_model == model
     assert reported == Decimal(str(stats["instance_cost"]))
@@ -237,8 +270,10 @@ def test_swe_agent_tokens_cost_and_reported_cost(mconn, path):
 
 
 def test_swe_agent_reported_cost_differs_only_where_the_prices_do(mconn):
-    differences = {r[0].split(":")[0]: r[1] for r in mconn.execute(
-        "select session_key, difference_usd from debugloop.import_cost_differences('swe-agent')")}
+    differences = {
+        r[0].split(":")[0]: r[1]
+        for r in mconn.execute("select session_key, difference_usd from debugloop.import_cost_differences('swe-agent')")
+    }
     assert differences["pydicom__pydicom-1458"] == 0
     assert differences["swe-agent__test-repo-i1"] == 0
     # gpt-4o at $2.50/M input, $10/M output in our catalog; SWE-agent summed its cost in floats
@@ -251,13 +286,15 @@ def test_swe_agent_rejected_edits_chain_to_the_edit_that_passed(mconn):
              from debugloop.debug_import_units i
              join debugloop.debug_execution_attempts a using (attempt_id)
              left join debugloop.debug_execution_attempts p on p.attempt_id = a.parent_attempt_id
-            where i.unit_key like 'pydicom__pydicom-1458:%' order by a.started_at, i.unit_key""").fetchall()
+            where i.unit_key like 'pydicom__pydicom-1458:%' order by a.started_at, i.unit_key"""
+    ).fetchall()
     edits = [(action, status, parent) for action, status, parent in rows if action.startswith("edit 287")]
     assert [s for _, s, _ in edits] == ["error", "error", "error", "success"]
     assert [p is not None for _, _, p in edits] == [False, True, True, True]
     fix = mconn.execute(
         """select m.successful_approach from debugloop.debug_error_success_mappings m
-            where m.error_pattern like 'Your proposed edit has introduced new syntax error%'""").fetchone()
+            where m.error_pattern like 'Your proposed edit has introduced new syntax error%'"""
+    ).fetchone()
     assert fix == ("edit 287:296",)
 
 
@@ -274,11 +311,23 @@ def test_openhands_responses_tokens_and_cost(mconn, path):
         u = r["usage"]
         cached = (u.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
         written = u.get("cache_creation_input_tokens") or 0
-        requests.append((r["id"], r["model"], {
-            "input_tokens": u["prompt_tokens"] - cached - written, "output_tokens": u["completion_tokens"],
-            "cache_read_tokens": cached, "cache_write_tokens": written, "cache_write_1h_tokens": 0}))
+        requests.append(
+            (
+                r["id"],
+                r["model"],
+                {
+                    "input_tokens": u["prompt_tokens"] - cached - written,
+                    "output_tokens": u["completion_tokens"],
+                    "cache_read_tokens": cached,
+                    "cache_write_tokens": written,
+                    "cache_write_1h_tokens": 0,
+                },
+            )
+        )
     tokens, cost = _totals(mconn, requests)
-    count, db_tokens, db_cost = _db_totals(mconn, "i.source = 'openhands' and i.unit_key = any(%s)", ([r[0] for r in requests],))
+    count, db_tokens, db_cost = _db_totals(
+        mconn, "i.source = 'openhands' and i.unit_key = any(%s)", ([r[0] for r in requests],)
+    )
     assert (count, db_tokens, db_cost) == (len(requests), tokens, cost)
 
 
@@ -296,24 +345,30 @@ def _counts(conn) -> tuple:
                   (select count(*) from debugloop.debug_error_success_mappings),
                   (select coalesce(sum(success_count), 0) from debugloop.debug_error_success_mappings),
                   (select count(*) from debugloop.debug_stf_provenance),
-                  (select coalesce(sum(occurrences), 0) from debugloop.debug_error_signatures)""").fetchone()
+                  (select coalesce(sum(occurrences), 0) from debugloop.debug_error_signatures)"""
+    ).fetchone()
 
 
 def test_importing_again_adds_nothing(imported, mconn):
     before = _counts(mconn)
     with debugloop.connect(imported[0].url) as client:
-        again = [client.imports.run("claude-code", [LOGS / "claude-code"]),
-                 client.imports.run("swe-agent", [LOGS / "swe-agent"], default_model=SWE_MODEL),
-                 client.imports.run("openhands", [LOGS / "openhands"])]
+        again = [
+            client.imports.run("claude-code", [LOGS / "claude-code"]),
+            client.imports.run("swe-agent", [LOGS / "swe-agent"], default_model=SWE_MODEL),
+            client.imports.run("openhands", [LOGS / "openhands"]),
+        ]
         # read every file again from its start: the log's ids still dedupe
         mconn.execute("delete from debugloop.debug_import_files")
         mconn.commit()
-        reread = [client.imports.run("claude-code", [LOGS / "claude-code"]),
-                  client.imports.run("swe-agent", [LOGS / "swe-agent"], default_model=SWE_MODEL),
-                  client.imports.run("openhands", [LOGS / "openhands"])]
+        reread = [
+            client.imports.run("claude-code", [LOGS / "claude-code"]),
+            client.imports.run("swe-agent", [LOGS / "swe-agent"], default_model=SWE_MODEL),
+            client.imports.run("openhands", [LOGS / "openhands"]),
+        ]
     assert [r.inserted + r.finished for r in again + reread] == [0] * 6
     assert sum(r.duplicates for r in reread) == sum(RESPONSES.values()) + sum(
-        len(json.loads(p.read_text())["trajectory"]) + 1 for p in SWE)  # every unit met again, none recorded again
+        len(json.loads(p.read_text())["trajectory"]) + 1 for p in SWE
+    )  # every unit met again, none recorded again
     assert _counts(mconn) == before
 
 
@@ -377,19 +432,42 @@ def _write_jsonl(path: Path, objects: list[dict]) -> None:
 
 
 def _assistant(session, mid, ts, content, usage, model="claude-sonnet-4-5-20250929"):
-    return {"type": "assistant", "sessionId": session, "cwd": "/srv/app", "timestamp": ts, "requestId": "req_" + mid,
-            "uuid": str(uuid.uuid4()), "message": {"id": mid, "role": "assistant", "model": model, "content": content, "usage": usage}}
+    return {
+        "type": "assistant",
+        "sessionId": session,
+        "cwd": "/srv/app",
+        "timestamp": ts,
+        "requestId": "req_" + mid,
+        "uuid": str(uuid.uuid4()),
+        "message": {"id": mid, "role": "assistant", "model": model, "content": content, "usage": usage},
+    }
 
 
 def _result(session, ts, tool_id, text, is_error=False):
-    return {"type": "user", "sessionId": session, "cwd": "/srv/app", "timestamp": ts, "uuid": str(uuid.uuid4()),
-            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": text, "is_error": is_error}]}}
+    return {
+        "type": "user",
+        "sessionId": session,
+        "cwd": "/srv/app",
+        "timestamp": ts,
+        "uuid": str(uuid.uuid4()),
+        "message": {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": text, "is_error": is_error}],
+        },
+    }
 
 
 def _edit(tool_id, path="/srv/app/invoice.py"):
-    return {"type": "tool_use", "id": tool_id, "name": "Edit",
-            "input": {"file_path": path, "old_string": "return round(total, 2)",
-                      "new_string": "from decimal import Decimal, ROUND_HALF_UP\n\ndef invoice_total(lines):\n    total = sum(Decimal(str(q)) * Decimal(str(p)) for q, p in lines)\n    return total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)\n"}}
+    return {
+        "type": "tool_use",
+        "id": tool_id,
+        "name": "Edit",
+        "input": {
+            "file_path": path,
+            "old_string": "return round(total, 2)",
+            "new_string": "from decimal import Decimal, ROUND_HALF_UP\n\ndef invoice_total(lines):\n    total = sum(Decimal(str(q)) * Decimal(str(p)) for q, p in lines)\n    return total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)\n",
+        },
+    }
 
 
 def test_edit_refused_until_the_file_is_read_and_1h_cache_writes(dl, conn, tmp_path):
@@ -397,22 +475,51 @@ def test_edit_refused_until_the_file_is_read_and_1h_cache_writes(dl, conn, tmp_p
     each content block with output_tokens growing, a 5-minute/1-hour cache split,
     and an Edit refused because the file was not read, fixed by reading it first."""
     s = str(uuid.uuid4())
-    usage = {"input_tokens": 12, "cache_read_input_tokens": 20000, "cache_creation_input_tokens": 3000,
-             "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000}, "output_tokens": 3}
+    usage = {
+        "input_tokens": 12,
+        "cache_read_input_tokens": 20000,
+        "cache_creation_input_tokens": 3000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000},
+        "output_tokens": 3,
+    }
     grown = {**usage, "output_tokens": 250}
-    _write_jsonl(tmp_path / f"{s}.jsonl", [
-        {"type": "user", "sessionId": s, "cwd": "/srv/app", "timestamp": "2026-11-01T10:00:00Z", "uuid": str(uuid.uuid4()),
-         "message": {"role": "user", "content": "The invoice total is one cent off: fix the rounding"}},
-        _assistant(s, "msg_a", "2026-11-01T10:00:01Z", [{"type": "text", "text": "I'll fix the rounding."}], usage),
-        _assistant(s, "msg_a", "2026-11-01T10:00:02Z", [_edit("toolu_1")], grown),
-        _result(s, "2026-11-01T10:00:03Z", "toolu_1",
-                "<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>", True),
-        _assistant(s, "msg_b", "2026-11-01T10:00:04Z", [{"type": "tool_use", "id": "toolu_2", "name": "Read",
-                                                         "input": {"file_path": "/srv/app/invoice.py"}}], usage),
-        _result(s, "2026-11-01T10:00:05Z", "toolu_2", "     1\tdef invoice_total(lines):\n     2\t    return round(total, 2)"),
-        _assistant(s, "msg_c", "2026-11-01T10:00:06Z", [_edit("toolu_3")], {**usage, "output_tokens": 180}),
-        _result(s, "2026-11-01T10:00:07Z", "toolu_3", "The file /srv/app/invoice.py has been updated."),
-    ])
+    _write_jsonl(
+        tmp_path / f"{s}.jsonl",
+        [
+            {
+                "type": "user",
+                "sessionId": s,
+                "cwd": "/srv/app",
+                "timestamp": "2026-11-01T10:00:00Z",
+                "uuid": str(uuid.uuid4()),
+                "message": {"role": "user", "content": "The invoice total is one cent off: fix the rounding"},
+            },
+            _assistant(s, "msg_a", "2026-11-01T10:00:01Z", [{"type": "text", "text": "I'll fix the rounding."}], usage),
+            _assistant(s, "msg_a", "2026-11-01T10:00:02Z", [_edit("toolu_1")], grown),
+            _result(
+                s,
+                "2026-11-01T10:00:03Z",
+                "toolu_1",
+                "<tool_use_error>File has not been read yet. Read it first before writing to it.</tool_use_error>",
+                True,
+            ),
+            _assistant(
+                s,
+                "msg_b",
+                "2026-11-01T10:00:04Z",
+                [{"type": "tool_use", "id": "toolu_2", "name": "Read", "input": {"file_path": "/srv/app/invoice.py"}}],
+                usage,
+            ),
+            _result(
+                s,
+                "2026-11-01T10:00:05Z",
+                "toolu_2",
+                "     1\tdef invoice_total(lines):\n     2\t    return round(total, 2)",
+            ),
+            _assistant(s, "msg_c", "2026-11-01T10:00:06Z", [_edit("toolu_3")], {**usage, "output_tokens": 180}),
+            _result(s, "2026-11-01T10:00:07Z", "toolu_3", "The file /srv/app/invoice.py has been updated."),
+        ],
+    )
     result = dl.imports.run("claude-code", [tmp_path])
     assert (result.inserted, result.skipped) == (3, [])
     report = dl.imports.report(result.run_id)
@@ -420,11 +527,23 @@ def test_edit_refused_until_the_file_is_read_and_1h_cache_writes(dl, conn, tmp_p
     r = report[0]
     assert (r.attempts, r.errors, r.mappings, r.stfs) == (3, 1, 1, 1)
     assert (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens) == (
-        36, 250 + 3 + 180, 60000, 3000, 6000)
-    tokens = {"input_tokens": 36, "output_tokens": 433, "cache_read_tokens": 60000, "cache_write_tokens": 3000,
-              "cache_write_1h_tokens": 6000}
+        36,
+        250 + 3 + 180,
+        60000,
+        3000,
+        6000,
+    )
+    tokens = {
+        "input_tokens": 36,
+        "output_tokens": 433,
+        "cache_read_tokens": 60000,
+        "cache_write_tokens": 3000,
+        "cache_write_1h_tokens": 6000,
+    }
     assert r.cost_usd == _cost(conn, "claude-sonnet-4-5-20250929", tokens)
-    fix, pattern = conn.execute("select successful_approach, error_pattern from debugloop.debug_error_success_mappings").fetchone()
+    fix, pattern = conn.execute(
+        "select successful_approach, error_pattern from debugloop.debug_error_success_mappings"
+    ).fetchone()
     assert fix == "Read invoice.py → Edit invoice.py"
     assert pattern.startswith("File has not been read yet")
     fixes = dl.errors.fixes("File has not been read yet. Read it first before writing to it.")
@@ -441,7 +560,9 @@ def test_the_cli_reports_skipped_lines_with_file_and_line_and_exits_4(db, tmp_pa
     assert f"{log}:6: malformed line" in done.stderr
     assert "Traceback" not in done.stderr
     assert "attempts 4, errors 0" in done.stdout and "claude-sonnet-4-20250514" in done.stdout
-    clean = run_cli("import", "claude-code", str(LOGS / "claude-code" / source.name), env={"DEBUGLOOP_DATABASE_URL": db.url})
+    clean = run_cli(
+        "import", "claude-code", str(LOGS / "claude-code" / source.name), env={"DEBUGLOOP_DATABASE_URL": db.url}
+    )
     assert clean.returncode == 0, clean.stderr
     assert "0 attempt(s) added" in clean.stdout  # the same responses, already imported from the other file
 
@@ -457,11 +578,27 @@ def test_follow_imports_lines_as_they_are_written(db, tmp_path):
     lines = _lines(source)
     log = tmp_path / "project" / source.name
     log.parent.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "debugloop.cli", "import", "claude-code", str(tmp_path),
-                             "--follow", "--interval", "0.2", "--settle", "0.5"],
-                            env=cli_env({"DEBUGLOOP_DATABASE_URL": db.url}), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "debugloop.cli",
+            "import",
+            "claude-code",
+            str(tmp_path),
+            "--follow",
+            "--interval",
+            "0.2",
+            "--settle",
+            "0.5",
+        ],
+        env=cli_env({"DEBUGLOOP_DATABASE_URL": db.url}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def attempts() -> int:
             with psycopg.connect(db.url) as conn:
                 return conn.execute("select count(*) from debugloop.debug_import_units").fetchone()[0]
@@ -488,21 +625,37 @@ def test_follow_imports_lines_as_they_are_written(db, tmp_path):
 
 def test_import_units_rejects_bad_input_and_keeps_nothing(dl, conn):
     session = {"key": "s1", "correlation_id": str(uuid.uuid4())}
-    good = {"key": "u1", "session": "s1", "request": "fix it", "status": "success", "started_at": "2026-11-01T10:00:00Z"}
+    good = {
+        "key": "u1",
+        "session": "s1",
+        "request": "fix it",
+        "status": "success",
+        "started_at": "2026-11-01T10:00:00Z",
+    }
     bad = {**good, "key": "u2", "status": "done"}
     with pytest.raises(InvalidParameter, match=r"units\[2\] \(u2\): status must be"):
         dl.imports._send("claude-code", debugloop.importers.ImportResult(uuid.uuid4()), [session], [good, bad], None)
     with pytest.raises(NotFound, match="session 'nope' is not known"):
-        dl.imports._send("claude-code", debugloop.importers.ImportResult(uuid.uuid4()), [], [{**good, "session": "nope"}], None)
+        dl.imports._send(
+            "claude-code", debugloop.importers.ImportResult(uuid.uuid4()), [], [{**good, "session": "nope"}], None
+        )
     with pytest.raises(InvalidParameter, match="source must be"):
         dl.imports.run("aider", [])
-    assert conn.execute("select (select count(*) from debugloop.debug_execution_attempts) + "
-                        "(select count(*) from debugloop.debug_import_sessions)").fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "select (select count(*) from debugloop.debug_execution_attempts) + "
+            "(select count(*) from debugloop.debug_import_sessions)"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_examples_keep_their_licenses():
     readme = (LOGS / "README.md").read_text(encoding="utf-8")
-    for folder, repository in (("claude-code", "chiphuyen/sniffly"), ("swe-agent", "SWE-agent/SWE-agent"),
-                               ("openhands", "All-Hands-AI/OpenHands")):  # fmt: skip
+    for folder, repository in (
+        ("claude-code", "chiphuyen/sniffly"),
+        ("swe-agent", "SWE-agent/SWE-agent"),
+        ("openhands", "All-Hands-AI/OpenHands"),
+    ):
         assert "MIT License" in (LOGS / folder / "LICENSE").read_text(encoding="utf-8")
         assert f"| {folder}/ |" in readme and repository in readme

@@ -9,8 +9,7 @@ import pytest
 
 import debugloop
 from debugloop.errors import InvalidParameter
-from helpers import run_cli
-from helpers import CODE, FIX, PARAPHRASE, REQUEST
+from helpers import CODE, FIX, PARAPHRASE, REQUEST, run_cli
 
 FAILED_APPROACH = "split each line on commas by hand"
 
@@ -20,11 +19,21 @@ def loop(dl):
     with code; then the manifest for a paraphrase, for gpt-4o."""
     for _ in range(3):
         failed = dl.attempts.start("fixer", REQUEST, "gpt-4o", approach_description=FAILED_APPROACH, agent_type="coder")
-        dl.attempts.finish(failed, "error", usage={"prompt_tokens": 3_000, "completion_tokens": 400},
-                           error_type="KeyError", error_message="'amount'")  # fmt: skip
+        dl.attempts.finish(
+            failed,
+            "error",
+            usage={"prompt_tokens": 3_000, "completion_tokens": 400},
+            error_type="KeyError",
+            error_message="'amount'",
+        )
         fixed = dl.attempts.start("fixer", REQUEST, "gpt-4o-mini", parent_attempt_id=failed, approach_description=FIX)
-        dl.attempts.finish(fixed, "success", usage={"prompt_tokens": 2_500, "completion_tokens": 300},
-                           quality_score=0.95, artifacts={"files": {"billing/invoice.py": CODE}})  # fmt: skip
+        dl.attempts.finish(
+            fixed,
+            "success",
+            usage={"prompt_tokens": 2_500, "completion_tokens": 300},
+            quality_score=0.95,
+            artifacts={"files": {"billing/invoice.py": CODE}},
+        )
     return dl.manifest(PARAPHRASE, agent_name="fixer", model="gpt-4o")
 
 
@@ -36,7 +45,13 @@ def test_the_loop_yields_an_stf_a_mapping_and_a_golden_state_and_the_manifest_li
     assert manifest.manifest_version == 1 and manifest.problem == PARAPHRASE and manifest.similar_problems == 1
 
     (stf,) = manifest.stfs
-    assert (stf.stf_id, stf.name, stf.code, stf.success_count, stf.failure_count) == (stf_id, "invoice_total", CODE, 3, 0)
+    assert (stf.stf_id, stf.name, stf.code, stf.success_count, stf.failure_count) == (
+        stf_id,
+        "invoice_total",
+        CODE,
+        3,
+        0,
+    )
     assert 0 < stf.confidence <= 1
 
     (golden,) = manifest.golden_states
@@ -79,11 +94,14 @@ def all_on(module_db):
         return _content(loop(client))
 
 
-@pytest.mark.parametrize("flag, section", [
-    ("enable_stf_extraction", "stfs"),
-    ("enable_golden_states", "golden_states"),
-    ("enable_cost_tracking", "cost"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "flag, section",
+    [
+        ("enable_stf_extraction", "stfs"),
+        ("enable_golden_states", "golden_states"),
+        ("enable_cost_tracking", "cost"),
+    ],
+)
 def test_each_flag_off_removes_its_part_and_nothing_else(db, monkeypatch, all_on, flag, section):
     monkeypatch.setenv(f"DEBUGLOOP_{flag.upper()}", "false")
     with debugloop.connect(db.url) as client:
@@ -103,7 +121,11 @@ def test_a_problem_nothing_is_known_about_has_no_sections(dl):
 
 
 def test_bad_arguments_are_named(dl):
-    for kwargs, field in (({"problem": " "}, "problem"), ({"problem": "x", "k": 0}, "k"), ({"problem": "x", "k": 21}, "k")):
+    for kwargs, field in (
+        ({"problem": " "}, "problem"),
+        ({"problem": "x", "k": 0}, "k"),
+        ({"problem": "x", "k": 21}, "k"),
+    ):
         with pytest.raises(InvalidParameter) as info:
             dl.manifest(**kwargs)
         assert info.value.field == field
@@ -115,8 +137,16 @@ def test_bad_arguments_are_named(dl):
 def test_markdown_renders_every_section_and_keeps_to_its_budget(dl):
     loop(dl)
     full = dl.manifest_markdown(PARAPHRASE, model="gpt-4o")
-    for text in ("golden states", FIX, "invoice_total", "def invoice_total(rows, tax_rate):", FAILED_APPROACH,
-                 "KeyError: 'amount'", "Estimate with gpt-4o", "gpt-4o-mini (100% success"):  # fmt: skip
+    for text in (
+        "golden states",
+        FIX,
+        "invoice_total",
+        "def invoice_total(rows, tax_rate):",
+        FAILED_APPROACH,
+        "KeyError: 'amount'",
+        "Estimate with gpt-4o",
+        "gpt-4o-mini (100% success",
+    ):
         assert text in full
     assert "left out" not in full
     lengths = []

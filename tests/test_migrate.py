@@ -8,10 +8,10 @@ import pytest
 from yoyo import read_migrations
 from yoyo.migrations import default_migration_table
 
-from helpers import REPO, run_cli, run_cli_at_once, schema_dump
 from debugloop import paths
 from debugloop.errors import MigrationError
 from debugloop.migrate import _Backend, _yoyo_uri, expected_version, migrate
+from helpers import REPO, run_cli, run_cli_at_once, schema_dump
 
 
 def _catalog_snapshot(url: str) -> dict:

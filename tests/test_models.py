@@ -12,15 +12,24 @@ import pytest
 from debugloop import models
 
 PG_TO_PYTHON = {
-    "text": str, "varchar": str, "name": str,
+    "text": str,
+    "varchar": str,
+    "name": str,
     "bool": bool,
-    "int2": int, "int4": int, "int8": int,
-    "numeric": Decimal, "float8": float, "float4": float,
+    "int2": int,
+    "int4": int,
+    "int8": int,
+    "numeric": Decimal,
+    "float8": float,
+    "float4": float,
     "timestamptz": datetime,
     "uuid": UUID,
-    "jsonb": typing.Any, "json": typing.Any,
-    "text[]": list[str], "uuid[]": list[UUID], "vector": typing.Any,
-}  # fmt: skip
+    "jsonb": typing.Any,
+    "json": typing.Any,
+    "text[]": list[str],
+    "uuid[]": list[UUID],
+    "vector": typing.Any,
+}
 
 MODELS = [
     cls
@@ -45,30 +54,49 @@ def _columns(conn, relation: str) -> dict[str, str]:
     """Column name -> type name of a table or view, or of the rows a function returns
     (named by its signature), read from the catalog without running anything."""
     if relation.endswith(")"):
-        return dict(conn.execute(
-            """select coalesce(a.name, t.attname), coalesce(format_type(a.type, null), format_type(t.atttypid, null))
+        return dict(
+            conn.execute(
+                """select coalesce(a.name, t.attname), coalesce(format_type(a.type, null), format_type(t.atttypid, null))
                  from pg_proc p
                  left join lateral unnest(p.proargnames, p.proallargtypes::oid[], p.proargmodes::text[])
                       as a(name, type, mode) on a.mode in ('o', 't')
                  left join pg_type rt on rt.oid = p.prorettype and p.proallargtypes is null
                  left join pg_attribute t on t.attrelid = rt.typrelid and t.attnum > 0 and not t.attisdropped
                 where p.oid = %s::regprocedure and coalesce(a.name, t.attname) is not null""",
-            (relation,),
-        ).fetchall())  # fmt: skip
-    return dict(conn.execute(
-        """select attname, format_type(atttypid, null) from pg_attribute
+                (relation,),
+            ).fetchall()
+        )
+    return dict(
+        conn.execute(
+            """select attname, format_type(atttypid, null) from pg_attribute
             where attrelid = %s::regclass and attnum > 0 and not attisdropped""",
-        (relation,),
-    ).fetchall())  # fmt: skip
+            (relation,),
+        ).fetchall()
+    )
 
 
 PG_NAMES = {
-    "text": "text", "character varying": "text", "name": "text", "boolean": "bool",
-    "smallint": "int2", "integer": "int4", "bigint": "int8", "numeric": "numeric", "double precision": "float8",
+    "text": "text",
+    "character varying": "text",
+    "name": "text",
+    "boolean": "bool",
+    "smallint": "int2",
+    "integer": "int4",
+    "bigint": "int8",
+    "numeric": "numeric",
+    "double precision": "float8",
     "real": "float4",
-    "timestamp with time zone": "timestamptz", "uuid": "uuid", "jsonb": "jsonb", "json": "json",
-    "text[]": "text[]", "uuid[]": "uuid[]", "vector": "vector", "halfvec": "vector", "sparsevec": "vector", "tsvector": "vector",
-}  # fmt: skip
+    "timestamp with time zone": "timestamptz",
+    "uuid": "uuid",
+    "jsonb": "jsonb",
+    "json": "json",
+    "text[]": "text[]",
+    "uuid[]": "uuid[]",
+    "vector": "vector",
+    "halfvec": "vector",
+    "sparsevec": "vector",
+    "tsvector": "vector",
+}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

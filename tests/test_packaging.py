@@ -139,8 +139,10 @@ def repository_files(folder: str) -> set[str]:
         pytest.skip("not a git checkout")
     out = subprocess.run(
         ["git", "-C", str(REPO), "ls-files", "--cached", "--others", "--exclude-standard", "--", folder],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return {f for f in out.splitlines() if (REPO / f).is_file()}
 
 
@@ -193,18 +195,35 @@ def test_the_wheel_built_from_what_the_dockerfile_copies_holds_the_repository_fo
     # the build backend from this environment (the dev extra has it); else pip fetches it
     isolation = ["--no-build-isolation"] if find_spec("hatchling") else []
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
-         "-w", str(tmp_path / "out"), str(build_dir)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            *isolation,
+            "-q",
+            "-w",
+            str(tmp_path / "out"),
+            str(build_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, f"pip wheel failed on what the Dockerfile copies:\n{result.stderr[-3000:]}"
     (wheel,) = (tmp_path / "out").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = {n for n in archive.namelist() if not n.endswith("/") and ".dist-info/" not in n}
 
     layout = _wheel_layout()
-    assert {"debugloop", "debugloop/_sql/db", "debugloop/_sql/functions", "debugloop/_sql/triggers",
-            "debugloop/_examples/agent-logs"} <= set(layout), layout  # fmt: skip
+    assert {
+        "debugloop",
+        "debugloop/_sql/db",
+        "debugloop/_sql/functions",
+        "debugloop/_sql/triggers",
+        "debugloop/_examples/agent-logs",
+    } <= set(layout), layout
     for folder, source in layout.items():
         nested = [f for f in layout if f != folder and f.startswith(folder + "/")]
         in_wheel = {n for n in names if n.startswith(folder + "/") and not any(n.startswith(f + "/") for f in nested)}

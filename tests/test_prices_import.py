@@ -1,46 +1,70 @@
 """The price catalog: LiteLLM-format import, versions, immutability, the seed, the CLI."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from helpers import run_cli
 from debugloop.errors import InvalidParameter, PriceVersionImmutable, wrap_exceptions
+from helpers import run_cli
 
 # Shaped like LiteLLM's model_prices_and_context_window.json (per-token costs).
 LITELLM = {
     "sample_spec": {"input_cost_per_token": 0.0, "litellm_provider": "one of ...", "mode": "chat"},
     "acme-large": {
-        "litellm_provider": "acme", "mode": "chat", "max_input_tokens": 400000, "max_output_tokens": 32000,
-        "input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06,
-        "cache_read_input_token_cost": 2e-07, "cache_creation_input_token_cost": 2.5e-06,
+        "litellm_provider": "acme",
+        "mode": "chat",
+        "max_input_tokens": 400000,
+        "max_output_tokens": 32000,
+        "input_cost_per_token": 2e-06,
+        "output_cost_per_token": 8e-06,
+        "cache_read_input_token_cost": 2e-07,
+        "cache_creation_input_token_cost": 2.5e-06,
         "cache_creation_input_token_cost_above_1hr": 4e-06,
-        "input_cost_per_token_above_200k_tokens": 4e-06, "output_cost_per_token_above_200k_tokens": 1.2e-05,
-        "input_cost_per_token_batches": 1e-06, "output_cost_per_token_batches": 4e-06,
-        "output_cost_per_reasoning_token": 1e-05, "supports_function_calling": True, "supports_vision": False,
+        "input_cost_per_token_above_200k_tokens": 4e-06,
+        "output_cost_per_token_above_200k_tokens": 1.2e-05,
+        "input_cost_per_token_batches": 1e-06,
+        "output_cost_per_token_batches": 4e-06,
+        "output_cost_per_reasoning_token": 1e-05,
+        "supports_function_calling": True,
+        "supports_vision": False,
     },
-    "acme/acme-small": {"litellm_provider": "acme", "mode": "chat",
-                        "input_cost_per_token": 3.0000000000000004e-07, "output_cost_per_token": 1.2e-06},
+    "acme/acme-small": {
+        "litellm_provider": "acme",
+        "mode": "chat",
+        "input_cost_per_token": 3.0000000000000004e-07,
+        "output_cost_per_token": 1.2e-06,
+    },
     "acme-embed": {"litellm_provider": "acme", "mode": "embedding", "input_cost_per_token": 1e-08},
     "acme-image": {"litellm_provider": "acme", "mode": "image_generation", "output_cost_per_image": 0.04},
-}  # fmt: skip
+}
 
 
 def test_import_converts_litellm_entries_and_a_second_import_adds_nothing(dl):
     first = {(r.model_name, r.action) for r in dl.prices.import_litellm(LITELLM, "test file")}
-    assert first == {("acme-large", "added"), ("acme-small", "added"), ("acme-embed", "skipped"), ("acme-image", "skipped")}
+    assert first == {
+        ("acme-large", "added"),
+        ("acme-small", "added"),
+        ("acme-embed", "skipped"),
+        ("acme-image", "skipped"),
+    }
     second = {(r.model_name, r.action) for r in dl.prices.import_litellm(LITELLM, "test file")}
     assert ("acme-large", "unchanged") in second and ("acme-small", "unchanged") in second
     assert len(dl.prices.versions("acme", "acme-large")) == 1
 
     large = dl.prices.lookup("acme-large")
     assert (large.input_price_per_million, large.output_price_per_million) == (2, 8)
-    assert (large.cache_read_price_per_million, large.cache_write_price_per_million, large.cache_write_1h_price_per_million) == (
-        Decimal("0.2"), Decimal("2.5"), 4)
-    assert (large.long_context_threshold, large.long_context_input_price_per_million,
-            large.long_context_output_price_per_million) == (200_000, 4, 12)  # fmt: skip
+    assert (
+        large.cache_read_price_per_million,
+        large.cache_write_price_per_million,
+        large.cache_write_1h_price_per_million,
+    ) == (Decimal("0.2"), Decimal("2.5"), 4)
+    assert (
+        large.long_context_threshold,
+        large.long_context_input_price_per_million,
+        large.long_context_output_price_per_million,
+    ) == (200_000, 4, 12)
     assert large.batch_discount == Decimal("0.5") and large.reasoning_price_per_million == 10
     assert large.context_window == 400_000 and large.capabilities == ["function_calling"]
     assert large.origin == "imported" and large.source == "test file"
@@ -49,13 +73,16 @@ def test_import_converts_litellm_entries_and_a_second_import_adds_nothing(dl):
 
 
 def test_a_changed_price_is_a_new_version_and_old_attempts_keep_theirs(dl):
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     dl.prices.import_litellm(LITELLM, "release 1", effective_from=t0)
     old_attempt = dl.attempts.start("a", "task", "acme-large", started_at=t0 + timedelta(days=10))
 
     cheaper = json.loads(json.dumps(LITELLM))
     cheaper["acme-large"]["input_cost_per_token"] = 1e-06
-    rows = {r.model_name: r.action for r in dl.prices.import_litellm(cheaper, "release 2", effective_from=t0 + timedelta(days=20))}
+    rows = {
+        r.model_name: r.action
+        for r in dl.prices.import_litellm(cheaper, "release 2", effective_from=t0 + timedelta(days=20))
+    }
     assert rows["acme-large"] == "added" and rows["acme-small"] == "unchanged"
     assert [v.source for v in dl.prices.versions("acme", "acme-large")] == ["release 2", "release 1"]
 
@@ -88,7 +115,12 @@ def test_price_versions_are_immutable(conn):
 )
 def test_bad_prices_are_invalid_parameters_and_add_no_version(dl, conn, kwargs, field):
     before = conn.execute("select count(*) from debugloop.model_price_catalog").fetchone()[0]
-    args = {"provider": "acme", "model_name": "m", "input_price_per_million": Decimal(1), "output_price_per_million": Decimal(1)}
+    args = {
+        "provider": "acme",
+        "model_name": "m",
+        "input_price_per_million": Decimal(1),
+        "output_price_per_million": Decimal(1),
+    }
     args |= kwargs
     with pytest.raises(InvalidParameter) as info:
         dl.prices.set(**args)
@@ -107,9 +139,12 @@ def test_the_seed_prices_the_models_of_the_bundled_logs_and_names_its_source(con
         assert conn.execute("select (debugloop.price_lookup(%s)).catalog_id", (model,)).fetchone()[0], model
     providers = {p for (p,) in conn.execute("select distinct provider from debugloop.model_price_catalog")}
     assert {"anthropic", "openai", "google", "zai", "together"} <= providers
-    assert conn.execute(
-        "select count(*) from debugloop.model_price_catalog where source not like 'LiteLLM %'"
-    ).fetchone()[0] == 0
+    assert (
+        conn.execute("select count(*) from debugloop.model_price_catalog where source not like 'LiteLLM %'").fetchone()[
+            0
+        ]
+        == 0
+    )
 
 
 def test_cli_prices_import_twice_show_and_cost(db, tmp_path):
@@ -133,7 +168,9 @@ def test_cli_prices_import_twice_show_and_cost(db, tmp_path):
 
 def test_cli_attempts_and_cost_report(dl, db):
     first = dl.attempts.start("fixer", "make it green", "gpt-4o")
-    dl.attempts.finish(first, "error", usage={"input_tokens": 1_000_000, "output_tokens": 0}, error_type="AssertionError")
+    dl.attempts.finish(
+        first, "error", usage={"input_tokens": 1_000_000, "output_tokens": 0}, error_type="AssertionError"
+    )
     second = dl.attempts.start("fixer", "make it green", "gpt-4o", parent_attempt_id=first)
     dl.attempts.finish(second, "success", usage={"input_tokens": 1_000_000, "output_tokens": 0})
     env = {"DEBUGLOOP_DATABASE_URL": db.url, "COLUMNS": "200"}

@@ -9,9 +9,9 @@ from debugloop.errors import DatabaseError, InvalidSettingValue, UnknownSetting,
 
 
 def test_python_flags_are_the_overridable_flags_of_the_table(conn):
-    keys = {k for (k,) in conn.execute(
-        "select key from debugloop.settings where overridable and value_type = 'boolean'"
-    )}  # fmt: skip
+    keys = {
+        k for (k,) in conn.execute("select key from debugloop.settings where overridable and value_type = 'boolean'")
+    }
     assert keys == set(FLAGS)
 
 
@@ -28,7 +28,10 @@ def test_a_session_override_changes_only_that_session(db, conn):
 
 
 def test_python_settings_override_the_flag_for_the_clients_sessions(db):
-    with debugloop.connect(db.url, settings=Settings(enable_stf_extraction=False)) as off, debugloop.connect(db.url) as default:
+    with (
+        debugloop.connect(db.url, settings=Settings(enable_stf_extraction=False)) as off,
+        debugloop.connect(db.url) as default,
+    ):
         assert off.settings.get("enable_stf_extraction") is False
         assert default.settings.get("enable_stf_extraction") is True
         listed = {s.key: s for s in off.settings.list()}
@@ -115,7 +118,9 @@ def test_admin_changes_settings_but_cannot_forge_the_audit(conn):
     conn.execute("select debugloop.settings_set('enable_cost_tracking', 'off')")
     assert conn.execute("select changed_by from debugloop.settings_audit").fetchone()[0] == "debugloop_admin"
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute("insert into debugloop.settings_audit (key, old_value, new_value, changed_by) values ('enable_cost_tracking', 'true', 'false', 'x')")
+        conn.execute(
+            "insert into debugloop.settings_audit (key, old_value, new_value, changed_by) values ('enable_cost_tracking', 'true', 'false', 'x')"
+        )
     conn.rollback()
     _as(conn, "debugloop_admin")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

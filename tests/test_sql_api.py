@@ -11,9 +11,17 @@ from debugloop.queries import Q, parse
 from helpers import REPO
 
 BOOKKEEPING = {
-    "migrate_lock", "schema_exists", "schema_state", "schema_state_record", "code_functions",
-    "applied_migrations", "database_exists", "create_database", "drop_database", "server_version",
-}  # fmt: skip
+    "migrate_lock",
+    "schema_exists",
+    "schema_state",
+    "schema_state_record",
+    "code_functions",
+    "applied_migrations",
+    "database_exists",
+    "create_database",
+    "drop_database",
+    "server_version",
+}
 QUERIES = parse((REPO / "python" / "debugloop" / "queries.sql").read_text(encoding="utf-8"))
 API = sorted(set(QUERIES) - BOOKKEEPING)
 
@@ -80,13 +88,16 @@ def test_a_query_calls_public_functions_and_reads_v_views_only(catalog, name):
     assert _violations(catalog, query) == [], name
 
 
-@pytest.mark.parametrize("query", [
-    "select * from debugloop.debug_execution_attempts",
-    "select * from debug_error_signatures where %(x)s::text is null",
-    "select * from debugloop.mv_stf_usage_stats",
-    "select debugloop._settings_number('problem_min_similarity')",
-    "select * from debugloop.v_stfs where stf_id in (select stf_id from debugloop.debug_stf_provenance)",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * from debugloop.debug_execution_attempts",
+        "select * from debug_error_signatures where %(x)s::text is null",
+        "select * from debugloop.mv_stf_usage_stats",
+        "select debugloop._settings_number('problem_min_similarity')",
+        "select * from debugloop.v_stfs where stf_id in (select stf_id from debugloop.debug_stf_provenance)",
+    ],
+)
 def test_the_check_sees_what_is_not_the_api(catalog, query):
     catalog.execute("set search_path = debugloop, public")  # unqualified names are seen too
     try:

@@ -13,8 +13,9 @@ sql_lint = importlib.util.module_from_spec(_spec)
 sys.modules["sql_lint"] = sql_lint  # dataclasses look their module up
 _spec.loader.exec_module(sql_lint)
 
-CONFIG = sql_lint.Config(paths=(), code_paths=("functions",), schema="debugloop", ignore=frozenset(),
-                         per_file_ignores={})  # fmt: skip
+CONFIG = sql_lint.Config(
+    paths=(), code_paths=("functions",), schema="debugloop", ignore=frozenset(), per_file_ignores={}
+)
 
 
 def _lint(tmp_path, text: str, folder: str = "functions") -> list[tuple[int, str]]:
@@ -56,16 +57,19 @@ def test_good_code_has_no_finding(tmp_path):
     assert _lint(tmp_path, GOOD) == []
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("if a < 0 then", "if a < then"), [(6, "SQL002")]),  # the line of the body's $$
-    (("return doubled;", "select * frm t;\n    return doubled;"), [(6, "SQL002")]),  # SQL inside PL/pgSQL
-    ((" using errcode = 'DL001';", ";"), [(11, "SQL003")]),
-    (("    return doubled;", "    return a;"), [(8, "SQL004")]),
-    (("create or replace function", "create function"), [(2, "SQL005")]),
-    (("debugloop.f(a integer)", "f(a integer)"), [(2, "SQL006")]),
-    (("stable\n", "stable\nsecurity definer\n"), [(2, "SQL007")]),
-    (("-- a comment\n", "-- a comment\nselect from where;\n"), [(2, "SQL001")]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("if a < 0 then", "if a < then"), [(6, "SQL002")]),  # the line of the body's $$
+        (("return doubled;", "select * frm t;\n    return doubled;"), [(6, "SQL002")]),  # SQL inside PL/pgSQL
+        ((" using errcode = 'DL001';", ";"), [(11, "SQL003")]),
+        (("    return doubled;", "    return a;"), [(8, "SQL004")]),
+        (("create or replace function", "create function"), [(2, "SQL005")]),
+        (("debugloop.f(a integer)", "f(a integer)"), [(2, "SQL006")]),
+        (("stable\n", "stable\nsecurity definer\n"), [(2, "SQL007")]),
+        (("-- a comment\n", "-- a comment\nselect from where;\n"), [(2, "SQL001")]),
+    ],
+)
 def test_each_rule_finds_its_problem(tmp_path, change, expected):
     old, new = change
     assert old in GOOD

@@ -24,12 +24,17 @@ def stf_hash(conn, code, language="python"):
     return one(conn, "select debugloop.stf_hash(%s, %s)", code, language)
 
 
-def attempt(dl, *, status="success", request="sum the prices of an order", artifacts=None, agent="coder",
-            category=None):  # fmt: skip
+def attempt(
+    dl, *, status="success", request="sum the prices of an order", artifacts=None, agent="coder", category=None
+):
     attempt_id = dl.attempts.start(agent, request, "gpt-4o", problem_category=category)
-    return dl.attempts.finish(attempt_id, status, artifacts=artifacts,
-                              error_type=None if status == "success" else "ValueError",
-                              error_message=None if status == "success" else "bad value")  # fmt: skip
+    return dl.attempts.finish(
+        attempt_id,
+        status,
+        artifacts=artifacts,
+        error_type=None if status == "success" else "ValueError",
+        error_message=None if status == "success" else "bad value",
+    )
 
 
 ORDER_TOTAL = '''\
@@ -67,7 +72,10 @@ DIFFERENT = [
     ("def f(a):\n    return a * 2\n", "def f(a):\n    return a * 3\n"),  # constant
     ("def f(a):\n    return g(a)\n", "def f(a):\n    return h(a)\n"),  # called function
     ("def f(a):\n    return 'x'\n", "def f(a):\n    return 'y'\n"),  # string
-    ("def f(a):\n    if a:\n        return 1\n    return 2\n", "def f(a):\n    if a:\n        return 1\n        return 2\n"),  # block
+    (
+        "def f(a):\n    if a:\n        return 1\n    return 2\n",
+        "def f(a):\n    if a:\n        return 1\n        return 2\n",
+    ),  # block
     ("def f(a):\n    return a < 2\n", "def f(a):\n    return a <= 2\n"),
     ("def f(a):\n    return a\n", "def f(a):\n    return a  # x\n    return a\n"),
     ("function f(a) { return a + 1; }", "function f(a) { return a + 2; }"),
@@ -134,8 +142,13 @@ TEXT = st.text(alphabet="abcdefghij xyz.,", min_size=1, max_size=30)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(expression=expressions(), indent=st.sampled_from([2, 4, 8]), spaced=st.booleans(),
-       comment=st.none() | TEXT, doc=st.none() | TEXT)  # fmt: skip
+@given(
+    expression=expressions(),
+    indent=st.sampled_from([2, 4, 8]),
+    spaced=st.booleans(),
+    comment=st.none() | TEXT,
+    doc=st.none() | TEXT,
+)
 def test_hash_property_layout_never_matters(conn, expression, indent, spaced, comment, doc):
     plain = layout(expression, 4, True, None, None)
     variant = layout(expression, indent, spaced, comment, doc)
@@ -162,8 +175,10 @@ def test_same_code_from_two_attempts_is_one_row_with_two_provenances(dl, conn):
     id2 = dl.stfs.register("order_total", reformatted, source_attempt_id=second.attempt_id)
     assert id1 == id2
     assert one(conn, "select count(*) from debugloop.debug_transform_functions") == 1
-    rows = conn.execute("select attempt_id, contributor from debugloop.debug_stf_provenance where stf_id = %s"
-                        " order by contributor", (id1,)).fetchall()  # fmt: skip
+    rows = conn.execute(
+        "select attempt_id, contributor from debugloop.debug_stf_provenance where stf_id = %s order by contributor",
+        (id1,),
+    ).fetchall()
     assert rows == [(first.attempt_id, "alice-agent"), (second.attempt_id, "bob-agent")]
     stf = dl.stfs.get(id1)
     assert stf.success_count == 2  # both attempts succeeded with it
@@ -184,8 +199,14 @@ def test_concurrent_registrations_of_one_code_make_one_row(dl, db):
         try:
             with psycopg.connect(db.url, autocommit=True) as c:
                 barrier.wait()
-                ids.append(one(c, "select debugloop.stf_register('order_total', %s, contributor => %s)",
-                               ORDER_TOTAL, f"agent-{i}"))  # fmt: skip
+                ids.append(
+                    one(
+                        c,
+                        "select debugloop.stf_register('order_total', %s, contributor => %s)",
+                        ORDER_TOTAL,
+                        f"agent-{i}",
+                    )
+                )
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -261,13 +282,17 @@ class Cart:
 
 
 def test_split_artifacts_reads_files_snippets_and_diffs():
-    diff = ("--- a/app/money.py\n+++ b/app/money.py\n@@ -1,2 +1,6 @@\n import decimal\n"
-            "+def cents(amount):\n+    value = decimal.Decimal(amount)\n+    return int(value * 100)\n")  # fmt: skip
-    units = split_artifacts({
-        "files": {"app/cart.py": ORDER_TOTAL, "web/sum.js": "function sum(a) {\n  return a;\n}\n"},
-        "snippets": [{"code": "func F() int {\n\treturn 1\n}\n", "language": "go"}],
-        "diff": diff,
-    })  # fmt: skip
+    diff = (
+        "--- a/app/money.py\n+++ b/app/money.py\n@@ -1,2 +1,6 @@\n import decimal\n"
+        "+def cents(amount):\n+    value = decimal.Decimal(amount)\n+    return int(value * 100)\n"
+    )
+    units = split_artifacts(
+        {
+            "files": {"app/cart.py": ORDER_TOTAL, "web/sum.js": "function sum(a) {\n  return a;\n}\n"},
+            "snippets": [{"code": "func F() int {\n\treturn 1\n}\n", "language": "go"}],
+            "diff": diff,
+        }
+    )
     names = {(u["name"], u.get("language")) for u in units}
     assert names == {("order_total", "python"), ("sum.js", None), ("snippet 1", "go"), ("cents", "python")}
 
@@ -276,7 +301,9 @@ def test_split_artifacts_reads_files_snippets_and_diffs():
 
 
 def test_a_successful_attempt_registers_its_functions(dl, conn):
-    source = ORDER_TOTAL + '''
+    source = (
+        ORDER_TOTAL
+        + """
 
 def get_name(self):
     return self.name
@@ -284,10 +311,13 @@ def get_name(self):
 
 def test_order_total():
     assert order_total([]) == 0
-'''
+"""
+    )
     a = attempt(dl, artifacts={"files": {"shop/orders.py": source}}, category="logic")
-    rows = conn.execute("select stf_name, stf_parameters, problem_category, contributor_agent_name"
-                        " from debugloop.debug_transform_functions").fetchall()  # fmt: skip
+    rows = conn.execute(
+        "select stf_name, stf_parameters, problem_category, contributor_agent_name"
+        " from debugloop.debug_transform_functions"
+    ).fetchall()
     assert [r[0] for r in rows] == ["order_total"]
     name, parameters, category, contributor = rows[0]
     assert parameters == [
@@ -312,17 +342,22 @@ def test_sql_only_extraction_registers_files_snippets_and_diff_additions(conn):
     artifacts = {
         "files": {
             "lib/slug.ts": "export function slugify(text: string): string {\n  return text.toLowerCase()\n"
-                           "    .replace(/[^a-z0-9]+/g, '-');\n}\n",
+            "    .replace(/[^a-z0-9]+/g, '-');\n}\n",
             "gen/api_pb2.py": "# Generated by the protocol buffer compiler.  DO NOT EDIT!\nx = 1\ny = 2\nz = 3\n",
             "tests/test_slug.py": "def test_slug():\n    assert 1\n    assert 2\n",
             "README.md": "# not code\n",
         },
-        "snippets": [{"name": "retry", "language": "python",
-                      "code": "def retry(fn, times=3):\n    for i in range(times):\n        try:\n"
-                              "            return fn()\n        except OSError:\n            pass\n"}],
+        "snippets": [
+            {
+                "name": "retry",
+                "language": "python",
+                "code": "def retry(fn, times=3):\n    for i in range(times):\n        try:\n"
+                "            return fn()\n        except OSError:\n            pass\n",
+            }
+        ],
         "diff": "--- a/cmd/main.go\n+++ b/cmd/main.go\n@@ -1 +1,4 @@\n package main\n+func double(x int) int {\n"
-                "+\treturn x * 2\n+}\n",
-    }  # fmt: skip
+        "+\treturn x * 2\n+}\n",
+    }
     attempt_id = one(conn, "select debugloop.attempt_start('sql-agent', 'make slugs', 'gpt-4o')")
     conn.execute("select debugloop.attempt_finish(%s, 'success', artifacts => %s)", (attempt_id, json.dumps(artifacts)))
     rows = conn.execute("select stf_name, stf_language from debugloop.debug_transform_functions order by 1").fetchall()
@@ -353,9 +388,18 @@ def test_extract_of_an_unknown_attempt_is_not_found(dl):
 
 def scores(dl, stf_id):
     s = dl.stfs.get(stf_id)
-    return {k: float(getattr(s, k)) for k in ("evidence_score", "reuse_score", "generality_score",
-                                              "documentation_score", "size_score", "quality_score",
-                                              "complexity_score")}  # fmt: skip
+    return {
+        k: float(getattr(s, k))
+        for k in (
+            "evidence_score",
+            "reuse_score",
+            "generality_score",
+            "documentation_score",
+            "size_score",
+            "quality_score",
+            "complexity_score",
+        )
+    }
 
 
 def test_quality_dimensions_follow_the_documented_rules(dl):
@@ -367,11 +411,11 @@ def test_quality_dimensions_follow_the_documented_rules(dl):
     assert good["complexity_score"] == round(2 / 15, 2)  # for, if
     assert good["quality_score"] == round(0.20 + 0.15 + 0.15, 2)
 
-    hard_coded = '''def f():
+    hard_coded = """def f():
     key = "sk-live-0123456789abcdef"
     with open("/etc/app/config.json") as fh:
         return post("https://api.example.com/v1", fh.read(), key, 4242)
-'''
+"""
     poor = scores(dl, dl.stfs.register("f", hard_coded))
     # no parameters (-0.3), a path and a URL (-0.25 each), a credential (-0.5), a magic number (-0.05)
     assert poor["generality_score"] == 0.0
@@ -410,7 +454,9 @@ def test_review_workflow_and_its_audit(dl, conn):
         dl.stfs.review(stf_id, "approve", "dba")
     assert "stf_reopen" in info.value.hint
     assert dl.stfs.review(stf_id, "reopen", "dba").approval_status == "pending"
-    audit = conn.execute("select decision, reviewed_by, notes from debugloop.debug_stf_reviews order by reviewed_at, review_id").fetchall()
+    audit = conn.execute(
+        "select decision, reviewed_by, notes from debugloop.debug_stf_reviews order by reviewed_at, review_id"
+    ).fetchall()
     assert [a[0] for a in audit] == ["approved", "rejected", "pending"]
     assert audit[1][2] == "leaks a path"
     with pytest.raises(InvalidParameter):
@@ -429,15 +475,21 @@ def test_review_needs_the_admin_role(db):
 
 
 CODES = {
-    "parse_iso_date": ("def parse_iso_date(text):\n    \"\"\"Parse an ISO 8601 date string into a date.\"\"\"\n"
-                       "    year, month, day = text.split('-')\n    return date(int(year), int(month), int(day))\n"),
-    "retry_with_backoff": ("def retry_with_backoff(fn, attempts=5, base=0.5):\n    \"\"\"Call fn again after failures, "
-                           "waiting exponentially longer.\"\"\"\n    for n in range(attempts):\n        try:\n"
-                           "            return fn()\n        except ConnectionError:\n            time.sleep(base * 2 ** n)\n"
-                           "    return fn()\n"),
-    "slugify": ("def slugify(title):\n    \"\"\"Make a URL slug from a title.\"\"\"\n"
-                "    words = re.findall('[a-z0-9]+', title.lower())\n    return '-'.join(words)\n"),
-}  # fmt: skip
+    "parse_iso_date": (
+        'def parse_iso_date(text):\n    """Parse an ISO 8601 date string into a date."""\n'
+        "    year, month, day = text.split('-')\n    return date(int(year), int(month), int(day))\n"
+    ),
+    "retry_with_backoff": (
+        'def retry_with_backoff(fn, attempts=5, base=0.5):\n    """Call fn again after failures, '
+        'waiting exponentially longer."""\n    for n in range(attempts):\n        try:\n'
+        "            return fn()\n        except ConnectionError:\n            time.sleep(base * 2 ** n)\n"
+        "    return fn()\n"
+    ),
+    "slugify": (
+        'def slugify(title):\n    """Make a URL slug from a title."""\n'
+        "    words = re.findall('[a-z0-9]+', title.lower())\n    return '-'.join(words)\n"
+    ),
+}
 
 
 def test_match_finds_the_function_for_a_differently_worded_problem(dl):
@@ -454,8 +506,10 @@ def test_match_finds_the_function_for_a_differently_worded_problem(dl):
 def test_match_recommends_approved_or_good_enough_pending_only(dl, conn):
     stf_id = dl.stfs.register("slugify", CODES["slugify"])
     quality = float(dl.stfs.get(stf_id).quality_score)
-    conn.execute("update debugloop.settings set value = to_jsonb(%s::numeric) where key = 'stf_recommend_min_quality'",
-                 (quality + 0.01,))  # fmt: skip
+    conn.execute(
+        "update debugloop.settings set value = to_jsonb(%s::numeric) where key = 'stf_recommend_min_quality'",
+        (quality + 0.01,),
+    )
     conn.commit()
     assert dl.stfs.match("url slug from a title") == []
     dl.stfs.review(stf_id, "approve", "dba")
@@ -470,12 +524,16 @@ def test_filtered_match_returns_k_rows_whenever_k_rows_match(dl, conn, exact_bel
     return all of them, whether it compares them exactly (few match) or goes through
     the HNSW index (forced by stf_exact_search_below = 0), whose bounded iterative
     scan stops early and falls back to the exact search."""
-    rows = [(f"py_{i}", f"def py_{i}(a):\n    '''Python helper {i}.'''\n    x = a + {i}\n    return x * {i}\n", "python")
-            for i in range(300)]
+    rows = [
+        (f"py_{i}", f"def py_{i}(a):\n    '''Python helper {i}.'''\n    x = a + {i}\n    return x * {i}\n", "python")
+        for i in range(300)
+    ]
     rows += [(f"go_{i}", f"func Go{i}(a int) int {{\n\tx := a + {i}\n\treturn x * {i}\n}}\n", "go") for i in range(7)]
     conn.cursor().executemany("select debugloop.stf_register(%s, %s, %s)", rows)
     conn.execute("update debugloop.settings set value = '0'::jsonb where key = 'stf_recommend_min_quality'")
-    conn.execute("update debugloop.settings set value = to_jsonb(%s) where key = 'stf_exact_search_below'", (exact_below,))
+    conn.execute(
+        "update debugloop.settings set value = to_jsonb(%s) where key = 'stf_exact_search_below'", (exact_below,)
+    )
     conn.execute("update debugloop.settings set value = '100'::jsonb where key = 'stf_max_scan_tuples'")
     conn.commit()
     assert dl.stfs.match("python helper 17", k=1)[0].stf_name == "py_17"

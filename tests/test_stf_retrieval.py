@@ -18,7 +18,6 @@ KEYS = {"id", "language", "name", "code", "problem", "category", "source", "lice
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0", "Apache-2.0 OR BSD-2-Clause"}
 
 
-
 def test_the_corpus_is_large_real_and_permissively_licensed():
     rows = load_corpus("stf_corpus_*.jsonl")
     assert len(rows) >= 150
@@ -46,7 +45,7 @@ def registry(module_db):
                       with ordinality as r(name, code, language, i)""",
             (Jsonb([{k: r[k] for k in ("name", "code", "language")} for r in rows]),),
         ).fetchone()[0]
-    return module_db, rows, dict(zip((r["id"] for r in rows), ids))
+    return module_db, rows, dict(zip((r["id"] for r in rows), ids, strict=True))
 
 
 def evaluate(conn, rows, ids, embedder=None) -> dict[str, float]:
@@ -56,8 +55,10 @@ def evaluate(conn, rows, ids, embedder=None) -> dict[str, float]:
             found = conn.execute("select stf_id from debugloop.stf_match(%s, 10)", (r["problem"],)).fetchall()
         else:
             vector = "[" + ",".join(map(str, embedder.embed([r["problem"]])[0])) + "]"
-            found = conn.execute("select stf_id from debugloop.stf_match(%s, 10, query_embedding => %s::vector,"
-                                 " embedding_model => %s)", (r["problem"], vector, embedder.model)).fetchall()  # fmt: skip
+            found = conn.execute(
+                "select stf_id from debugloop.stf_match(%s, 10, query_embedding => %s::vector, embedding_model => %s)",
+                (r["problem"], vector, embedder.model),
+            ).fetchall()
         found = [f[0] for f in found]
         ranks.append(found.index(ids[r["id"]]) + 1 if ids[r["id"]] in found else None)
     n = len(ranks)
@@ -69,8 +70,10 @@ def evaluate(conn, rows, ids, embedder=None) -> dict[str, float]:
 
 
 def report(measurement, label, rows, metrics):
-    measurement(f"STF retrieval, {label}, {len(rows)} problems: recall@1 {metrics['recall@1']:.3f}, "
-                f"recall@5 {metrics['recall@5']:.3f}, MRR {metrics['mrr']:.3f}")  # fmt: skip
+    measurement(
+        f"STF retrieval, {label}, {len(rows)} problems: recall@1 {metrics['recall@1']:.3f}, "
+        f"recall@5 {metrics['recall@5']:.3f}, MRR {metrics['mrr']:.3f}"
+    )
 
 
 def test_sql_embedder_finds_the_function_for_a_problem(registry, measurement):
@@ -89,7 +92,9 @@ def test_sql_embedder_finds_the_function_for_a_problem(registry, measurement):
         assert metrics["mrr"] >= 0.6
 
 
-@pytest.mark.skipif(not neural.available(), reason="the neural extra is not installed (pip install 'debugloop[neural]')")
+@pytest.mark.skipif(
+    not neural.available(), reason="the neural extra is not installed (pip install 'debugloop[neural]')"
+)
 def test_neural_embedder_finds_the_function_for_a_problem(registry, measurement):
     import debugloop
 

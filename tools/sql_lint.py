@@ -120,8 +120,11 @@ class FileLinter:
             self.report(_location(exc), "SQL001", str(exc.args[0]))
             return self.findings
         for raw in statements:
-            text = self.source[raw.stmt_location : raw.stmt_location + raw.stmt_len] if raw.stmt_len else (
-                self.source[raw.stmt_location :])  # fmt: skip
+            text = (
+                self.source[raw.stmt_location : raw.stmt_location + raw.stmt_len]
+                if raw.stmt_len
+                else (self.source[raw.stmt_location :])
+            )
             stmt = raw.stmt
             if self.is_code:
                 self.check_code_statement(stmt, raw.stmt_location)
@@ -150,7 +153,9 @@ class FileLinter:
                 self.report(offset, "SQL006", f"{name}: name what it creates and uses with the schema ({schema}.)")
         elif not isinstance(stmt, ast.CommentStmt | ast.GrantStmt):
             kind = type(stmt).__name__.removesuffix("Stmt")
-            self.report(offset, "SQL005", f"{kind} in a code file: tables, drops and signature changes go in db/migrations")
+            self.report(
+                offset, "SQL005", f"{kind} in a code file: tables, drops and signature changes go in db/migrations"
+            )
 
     def check_function(self, stmt: ast.CreateFunctionStmt, text: str, offset: int) -> None:
         name = ".".join(n.sval for n in stmt.funcname)
@@ -190,21 +195,31 @@ class FileLinter:
         for kind, fields in _walk(tree):
             if kind == "PLpgSQL_stmt_raise" and fields.get("elog_level") == ERROR_LEVEL:
                 named = fields.get("condname") or any(
-                    o["PLpgSQL_raise_option"]["opt_type"] == RAISE_OPTION_ERRCODE for o in fields.get("options", []))
+                    o["PLpgSQL_raise_option"]["opt_type"] == RAISE_OPTION_ERRCODE for o in fields.get("options", [])
+                )
                 if not named and ("message" in fields or fields.get("options")):  # a bare RAISE re-raises
-                    self.report(first_line + fields["lineno"] - 1, "SQL003",
-                                f"{name}: RAISE EXCEPTION {fields.get('message', '')!r} without an ERRCODE",
-                                is_line=True)  # fmt: skip
+                    self.report(
+                        first_line + fields["lineno"] - 1,
+                        "SQL003",
+                        f"{name}: RAISE EXCEPTION {fields.get('message', '')!r} without an ERRCODE",
+                        is_line=True,
+                    )
         declared = [
-            fields for kind, fields in _walk(tree[0]["PLpgSQL_function"]["datums"])
-            if kind in ("PLpgSQL_var", "PLpgSQL_rec") and "lineno" in fields
+            fields
+            for kind, fields in _walk(tree[0]["PLpgSQL_function"]["datums"])
+            if kind in ("PLpgSQL_var", "PLpgSQL_rec")
+            and "lineno" in fields
             and fields["refname"] not in IMPLICIT_VARIABLES
-        ]  # fmt: skip
+        ]
         for variable in declared:
             uses = len(re.findall(rf"(?<![\w.$]){re.escape(variable['refname'])}(?!\w)", body, re.IGNORECASE))
             if uses < 2:  # the declaration itself is one
-                self.report(first_line + variable["lineno"] - 1, "SQL004",
-                            f"{name}: variable {variable['refname']} is declared but never used", is_line=True)  # fmt: skip
+                self.report(
+                    first_line + variable["lineno"] - 1,
+                    "SQL004",
+                    f"{name}: variable {variable['refname']} is declared but never used",
+                    is_line=True,
+                )
 
 
 def files(config: Config, args: list[str]) -> list[Path]:
@@ -231,8 +246,10 @@ def main(argv: list[str]) -> int:
     findings = lint(paths, config)
     for finding in findings:
         print(finding)
-    print(f"sql-lint: {len(paths)} files, {len(findings)} findings, {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"sql-lint: {len(paths)} files, {len(findings)} findings, {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return 1 if findings else 0
 
 

@@ -29,14 +29,33 @@ EFFECTIVE_FROM = "2000-01-01T00:00:00Z"
 PROVIDERS = {"anthropic", "openai", "gemini", "zai", "together_ai"}
 MODES = {"chat", "completion", "responses"}
 COLUMNS = [
-    "provider", "model_name", "origin", "source", "mode",
-    "input_price_per_million", "output_price_per_million", "cache_read_price_per_million",
-    "cache_write_price_per_million", "cache_write_1h_price_per_million", "reasoning_price_per_million",
-    "long_context_threshold", "long_context_input_price_per_million", "long_context_output_price_per_million",
-    "long_context_cache_read_price_per_million", "long_context_cache_write_price_per_million",
-    "long_context_cache_write_1h_price_per_million", "batch_discount", "context_window", "max_output_tokens",
-    "capabilities", "requests_per_minute", "tokens_per_minute", "is_active", "deprecated_at", "effective_from",
-]  # fmt: skip
+    "provider",
+    "model_name",
+    "origin",
+    "source",
+    "mode",
+    "input_price_per_million",
+    "output_price_per_million",
+    "cache_read_price_per_million",
+    "cache_write_price_per_million",
+    "cache_write_1h_price_per_million",
+    "reasoning_price_per_million",
+    "long_context_threshold",
+    "long_context_input_price_per_million",
+    "long_context_output_price_per_million",
+    "long_context_cache_read_price_per_million",
+    "long_context_cache_write_price_per_million",
+    "long_context_cache_write_1h_price_per_million",
+    "batch_discount",
+    "context_window",
+    "max_output_tokens",
+    "capabilities",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "is_active",
+    "deprecated_at",
+    "effective_from",
+]
 
 
 def _wanted(doc: dict) -> dict:
@@ -55,7 +74,9 @@ def main() -> None:
     parser.add_argument("--dsn", required=True, help="a migrated scratch database (left unchanged)")
     parser.add_argument("--current", required=True, help="LiteLLM JSON of the newer release")
     parser.add_argument("--older", required=True, help="LiteLLM JSON of an older release")
-    parser.add_argument("--current-source", required=True, help="e.g. 'LiteLLM model_prices_and_context_window.json, litellm 1.109.1'")
+    parser.add_argument(
+        "--current-source", required=True, help="e.g. 'LiteLLM model_prices_and_context_window.json, litellm 1.109.1'"
+    )
     parser.add_argument("--older-source", required=True)
     args = parser.parse_args()
 
@@ -89,7 +110,9 @@ def main() -> None:
                 sql.SQL(
                     "select '    (' || concat_ws(', ', {}) || ')' from debugloop.model_price_catalog"
                     " order by provider, lower(model_name)"
-                ).format(sql.SQL(", ").join(sql.SQL("quote_nullable({}::text)").format(sql.Identifier(c)) for c in COLUMNS))
+                ).format(
+                    sql.SQL(", ").join(sql.SQL("quote_nullable({}::text)").format(sql.Identifier(c)) for c in COLUMNS)
+                )
             )
         ]
         conn.rollback()

@@ -1,8 +1,8 @@
 """debugloop: the memory and the wallet of a team of LLM coding agents, inside PostgreSQL.
 
-    import debugloop
-    dl = debugloop.connect()          # DEBUGLOOP_DATABASE_URL, else the embedded server
-    dl.settings.get("enable_stf_extraction")
+import debugloop
+dl = debugloop.connect()          # DEBUGLOOP_DATABASE_URL, else the embedded server
+dl.settings.get("enable_stf_extraction")
 """
 
 from .client import Client, connect

@@ -29,7 +29,7 @@ def _dict_row(cursor: psycopg.Cursor):
     if result is None:
         return None
     names = [result.fname(i).decode() for i in range(result.nfields)]
-    return lambda values: dict(zip(names, values))
+    return lambda values: dict(zip(names, values, strict=True))
 
 
 class Manager:
@@ -54,7 +54,11 @@ class Manager:
     def _stream(self, query: str, params: dict[str, Any], conn=None, batch: int = 500) -> Iterator[dict[str, Any]]:
         """The rows of ``query`` as dicts, streamed from a server-side cursor in one
         transaction (``batch`` rows per round trip): for exports of any size."""
-        with self._db.connection(conn) as c, wrap_exceptions(), c.cursor("debugloop_stream", row_factory=dict_row) as cur:
+        with (
+            self._db.connection(conn) as c,
+            wrap_exceptions(),
+            c.cursor("debugloop_stream", row_factory=dict_row) as cur,
+        ):
             cur.itersize = batch
             cur.execute(query, params)
             yield from cur

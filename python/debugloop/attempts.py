@@ -39,12 +39,19 @@ class AttemptsManager(Manager):
     ) -> UUID:
         """Record the start of an attempt; returns its id."""
         params = {
-            "agent_name": agent_name, "user_request": user_request, "model": model,
-            "correlation_id": correlation_id, "parent_attempt_id": parent_attempt_id,
-            "agent_type": agent_type, "problem_category": problem_category,
-            "approach_description": approach_description, "execution_id": execution_id,
-            "tools_used": jsonb(tools_used, "tools_used"), "stf_ids": stf_ids, "started_at": started_at,
-        }  # fmt: skip
+            "agent_name": agent_name,
+            "user_request": user_request,
+            "model": model,
+            "correlation_id": correlation_id,
+            "parent_attempt_id": parent_attempt_id,
+            "agent_type": agent_type,
+            "problem_category": problem_category,
+            "approach_description": approach_description,
+            "execution_id": execution_id,
+            "tools_used": jsonb(tools_used, "tools_used"),
+            "stf_ids": stf_ids,
+            "started_at": started_at,
+        }
         return self._value(Q.attempt_start, params, conn)
 
     def finish(
@@ -72,12 +79,19 @@ class AttemptsManager(Manager):
         if status == "success":
             artifacts = with_units(jsonable(artifacts, "artifacts"))  # split Python with ast; SQL registers
         params = {
-            "attempt_id": attempt_id, "status": status, "usage": jsonb(usage, "usage"),
-            "error_type": error_type, "error_message": error_message, "error_stacktrace": error_stacktrace,
-            "quality_score": to_decimal(quality_score), "artifacts": jsonb(artifacts, "artifacts"), "model": model,
-            "completed_at": completed_at, "confidence_score": to_decimal(confidence_score),
+            "attempt_id": attempt_id,
+            "status": status,
+            "usage": jsonb(usage, "usage"),
+            "error_type": error_type,
+            "error_message": error_message,
+            "error_stacktrace": error_stacktrace,
+            "quality_score": to_decimal(quality_score),
+            "artifacts": jsonb(artifacts, "artifacts"),
+            "model": model,
+            "completed_at": completed_at,
+            "confidence_score": to_decimal(confidence_score),
             "tools_used": jsonb(tools_used, "tools_used"),
-        }  # fmt: skip
+        }
         return self._model(Attempt, Q.attempt_finish, params, conn)
 
     def get(self, attempt_id: UUID, conn: psycopg.Connection | None = None) -> Attempt:
@@ -94,8 +108,13 @@ class AttemptsManager(Manager):
         conn: psycopg.Connection | None = None,
     ) -> list[Attempt]:
         """The newest attempts first, optionally filtered."""
-        params = {"status": status, "agent_name": agent_name, "model": model,
-                  "correlation_id": correlation_id, "limit": limit}  # fmt: skip
+        params = {
+            "status": status,
+            "agent_name": agent_name,
+            "model": model,
+            "correlation_id": correlation_id,
+            "limit": limit,
+        }
         return self._models(Attempt, Q.attempt_list, params, conn)
 
     def normalize_usage(self, usage: Any, conn: psycopg.Connection | None = None) -> dict:
@@ -106,7 +125,9 @@ class AttemptsManager(Manager):
         """The attempts of one task in order, with retry depth and cumulative cost."""
         return self._models(ChainEntry, Q.attempt_chain, {"correlation_id": correlation_id}, conn)
 
-    def similar_problems(self, problem: str, k: int = 10, conn: psycopg.Connection | None = None) -> list[SimilarProblem]:
+    def similar_problems(
+        self, problem: str, k: int = 10, conn: psycopg.Connection | None = None
+    ) -> list[SimilarProblem]:
         """Requests like this one (the same first, then by similarity), with their attempts and successes."""
         return self._models(SimilarProblem, Q.attempt_similar_problems, {"problem": problem, "k": k}, conn)
 
@@ -127,8 +148,9 @@ class AttemptRecorder:
     before the block ends to record them; ``result`` holds the finished row.
     """
 
-    def __init__(self, attempts: AttemptsManager, agent_name: str, user_request: str, model: str | None,
-                 start: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self, attempts: AttemptsManager, agent_name: str, user_request: str, model: str | None, start: dict[str, Any]
+    ) -> None:
         self._attempts = attempts
         self._start = {"agent_name": agent_name, "user_request": user_request, "model": model, **start}
         self._usage: list[Any] = []
@@ -154,9 +176,12 @@ class AttemptRecorder:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         common = {
-            "usage": self._usage or None, "quality_score": self.quality_score, "artifacts": self.artifacts,
-            "model": self.model, "confidence_score": self.confidence_score,
-        }  # fmt: skip
+            "usage": self._usage or None,
+            "quality_score": self.quality_score,
+            "artifacts": self.artifacts,
+            "model": self.model,
+            "confidence_score": self.confidence_score,
+        }
         if exc is None:
             self.result = self._attempts.finish(self.attempt_id, "success", **common)
         else:

@@ -112,14 +112,27 @@ class Client:
         """
         return AttemptRecorder(self.attempts, agent_name, user_request, model, start)
 
-    def manifest(self, problem: str, agent_name: str | None = None, model: str | None = None, k: int = 5,
-                 conn: psycopg.Connection | None = None) -> Manifest:  # fmt: skip
+    def manifest(
+        self,
+        problem: str,
+        agent_name: str | None = None,
+        model: str | None = None,
+        k: int = 5,
+        conn: psycopg.Connection | None = None,
+    ) -> Manifest:
         """What the next agent should know before it works on ``problem``
         (``debugloop.manifest``); see :meth:`ManifestManager.get`."""
         return self.manifests.get(problem, agent_name, model, k, conn)
 
-    def manifest_markdown(self, problem: str, agent_name: str | None = None, model: str | None = None, k: int = 5,
-                          max_chars: int = 6000, conn: psycopg.Connection | None = None) -> str:  # fmt: skip
+    def manifest_markdown(
+        self,
+        problem: str,
+        agent_name: str | None = None,
+        model: str | None = None,
+        k: int = 5,
+        max_chars: int = 6000,
+        conn: psycopg.Connection | None = None,
+    ) -> str:
         """The manifest as Markdown for a prompt, at most ``max_chars`` characters."""
         return self.manifests.markdown(problem, agent_name, model, k, max_chars, conn)
 

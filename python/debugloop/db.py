@@ -64,9 +64,7 @@ def resolve(settings: Settings, url: str | None = None, *, start: bool = False) 
     else:
         status = server.status()
         if not status.running:
-            raise EmbeddedServerError(
-                f"the embedded database is not running: run `debugloop db up`, or set {ENV_URL}"
-            )
+            raise EmbeddedServerError(f"the embedded database is not running: run `debugloop db up`, or set {ENV_URL}")
     return Target(status.url(), "embedded")
 
 

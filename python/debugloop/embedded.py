@@ -219,9 +219,15 @@ class EmbeddedServer:
         self._prepare_permissions()
         try:
             self._run(
-                "initdb", "-D", str(self.data_dir), "-U", SUPERUSER,
-                "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-            )  # fmt: skip
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            )
         except EmbeddedServerError:
             shutil.rmtree(self.data_dir, ignore_errors=True)  # a half-made directory would block the next try
             raise
@@ -256,10 +262,17 @@ class EmbeddedServer:
             os.chown(conf_file, entry.pw_uid, entry.pw_gid)
         # -w waits until the server accepts connections; the server detaches from us.
         self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-w", "-t", str(_START_TIMEOUT), "start",
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(_START_TIMEOUT),
+            "start",
             start_new_session=True,
-        )  # fmt: skip
+        )
 
     def _wait_ready(self) -> Status:
         deadline = time.monotonic() + _START_TIMEOUT

@@ -119,7 +119,10 @@ class InvalidSettingValue(BusinessError, ValueError):
     pass
 
 
-@_register("DL005", "A usage object is malformed: a negative or fractional count, a part larger than its whole, or no known format.")
+@_register(
+    "DL005",
+    "A usage object is malformed: a negative or fractional count, a part larger than its whole, or no known format.",
+)
 class InvalidUsage(BusinessError, ValueError):
     pass
 
@@ -144,12 +147,17 @@ class PriceVersionImmutable(BusinessError):
     pass
 
 
-@_register("DL010", "The review is not allowed from the current status of the STF or golden state (approve a pending one, reject a pending or approved one, reopen a decided one).")
+@_register(
+    "DL010",
+    "The review is not allowed from the current status of the STF or golden state (approve a pending one, reject a pending or approved one, reopen a decided one).",
+)
 class ReviewConflict(BusinessError):
     pass
 
 
-@_register("DL011", "This reuse was already recorded: an attempt records the use of an STF, or of a golden state, once.")
+@_register(
+    "DL011", "This reuse was already recorded: an attempt records the use of an STF, or of a golden state, once."
+)
 class AlreadyRecorded(BusinessError):
     pass
 

@@ -24,19 +24,34 @@ class ErrorsManager(Manager):
             return ErrorText.of(error)
         return ErrorText(error_type, error, stacktrace)
 
-    def describe(self, error: BaseException | str, *, error_type: str | None = None, stacktrace: str | None = None,
-                 conn: psycopg.Connection | None = None) -> ErrorDescription:  # fmt: skip
+    def describe(
+        self,
+        error: BaseException | str,
+        *,
+        error_type: str | None = None,
+        stacktrace: str | None = None,
+        conn: psycopg.Connection | None = None,
+    ) -> ErrorDescription:
         """The signature, type, normalised message, frames and category of an exception or a message."""
         return self._model(ErrorDescription, Q.error_describe, vars(self._text(error, error_type, stacktrace)), conn)
 
-    def fixes(self, error: BaseException | str, *, error_type: str | None = None, stacktrace: str | None = None,
-              k: int = 5, conn: psycopg.Connection | None = None) -> list[ErrorFix]:  # fmt: skip
+    def fixes(
+        self,
+        error: BaseException | str,
+        *,
+        error_type: str | None = None,
+        stacktrace: str | None = None,
+        k: int = 5,
+        conn: psycopg.Connection | None = None,
+    ) -> list[ErrorFix]:
         """Ranked fixes for an exception (``dl.errors.fixes(exc)``) or an error message:
         its exact signature's fixes first, then those of similar errors."""
         e = self._text(error, error_type, stacktrace)
         return self._models(ErrorFix, Q.error_fixes, {**vars(e), "k": k}, conn)
 
-    def top(self, limit: int = 20, category: str | None = None, conn: psycopg.Connection | None = None) -> list[ErrorSignature]:
+    def top(
+        self, limit: int = 20, category: str | None = None, conn: psycopg.Connection | None = None
+    ) -> list[ErrorSignature]:
         """The most frequent error signatures."""
         return self._models(ErrorSignature, Q.error_top, {"limit": limit, "category": category}, conn)
 
@@ -48,7 +63,9 @@ class ErrorsManager(Manager):
         """The approaches that fixed this signature, most trusted first."""
         return self._models(ErrorMapping, Q.error_mappings, {"signature": signature}, conn)
 
-    def known_failures(self, user_request: str, k: int = 5, conn: psycopg.Connection | None = None) -> list[KnownFailure]:
+    def known_failures(
+        self, user_request: str, k: int = 5, conn: psycopg.Connection | None = None
+    ) -> list[KnownFailure]:
         """Approaches that failed for this request or similar ones and never succeeded."""
         return self._models(KnownFailure, Q.error_known_failures, {"user_request": user_request, "k": k}, conn)
 

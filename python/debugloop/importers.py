@@ -18,10 +18,11 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 
@@ -62,15 +63,34 @@ def _utc(ts: str | None) -> str | None:
 
 
 def _mtime_iso(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat()
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
 
 
-def _unit(key: str, session: str, agent: str, request: str, model: str | None, started_at: str | None,
-          completed_at: str | None, status: str, **fields: Any) -> dict[str, Any]:
+def _unit(
+    key: str,
+    session: str,
+    agent: str,
+    request: str,
+    model: str | None,
+    started_at: str | None,
+    completed_at: str | None,
+    status: str,
+    **fields: Any,
+) -> dict[str, Any]:
     """One unit as import_units takes it; the fields not given are null."""
     unit = dict.fromkeys(("approach", "tools", "usage", "error_type", "error_message", "artifacts", "parent"))
-    unit.update(key=key, session=session, agent=agent, agent_type=agent, request=request, model=model,
-                started_at=started_at, completed_at=completed_at, status=status, **fields)
+    unit.update(
+        key=key,
+        session=session,
+        agent=agent,
+        agent_type=agent,
+        request=request,
+        model=model,
+        started_at=started_at,
+        completed_at=completed_at,
+        status=status,
+        **fields,
+    )
     return unit
 
 
@@ -143,8 +163,11 @@ class _Retries:
         return max((w[1] for w in self.open.values()), default=0) + 1
 
 
-_REJECTED = ("The user doesn't want to proceed", "The user doesn't want to take this action",
-             "[Request interrupted by user")  # fmt: skip
+_REJECTED = (
+    "The user doesn't want to proceed",
+    "The user doesn't want to take this action",
+    "[Request interrupted by user",
+)
 _FILE_TOOLS = {"Read", "Edit", "MultiEdit", "Write", "NotebookEdit", "NotebookRead"}
 _TAG = re.compile(r"</?tool_use_error>")
 
@@ -168,8 +191,16 @@ class ClaudeCodeParser:
 
     def __init__(self, path: Path, state: dict[str, Any] | None) -> None:
         self.path = path
-        self.s = state or {"request": None, "title": None, "session": None, "cwd": None, "pending": {},
-                           "tools": {}, "current": None, "open_failures": {}}  # fmt: skip
+        self.s = state or {
+            "request": None,
+            "title": None,
+            "session": None,
+            "cwd": None,
+            "pending": {},
+            "tools": {},
+            "current": None,
+            "open_failures": {},
+        }
         self.retries = _Retries(self.s)
         self.sessions: dict[str, dict[str, Any]] = {}
 
@@ -184,8 +215,12 @@ class ClaudeCodeParser:
                 correlation = uuid.UUID(key)
             except ValueError:
                 correlation = uuid.uuid5(NAMESPACE, f"{self.source}:{key}")
-            self.sessions[key] = {"key": key, "correlation_id": str(correlation), "path": str(self.path),
-                                  "title": self.s["title"]}  # fmt: skip
+            self.sessions[key] = {
+                "key": key,
+                "correlation_id": str(correlation),
+                "path": str(self.path),
+                "title": self.s["title"],
+            }
         return key
 
     def feed(self, line_no: int, obj: Any) -> list[dict[str, Any]]:
@@ -224,9 +259,18 @@ class ClaudeCodeParser:
         unit = self.s["pending"].get(mid)
         if unit is None:
             unit = self.s["pending"][mid] = {
-                "key": mid, "session": session, "request": self.s["request"], "model": message.get("model"),
-                "started_at": obj.get("timestamp"), "completed_at": obj.get("timestamp"), "usage": None,
-                "calls": [], "results": {}, "blocks_done": False, "line": line_no}  # fmt: skip
+                "key": mid,
+                "session": session,
+                "request": self.s["request"],
+                "model": message.get("model"),
+                "started_at": obj.get("timestamp"),
+                "completed_at": obj.get("timestamp"),
+                "usage": None,
+                "calls": [],
+                "results": {},
+                "blocks_done": False,
+                "line": line_no,
+            }
         unit["completed_at"] = max(filter(None, (unit["completed_at"], obj.get("timestamp"))), default=None)
         usage = message.get("usage")
         if isinstance(usage, dict):
@@ -256,7 +300,9 @@ class ClaudeCodeParser:
                 if unit is None:
                     continue
                 unit["results"][block.get("tool_use_id")] = {
-                    "error": bool(block.get("is_error")), "text": _result_text(block.get("content"))}
+                    "error": bool(block.get("is_error")),
+                    "text": _result_text(block.get("content")),
+                }
                 unit["completed_at"] = max(filter(None, (unit["completed_at"], obj.get("timestamp"))), default=None)
                 done += self._complete(mid)
             elif block.get("type") == "text":
@@ -312,7 +358,14 @@ class ClaudeCodeParser:
             return f"{name}:{path}", f"{name} {self._rel(path)}"
         if name == "Bash":
             return name, f"Bash: {_first_line(str(inp.get('command', '')))}"
-        arg = next((inp[k] for k in ("pattern", "query", "url", "path", "description", "prompt") if isinstance(inp.get(k), str)), "")
+        arg = next(
+            (
+                inp[k]
+                for k in ("pattern", "query", "url", "path", "description", "prompt")
+                if isinstance(inp.get(k), str)
+            ),
+            "",
+        )
         return name, f"{name} {_first_line(arg, 80)}".strip()
 
     def _artifacts(self, calls: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -327,11 +380,16 @@ class ClaudeCodeParser:
             elif call["name"] == "Edit" and isinstance(inp.get("new_string"), str):
                 snippets.append({"code": inp["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name})
             elif call["name"] == "MultiEdit" and isinstance(inp.get("edits"), list):
-                snippets += [{"code": e["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name}
-                             for e in inp["edits"] if isinstance(e, dict) and isinstance(e.get("new_string"), str)]  # fmt: skip
+                snippets += [
+                    {"code": e["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name}
+                    for e in inp["edits"]
+                    if isinstance(e, dict) and isinstance(e.get("new_string"), str)
+                ]
             elif call["name"] == "NotebookEdit" and isinstance(inp.get("new_source"), str):
                 language = "markdown" if inp.get("cell_type") == "markdown" else "python"
-                snippets.append({"code": inp["new_source"], "language": language, "name": PurePosixPath(rel or "cell").name})
+                snippets.append(
+                    {"code": inp["new_source"], "language": language, "name": PurePosixPath(rel or "cell").name}
+                )
         artifacts: dict[str, Any] = {}
         if files:
             artifacts["files"] = files
@@ -354,9 +412,19 @@ class ClaudeCodeParser:
             status = "cancelled"
         else:
             status = "success"
-        unit = _unit(p["key"], p["session"], self.source, p["request"] or self.s["title"] or f"Claude Code session {p['session']}",
-                     p["model"], p["started_at"], p["completed_at"], status, approach=description,
-                     tools=[c["name"] for c in p["calls"]] or None, usage=p["usage"])  # fmt: skip
+        unit = _unit(
+            p["key"],
+            p["session"],
+            self.source,
+            p["request"] or self.s["title"] or f"Claude Code session {p['session']}",
+            p["model"],
+            p["started_at"],
+            p["completed_at"],
+            status,
+            approach=description,
+            tools=[c["name"] for c in p["calls"]] or None,
+            usage=p["usage"],
+        )
         if failed:
             call, result = failed[0]
             unit["error_type"] = f"{call['name']} tool error"
@@ -366,7 +434,7 @@ class ClaudeCodeParser:
         if status == "success":
             unit["artifacts"] = self._artifacts(p["calls"])
         failed_calls = [id(c) for c, _ in failed]
-        failed_kinds = [kind for c, (kind, _) in zip(p["calls"], described) if id(c) in failed_calls]
+        failed_kinds = [kind for c, (kind, _) in zip(p["calls"], described, strict=True) if id(c) in failed_calls]
         if status != "running":
             self.retries.link(unit, kinds, failed_kinds, description)
         return unit
@@ -405,7 +473,9 @@ def _swe_issue(history: list[Any]) -> str | None:
     return None
 
 
-def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def parse_swe_agent(
+    path: Path, document: Any, default_model: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An SWE-agent trajectory (``.traj``): one attempt per step, without usage
     (SWE-agent records none per step), and one attempt for the whole run with
     ``info.model_stats`` as its usage, the submitted diff as its artefacts and its
@@ -430,10 +500,15 @@ def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tup
     session_key = f"{path.stem}:{identity}"
     when = _mtime_iso(path)
     cost = stats.get("instance_cost")
-    session = {"key": session_key, "correlation_id": str(uuid.uuid5(NAMESPACE, f"swe-agent:{session_key}")),
-               "path": str(path), "title": _first_line(request, 200), "model": model,
-               "reported_cost_usd": str(cost) if isinstance(cost, (int, float)) else None,
-               "reported_usage": stats or None}  # fmt: skip
+    session = {
+        "key": session_key,
+        "correlation_id": str(uuid.uuid5(NAMESPACE, f"swe-agent:{session_key}")),
+        "path": str(path),
+        "title": _first_line(request, 200),
+        "model": model,
+        "reported_cost_usd": str(cost) if isinstance(cost, (int, float)) else None,
+        "reported_usage": stats or None,
+    }
     units: list[dict[str, Any]] = []
     retries = _Retries({})
     for i, step in enumerate(document["trajectory"]):
@@ -444,9 +519,20 @@ def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tup
         error = swe_agent_error(action, observation)
         description = _first_line(action, 200) or "(empty action)"
         kind = action.split()[0] if action else "(empty)"
-        unit = _unit(f"{session_key}:{i}", session_key, "swe-agent", request, model, when, when,
-                     "error" if error else "success", approach=description, tools=[kind] if action else None,
-                     error_type=error[0] if error else None, error_message=error[1] if error else None)  # fmt: skip
+        unit = _unit(
+            f"{session_key}:{i}",
+            session_key,
+            "swe-agent",
+            request,
+            model,
+            when,
+            when,
+            "error" if error else "success",
+            approach=description,
+            tools=[kind] if action else None,
+            error_type=error[0] if error else None,
+            error_message=error[1] if error else None,
+        )
         retries.link(unit, [kind], [kind] if error else [], description)
         units.append(unit)
     exit_status = str(info.get("exit_status") or "")
@@ -459,11 +545,27 @@ def parse_swe_agent(path: Path, document: Any, default_model: str | None) -> tup
         status, error_type, message = "error", "exit status", f"SWE-agent stopped: {exit_status or 'no exit status'}"
     usage = None
     if stats:
-        usage = {"prompt_tokens": int(stats.get("tokens_sent") or 0), "completion_tokens": int(stats.get("tokens_received") or 0)}
-    units.append(_unit(f"{session_key}:run", session_key, "swe-agent", request, model, when, when, status,
-                       approach=f"SWE-agent run of {len(document['trajectory'])} steps", usage=usage,
-                       error_type=error_type, error_message=message,
-                       artifacts=with_units({"diff": submission}) if status == "success" else None))  # fmt: skip
+        usage = {
+            "prompt_tokens": int(stats.get("tokens_sent") or 0),
+            "completion_tokens": int(stats.get("tokens_received") or 0),
+        }
+    units.append(
+        _unit(
+            f"{session_key}:run",
+            session_key,
+            "swe-agent",
+            request,
+            model,
+            when,
+            when,
+            status,
+            approach=f"SWE-agent run of {len(document['trajectory'])} steps",
+            usage=usage,
+            error_type=error_type,
+            error_message=message,
+            artifacts=with_units({"diff": submission}) if status == "success" else None,
+        )
+    )
     return session, units
 
 
@@ -494,11 +596,20 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
     if not isinstance(document, list):
         raise ValueError("not an OpenHands trajectory: not a list of events")
     events = [e for e in document if isinstance(e, dict)]
-    first = next((e for e in events if e.get("source") == "user" and e.get("action") == "message"), events[0] if events else {})
-    identity = hashlib.sha256(f"{path.stem}\0{first.get('timestamp')}\0{first.get('message')}".encode()).hexdigest()[:16]
+    first = next(
+        (e for e in events if e.get("source") == "user" and e.get("action") == "message"), events[0] if events else {}
+    )
+    identity = hashlib.sha256(f"{path.stem}\0{first.get('timestamp')}\0{first.get('message')}".encode()).hexdigest()[
+        :16
+    ]
     session_key = f"{path.stem}:{identity}"
-    session = {"key": session_key, "correlation_id": str(uuid.uuid5(NAMESPACE, f"openhands:{session_key}")),
-               "path": str(path), "title": _first_line(str(first.get("message") or path.stem), 200), "model": None}  # fmt: skip
+    session = {
+        "key": session_key,
+        "correlation_id": str(uuid.uuid5(NAMESPACE, f"openhands:{session_key}")),
+        "path": str(path),
+        "title": _first_line(str(first.get("message") or path.stem), 200),
+        "model": None,
+    }
     observations = {e.get("cause"): e for e in events if "observation" in e and e.get("cause") is not None}
     responses: dict[str, dict[str, Any]] = {}
     request = None
@@ -515,9 +626,16 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
             continue  # no LLM response recorded for it (user input, state changes)
         unit = responses.get(rid)
         if unit is None:
-            unit = responses[rid] = {"key": rid, "session": session_key, "request": request, "model": response.get("model"),
-                                     "usage": response.get("usage"), "started_at": _utc(event.get("timestamp")),
-                                     "completed_at": _utc(event.get("timestamp")), "actions": []}  # fmt: skip
+            unit = responses[rid] = {
+                "key": rid,
+                "session": session_key,
+                "request": request,
+                "model": response.get("model"),
+                "usage": response.get("usage"),
+                "started_at": _utc(event.get("timestamp")),
+                "completed_at": _utc(event.get("timestamp")),
+                "actions": [],
+            }
         observation = observations.get(event.get("id"))
         unit["actions"].append((event, observation))
         if observation is not None and observation.get("timestamp"):
@@ -547,11 +665,22 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
                 files[args["path"]] = content
         description = _clip("; ".join(descriptions), 1000)
         status = error[0] if error else "success"
-        unit = _unit(r["key"], session_key, "openhands", r["request"] or session["title"] or f"OpenHands session {path.stem}",
-                     r["model"], r["started_at"], r["completed_at"], status, approach=description,
-                     tools=[a.get("action") for a, _ in r["actions"]], usage=r["usage"],
-                     error_type=error[1] if error else None, error_message=error[2] if error else None,
-                     artifacts=with_units({"files": files}) if files and status == "success" else None)  # fmt: skip
+        unit = _unit(
+            r["key"],
+            session_key,
+            "openhands",
+            r["request"] or session["title"] or f"OpenHands session {path.stem}",
+            r["model"],
+            r["started_at"],
+            r["completed_at"],
+            status,
+            approach=description,
+            tools=[a.get("action") for a, _ in r["actions"]],
+            usage=r["usage"],
+            error_type=error[1] if error else None,
+            error_message=error[2] if error else None,
+            artifacts=with_units({"files": files}) if files and status == "success" else None,
+        )
         session["model"] = session["model"] or r["model"]
         retries.link(unit, kinds, failed_kinds, description)
         units.append(unit)
@@ -586,8 +715,16 @@ def _head_md5(path: Path) -> str:
 class ImportManager(Manager):
     """``debugloop.import_*``: agent logs as attempts."""
 
-    def run(self, source: str, paths: Iterable[Path], *, default_model: str | None = None, settle: float = 0.0,
-            progress: Callable[[int, int], None] | None = None, run_id: uuid.UUID | None = None) -> ImportResult:
+    def run(
+        self,
+        source: str,
+        paths: Iterable[Path],
+        *,
+        default_model: str | None = None,
+        settle: float = 0.0,
+        progress: Callable[[int, int], None] | None = None,
+        run_id: uuid.UUID | None = None,
+    ) -> ImportResult:
         """Import the logs of ``source`` under ``paths`` (files or folders); each file
         from where its last import stopped. Responses still open at the end of a file
         are recorded when the file has not changed for ``settle`` seconds (0: always,
@@ -613,9 +750,19 @@ class ImportManager(Manager):
         rows = self._rows(Q.import_file_position, {"source": source, "path": str(path)})
         return rows[0] if rows else None
 
-    def _send(self, source: str, result: ImportResult, sessions: list[dict], units: list[dict], file: dict | None) -> None:
-        row = self._rows(Q.import_units, {"source": source, "run_id": result.run_id, "sessions": jsonb_fast(sessions),
-                                          "units": jsonb_fast(units), "file": jsonb_fast(file) if file else None})[0]  # fmt: skip
+    def _send(
+        self, source: str, result: ImportResult, sessions: list[dict], units: list[dict], file: dict | None
+    ) -> None:
+        row = self._rows(
+            Q.import_units,
+            {
+                "source": source,
+                "run_id": result.run_id,
+                "sessions": jsonb_fast(sessions),
+                "units": jsonb_fast(units),
+                "file": jsonb_fast(file) if file else None,
+            },
+        )[0]
         result.units += len(units)
         result.inserted += row["inserted"]
         result.finished += row["finished"]
@@ -639,7 +786,13 @@ class ImportManager(Manager):
             sessions = [s for k, s in parser.sessions.items() if k not in sent_sessions]
             for s in sessions:
                 s["title"] = parser.s["title"] or parser.s.get("first_request")
-            file = {"path": str(path), "byte_offset": end, "line_number": lines, "head_md5": head, "state": parser.state()}
+            file = {
+                "path": str(path),
+                "byte_offset": end,
+                "line_number": lines,
+                "head_md5": head,
+                "state": parser.state(),
+            }
             self._send(source, result, sessions, units, file)
             sent_sessions.update(s["key"] for s in sessions)
             units.clear()
@@ -704,7 +857,13 @@ class ImportManager(Manager):
             result.skipped.append(Skipped(str(path), 1, str(exc)))
             return
         result.lines += raw.count(b"\n") + 1
-        file = {"path": str(path), "byte_offset": size, "line_number": raw.count(b"\n"), "head_md5": head, "state": None}
+        file = {
+            "path": str(path),
+            "byte_offset": size,
+            "line_number": raw.count(b"\n"),
+            "head_md5": head,
+            "state": None,
+        }
         self._send(source, result, [session], units, file)
 
     def report(self, run_id: uuid.UUID, conn=None) -> list[ImportReportRow]:

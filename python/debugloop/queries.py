@@ -15,7 +15,7 @@ _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 def parse(text: str) -> dict[str, str]:
     queries: dict[str, str] = {}
     parts = _NAME.split(text)
-    for name, body in zip(parts[1::2], parts[2::2]):
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name in queries:
             raise ValueError(f"query {name!r} is defined twice in queries.sql")
         queries[name] = body.strip().rstrip(";")

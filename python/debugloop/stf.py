@@ -23,23 +23,47 @@ if TYPE_CHECKING:
 class StfManager(Manager):
     """``debugloop.stf_*``: the registry of reusable functions."""
 
-    def register(self, name: str, code: str, *, language: str = "python", description: str | None = None,
-                 problem_category: str | None = None, source_attempt_id: UUID | None = None,
-                 contributor: str | None = None, parameters: Any = None, docstring: str | None = None,
-                 conn: psycopg.Connection | None = None) -> UUID:  # fmt: skip
+    def register(
+        self,
+        name: str,
+        code: str,
+        *,
+        language: str = "python",
+        description: str | None = None,
+        problem_category: str | None = None,
+        source_attempt_id: UUID | None = None,
+        contributor: str | None = None,
+        parameters: Any = None,
+        docstring: str | None = None,
+        conn: psycopg.Connection | None = None,
+    ) -> UUID:
         """Register code; the same normalised code returns the existing id (adding provenance)."""
-        params = {"name": name, "code": code, "language": language, "description": description,
-                  "problem_category": problem_category, "source_attempt_id": source_attempt_id,
-                  "contributor": contributor, "parameters": jsonb(parameters, "parameters"),
-                  "docstring": docstring}  # fmt: skip
+        params = {
+            "name": name,
+            "code": code,
+            "language": language,
+            "description": description,
+            "problem_category": problem_category,
+            "source_attempt_id": source_attempt_id,
+            "contributor": contributor,
+            "parameters": jsonb(parameters, "parameters"),
+            "docstring": docstring,
+        }
         return self._value(Q.stf_register, params, conn)
 
     def get(self, stf_id: UUID | str, conn: psycopg.Connection | None = None) -> Stf:
         """One STF by its id or a unique prefix of at least 8 hex digits."""
         return self._model(Stf, Q.stf_get, {"stf_id": str(stf_id)}, conn)
 
-    def list(self, *, status: str | None = None, language: str | None = None, attempt_id: UUID | None = None,
-             limit: int = 50, conn: psycopg.Connection | None = None) -> list[StfSummary]:  # fmt: skip
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        language: str | None = None,
+        attempt_id: UUID | None = None,
+        limit: int = 50,
+        conn: psycopg.Connection | None = None,
+    ) -> list[StfSummary]:
         """STFs by quality; ``attempt_id``: only those that attempt produced."""
         params = {"status": status, "language": language, "attempt_id": attempt_id, "limit": limit}
         return self._models(StfSummary, Q.stf_list, params, conn)
@@ -48,25 +72,41 @@ class StfManager(Manager):
         """Every attempt and contributor that produced this STF's code, first first."""
         return self._models(StfProvenance, Q.stf_provenance, {"stf_id": stf_id}, conn)
 
-    def export(self, *, status: str | None = None, language: str | None = None,
-               conn: psycopg.Connection | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    def export(
+        self, *, status: str | None = None, language: str | None = None, conn: psycopg.Connection | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every STF with its scores, provenance count and code, oldest first, streamed
         from a server-side cursor (one transaction)."""
         return self._stream(Q.stf_export, {"status": status, "language": language}, conn)
 
-    def match(self, problem: str, *, k: int = 5, language: str | None = None, problem_category: str | None = None,
-              approved_only: bool = False, embedder: NeuralEmbedder | None = None,
-              conn: psycopg.Connection | None = None) -> list[StfMatch]:  # fmt: skip
+    def match(
+        self,
+        problem: str,
+        *,
+        k: int = 5,
+        language: str | None = None,
+        problem_category: str | None = None,
+        approved_only: bool = False,
+        embedder: NeuralEmbedder | None = None,
+        conn: psycopg.Connection | None = None,
+    ) -> list[StfMatch]:
         """The STFs for a problem, best first. With an ``embedder`` (debugloop.neural),
         the problem is embedded by that model and compared with the STFs it embedded."""
         query_vector = None if embedder is None else vector(embedder.embed([problem])[0])
-        params = {"problem": problem, "k": k, "language": language, "problem_category": problem_category,
-                  "approved_only": approved_only, "query_embedding": query_vector,
-                  "embedding_model": None if embedder is None else embedder.model}  # fmt: skip
+        params = {
+            "problem": problem,
+            "k": k,
+            "language": language,
+            "problem_category": problem_category,
+            "approved_only": approved_only,
+            "query_embedding": query_vector,
+            "embedding_model": None if embedder is None else embedder.model,
+        }
         return self._models(StfMatch, Q.stf_match, params, conn)
 
-    def embed_neural(self, embedder: NeuralEmbedder, *, batch_size: int = 64,
-                     progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+    def embed_neural(
+        self, embedder: NeuralEmbedder, *, batch_size: int = 64, progress: Callable[[int, int], None] | None = None
+    ) -> int:
         """Give every STF not yet embedded by ``embedder``'s model its neural embedding,
         a batch per transaction (an interruption keeps the batches done). Returns how
         many; ``progress(done, total)`` is called after each batch."""
@@ -78,9 +118,13 @@ class StfManager(Manager):
                 return done
             vectors = embedder.embed([row["search_text"] for row in rows])
             with self._db.connection() as c, wrap_exceptions(), c.cursor() as cur:
-                cur.executemany(Q.stf_set_neural_embedding, [
-                    {"stf_id": row["stf_id"], "embedding": vector(v), "model": embedder.model}
-                    for row, v in zip(rows, vectors)])  # fmt: skip
+                cur.executemany(
+                    Q.stf_set_neural_embedding,
+                    [
+                        {"stf_id": row["stf_id"], "embedding": vector(v), "model": embedder.model}
+                        for row, v in zip(rows, vectors, strict=True)
+                    ],
+                )
             done, after = done + len(rows), rows[-1]["stf_id"]
             if progress is not None:
                 progress(done, total)
@@ -90,19 +134,23 @@ class StfManager(Manager):
 
     def record_use(self, stf_id: UUID, attempt_id: UUID, success: bool, conn: psycopg.Connection | None = None) -> Stf:
         """An attempt reused an STF; ``success`` is how that attempt ended."""
-        return self._model(Stf, Q.stf_record_use, {"stf_id": stf_id, "attempt_id": attempt_id, "success": success}, conn)
+        return self._model(
+            Stf, Q.stf_record_use, {"stf_id": stf_id, "attempt_id": attempt_id, "success": success}, conn
+        )
 
     def extract(self, attempt_id: UUID, conn: psycopg.Connection | None = None) -> list[StfExtraction]:
         """Register the code of an attempt's artefacts (done by a trigger when it succeeds)."""
         return self._models(StfExtraction, Q.stf_extract, {"attempt_id": attempt_id}, conn)
 
-    def review(self, stf_id: UUID, decision: str, by: str, notes: str | None = None,
-               conn: psycopg.Connection | None = None) -> Stf:  # fmt: skip
+    def review(
+        self, stf_id: UUID, decision: str, by: str, notes: str | None = None, conn: psycopg.Connection | None = None
+    ) -> Stf:
         """``decision``: approve, reject or reopen (needs debugloop_admin)."""
         queries = {"approve": Q.stf_approve, "reject": Q.stf_reject, "reopen": Q.stf_reopen}
         return self._review(queries, Stf, {"stf_id": stf_id, "by": by, "notes": notes}, decision, conn)
 
-    def set_neural_embedding(self, stf_id: UUID, embedding: list[float], model: str,
-                             conn: psycopg.Connection | None = None) -> None:  # fmt: skip
+    def set_neural_embedding(
+        self, stf_id: UUID, embedding: list[float], model: str, conn: psycopg.Connection | None = None
+    ) -> None:
         """Store a neural embedding of an STF computed elsewhere (384 dimensions)."""
         self._rows(Q.stf_set_neural_embedding, {"stf_id": stf_id, "embedding": vector(embedding), "model": model}, conn)

@@ -28,18 +28,20 @@ def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[dict[str, 
     def add(arg: ast.arg, kind: str, default: ast.expr | None = None) -> None:
         if arg.arg in ("self", "cls") and kind == "positional" and not schema:
             return
-        schema.append({
-            "name": arg.arg,
-            "kind": kind,
-            "annotation": ast.unparse(arg.annotation) if arg.annotation is not None else None,
-            "default": ast.unparse(default) if default is not None else None,
-        })  # fmt: skip
+        schema.append(
+            {
+                "name": arg.arg,
+                "kind": kind,
+                "annotation": ast.unparse(arg.annotation) if arg.annotation is not None else None,
+                "default": ast.unparse(default) if default is not None else None,
+            }
+        )
 
-    for arg, default in zip(positional, defaults):
+    for arg, default in zip(positional, defaults, strict=True):
         add(arg, "positional", default)
     if args.vararg:
         add(args.vararg, "var_positional")
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         add(arg, "keyword", default)
     if args.kwarg:
         add(args.kwarg, "var_keyword")
@@ -65,14 +67,16 @@ def split_python(source: str, path: str | None = None) -> list[dict[str, Any]] |
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 start = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
                 code = textwrap.dedent("".join(lines[start : node.end_lineno]))
-                units.append({
-                    "name": f"{owner}.{node.name}" if owner else node.name,
-                    "code": code,
-                    "language": "python",
-                    "path": path,
-                    "parameters": _parameters(node),
-                    "docstring": ast.get_docstring(node),
-                })  # fmt: skip
+                units.append(
+                    {
+                        "name": f"{owner}.{node.name}" if owner else node.name,
+                        "code": code,
+                        "language": "python",
+                        "path": path,
+                        "parameters": _parameters(node),
+                        "docstring": ast.get_docstring(node),
+                    }
+                )
 
     visit(tree.body, None)
     return units

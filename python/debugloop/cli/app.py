@@ -34,15 +34,24 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """debugloop: the memory and the wallet of a team of LLM coding agents, inside PostgreSQL."""
 
 
 GROUPS = {
-    "db": db.app, "settings": settings.app, "attempts": attempts.app, "prices": prices.app, "errors": errors.app,
-    "stf": stf.app, "golden": golden.app, "report": report.app, "import": imports.app,
-}  # fmt: skip
+    "db": db.app,
+    "settings": settings.app,
+    "attempts": attempts.app,
+    "prices": prices.app,
+    "errors": errors.app,
+    "stf": stf.app,
+    "golden": golden.app,
+    "report": report.app,
+    "import": imports.app,
+}
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 app.command("manifest")(manifest)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,17 +25,24 @@ ATTEMPTS = table_spec(
     Col("agent", lambda a: a.agent_name),
     Col("model", lambda a: a.model_used, "key", drop=1),
     Col("status", lambda a: a.status, "key"),
-    Col("tokens in/out", lambda a: None if a.tokens_input is None else f"{a.tokens_input:,}/{a.tokens_output:,}", "num", drop=3),
+    Col(
+        "tokens in/out",
+        lambda a: None if a.tokens_input is None else f"{a.tokens_input:,}/{a.tokens_output:,}",
+        "num",
+        drop=3,
+    ),
     Col("cost", lambda a: cost_text(a.cost_usd, a.cost_status), "num"),
 )
 
 
 @app.command("list")
 def list_attempts(
-    status: Annotated[Optional[str], typer.Option(help="success, error, timeout, cancelled or running.")] = None,
-    agent: Annotated[Optional[str], typer.Option(help="Only this agent.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Only this model.")] = None,
-    correlation: Annotated[Optional[str], typer.Option(help="Only this task (a correlation id or its first 8+ hex digits).")] = None,
+    status: Annotated[str | None, typer.Option(help="success, error, timeout, cancelled or running.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Only this agent.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    correlation: Annotated[
+        str | None, typer.Option(help="Only this task (a correlation id or its first 8+ hex digits).")
+    ] = None,
     limit: LIMIT = 20,
     as_json: AS_JSON = False,
     as_csv: AS_CSV = False,
@@ -51,14 +58,18 @@ FIELDS = table_spec("attempts show", Col("field", lambda f: f[0], "key"), Col("v
 
 @app.command("show")
 def show(
-    attempt_id: Annotated[str, typer.Argument(help="An attempt id, or its first 8+ hex digits as `attempts list` prints them.")],
+    attempt_id: Annotated[
+        str, typer.Argument(help="An attempt id, or its first 8+ hex digits as `attempts list` prints them.")
+    ],
     as_json: AS_JSON = False,
 ) -> None:
     """Every field of one attempt."""
     with client() as dl:
         attempt = dl.attempts.get(attempt_id)
-    fields = [(k, "-" if v is None else (dumps(v, indent=None) if isinstance(v, (dict, list)) else str(v)))
-              for k, v in attempt.model_dump().items()]  # fmt: skip
+    fields = [
+        (k, "-" if v is None else (dumps(v, indent=None) if isinstance(v, (dict, list)) else str(v)))
+        for k, v in attempt.model_dump().items()
+    ]
     emit_document(attempt.model_dump(), as_json, lambda: print_table(FIELDS, fields))
 
 

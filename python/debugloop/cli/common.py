@@ -3,7 +3,7 @@ options that several commands take (output formats, reviewers, ids)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -36,11 +36,13 @@ def group(help: str) -> typer.Typer:
     return typer.Typer(help=help, no_args_is_help=True)
 
 
-AS_JSON = Annotated[bool, typer.Option("--json", help="Print JSON (the rows of the SQL API, exact numbers) instead of a table.")]
+AS_JSON = Annotated[
+    bool, typer.Option("--json", help="Print JSON (the rows of the SQL API, exact numbers) instead of a table.")
+]
 AS_CSV = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 LIMIT = Annotated[int, typer.Option(min=1, help="How many at most.")]
-REVIEWER = Annotated[Optional[str], typer.Option("--by", help="Who decides (default: the operating-system user).")]
-NOTES = Annotated[Optional[str], typer.Option(help="Why, kept in the review log.")]
+REVIEWER = Annotated[str | None, typer.Option("--by", help="Who decides (default: the operating-system user).")]
+NOTES = Annotated[str | None, typer.Option(help="Why, kept in the review log.")]
 
 
 def id_argument(what: str, command: str) -> object:

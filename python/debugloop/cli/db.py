@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,9 @@ app = group("The database: the embedded server (up, down, status, url, psql), mi
 
 @app.command("up")
 def up(
-    port: Annotated[Optional[int], typer.Option(help="TCP port on 127.0.0.1 (default: the last one, else a free one).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port on 127.0.0.1 (default: the last one, else a free one).")
+    ] = None,
 ) -> None:
     """Start the embedded PostgreSQL server (detached); a second `up` reuses the running one."""
     status, started = embedded_only("start").up(port)
@@ -53,10 +55,19 @@ def status(as_json: AS_JSON = False) -> None:
             text = f"external database ({db.ENV_URL}) not reachable: {exc}"
     else:
         s = EmbeddedServer(settings.home).status()
-        state = {"database": "embedded", "reachable": s.running, "pid": s.pid, "port": s.port,
-                 "data_dir": str(s.data_dir), "url": s.url() if s.running else None}  # fmt: skip
-        text = (f"embedded PostgreSQL running: pid {s.pid}, port {s.port}, data {s.data_dir}\nurl: {s.url()}"
-                if s.running else f"embedded PostgreSQL not running (data {s.data_dir})")  # fmt: skip
+        state = {
+            "database": "embedded",
+            "reachable": s.running,
+            "pid": s.pid,
+            "port": s.port,
+            "data_dir": str(s.data_dir),
+            "url": s.url() if s.running else None,
+        }
+        text = (
+            f"embedded PostgreSQL running: pid {s.pid}, port {s.port}, data {s.data_dir}\nurl: {s.url()}"
+            if s.running
+            else f"embedded PostgreSQL not running (data {s.data_dir})"
+        )
     if as_json:
         print(dumps(state))
     else:
@@ -103,7 +114,9 @@ def migrate_command() -> None:
     run_migrate()
 
 
-COMPONENTS = table_spec("db info components", Col("component", lambda c: c.component), Col("version", lambda c: c.version, "num"))
+COMPONENTS = table_spec(
+    "db info components", Col("component", lambda c: c.component), Col("version", lambda c: c.version, "num")
+)
 API = table_spec(
     "db info api",
     Col("kind", lambda e: e.kind, drop=1),

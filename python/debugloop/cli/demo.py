@@ -35,7 +35,9 @@ def step(number: int, title: str) -> None:
 
 
 def demo(
-    database: Annotated[str, typer.Option(help="The demo's own database, dropped and created again on every run.")] = DEMO_DATABASE,
+    database: Annotated[
+        str, typer.Option(help="The demo's own database, dropped and created again on every run.")
+    ] = DEMO_DATABASE,
 ) -> None:
     """Record a team of agents at work and show what the next agent is told.
 
@@ -58,8 +60,10 @@ def demo(
     with Client(target, settings) as dl:
         print_components(dl)
         api = dl.meta.api()
-        say(f"the SQL API: {sum(e.kind == 'function' for e in api)} functions and {sum(e.kind == 'view' for e in api)}"
-            " views in schema debugloop; `debugloop db info` lists them")  # fmt: skip
+        say(
+            f"the SQL API: {sum(e.kind == 'function' for e in api)} functions and {sum(e.kind == 'view' for e in api)}"
+            " views in schema debugloop; `debugloop db info` lists them"
+        )
         step(4, "attempts and their exact cost")
         retry_id = _attempts(dl)
         step(5, "what the next agent learns from it")
@@ -80,7 +84,9 @@ def demo(
         print_quality(dl, 5)
         print_metrics(dl, 1)
         print_costs(dl, "model", 3)
-    say(f"the demo's data stays in database {database}: DEBUGLOOP_DATABASE_URL='{target.conninfo}' debugloop attempts list")
+    say(
+        f"the demo's data stays in database {database}: DEBUGLOOP_DATABASE_URL='{target.conninfo}' debugloop attempts list"
+    )
     say('more: debugloop manifest "..." --markdown, debugloop golden list, debugloop report quality|metrics|costs')
 
 
@@ -90,9 +96,12 @@ DEMO_PRICES = table_spec(
     Col("model", lambda p: p.model_name, "key"),
     Col("input", lambda p: f"{p.input_price_per_million.normalize():f}", "num"),
     Col("output", lambda p: f"{p.output_price_per_million.normalize():f}", "num"),
-    Col("cache read", lambda p: f"{p.cache_read_price_per_million.normalize():f}" if p.cache_read_price_per_million else "-",
-        "num"),
-)  # fmt: skip
+    Col(
+        "cache read",
+        lambda p: f"{p.cache_read_price_per_million.normalize():f}" if p.cache_read_price_per_million else "-",
+        "num",
+    ),
+)
 
 
 def _attempts(dl: Client) -> UUID:
@@ -102,21 +111,34 @@ def _attempts(dl: Client) -> UUID:
     prices = [dl.prices.lookup(m) for m in ("gpt-4o", "claude-sonnet-4-5", "gemini/gemini-2.5-pro")]
     print_table(DEMO_PRICES, prices, "some prices in force, USD per million tokens (seeded from LiteLLM's list)")
     try:
-        with dl.attempt(agent_name="demo-fixer", user_request=data.FIRST_REQUEST, model="gpt-4o",
-                        approach_description=data.FIRST_APPROACH) as first:  # fmt: skip
+        with dl.attempt(
+            agent_name="demo-fixer",
+            user_request=data.FIRST_REQUEST,
+            model="gpt-4o",
+            approach_description=data.FIRST_APPROACH,
+        ) as first:
             first.record_usage(data.OPENAI_RESPONSE)
             raise AssertionError(data.ASSERTION)
     except AssertionError:
         pass
-    with dl.attempt(agent_name="demo-fixer", user_request=data.FIRST_REQUEST, model="claude-sonnet-4-5",
-                    parent_attempt_id=first.attempt_id, approach_description=data.FIX_APPROACH) as retry:  # fmt: skip
+    with dl.attempt(
+        agent_name="demo-fixer",
+        user_request=data.FIRST_REQUEST,
+        model="claude-sonnet-4-5",
+        parent_attempt_id=first.attempt_id,
+        approach_description=data.FIX_APPROACH,
+    ) as retry:
         retry.record_usage(data.ANTHROPIC_MESSAGE)
         retry.quality_score = 0.92
         retry.artifacts = {"files": {"billing/invoice.py": data.INVOICE_PY}}
-    print_table(CHAIN, dl.attempts.chain(retry.result.correlation_id), "one task: a failed attempt and the retry that fixed it")
+    print_table(
+        CHAIN, dl.attempts.chain(retry.result.correlation_id), "one task: a failed attempt and the retry that fixed it"
+    )
     estimate = dl.prices.estimate_for_request(data.SIMILAR_REQUEST.lower(), "claude-sonnet-4-5")
-    say(f"estimate for a similar request with claude-sonnet-4-5: p50 {usd(estimate.cost_p50_usd)}, p90 "
-        f"{usd(estimate.cost_p90_usd)} (from {estimate.samples} earlier attempt(s), basis: {estimate.basis})")  # fmt: skip
+    say(
+        f"estimate for a similar request with claude-sonnet-4-5: p50 {usd(estimate.cost_p50_usd)}, p90 "
+        f"{usd(estimate.cost_p90_usd)} (from {estimate.samples} earlier attempt(s), basis: {estimate.basis})"
+    )
     say("more: debugloop report costs, debugloop attempts list, debugloop prices list --provider anthropic")
     return retry.attempt_id
 
@@ -125,18 +147,26 @@ def _errors(dl: Client) -> None:
     """The failure of step 4 has a signature; its retry's approach became a fix; the
     approach that failed is a known failure for similar requests."""
     info = dl.errors.describe(data.SIMILAR_ERROR)
-    say(f"an agent meets {data.SIMILAR_ERROR!r}: signature {info.signature[:12]} ({info.category}), "
-        f"normalised {info.normalized_message!r}")  # fmt: skip
+    say(
+        f"an agent meets {data.SIMILAR_ERROR!r}: signature {info.signature[:12]} ({info.category}), "
+        f"normalised {info.normalized_message!r}"
+    )
     print_table(FIXES, dl.errors.fixes(data.SIMILAR_ERROR, k=3), "fixes that worked before")
-    print_table(FAILURES, dl.errors.known_failures(data.SIMILAR_REQUEST, k=3),
-                f"approaches that failed for requests like {data.SIMILAR_REQUEST!r}")  # fmt: skip
+    print_table(
+        FAILURES,
+        dl.errors.known_failures(data.SIMILAR_REQUEST, k=3),
+        f"approaches that failed for requests like {data.SIMILAR_REQUEST!r}",
+    )
 
 
 def _stfs(dl: Client, retry_id: UUID) -> None:
     """Step 4's retry succeeded with a file: its functions became STFs (a one-liner
     was skipped); a new problem in other words finds the one that fits."""
-    print_table(SUMMARIES, dl.stfs.list(attempt_id=retry_id),
-                "STFs extracted from the successful retry (format_money, one line of code, was skipped)")  # fmt: skip
+    print_table(
+        SUMMARIES,
+        dl.stfs.list(attempt_id=retry_id),
+        "STFs extracted from the successful retry (format_money, one line of code, was skipped)",
+    )
     print_matches(dl.stfs.match(data.STF_PROBLEM, k=3), code=True, title=f"stf_match({data.STF_PROBLEM!r})")
     say('more: debugloop stf list, debugloop stf search "...", debugloop stf show ID')
 
@@ -148,20 +178,36 @@ def _team(dl: Client) -> None:
     with claude-sonnet-4-5. Usage as the SDKs report it."""
     for agent, kind, request in data.TEAM:
         try:
-            with dl.attempt(agent_name=agent, user_request=request, model="claude-sonnet-4-5", agent_type=kind,
-                            approach_description=data.FLOAT_APPROACH) as first:  # fmt: skip
+            with dl.attempt(
+                agent_name=agent,
+                user_request=request,
+                model="claude-sonnet-4-5",
+                agent_type=kind,
+                approach_description=data.FLOAT_APPROACH,
+            ) as first:
                 first.record_usage(data.TEAM_FAILED_USAGE)
                 raise AssertionError(data.ASSERTION)
         except AssertionError:
             pass
-        with dl.attempt(agent_name=agent, user_request=request, model="gpt-4o-mini", agent_type=kind,
-                        parent_attempt_id=first.attempt_id, approach_description=data.FIX_APPROACH) as retry:  # fmt: skip
+        with dl.attempt(
+            agent_name=agent,
+            user_request=request,
+            model="gpt-4o-mini",
+            agent_type=kind,
+            parent_attempt_id=first.attempt_id,
+            approach_description=data.FIX_APPROACH,
+        ) as retry:
             retry.record_usage(data.TEAM_FIXED_USAGE)
             retry.quality_score = 0.93
             retry.artifacts = {"files": {"billing/invoice.py": data.INVOICE_PY}}
     for request in data.PLANNER_REQUESTS:
-        with dl.attempt(agent_name="demo-planner", user_request=request, model="claude-sonnet-4-5",
-                        agent_type="planner", approach_description=data.FIX_APPROACH) as planned:  # fmt: skip
+        with dl.attempt(
+            agent_name="demo-planner",
+            user_request=request,
+            model="claude-sonnet-4-5",
+            agent_type="planner",
+            approach_description=data.FIX_APPROACH,
+        ) as planned:
             planned.record_usage(data.PLANNER_USAGE)
             planned.quality_score = 0.9
     print_table(GOLDEN, dl.golden.list(limit=5), "golden states nominated (and approved) by the thresholds")

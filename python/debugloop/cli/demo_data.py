@@ -12,11 +12,21 @@ ASSERTION = "assert 107.99 == 108.0"
 SIMILAR_ERROR = "AssertionError: assert 99.5 == 100.0"
 
 # an OpenAI chat completion with cached prompt tokens, and an Anthropic message with cache reads and writes
-OPENAI_RESPONSE = {"id": "chatcmpl-demo", "model": "gpt-4o", "usage": {
-    "prompt_tokens": 18_250, "completion_tokens": 1_140, "prompt_tokens_details": {"cached_tokens": 12_800}}}  # fmt: skip
-ANTHROPIC_MESSAGE = {"id": "msg_demo", "model": "claude-sonnet-4-5", "usage": {
-    "input_tokens": 2_310, "output_tokens": 1_905, "cache_read_input_tokens": 16_400,
-    "cache_creation_input_tokens": 3_100}}  # fmt: skip
+OPENAI_RESPONSE = {
+    "id": "chatcmpl-demo",
+    "model": "gpt-4o",
+    "usage": {"prompt_tokens": 18_250, "completion_tokens": 1_140, "prompt_tokens_details": {"cached_tokens": 12_800}},
+}
+ANTHROPIC_MESSAGE = {
+    "id": "msg_demo",
+    "model": "claude-sonnet-4-5",
+    "usage": {
+        "input_tokens": 2_310,
+        "output_tokens": 1_905,
+        "cache_read_input_tokens": 16_400,
+        "cache_creation_input_tokens": 3_100,
+    },
+}
 
 STF_PROBLEM = "sum the line items of a bill with a discount, without floating point rounding errors"
 MANIFEST_PROBLEM = "The discounted invoice total is one cent off: fix the rounding"
@@ -50,7 +60,10 @@ TEAM = (
 )
 TEAM_FAILED_USAGE = {"input_tokens": 6_200, "output_tokens": 1_450, "cache_read_input_tokens": 9_800}
 TEAM_FIXED_USAGE = {"prompt_tokens": 7_400, "completion_tokens": 1_300}
-PLANNER_REQUESTS = ("Round invoice totals half up to the cent", "Invoice totals must round half up to the cent, not down")
+PLANNER_REQUESTS = (
+    "Round invoice totals half up to the cent",
+    "Invoice totals must round half up to the cent, not down",
+)
 PLANNER_USAGE = {"input_tokens": 5_900, "output_tokens": 1_200}
 
 # the bundled logs: (format, the model of logs that name none)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,7 +27,7 @@ SIGNATURES = table_spec(
 @app.command("top")
 def top(
     limit: LIMIT = 20,
-    category: Annotated[Optional[str], typer.Option(help="Only this category (network, import, timeout, ...).")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category (network, import, timeout, ...).")] = None,
     as_json: AS_JSON = False,
     as_csv: AS_CSV = False,
 ) -> None:
@@ -56,7 +56,9 @@ def _match(fix) -> str:
 
 @app.command("show")
 def show(
-    signature: Annotated[str, typer.Argument(help="A signature, or its first 8+ hex digits as `errors top` prints them.")],
+    signature: Annotated[
+        str, typer.Argument(help="A signature, or its first 8+ hex digits as `errors top` prints them.")
+    ],
     as_json: AS_JSON = False,
 ) -> None:
     """One signature: what it matches, an example, and the approaches that fixed it."""
@@ -65,7 +67,9 @@ def show(
         mappings = dl.errors.mappings(s.signature)
 
     def text() -> None:
-        out.print(f"[bold]{s.signature}[/] ({s.category}, seen {s.occurrences}x, {when(s.first_seen_at)} .. {when(s.last_seen_at)})")
+        out.print(
+            f"[bold]{s.signature}[/] ({s.category}, seen {s.occurrences}x, {when(s.first_seen_at)} .. {when(s.last_seen_at)})"
+        )
         say(f"type: {s.error_type or '-'}")
         say(f"normalised: {s.normalized_message}")
         if s.frames:
@@ -82,8 +86,8 @@ def show(
 @app.command("fixes")
 def fixes(
     message: Annotated[str, typer.Argument(help="The error message, e.g. \"KeyError: 'user_id'\".")],
-    error_type: Annotated[Optional[str], typer.Option("--type", help="The exception type, if not in the message.")] = None,
-    stacktrace: Annotated[Optional[Path], typer.Option(help="A file holding the stack trace.")] = None,
+    error_type: Annotated[str | None, typer.Option("--type", help="The exception type, if not in the message.")] = None,
+    stacktrace: Annotated[Path | None, typer.Option(help="A file holding the stack trace.")] = None,
     k: Annotated[int, typer.Option(min=1, help="How many fixes.")] = 5,
     as_json: AS_JSON = False,
 ) -> None:
@@ -128,4 +132,10 @@ def known_failures(
     """Approaches that failed for this request or similar ones and never succeeded."""
     with client() as dl:
         rows = dl.errors.known_failures(request, k)
-    emit(FAILURES, rows, as_json=as_json, as_csv=as_csv, empty="no failed approach known for this request or a similar one")
+    emit(
+        FAILURES,
+        rows,
+        as_json=as_json,
+        as_csv=as_csv,
+        empty="no failed approach known for this request or a similar one",
+    )

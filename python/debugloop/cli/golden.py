@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from .common import AS_CSV, AS_JSON, LIMIT, client, group
-from .render import (Col, ExportFormat, clip, emit, emit_document, export, print_code, print_table, say, score, short,
-                     table_spec, usd, when)  # fmt: skip
+from .render import (
+    Col,
+    ExportFormat,
+    clip,
+    emit,
+    emit_document,
+    export,
+    print_code,
+    print_table,
+    say,
+    score,
+    short,
+    table_spec,
+    usd,
+    when,
+)
 from .review import Reviewable, add_review_commands
 from .stf import EXPORT_FORMAT, EXPORT_OUTPUT
 
 app = group("Golden states (proven solutions): list, search, show, approve, reject, reopen, export.")
 
-STATUS = Annotated[Optional[str], typer.Option(help="pending, approved or rejected.")]
+STATUS = Annotated[str | None, typer.Option(help="pending, approved or rejected.")]
 
 GOLDEN = table_spec(
     "golden list",
@@ -78,7 +92,9 @@ REVIEWS = table_spec(
 
 @app.command("show")
 def show(
-    golden_state_id: Annotated[str, typer.Argument(help="A golden state id, or its first 8+ hex digits as `golden list` prints them.")],
+    golden_state_id: Annotated[
+        str, typer.Argument(help="A golden state id, or its first 8+ hex digits as `golden list` prints them.")
+    ],
     as_json: AS_JSON = False,
 ) -> None:
     """One golden state: the problem, the solution, its evidence, reviews and STFs."""
@@ -88,19 +104,27 @@ def show(
         stfs = [dl.stfs.get(stf_id) for stf_id in g.stf_ids]
 
     def text() -> None:
-        say(f"golden state {g.golden_state_id} ({g.approval_status}, nominated {g.nomination}ly"
-            f" by {g.nominated_by or '-'} on {when(g.nominated_at)})")  # fmt: skip
+        say(
+            f"golden state {g.golden_state_id} ({g.approval_status}, nominated {g.nomination}ly"
+            f" by {g.nominated_by or '-'} on {when(g.nominated_at)})"
+        )
         say(f"problem: {g.problem_description}")
         say(f"solution: {g.solution_summary}")
-        say(f"attempt {g.execution_attempt_id} by {g.agent_name or '-'} with {g.model_used or '-'}, cost {usd(g.cost_usd)};"
-            f" tools {json.dumps(g.tools_used) if g.tools_used else '-'}")  # fmt: skip
-        say(f"quality {score(g.quality_score)}, complexity {score(g.complexity_score)}, reusability "
-            f"{score(g.reusability_score)}; reused {g.reuse_count} times, {g.reuse_success_count} succeeded")  # fmt: skip
+        say(
+            f"attempt {g.execution_attempt_id} by {g.agent_name or '-'} with {g.model_used or '-'}, cost {usd(g.cost_usd)};"
+            f" tools {json.dumps(g.tools_used) if g.tools_used else '-'}"
+        )
+        say(
+            f"quality {score(g.quality_score)}, complexity {score(g.complexity_score)}, reusability "
+            f"{score(g.reusability_score)}; reused {g.reuse_count} times, {g.reuse_success_count} succeeded"
+        )
         if g.nomination_evidence:
             e = g.nomination_evidence
-            say(f"evidence: quality {e.get('quality')}, cost ratio {e.get('cost_ratio')} of {e.get('cost_samples')} "
+            say(
+                f"evidence: quality {e.get('quality')}, cost ratio {e.get('cost_ratio')} of {e.get('cost_samples')} "
                 f"similar successes, {e.get('independent_successes')} independent successes, "
-                f"{e.get('later_failures')} later failures")  # fmt: skip
+                f"{e.get('later_failures')} later failures"
+            )
             for reason in e.get("reasons") or []:
                 say(f"  - {reason}")
         if reviews:
@@ -110,19 +134,31 @@ def show(
         for stf in stfs:
             print_code(stf.stf_code, stf.stf_language, f"STF {stf.stf_name} ({short(stf.stf_id)})")
 
-    document = {**g.model_dump(exclude={"embedding"}), "reviews": reviews,
-                "stfs": [s.model_dump(exclude={"embedding", "embedding_neural"}) for s in stfs]}  # fmt: skip
+    document = {
+        **g.model_dump(exclude={"embedding"}),
+        "reviews": reviews,
+        "stfs": [s.model_dump(exclude={"embedding", "embedding_neural"}) for s in stfs],
+    }
     emit_document(document, as_json, text)
 
 
-add_review_commands(app, Reviewable(
-    noun="golden state", manager=lambda dl: dl.golden, id_of=lambda g: g.golden_state_id,
-    label=lambda g: f"golden state {g.golden_state_id}", list_command="golden list",
-    reject=": no manifest offers it"))  # fmt: skip
+add_review_commands(
+    app,
+    Reviewable(
+        noun="golden state",
+        manager=lambda dl: dl.golden,
+        id_of=lambda g: g.golden_state_id,
+        label=lambda g: f"golden state {g.golden_state_id}",
+        list_command="golden list",
+        reject=": no manifest offers it",
+    ),
+)
 
 
 @app.command("export")
-def export_golden(format: EXPORT_FORMAT = ExportFormat.json, output: EXPORT_OUTPUT = None, status: STATUS = None) -> None:
+def export_golden(
+    format: EXPORT_FORMAT = ExportFormat.json, output: EXPORT_OUTPUT = None, status: STATUS = None
+) -> None:
     """Every golden state with its evidence, oldest first."""
     with client() as dl:
         export(dl.golden.export(status=status), format, output, "golden state(s)")

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -16,28 +16,59 @@ from ..importers import ImportResult
 from .common import AS_CSV, AS_JSON, client, group
 from .render import Col, clip, dumps, emit, err, print_table, say, table_spec, usd
 
-app = group("Import the logs agents already write (Claude Code, SWE-agent, OpenHands) as attempts; list imported sessions.")
+app = group(
+    "Import the logs agents already write (Claude Code, SWE-agent, OpenHands) as attempts; list imported sessions."
+)
 
 SKIPPED_EXIT = 4
-IMPORT_PATHS = Annotated[list[Path], typer.Argument(help="Log files, or folders searched recursively.", show_default=False)]
-FOLLOW = Annotated[bool, typer.Option("--follow", help="Keep watching: import new files and new lines as they are written (Ctrl-C stops).")]
+IMPORT_PATHS = Annotated[
+    list[Path], typer.Argument(help="Log files, or folders searched recursively.", show_default=False)
+]
+FOLLOW = Annotated[
+    bool,
+    typer.Option("--follow", help="Keep watching: import new files and new lines as they are written (Ctrl-C stops)."),
+]
 INTERVAL = Annotated[float, typer.Option(min=0.1, help="With --follow: seconds between two looks at the files.")]
-SETTLE = Annotated[float, typer.Option(min=0, help="With --follow: a response still open at the end of a file is recorded once the file has not changed for this many seconds.")]
+SETTLE = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="With --follow: a response still open at the end of a file is recorded once the file has not changed for this many seconds.",
+    ),
+]
 
 
-def _import(source: str, paths: list[Path], *, follow: bool, as_json: bool = False, interval: float = 2.0,
-            settle: float = 10.0, model: str | None = None) -> None:  # fmt: skip
+def _import(
+    source: str,
+    paths: list[Path],
+    *,
+    follow: bool,
+    as_json: bool = False,
+    interval: float = 2.0,
+    settle: float = 10.0,
+    model: str | None = None,
+) -> None:
     """Import, print the summary; with ``follow``, again every ``interval`` seconds
     until Ctrl-C. Exit code 4 when a line or file was skipped."""
     skipped = 0
     with client() as dl:
         if not follow:
-            progress = Progress(TextColumn(f"importing {source} logs"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                                console=err, transient=True)  # fmt: skip
+            progress = Progress(
+                TextColumn(f"importing {source} logs"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
             with progress:
                 task = progress.add_task("import", total=None)
-                result = dl.imports.run(source, paths, default_model=model,
-                                        progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
+                result = dl.imports.run(
+                    source,
+                    paths,
+                    default_model=model,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
             print_import(dl, source, result, as_json)
             skipped = len(result.skipped)
         else:
@@ -47,8 +78,10 @@ def _import(source: str, paths: list[Path], *, follow: bool, as_json: bool = Fal
                     result = dl.imports.run(source, paths, default_model=model, settle=settle)
                     skipped += len(result.skipped)
                     if result.inserted or result.finished or result.skipped:
-                        say(f"{datetime.now():%H:%M:%S} +{result.inserted} attempt(s), {result.finished} finished, "
-                            f"{len(result.skipped)} line(s) skipped")  # fmt: skip
+                        say(
+                            f"{datetime.now():%H:%M:%S} +{result.inserted} attempt(s), {result.finished} finished, "
+                            f"{len(result.skipped)} line(s) skipped"
+                        )
                         for s in result.skipped:
                             err.print(f"skipped {s}", markup=False, highlight=False)
                     time.sleep(interval)
@@ -84,15 +117,28 @@ def print_import(dl: Client, source: str, result: ImportResult, as_json: bool = 
     rows = dl.imports.report(result.run_id)
     differences = [d for d in dl.imports.cost_differences(source) if d.difference_usd != 0]
     if as_json:
-        print(dumps({**dataclasses.asdict(result), "skipped": [str(s) for s in result.skipped], "source": source,
-                     "by_model": rows, "cost_differences": differences}))  # fmt: skip
+        print(
+            dumps(
+                {
+                    **dataclasses.asdict(result),
+                    "skipped": [str(s) for s in result.skipped],
+                    "source": source,
+                    "by_model": rows,
+                    "cost_differences": differences,
+                }
+            )
+        )
         return
-    say(f"{source}: {result.files} file(s), {result.lines:,} line(s) read; {result.inserted} attempt(s) added, "
-        f"{result.finished} finished (imported before as running), {result.duplicates} already imported")  # fmt: skip
+    say(
+        f"{source}: {result.files} file(s), {result.lines:,} line(s) read; {result.inserted} attempt(s) added, "
+        f"{result.finished} finished (imported before as running), {result.duplicates} already imported"
+    )
     if rows:
         total = lambda k: sum(getattr(r, k) for r in rows)  # noqa: E731
-        say(f"sessions {total('sessions')}, attempts {total('attempts')}, errors {total('errors')}, "
-            f"still running {total('running')}, error→success mappings {total('mappings')}, STFs {total('stfs')}")  # fmt: skip
+        say(
+            f"sessions {total('sessions')}, attempts {total('attempts')}, errors {total('errors')}, "
+            f"still running {total('running')}, error→success mappings {total('mappings')}, STFs {total('stfs')}"
+        )
         print_table(BY_MODEL, rows, "tokens and cost by model (attempts added or finished by this import)")
     if differences:
         print_table(DIFFERENCES, differences, "sessions whose own reported cost differs from debugloop's")
@@ -104,22 +150,35 @@ def print_import(dl: Client, source: str, result: ImportResult, as_json: bool = 
 
 @app.command("claude-code")
 def claude_code(
-    paths: Annotated[Optional[list[Path]], typer.Argument(
-        help="Session files (*.jsonl), project folders, or the whole projects tree.", show_default="~/.claude/projects")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Session files (*.jsonl), project folders, or the whole projects tree.",
+            show_default="~/.claude/projects",
+        ),
+    ] = None,
     follow: FOLLOW = False,
     interval: INTERVAL = 2.0,
     settle: SETTLE = 10.0,
     as_json: AS_JSON = False,
-) -> None:  # fmt: skip
+) -> None:
     """Claude Code transcripts: one attempt per API response, with its exact cost. Exit code 4 when a line was skipped."""
-    _import("claude-code", paths or [Path("~/.claude/projects").expanduser()], follow=follow, as_json=as_json,
-            interval=interval, settle=settle)  # fmt: skip
+    _import(
+        "claude-code",
+        paths or [Path("~/.claude/projects").expanduser()],
+        follow=follow,
+        as_json=as_json,
+        interval=interval,
+        settle=settle,
+    )
 
 
 @app.command("swe-agent")
 def swe_agent(
     paths: IMPORT_PATHS,
-    model: Annotated[Optional[str], typer.Option(help="The model of trajectories that do not name theirs (older SWE-agent).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="The model of trajectories that do not name theirs (older SWE-agent).")
+    ] = None,
     follow: FOLLOW = False,
     interval: INTERVAL = 2.0,
     as_json: AS_JSON = False,
@@ -148,7 +207,7 @@ SESSIONS = table_spec(
 
 @app.command("sessions")
 def sessions(
-    source: Annotated[Optional[str], typer.Option(help="Only claude-code, swe-agent or openhands.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only claude-code, swe-agent or openhands.")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many sessions.")] = 10,
     as_json: AS_JSON = False,
     as_csv: AS_CSV = False,
@@ -156,5 +215,11 @@ def sessions(
     """Imported sessions, costliest first."""
     with client() as dl:
         rows = dl.imports.sessions(source, top)
-    emit(SESSIONS, rows, as_json=as_json, as_csv=as_csv, title=f"costliest {top} imported sessions",
-         empty="no imported session" + (f" from {source}" if source else ""))  # fmt: skip
+    emit(
+        SESSIONS,
+        rows,
+        as_json=as_json,
+        as_csv=as_csv,
+        title=f"costliest {top} imported sessions",
+        empty="no imported session" + (f" from {source}" if source else ""),
+    )

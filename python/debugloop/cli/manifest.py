@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,8 +13,10 @@ from .render import Col, clip, print_code, print_table, say, score, short, table
 
 def manifest(
     problem: Annotated[str, typer.Argument(help="The problem the next agent will work on.")],
-    agent: Annotated[Optional[str], typer.Option(help="The agent's name.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="The model it will use (for the estimate and cheaper models).")] = None,
+    agent: Annotated[str | None, typer.Option(help="The agent's name.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="The model it will use (for the estimate and cheaper models).")
+    ] = None,
     k: Annotated[int, typer.Option(min=1, max=20, help="Items per section.")] = 5,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the Markdown block for a prompt.")] = False,
     max_chars: Annotated[int, typer.Option(min=300, help="With --markdown: the size budget in characters.")] = 6000,
@@ -60,7 +62,10 @@ FAILURES = table_spec(
     Col("approach", lambda f: f.approach or "-"),
     Col("failures", lambda f: f"{f.failures:,}", "num"),
     Col("match", lambda f: f.match, "key", drop=1),
-    Col("errors", lambda f: "; ".join(clip(f"{e.get('error_type') or 'error'}: {e.get('message') or ''}", 80) for e in f.errors)),
+    Col(
+        "errors",
+        lambda f: "; ".join(clip(f"{e.get('error_type') or 'error'}: {e.get('message') or ''}", 80) for e in f.errors),
+    ),
 )
 FIXES = table_spec(
     "manifest error fixes",
@@ -95,11 +100,15 @@ def print_manifest(m: Manifest) -> None:
     if m.cost is not None:
         c = m.cost
         if c.estimate is not None:
-            say(f"estimate with {c.model}: p50 {usd(c.estimate.cost_p50_usd)}, p90 {usd(c.estimate.cost_p90_usd)}"
-                f" ({c.estimate.samples} past attempts, {c.estimate.basis})")  # fmt: skip
+            say(
+                f"estimate with {c.model}: p50 {usd(c.estimate.cost_p50_usd)}, p90 {usd(c.estimate.cost_p90_usd)}"
+                f" ({c.estimate.samples} past attempts, {c.estimate.basis})"
+            )
         if c.similar_solved is not None:
-            say(f"similar solved tasks: {c.similar_solved.tasks}, {usd(c.similar_solved.avg_cost_usd)} each on "
-                "average, retries included")  # fmt: skip
+            say(
+                f"similar solved tasks: {c.similar_solved.tasks}, {usd(c.similar_solved.avg_cost_usd)} each on "
+                "average, retries included"
+            )
         cheaper = {x.model for x in c.cheaper_models}
         if c.models:
             print_table(MODELS, [(x, x.model in cheaper) for x in c.models], "models at similar problems")

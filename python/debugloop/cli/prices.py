@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -39,8 +39,8 @@ UNIT = "prices in USD per million tokens"
 
 @app.command("list")
 def list_prices(
-    provider: Annotated[Optional[str], typer.Option(help="Only this provider (anthropic, openai, google, ...).")] = None,
-    search: Annotated[Optional[str], typer.Option(help="Only models whose name contains this.")] = None,
+    provider: Annotated[str | None, typer.Option(help="Only this provider (anthropic, openai, google, ...).")] = None,
+    search: Annotated[str | None, typer.Option(help="Only models whose name contains this.")] = None,
     as_json: AS_JSON = False,
     as_csv: AS_CSV = False,
 ) -> None:
@@ -73,31 +73,43 @@ def set_price(
     model: str,
     input: Annotated[Decimal, typer.Option("--input", help="USD per million input tokens.")],
     output: Annotated[Decimal, typer.Option("--output", help="USD per million output tokens.")],
-    cache_read: Annotated[Optional[Decimal], typer.Option(help="USD per million cache-read tokens.")] = None,
-    cache_write: Annotated[Optional[Decimal], typer.Option(help="USD per million 5-minute cache-write tokens.")] = None,
-    cache_write_1h: Annotated[Optional[Decimal], typer.Option(help="USD per million 1-hour cache-write tokens.")] = None,
-    reasoning: Annotated[Optional[Decimal], typer.Option(help="USD per million reasoning tokens, if not the output price.")] = None,
-    alias: Annotated[Optional[list[str]], typer.Option(help="Another name of the model (repeatable).")] = None,
-    pattern: Annotated[Optional[str], typer.Option(help="A regular expression of model names this price covers.")] = None,
-    effective_from: Annotated[Optional[datetime], typer.Option(help="When the price starts to apply (default now).")] = None,
+    cache_read: Annotated[Decimal | None, typer.Option(help="USD per million cache-read tokens.")] = None,
+    cache_write: Annotated[Decimal | None, typer.Option(help="USD per million 5-minute cache-write tokens.")] = None,
+    cache_write_1h: Annotated[Decimal | None, typer.Option(help="USD per million 1-hour cache-write tokens.")] = None,
+    reasoning: Annotated[
+        Decimal | None, typer.Option(help="USD per million reasoning tokens, if not the output price.")
+    ] = None,
+    alias: Annotated[list[str] | None, typer.Option(help="Another name of the model (repeatable).")] = None,
+    pattern: Annotated[str | None, typer.Option(help="A regular expression of model names this price covers.")] = None,
+    effective_from: Annotated[
+        datetime | None, typer.Option(help="When the price starts to apply (default now).")
+    ] = None,
     as_json: AS_JSON = False,
 ) -> None:
     """Add a custom price version (needs the debugloop_admin role); it beats imported prices."""
     with client() as dl:
         p = dl.prices.set(
-            provider, model, input, output, cache_read_price_per_million=cache_read,
-            cache_write_price_per_million=cache_write, cache_write_1h_price_per_million=cache_write_1h,
-            reasoning_price_per_million=reasoning, aliases=alias, name_pattern=pattern, effective_from=effective_from,
-        )  # fmt: skip
+            provider,
+            model,
+            input,
+            output,
+            cache_read_price_per_million=cache_read,
+            cache_write_price_per_million=cache_write,
+            cache_write_1h_price_per_million=cache_write_1h,
+            reasoning_price_per_million=reasoning,
+            aliases=alias,
+            name_pattern=pattern,
+            effective_from=effective_from,
+        )
     emit_document(p.model_dump(), as_json, lambda: print_table(PRICES, [p], "added"))
 
 
 @app.command("import")
 def import_prices(
     file: Annotated[Path, typer.Argument(help="A LiteLLM model_prices_and_context_window.json file.")],
-    source: Annotated[Optional[str], typer.Option(help="Where the prices come from (default: the file name).")] = None,
-    provider: Annotated[Optional[list[str]], typer.Option(help="Import only this provider (repeatable).")] = None,
-    effective_from: Annotated[Optional[datetime], typer.Option(help="When the new prices apply (default now).")] = None,
+    source: Annotated[str | None, typer.Option(help="Where the prices come from (default: the file name).")] = None,
+    provider: Annotated[list[str] | None, typer.Option(help="Import only this provider (repeatable).")] = None,
+    effective_from: Annotated[datetime | None, typer.Option(help="When the new prices apply (default now).")] = None,
     as_json: AS_JSON = False,
 ) -> None:
     """Import prices in LiteLLM's format; only changed prices become new versions (needs debugloop_admin)."""
@@ -141,8 +153,14 @@ def reprice(
     """Price attempts again at the versions in force at their start (needs debugloop_admin)."""
     with client() as dl:
         rows = dl.prices.reprice(since, include_priced=all_)
-    emit(REPRICED, rows, as_json=as_json, as_csv=as_csv, title=f"{len(rows)} attempt(s) changed",
-         empty="no attempt's cost changed")  # fmt: skip
+    emit(
+        REPRICED,
+        rows,
+        as_json=as_json,
+        as_csv=as_csv,
+        title=f"{len(rows)} attempt(s) changed",
+        empty="no attempt's cost changed",
+    )
 
 
 @app.command("cost")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
@@ -161,8 +161,12 @@ def layout(spec: TableSpec, cells: list[list[str]], width: int, title: str | Non
         col = spec.columns[i]
         if _unbreakable(col.kind):
             texts = [row[i] for row in cells]
-            table.add_column(col.header, no_wrap=True, min_width=_width(col, texts, short_ids),
-                             justify="right" if col.kind == "num" else "left")  # fmt: skip
+            table.add_column(
+                col.header,
+                no_wrap=True,
+                min_width=_width(col, texts, short_ids),
+                justify="right" if col.kind == "num" else "left",
+            )
         else:
             table.add_column(col.header, overflow="fold")
     for row in cells:
@@ -273,8 +277,16 @@ class CsvWriter:
             self._writer.writerow(self._header)
 
 
-def emit(spec: TableSpec, rows: list[Any], *, as_json: bool = False, as_csv: bool = False,
-         title: str | None = None, empty: str, fields: Iterable[str] = ()) -> None:  # fmt: skip
+def emit(
+    spec: TableSpec,
+    rows: list[Any],
+    *,
+    as_json: bool = False,
+    as_csv: bool = False,
+    title: str | None = None,
+    empty: str,
+    fields: Iterable[str] = (),
+) -> None:
     """Rows as a table (``empty`` said when there are none), JSON or CSV.
     ``fields``: the CSV header when there are no rows."""
     if as_json and as_csv:
@@ -301,7 +313,7 @@ def emit_document(document: dict[str, Any], as_json: bool, show: Callable[[], No
         show()
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
 
@@ -315,8 +327,14 @@ def export(rows: Iterator[dict[str, Any]], format: ExportFormat, output: Path | 
     except OSError as exc:
         raise ConfigurationError(f"{output}: cannot write: {exc.strerror}") from None
     written, complete = 0, False
-    progress = Progress(TextColumn(f"exporting {what}"), SpinnerColumn(), TextColumn("{task.completed:,} written"),
-                        console=err, disable=target is None, transient=True)  # fmt: skip
+    progress = Progress(
+        TextColumn(f"exporting {what}"),
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} written"),
+        console=err,
+        disable=target is None,
+        transient=True,
+    )
     try:
         with progress:
             task = progress.add_task("export", total=None)
@@ -346,8 +364,22 @@ def export(rows: Iterator[dict[str, Any]], format: ExportFormat, output: Path | 
 
 # -- code ---------------------------------------------------------------------------------
 
-_LEXERS = {"python", "javascript", "typescript", "go", "rust", "java", "ruby", "c", "cpp", "csharp", "php", "swift",
-           "kotlin", "sql"}  # fmt: skip
+_LEXERS = {
+    "python",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "java",
+    "ruby",
+    "c",
+    "cpp",
+    "csharp",
+    "php",
+    "swift",
+    "kotlin",
+    "sql",
+}
 
 
 def print_code(code: str, language: str, title: str) -> None:

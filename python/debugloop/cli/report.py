@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -86,7 +86,12 @@ SUMMARY = table_spec(
     Col("approved/pending/rejected", lambda q: f"{q.stfs_approved}/{q.stfs_pending}/{q.stfs_rejected}", "num", drop=4),
     Col("STF approval", lambda q: rate(q.stf_approval_rate), "num"),
     Col("golden", lambda q: count(q.golden_states), "num"),
-    Col("approved/pending/rejected", lambda q: f"{q.golden_approved}/{q.golden_pending}/{q.golden_rejected}", "num", drop=5),
+    Col(
+        "approved/pending/rejected",
+        lambda q: f"{q.golden_approved}/{q.golden_pending}/{q.golden_rejected}",
+        "num",
+        drop=5,
+    ),
     Col("golden approval", lambda q: rate(q.golden_approval_rate), "num"),
     Col("mappings", lambda q: count(q.mappings), "num", drop=2),
     Col("top-10 confidence", lambda q: score(q.top10_mapping_confidence), "num", drop=1),
@@ -131,7 +136,9 @@ def print_quality(dl: Client, top: int, as_json: bool = False) -> None:
 
 @app.command("quality")
 def quality(
-    refresh: Annotated[bool, typer.Option("--refresh", help="Refresh the STF usage statistics first (needs debugloop_admin).")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Refresh the STF usage statistics first (needs debugloop_admin).")
+    ] = False,
     top: Annotated[int, typer.Option(min=1, help="How many of the most used STFs.")] = 10,
     as_json: AS_JSON = False,
 ) -> None:
@@ -154,7 +161,7 @@ METRICS = table_spec(
 
 
 def print_metrics(dl: Client, days: float, as_json: bool = False) -> None:
-    rows = dl.analytics.metrics(datetime.now(timezone.utc) - timedelta(days=days))
+    rows = dl.analytics.metrics(datetime.now(UTC) - timedelta(days=days))
     if as_json:
         print(dumps(rows))
     else:

@@ -4,7 +4,6 @@ that has a review workflow: STFs and golden states today, quorum decisions later
 No `from __future__ import annotations` here: the commands' annotations name the
 kind of item, so they must be evaluated where the command is made."""
 
-
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,12 +41,18 @@ def add_review_commands(app: typer.Typer, kind: Reviewable) -> None:
 
 def _add(app: typer.Typer, kind: Reviewable, decision: str, help_text: str) -> None:
     def command(
-        item_id: Annotated[str, typer.Argument(metavar="ID", show_default=False,
-                                               help=f"The {kind.noun}'s id, or its first 8+ hex digits as `{kind.list_command}` prints them.")],
+        item_id: Annotated[
+            str,
+            typer.Argument(
+                metavar="ID",
+                show_default=False,
+                help=f"The {kind.noun}'s id, or its first 8+ hex digits as `{kind.list_command}` prints them.",
+            ),
+        ],
         by: REVIEWER = None,
         notes: NOTES = None,
         as_json: AS_JSON = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         with client() as dl:
             manager = kind.manager(dl)
             item = manager.get(item_id)

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..models import StfMatch
 from .common import AS_CSV, AS_JSON, LIMIT, client, group
-from .render import (Col, ExportFormat, clip, dumps, emit, emit_document, err, export, out, print_code, print_table,
-                     say, score, short, table_spec, when)  # fmt: skip
+from .render import (
+    Col,
+    ExportFormat,
+    Kind,
+    clip,
+    emit,
+    emit_document,
+    err,
+    export,
+    print_code,
+    print_table,
+    say,
+    score,
+    short,
+    table_spec,
+    when,
+)
 from .review import Reviewable, add_review_commands
 
 app = group("The STF registry (reusable functions): search, list, show, approve, reject, reopen, export, embed.")
@@ -26,10 +41,14 @@ MATCHES = table_spec(
     Col("similarity", lambda m: f"{m.similarity:.2f}", "num", drop=2),
     Col("confidence", lambda m: score(m.confidence), "num", drop=5),
     Col("quality", lambda m: score(m.quality_score), "num", drop=6),
-    Col("success", lambda m: "-" if m.success_rate is None else f"{m.success_rate:.0%} of {m.success_count + m.failure_count}",
-        "num", drop=1),
+    Col(
+        "success",
+        lambda m: "-" if m.success_rate is None else f"{m.success_rate:.0%} of {m.success_count + m.failure_count}",
+        "num",
+        drop=1,
+    ),
     Col("uses", lambda m: f"{m.usage_count:,}", "num", drop=7),
-)  # fmt: skip
+)
 
 
 def print_matches(matches: list[StfMatch], *, code: bool, title: str | None = None) -> None:
@@ -45,22 +64,28 @@ def print_matches(matches: list[StfMatch], *, code: bool, title: str | None = No
 
 @app.command("search")
 def search(
-    problem: Annotated[str, typer.Argument(help="The problem in words, e.g. \"retry a flaky HTTP call\".")],
+    problem: Annotated[str, typer.Argument(help='The problem in words, e.g. "retry a flaky HTTP call".')],
     k: Annotated[int, typer.Option(min=1, max=1000, help="How many STFs.")] = 5,
-    language: Annotated[Optional[str], typer.Option(help="Only this language (python, typescript, go, ...).")] = None,
-    category: Annotated[Optional[str], typer.Option(help="Only this problem category.")] = None,
+    language: Annotated[str | None, typer.Option(help="Only this language (python, typescript, go, ...).")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this problem category.")] = None,
     approved_only: Annotated[bool, typer.Option("--approved-only", help="Only approved STFs.")] = False,
     code: Annotated[bool, typer.Option("--code/--no-code", help="Show the best match's code.")] = True,
-    neural: Annotated[bool, typer.Option("--neural", help="Embed the problem with the neural model "
-                                         "(pip install 'debugloop\\[neural]'; run `stf embed` first).")] = False,
+    neural: Annotated[
+        bool,
+        typer.Option(
+            "--neural",
+            help="Embed the problem with the neural model (pip install 'debugloop\\[neural]'; run `stf embed` first).",
+        ),
+    ] = False,
     as_json: AS_JSON = False,
     as_csv: AS_CSV = False,
-) -> None:  # fmt: skip
+) -> None:
     """The STFs for a problem, best first (debugloop.stf_match)."""
     embedder = _embedder() if neural else None
     with client() as dl:
-        matches = dl.stfs.match(problem, k=k, language=language, problem_category=category,
-                                approved_only=approved_only, embedder=embedder)  # fmt: skip
+        matches = dl.stfs.match(
+            problem, k=k, language=language, problem_category=category, approved_only=approved_only, embedder=embedder
+        )
     if as_json or as_csv:
         emit(MATCHES, matches, as_json=as_json, as_csv=as_csv, empty="")
     else:
@@ -84,9 +109,11 @@ SUMMARIES = table_spec(
 
 @app.command("list")
 def list_stfs(
-    status: Annotated[Optional[str], typer.Option(help="pending, approved or rejected.")] = None,
-    language: Annotated[Optional[str], typer.Option(help="Only this language.")] = None,
-    attempt: Annotated[Optional[str], typer.Option(help="Only the STFs this attempt produced (an id or its first 8+ hex digits).")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, approved or rejected.")] = None,
+    language: Annotated[str | None, typer.Option(help="Only this language.")] = None,
+    attempt: Annotated[
+        str | None, typer.Option(help="Only the STFs this attempt produced (an id or its first 8+ hex digits).")
+    ] = None,
     limit: LIMIT = 50,
     as_json: AS_JSON = False,
     as_csv: AS_CSV = False,
@@ -97,21 +124,34 @@ def list_stfs(
     emit(SUMMARIES, rows, as_json=as_json, as_csv=as_csv, empty="no STF matches")
 
 
+def _score_column(header: str, field: str, drop: int = 0) -> Col:
+    return Col(header, lambda s: score(getattr(s, field)), "num", drop=drop)
+
+
+def _parameter_column(key: str, kind: Kind) -> Col:
+    return Col(key, lambda p: str(p.get(key) or "-"), kind)
+
+
 SCORES = table_spec(
     "stf show quality",
-    *(Col(header, (lambda key: lambda s: score(getattr(s, key)))(key), "num", drop=drop) for header, key, drop in (
-        ("quality", "quality_score", 0), ("evidence", "evidence_score", 0), ("reuse", "reuse_score", 0),
-        ("generality", "generality_score", 0), ("docs", "documentation_score", 1), ("size", "size_score", 2),
-        ("complexity", "complexity_score", 3))),
+    _score_column("quality", "quality_score"),
+    _score_column("evidence", "evidence_score"),
+    _score_column("reuse", "reuse_score"),
+    _score_column("generality", "generality_score"),
+    _score_column("docs", "documentation_score", 1),
+    _score_column("size", "size_score", 2),
+    _score_column("complexity", "complexity_score", 3),
     Col("uses", lambda s: f"{s.usage_count:,}", "num"),
     Col("success", lambda s: f"{s.success_count:,}", "num"),
     Col("failed", lambda s: f"{s.failure_count:,}", "num"),
-)  # fmt: skip
+)
 PARAMETERS = table_spec(
     "stf show parameters",
-    *(Col(key, (lambda key: lambda p: str(p.get(key) or "-"))(key), kind) for key, kind in (
-        ("name", "key"), ("kind", "key"), ("annotation", "text"), ("default", "text"))),
-)  # fmt: skip
+    *(
+        _parameter_column(key, kind)
+        for key, kind in (("name", "key"), ("kind", "key"), ("annotation", "text"), ("default", "text"))
+    ),
+)
 PROVENANCE = table_spec(
     "stf show provenance",
     Col("attempt", lambda p: p.attempt_id, "id"),
@@ -133,10 +173,15 @@ def show(
         provenance = dl.stfs.provenance(s.stf_id)
 
     def text() -> None:
-        say(f"{s.stf_name} {s.stf_id} ({s.stf_language}, {s.approval_status}"
-            + (f" by {s.approved_by}" if s.approved_by else "") + ")")  # fmt: skip
-        say(f"hash {s.stf_hash[:16]}, category {s.problem_category or '-'}, contributed by "
-            f"{s.contributor_agent_name or '-'} on {when(s.discovered_at)}")  # fmt: skip
+        say(
+            f"{s.stf_name} {s.stf_id} ({s.stf_language}, {s.approval_status}"
+            + (f" by {s.approved_by}" if s.approved_by else "")
+            + ")"
+        )
+        say(
+            f"hash {s.stf_hash[:16]}, category {s.problem_category or '-'}, contributed by "
+            f"{s.contributor_agent_name or '-'} on {when(s.discovered_at)}"
+        )
         if s.stf_description:
             say(f"description: {s.stf_description}")
         print_table(SCORES, [s], "quality")
@@ -148,9 +193,18 @@ def show(
     emit_document({**s.model_dump(exclude={"embedding", "embedding_neural"}), "provenance": provenance}, as_json, text)
 
 
-add_review_commands(app, Reviewable(
-    noun="STF", manager=lambda dl: dl.stfs, id_of=lambda s: s.stf_id, label=lambda s: f"{s.stf_name} ({s.stf_id})",
-    list_command="stf list", approve=": it is recommended whatever its quality", reject=": it is never recommended"))  # fmt: skip
+add_review_commands(
+    app,
+    Reviewable(
+        noun="STF",
+        manager=lambda dl: dl.stfs,
+        id_of=lambda s: s.stf_id,
+        label=lambda s: f"{s.stf_name} ({s.stf_id})",
+        list_command="stf list",
+        approve=": it is recommended whatever its quality",
+        reject=": it is never recommended",
+    ),
+)
 
 
 def _embedder():
@@ -164,25 +218,27 @@ def _embedder():
 def embed(batch_size: Annotated[int, typer.Option(min=1, max=1024, help="STFs per transaction.")] = 64) -> None:
     """Give every STF its neural embedding (pip install 'debugloop\\[neural]'); resumable."""
     embedder = _embedder()
-    progress = Progress(TextColumn("embedding STFs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err)  # fmt: skip
+    progress = Progress(
+        TextColumn("embedding STFs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+    )
     with client() as dl, progress:
         task = progress.add_task("embed", total=None)
-        done = dl.stfs.embed_neural(embedder, batch_size=batch_size,
-                                    progress=lambda n, total: progress.update(task, completed=n, total=total))  # fmt: skip
+        done = dl.stfs.embed_neural(
+            embedder, batch_size=batch_size, progress=lambda n, total: progress.update(task, completed=n, total=total)
+        )
     say(f"{done:,} STF(s) embedded with {embedder.model}")
 
 
 EXPORT_FORMAT = Annotated[ExportFormat, typer.Option("--format", help="json (an array of objects) or csv.")]
-EXPORT_OUTPUT = Annotated[Optional[Path], typer.Option(help="Write to this file (default: standard output).")]
+EXPORT_OUTPUT = Annotated[Path | None, typer.Option(help="Write to this file (default: standard output).")]
 
 
 @app.command("export")
 def export_stfs(
     format: EXPORT_FORMAT = ExportFormat.json,
     output: EXPORT_OUTPUT = None,
-    status: Annotated[Optional[str], typer.Option(help="Only pending, approved or rejected STFs.")] = None,
-    language: Annotated[Optional[str], typer.Option(help="Only this language.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only pending, approved or rejected STFs.")] = None,
+    language: Annotated[str | None, typer.Option(help="Only this language.")] = None,
 ) -> None:
     """Every STF with its scores, provenance count and code, oldest first."""
     with client() as dl:

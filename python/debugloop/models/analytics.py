@@ -149,4 +149,3 @@ class StfUsage(Row):
     cost_of_using_attempts_usd: Decimal
     avg_cost_of_using_attempt_usd: Decimal | None
     producers: int
-

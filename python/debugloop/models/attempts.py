@@ -92,4 +92,3 @@ class SimilarProblem(Row):
     similarity: float
     attempts: int
     successes: int
-

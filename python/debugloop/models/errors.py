@@ -118,4 +118,3 @@ class LikelyFix(Row):
     success_count: int
     failure_count: int
     mapping_id: UUID
-

@@ -106,4 +106,3 @@ class GoldenReview(Row):
     reviewed_by: str
     notes: str | None
     reviewed_at: datetime
-

@@ -83,4 +83,3 @@ class ImportFix(Row):
     failure_count: int
     confidence_score: Decimal | None
     successful_attempt_id: UUID
-

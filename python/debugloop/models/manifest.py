@@ -122,4 +122,3 @@ class Manifest(Document):
     error_fixes: list[ManifestFix] = []
     cost: ManifestCost | None = None
     agent: ManifestAgent | None = None
-

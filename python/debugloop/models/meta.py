@@ -46,4 +46,3 @@ class Component(Row):
 
     component: str
     version: str | None
-

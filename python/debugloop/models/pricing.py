@@ -87,4 +87,3 @@ class RepriceRow(Row):
     old_catalog_id: UUID | None
     new_catalog_id: UUID | None
     cost_status: str
-

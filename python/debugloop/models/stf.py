@@ -121,4 +121,3 @@ class StfExtraction(Row):
     action: str
     stf_id: UUID | None
     detail: str | None
-
