@@ -25,7 +25,6 @@ from .importers import ImportManager
 from .manifest import ManifestManager
 from .meta import MetaManager
 from .migrate import expected_version, migrate
-from .models import Manifest
 from .pricing import PricesManager
 from .queries import Q
 from .settings import SettingsManager
@@ -57,6 +56,10 @@ class Client:
         )
         self.meta = MetaManager(self)
         self.manifests = ManifestManager(self)
+        # the calls an agent framework makes most, on the client itself
+        self.manifest = self.manifests.get
+        self.manifest_markdown = self.manifests.markdown
+        self.version = self.meta.version
         self.settings = SettingsManager(self)
         self.attempts = AttemptsManager(self)
         self.prices = PricesManager(self)
@@ -111,34 +114,6 @@ class Client:
         arguments of :meth:`AttemptsManager.start`.
         """
         return AttemptRecorder(self.attempts, agent_name, user_request, model, start)
-
-    def manifest(
-        self,
-        problem: str,
-        agent_name: str | None = None,
-        model: str | None = None,
-        k: int = 5,
-        conn: psycopg.Connection | None = None,
-    ) -> Manifest:
-        """What the next agent should know before it works on ``problem``
-        (``debugloop.manifest``); see :meth:`ManifestManager.get`."""
-        return self.manifests.get(problem, agent_name, model, k, conn)
-
-    def manifest_markdown(
-        self,
-        problem: str,
-        agent_name: str | None = None,
-        model: str | None = None,
-        k: int = 5,
-        max_chars: int = 6000,
-        conn: psycopg.Connection | None = None,
-    ) -> str:
-        """The manifest as Markdown for a prompt, at most ``max_chars`` characters."""
-        return self.manifests.markdown(problem, agent_name, model, k, max_chars, conn)
-
-    def version(self, conn: psycopg.Connection | None = None) -> int:
-        """The schema version (``debugloop.version()``)."""
-        return self.meta.version(conn)
 
     def close(self) -> None:
         self._pool.close()

@@ -44,7 +44,3 @@ LIMIT = Annotated[int, typer.Option(min=1, help="How many at most.")]
 REVIEWER = Annotated[str | None, typer.Option("--by", help="Who decides (default: the operating-system user).")]
 NOTES = Annotated[str | None, typer.Option(help="Why, kept in the review log.")]
 
-
-def id_argument(what: str, command: str) -> object:
-    """The help of an argument that takes an id or its prefix."""
-    return typer.Argument(help=f"{what} id, or its first 8+ hex digits as `{command}` prints them.", show_default=False)

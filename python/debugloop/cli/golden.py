@@ -25,7 +25,7 @@ from .render import (
     when,
 )
 from .review import Reviewable, add_review_commands
-from .stf import EXPORT_FORMAT, EXPORT_OUTPUT
+from .stf import EXPORT_FORMAT, EXPORT_OUTPUT, stf_document
 
 app = group("Golden states (proven solutions): list, search, show, approve, reject, reopen, export.")
 
@@ -137,7 +137,7 @@ def show(
     document = {
         **g.model_dump(exclude={"embedding"}),
         "reviews": reviews,
-        "stfs": [s.model_dump(exclude={"embedding", "embedding_neural"}) for s in stfs],
+        "stfs": [stf_document(s) for s in stfs],
     }
     emit_document(document, as_json, text)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..models import StfMatch
+from ..models import Stf, StfMatch
 from .common import AS_CSV, AS_JSON, LIMIT, client, group
 from .render import (
     Col,
@@ -190,7 +190,12 @@ def show(
         print_table(PROVENANCE, provenance, "produced by")
         print_code(s.stf_code, s.stf_language, "code")
 
-    emit_document({**s.model_dump(exclude={"embedding", "embedding_neural"}), "provenance": provenance}, as_json, text)
+    emit_document({**stf_document(s), "provenance": provenance}, as_json, text)
+
+
+def stf_document(stf: Stf) -> dict:
+    """An STF's fields for --json, without its embeddings (vectors, not for reading)."""
+    return stf.model_dump(exclude={"embedding", "embedding_neural"})
 
 
 add_review_commands(
