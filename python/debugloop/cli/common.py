@@ -43,4 +43,3 @@ AS_CSV = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a tabl
 LIMIT = Annotated[int, typer.Option(min=1, help="How many at most.")]
 REVIEWER = Annotated[str | None, typer.Option("--by", help="Who decides (default: the operating-system user).")]
 NOTES = Annotated[str | None, typer.Option(help="Why, kept in the review log.")]
-
