@@ -321,3 +321,81 @@ def test_every_command_takes_back_the_short_ids_it_prints(populated):
     assert short.returncode == 1 and "attempt_id must be a UUID or at least 8 of its leading hex digits" in short.stderr
     unknown = run_cli("attempts", "show", "00000000", env=p["env"])
     assert unknown.returncode == 1 and "attempt 00000000 does not exist" in unknown.stderr
+
+
+# -- never a traceback, never a half-written file ---------------------------------------------
+
+
+def test_an_export_to_a_folder_or_an_unwritable_place_is_one_line_and_leaves_nothing(populated, tmp_path):
+    env = populated["env"]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    into_folder = run_cli("stf", "export", "--output", str(folder), env=env)
+    assert into_folder.returncode == 1 and "is a folder" in into_folder.stderr
+    missing = run_cli("golden", "export", "--output", str(tmp_path / "no" / "such" / "dir.json"), env=env)
+    assert missing.returncode == 1 and "cannot write" in missing.stderr
+    for result in (into_folder, missing):
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["exports"]  # no .partial anywhere
+
+
+def test_an_export_that_fails_halfway_removes_its_partial_file(tmp_path):
+    from debugloop.cli.render import ExportFormat, export
+    from debugloop.errors import DatabaseError
+
+    def rows():
+        yield {"stf_id": 1}
+        raise DatabaseError("connection lost")
+
+    with pytest.raises(DatabaseError):
+        export(rows(), ExportFormat.json, tmp_path / "out.json", "STF(s)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_absurd_options_and_deep_values_are_one_line_errors(populated):
+    import psycopg
+
+    env = populated["env"]
+    days = run_cli("report", "metrics", "--days", "1e12", env=env)
+    assert days.returncode == 2 and "--days" in days.stderr and days.stderr.count("\n") == 1
+    with psycopg.connect(populated["db"].url, autocommit=True) as conn:
+        attempt = conn.execute("select debugloop.attempt_start('deep', 'nested artefacts', 'gpt-4o')").fetchone()[0]
+        conn.execute(
+            "update debugloop.debug_execution_attempts set artifacts = %s::jsonb where attempt_id = %s",
+            ('{"a":' * 5000 + "1" + "}" * 5000, attempt),
+        )
+    try:
+        shown = run_cli("attempts", "show", str(attempt), env=env)
+        assert shown.returncode == 1 and "nested too deeply" in shown.stderr and "Traceback" not in shown.stderr
+    finally:
+        with psycopg.connect(populated["db"].url, autocommit=True) as conn:
+            conn.execute("delete from debugloop.debug_execution_attempts where attempt_id = %s", (attempt,))
+
+
+def test_a_huge_field_is_clipped_in_a_table_and_whole_in_json(dl, db):
+    request = "fix the flaky retry in the payment client " * 25_000  # 1 MB
+    attempt = dl.attempts.start("fixer", request, "gpt-4o")
+    env = {"DEBUGLOOP_DATABASE_URL": db.url}
+    shown = run_cli("attempts", "show", str(attempt), env=env)
+    assert shown.returncode == 0 and len(shown.stdout) < 20_000
+    assert "more characters: --json shows them all" in re.sub(r"[\s│]+", " ", shown.stdout)
+    assert json.loads(run_cli("attempts", "show", str(attempt), "--json", env=env).stdout)["user_request"] == request
+
+
+def test_an_unforeseen_error_is_one_line_with_exit_code_70(monkeypatch, capsys):
+    import sys
+
+    from debugloop.cli import attempts
+
+    app_module = sys.modules["debugloop.cli.app"]  # the module; debugloop.cli.app is the Typer app
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(attempts, "client", broken)
+    monkeypatch.delenv("DEBUGLOOP_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        app_module.main(["attempts", "list"])
+    assert exit_.value.code == 70
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("debugloop: internal error: ZeroDivisionError: a bug") and "Traceback" not in stderr

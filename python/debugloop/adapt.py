@@ -42,8 +42,14 @@ def jsonable(value: Any, field: str) -> Any:
 
 
 def jsonb(value: Any, field: str) -> Jsonb | None:
-    """``value`` (see :func:`jsonable`) as a jsonb parameter; None stays SQL null."""
-    return None if value is None else Jsonb(jsonable(value, field))
+    """``value`` (see :func:`jsonable`) as a jsonb parameter; None stays SQL null.
+    InvalidParameter names ``field`` when the value is nested too deeply to convert."""
+    if value is None:
+        return None
+    try:
+        return Jsonb(jsonable(value, field))
+    except RecursionError:
+        raise InvalidParameter(f"{field} is nested too deeply to be sent as JSON", field=field) from None
 
 
 def jsonb_fast(value: Any) -> Jsonb:

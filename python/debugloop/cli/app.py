@@ -1,12 +1,15 @@
 """The ``debugloop`` command: its groups, ``--version``, and how it ends.
 
 Every error ends as one line on standard error, never a traceback: a usage error
-(a wrong option or argument) with exit code 2, an error of debugloop's with 1.
+(a wrong option or argument) with exit code 2, an error of debugloop's with 1, and
+anything unforeseen (a bug) with 70, its traceback only when DEBUGLOOP_DEBUG is set.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from typing import Annotated
 
 import typer
@@ -58,6 +61,7 @@ app.command("manifest")(manifest)
 app.command("demo")(demo)
 
 USAGE_EXIT = 2
+INTERNAL_EXIT = 70  # EX_SOFTWARE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +75,18 @@ def main(argv: list[str] | None = None) -> None:
     except (KeyboardInterrupt, typer.Abort):
         err.print("debugloop: interrupted")
         code = 130
+    except RecursionError:
+        err.print(
+            "debugloop: error: a value is nested too deeply to be read or shown (JSON deeper than Python's recursion limit)"
+        )
+        code = 1
+    except Exception as exc:  # a bug: still one line, the traceback on request
+        if os.environ.get("DEBUGLOOP_DEBUG"):
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())[:500]
+        err.print(f"debugloop: internal error: {type(exc).__name__}: {detail} (set DEBUGLOOP_DEBUG=1 for the traceback)",
+                  markup=False, highlight=False)  # fmt: skip
+        code = INTERNAL_EXIT
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -174,8 +174,18 @@ def layout(spec: TableSpec, cells: list[list[str]], width: int, title: str | Non
     return table
 
 
+CELL_MAX = 2000  # characters of one cell in a table; --json has all of it
+
+
+def _cell(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    if len(text) <= CELL_MAX:
+        return text
+    return f"{text[:CELL_MAX]}… ({len(text) - CELL_MAX:,} more characters: --json shows them all)"
+
+
 def cells_of(spec: TableSpec, rows: Iterable[Any]) -> list[list[str]]:
-    return [["-" if (v := col.value(row)) is None else str(v) for col in spec.columns] for row in rows]
+    return [[_cell(col.value(row)) for col in spec.columns] for row in rows]
 
 
 def print_table(spec: TableSpec, rows: Iterable[Any], title: str | None = None) -> None:
@@ -320,13 +330,17 @@ class ExportFormat(StrEnum):
 
 def export(rows: Iterator[dict[str, Any]], format: ExportFormat, output: Path | None, what: str) -> None:
     """Write ``rows`` as a JSON array or CSV to ``output`` or standard output, with a
-    progress counter; a file takes its name only when the export is complete."""
+    progress counter. A file is written beside ``output`` under a ``.partial`` name
+    that takes ``output``'s name only when the export is complete; on any failure it
+    is removed, so nothing half-written is ever left behind."""
+    if output is not None and output.is_dir():
+        raise ConfigurationError(f"{output}: is a folder: --output takes a file name")
     target = output.with_name(output.name + ".partial") if output is not None else None
     try:
         fh = target.open("w", encoding="utf-8", newline="") if target is not None else sys.stdout
     except OSError as exc:
         raise ConfigurationError(f"{output}: cannot write: {exc.strerror}") from None
-    written, complete = 0, False
+    written = 0
     progress = Progress(
         TextColumn(f"exporting {what}"),
         SpinnerColumn(),
@@ -350,14 +364,15 @@ def export(rows: Iterator[dict[str, Any]], format: ExportFormat, output: Path | 
                 progress.update(task, completed=written)
             if writer is None:
                 fh.write("\n]\n")
-        complete = True
+        if target is not None:
+            fh.close()
+            target.replace(output)  # only a complete export takes the file's name
+    except OSError as exc:
+        raise ConfigurationError(f"{output}: cannot write: {exc.strerror}") from None
     finally:
         if target is not None:
             fh.close()
-            if complete:
-                target.replace(output)  # only a complete export takes the file's name
-            else:
-                target.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)  # gone once renamed; removed when the export failed
     if target is not None:
         err.print(f"{written:,} {what} written to {output}")
 

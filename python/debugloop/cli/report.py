@@ -170,7 +170,9 @@ def print_metrics(dl: Client, days: float, as_json: bool = False) -> None:
 
 @app.command("metrics")
 def metrics(
-    days: Annotated[float, typer.Option(min=0.001, help="The window: the last this many days.")] = 7,
+    days: Annotated[
+        float, typer.Option(min=0.001, max=36500, help="The window: the last this many days (up to 100 years).")
+    ] = 7,
     as_json: AS_JSON = False,
 ) -> None:
     """The success metrics of the debug intelligence over a window, against their targets."""
