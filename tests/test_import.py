@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 import debugloop
 from debugloop.errors import InvalidParameter, NotFound
@@ -443,18 +444,20 @@ def _assistant(session, mid, ts, content, usage, model="claude-sonnet-4-5-202509
     }
 
 
-def _result(session, ts, tool_id, text, is_error=False):
+def _user(session, ts, content):
+    """A user line: a prompt (a string) or tool results (a list of blocks)."""
     return {
         "type": "user",
         "sessionId": session,
         "cwd": "/srv/app",
         "timestamp": ts,
         "uuid": str(uuid.uuid4()),
-        "message": {
-            "role": "user",
-            "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": text, "is_error": is_error}],
-        },
+        "message": {"role": "user", "content": content},
     }
+
+
+def _result(session, ts, tool_id, text, is_error=False):
+    return _user(session, ts, [{"type": "tool_result", "tool_use_id": tool_id, "content": text, "is_error": is_error}])
 
 
 def _edit(tool_id, path="/srv/app/invoice.py"):
@@ -659,3 +662,187 @@ def test_examples_keep_their_licenses():
     ):
         assert "MIT License" in (LOGS / folder / "LICENSE").read_text(encoding="utf-8")
         assert f"| {folder}/ |" in readme and repository in readme
+
+
+# -- bad values: a bad line is reported and skipped, never a failed run -----------------
+
+
+def _conversation(session: str, n: int) -> list[dict]:
+    """A Claude Code session of n prompts, each answered by one response: the
+    prompt of response k is line 2k+1, the response line 2k+2."""
+    lines = []
+    for k in range(n):
+        lines.append(_user(session, f"2026-11-01T10:{k:02d}:00Z", f"Step {k}: explain the rounding of invoice {k}"))
+        lines.append(
+            _assistant(
+                session,
+                f"msg_{session[:8]}_{k}",
+                f"2026-11-01T10:{k:02d}:30Z",
+                [{"type": "text", "text": f"Answer {k}"}],
+                {"input_tokens": 10 + k, "output_tokens": 5},
+            )
+        )
+    return lines
+
+
+# -- what an import creates belongs to the role that imported it ------------------------
+
+
+@pytest.fixture
+def roles(db, conn):
+    """Two agent roles and an admin role, and a client connected as each (SET ROLE
+    through the connection's options: the session user stays the superuser)."""
+    tag = uuid.uuid4().hex[:8]
+    names = {"a": f"agent_a_{tag}", "b": f"agent_b_{tag}", "admin": f"admin_{tag}"}
+    for who, name in names.items():
+        conn.execute(f"create role {name} nologin in role {'debugloop_admin' if who == 'admin' else 'debugloop_agent'}")
+    conn.commit()
+    clients = {}
+    try:
+        for who, name in names.items():
+            clients[who] = debugloop.connect(f"{db.url}?options=-c%20role%3D{name}")
+        yield names, clients
+    finally:
+        for client in clients.values():
+            client.close()
+        for name in names.values():
+            conn.execute(f"drop owned by {name}")
+            conn.execute(f"drop role {name}")
+        conn.commit()
+
+
+def _as(conn, role: str, sql: str, params=()):
+    """Run ``sql`` as ``role`` in a transaction of its own, committed; its error, if
+    any, as a debugloop exception."""
+    conn.commit()
+    with debugloop.errors.wrap_exceptions(), conn.transaction():
+        conn.execute(f"set local role {role}")
+        return conn.execute(sql, params).fetchall()
+
+
+def test_another_role_cannot_change_what_an_import_created(roles, conn, tmp_path):
+    names, clients = roles
+    s = str(uuid.uuid4())
+    lines = _conversation(s, 2)
+    # the last response calls a tool whose result is not written yet: imported as running
+    lines.append(
+        _assistant(
+            s, "msg_open", "2026-11-01T11:00:00Z", [_edit("toolu_open")], {"input_tokens": 9, "output_tokens": 9}
+        )
+    )
+    log = tmp_path / f"{s}.jsonl"
+    _write_jsonl(log, lines)
+    traj = LOGS / "swe-agent" / "pydicom__pydicom-1458.traj"
+    clients["a"].imports.run("claude-code", [log])
+    clients["a"].imports.run("swe-agent", [traj], default_model=SWE_MODEL)
+
+    def sessions():
+        return conn.execute(
+            "select source, session_key, title, reported_cost_usd, created_by from debugloop.debug_import_sessions order by 1, 2"
+        ).fetchall()
+
+    def positions():
+        return conn.execute(
+            "select source, path, byte_offset, line_number, created_by from debugloop.debug_import_files order by 1, 2, 5"
+        ).fetchall()
+
+    before, position = sessions(), positions()
+    assert {r[4] for r in before} == {r[4] for r in position} == {names["a"]}
+    swe_key, swe_correlation = conn.execute(
+        "select session_key, correlation_id from debugloop.debug_import_sessions where source = 'swe-agent'"
+    ).fetchone()
+    call = "select * from debugloop.import_units(%s, %s, %s, %s, %s)"
+    forged = {"key": swe_key, "correlation_id": str(swe_correlation)}
+    finish = {
+        "key": "msg_open",
+        "session": s,
+        "request": "x",
+        "status": "success",
+        "started_at": "2026-11-01T11:00:00Z",
+        "usage": {"input_tokens": 1, "output_tokens": 10**9},
+    }
+    new = {**finish, "key": "msg_new"}
+    for sessions_arg, units_arg, field in (
+        ([{**forged, "title": "pwned"}], [], "sessions.title"),
+        ([{**forged, "reported_cost_usd": "0"}], [], "sessions.reported_cost_usd"),
+        ([], [finish], "units.status"),
+        ([], [new], "units.session"),
+    ):
+        with pytest.raises(debugloop.errors.NotOwned) as info:
+            _as(
+                conn,
+                names["b"],
+                call,
+                (
+                    "claude-code" if units_arg else "swe-agent",
+                    uuid.uuid4(),
+                    Jsonb(sessions_arg),
+                    Jsonb(units_arg),
+                    None,
+                ),
+            )
+        assert info.value.field == field
+        assert names["a"] in info.value.message
+    # nor may a new session of B's join a task recorded otherwise, or another session's correlation
+    chain = uuid.uuid4()
+    conn.execute("select debugloop.attempt_start('someone', 'a task', null, %s)", (chain,))
+    conn.commit()
+    for (
+        correlation,
+        error,
+    ) in ((chain, debugloop.errors.NotOwned), (swe_correlation, debugloop.errors.InvalidParameter)):
+        with pytest.raises(error) as info:
+            _as(
+                conn,
+                names["b"],
+                call,
+                (
+                    "openhands",
+                    uuid.uuid4(),
+                    Jsonb([{"key": "mine", "correlation_id": str(correlation)}]),
+                    Jsonb([]),
+                    None,
+                ),
+            )
+        assert info.value.field == "sessions.correlation_id"
+    # a read position is each role's own: B's import moves B's, never A's
+    _as(
+        conn,
+        names["b"],
+        call,
+        (
+            "claude-code",
+            uuid.uuid4(),
+            Jsonb([]),
+            Jsonb([]),
+            Jsonb({"path": str(log), "byte_offset": 0, "line_number": 0, "head_md5": "x", "state": None}),
+        ),
+    )
+    assert sessions() == before
+    assert [p for p in positions() if p[4] == names["a"]] == position
+    assert [p[2:] for p in positions() if p[4] == names["b"]] == [(0, 0, names["b"])]
+    assert conn.execute(
+        "select status from debugloop.debug_execution_attempts a join debugloop.debug_import_units i using (attempt_id) where i.unit_key = 'msg_open'"
+    ).fetchone() == ("running",)
+
+    # B importing the same logs honestly: what A recorded is met again and left as it is
+    again = [
+        clients["b"].imports.run("claude-code", [log]),
+        clients["b"].imports.run("swe-agent", [traj], default_model=SWE_MODEL),
+    ]
+    assert [(r.inserted, r.finished, r.skipped) for r in again] == [(0, 0, []), (0, 0, [])]
+    assert sum(r.duplicates for r in again) == 3 + len(json.loads(traj.read_text())["trajectory"]) + 1
+    assert sessions() == before
+    assert [p for p in positions() if p[4] == names["a"]] == position  # B read the files with positions of its own
+    assert len(positions()) == 2 * len(position)
+
+    # A itself, and an admin, may change them
+    clients["a"].imports._send(
+        "swe-agent", debugloop.importers.ImportResult(uuid.uuid4()), [{**forged, "title": "A's new title"}], [], None
+    )
+    clients["admin"].imports._send(
+        "swe-agent", debugloop.importers.ImportResult(uuid.uuid4()), [{**forged, "reported_cost_usd": "1.5"}], [], None
+    )
+    assert conn.execute(
+        "select title, reported_cost_usd, created_by from debugloop.debug_import_sessions where source = 'swe-agent'"
+    ).fetchone() == ("A's new title", Decimal("1.5"), names["a"])

@@ -195,6 +195,90 @@ def test_a_key_in_an_error_is_stored_nowhere_and_shown_by_nothing(dl, conn):
     )
 
 
+def test_secrets_in_imported_logs_are_stored_nowhere(dl, conn, tmp_path):
+    s = str(uuid.uuid4())
+    bearer = "Bearer 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    lines = [
+        {"type": "summary", "summary": f"Rotate {OPENAI} out of the config"},
+        {
+            "type": "user",
+            "sessionId": s,
+            "cwd": "/srv/app",
+            "timestamp": "2026-11-01T10:00:00Z",
+            "uuid": str(uuid.uuid4()),
+            "message": {
+                "role": "user",
+                "content": f"The deploy fails with {OPENAI}; curl -H 'Authorization: {bearer}'",
+            },
+        },
+        {
+            "type": "assistant",
+            "sessionId": s,
+            "cwd": "/srv/app",
+            "timestamp": "2026-11-01T10:00:01Z",
+            "message": {
+                "id": "msg_secret_1",
+                "model": "claude-sonnet-4-5-20250929",
+                "usage": {"input_tokens": 10, "output_tokens": 20},
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_s1",
+                        "name": "Bash",
+                        "input": {"command": f"deploy --key {OPENAI}"},
+                    }
+                ],
+            },
+        },
+        {
+            "type": "user",
+            "sessionId": s,
+            "cwd": "/srv/app",
+            "timestamp": "2026-11-01T10:00:02Z",
+            "uuid": str(uuid.uuid4()),
+            "message": {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_s1",
+                        "is_error": True,
+                        "content": f"401 Unauthorized: {OPENAI}",
+                    }
+                ],
+            },
+        },
+        {
+            "type": "assistant",
+            "sessionId": s,
+            "cwd": "/srv/app",
+            "timestamp": "2026-11-01T10:00:03Z",
+            "message": {
+                "id": "msg_secret_2",
+                "model": "claude-sonnet-4-5-20250929",
+                "usage": {"input_tokens": 10, "output_tokens": 20},
+                # still waiting for its result: kept in the file's saved state
+                "content": [
+                    {"type": "tool_use", "id": "toolu_s2", "name": "Bash", "input": {"command": f"retry {OPENAI}"}}
+                ],
+            },
+        },
+    ]
+    log = tmp_path / f"{s}.jsonl"
+    log.write_text("".join(json.dumps(o) + "\n" for o in lines), encoding="utf-8")
+    result = dl.imports.run("claude-code", [log], settle=3600)  # the open response stays in the saved state
+    assert (result.inserted, result.skipped) == (1, [])
+    assert _tables_holding(conn, OPENAI) == []
+    assert _tables_holding(conn, bearer.split()[1]) == []
+    title, state = conn.execute(
+        "select s.title, f.state from debugloop.debug_import_sessions s, debugloop.debug_import_files f"
+    ).fetchone()
+    assert title == "Rotate [redacted:openai-key] out of the config"
+    assert "[redacted:openai-key]" in json.dumps(state)
+    message = conn.execute("select error_message from debugloop.debug_execution_attempts").fetchone()[0]
+    assert message == "401 Unauthorized: [redacted:openai-key]"
+
+
 def test_redaction_is_fast_on_texts_without_secrets_and_bounded_on_large_ones(conn, measurement):
     conn.execute("set statement_timeout = '5s'")
     plain = conn.execute(
