@@ -49,6 +49,101 @@ as $$
 $$;
 comment on function debugloop.util_fingerprint(text) is 'The request fingerprint: SHA-256 of the normalised request.';
 
+-- debugloop._util_may_hold_secret(text): false when the text holds none of what
+-- util_redact looks for, true when it may (null for null): one scan for the words
+-- and prefixes every pattern needs. Why: the cheap test that spares the patterns
+-- to almost every text, and lets a caller test several texts at once. Locks: none.
+create or replace function debugloop._util_may_hold_secret(input text)
+returns boolean
+language sql
+immutable
+parallel safe
+as $$
+    select input ~* '-----begin|eyj|sk-|aiza|gh[pousr]_|github_pat_|akia|asia|xox[a-z]-|hf_|bearer|authorization|://|pass|secret|token|key'
+$$;
+
+-- debugloop.util_redact(text, code): the text with the secrets in it replaced by
+-- a marker naming their kind, `[redacted:<kind>]`: API keys and tokens of the
+-- common providers (OpenAI, Anthropic, Google, GitHub, AWS, Slack, Hugging Face),
+-- JWTs, private keys, bearer tokens and Authorization headers, passwords in URLs
+-- (scheme://user:password@host), and the values assigned to names such as
+-- password, secret, token, api_key (`password=...`, `"api_key": "..."`). With
+-- `code` (artefacts: source code, as JSON text) only quoted values are taken from
+-- assignments, so that code stays code. A match never takes a quote or a
+-- backslash, so JSON text stays JSON. A text that names none of them costs one
+-- scan. Why: texts are redacted before they are stored (attempts, imports), so
+-- nothing built from them can show a secret. Locks: none.
+create or replace function debugloop.util_redact(input text, code boolean default false)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    -- a token starts at a word boundary, or right after a JSON escape such as \n
+    b constant text := '(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf]))';
+    -- the name of an assignment whose value is a secret
+    secret_name constant text := '(password|passwd|passphrase|secret|token|apikey|(?:api|access|secret|private|auth|client|encryption|signing|master)[_-]?key)';
+    redacted text := input;
+begin
+    if not coalesce(debugloop._util_may_hold_secret(input), false) then
+        return input;
+    end if;
+    if strpos(redacted, '-----BEGIN ') > 0 then
+        redacted := regexp_replace(redacted, '-----BEGIN [A-Z0-9 ]*?PRIVATE KEY-----[^"]*?-----END [A-Z0-9 ]*?PRIVATE KEY-----', '[redacted:private-key]', 'g');
+    end if;
+    if strpos(redacted, 'eyJ') > 0 then
+        redacted := regexp_replace(redacted, 'eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}', '[redacted:jwt]', 'g');
+    end if;
+    if strpos(redacted, 'sk-') > 0 then
+        redacted := regexp_replace(redacted, b || 'sk-ant-[A-Za-z0-9_-]{20,}', '[redacted:anthropic-key]', 'g');
+        redacted := regexp_replace(redacted, b || 'sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}', '[redacted:openai-key]', 'g');
+    end if;
+    if strpos(redacted, 'AIza') > 0 then
+        redacted := regexp_replace(redacted, b || 'AIza[0-9A-Za-z_-]{35,}', '[redacted:google-key]', 'g');
+    end if;
+    if redacted ~ 'gh[pousr]_|github_pat_' then
+        redacted := regexp_replace(redacted, b || '(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})', '[redacted:github-token]', 'g');
+    end if;
+    if redacted ~ 'AKIA|ASIA' then
+        redacted := regexp_replace(redacted, b || '(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])([\s,:;|/"''=]{1,5})[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])',
+                              '[redacted:aws-access-key]\1[redacted:aws-secret-key]', 'g');
+        redacted := regexp_replace(redacted, b || '(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])', '[redacted:aws-access-key]', 'g');
+    end if;
+    if strpos(redacted, 'xox') > 0 then
+        redacted := regexp_replace(redacted, b || 'xox[a-z]-[A-Za-z0-9-]{10,}', '[redacted:slack-token]', 'g');
+    end if;
+    if strpos(redacted, 'hf_') > 0 then
+        redacted := regexp_replace(redacted, b || 'hf_[A-Za-z0-9]{30,}', '[redacted:huggingface-token]', 'g');
+    end if;
+    if strpos(redacted, '://') > 0 then
+        redacted := regexp_replace(redacted, '([a-z][a-z0-9+.-]*://[^\s/:@"''\\<>\[\]]*):[^\s/"''\\<>]+@', '\1:[redacted:password]@', 'gi');
+    end if;
+    if redacted ~* 'authorization' then
+        redacted := regexp_replace(redacted, '(authorization\\?["'']?\s*[:=]\s*\\?["'']?)(basic|token|digest|negotiate)\s+(?!\[redacted)[^\s"'',;\\]{4,}',
+                              '\1\2 [redacted:authorization]', 'gi');
+        if not code then
+            redacted := regexp_replace(redacted, '(authorization\\?["'']?\s*[:=]\s*)(?!\[redacted|bearer\s|basic\s|token\s|digest\s|negotiate\s)[^\s"'',;\\]{16,}',
+                                  '\1[redacted:authorization]', 'gi');
+        end if;
+    end if;
+    if redacted ~* 'bearer' then
+        redacted := regexp_replace(redacted, '(?<![A-Za-z0-9])(bearer\s+)(?!\[redacted)(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{12,}', '\1[redacted:bearer-token]', 'gi');
+    end if;
+    if redacted ~* '(?:pass(?:word|wd|phrase)|secret|token|key)\\?["'']?\s*[:=]' then
+        -- a quoted value: "password": "...", password = '...'
+        redacted := regexp_replace(redacted, secret_name || '(\\?["'']?\s*[:=]\s*\\?["''])(?![\[$<{*%\\])[^"''\\]+', '\1\2[redacted:secret]', 'gi');
+        if not code then
+            redacted := regexp_replace(redacted, secret_name || '(\s*=\s*)(?![\[$<{*%=]|(?:none|null|nil|true|false|undefined)\M)[^\s"''&,;\\()\[\]{}<>]+(?=$|[\s"''&,;\\)\]}>])',
+                                  '\1\2[redacted:secret]', 'gi');
+            redacted := regexp_replace(redacted, secret_name || '(\s*:\s*)(?!\[redacted)(?=[^\s"'',;\\]*[0-9])[^\s"'',;\\]{8,}', '\1\2[redacted:secret]', 'gi');
+        end if;
+    end if;
+    return redacted;
+end
+$$;
+comment on function debugloop.util_redact(text, boolean) is 'The text with API keys, tokens and passwords replaced by [redacted:<kind>] markers.';
+
 
 -- debugloop.util_words(text): the words of a text or of code, lower case, with
 -- identifiers split at camelCase and snake_case ("parseHTTPDate" -> "parse http

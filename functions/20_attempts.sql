@@ -195,6 +195,40 @@ begin
 end
 $$;
 
+-- debugloop._attempt_redact(attempt): the attempt with the secrets in its texts
+-- redacted (util_redact): the request, the approach, the error's type, message and
+-- stack trace, and the strings of its artefacts (as code: quoted values only). Runs
+-- before the fingerprint and the error signature are computed, so that neither,
+-- nor anything built from the row (problems, mappings, STFs, manifests, exports),
+-- can show a secret. Locks: none.
+create or replace function debugloop._attempt_redact(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+immutable
+as $$
+declare
+    artifacts text := attempt.artifacts::text;
+    redacted text;
+begin
+    -- one scan of all the texts first: most hold nothing to redact
+    if debugloop._util_may_hold_secret(concat_ws(' ', attempt.user_request, attempt.approach_description,
+                                                 attempt.error_type, attempt.error_message, attempt.error_stacktrace)) then
+        attempt.user_request := debugloop.util_redact(attempt.user_request);
+        attempt.approach_description := debugloop.util_redact(attempt.approach_description);
+        attempt.error_type := debugloop.util_redact(attempt.error_type);
+        attempt.error_message := debugloop.util_redact(attempt.error_message);
+        attempt.error_stacktrace := debugloop.util_redact(attempt.error_stacktrace);
+    end if;
+    if debugloop._util_may_hold_secret(artifacts) then
+        redacted := debugloop.util_redact(artifacts, true);
+        if redacted <> artifacts then
+            attempt.artifacts := redacted::jsonb;
+        end if;
+    end if;
+    return attempt;
+end
+$$;
+
 -- debugloop._attempt_add_problem(attempt): a request never seen before (by
 -- fingerprint) enters debug_problems with its embedding, so that later problems
 -- find it as a similar one. A known request costs one index probe. Locks: none (a

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 import debugloop
 from debugloop.errors import InvalidParameter, NotFound
@@ -443,18 +444,20 @@ def _assistant(session, mid, ts, content, usage, model="claude-sonnet-4-5-202509
     }
 
 
-def _result(session, ts, tool_id, text, is_error=False):
+def _user(session, ts, content):
+    """A user line: a prompt (a string) or tool results (a list of blocks)."""
     return {
         "type": "user",
         "sessionId": session,
         "cwd": "/srv/app",
         "timestamp": ts,
         "uuid": str(uuid.uuid4()),
-        "message": {
-            "role": "user",
-            "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": text, "is_error": is_error}],
-        },
+        "message": {"role": "user", "content": content},
     }
+
+
+def _result(session, ts, tool_id, text, is_error=False):
+    return _user(session, ts, [{"type": "tool_result", "tool_use_id": tool_id, "content": text, "is_error": is_error}])
 
 
 def _edit(tool_id, path="/srv/app/invoice.py"):
@@ -659,3 +662,379 @@ def test_examples_keep_their_licenses():
     ):
         assert "MIT License" in (LOGS / folder / "LICENSE").read_text(encoding="utf-8")
         assert f"| {folder}/ |" in readme and repository in readme
+
+
+# -- bad values: a bad line is reported and skipped, never a failed run -----------------
+
+
+def _conversation(session: str, n: int) -> list[dict]:
+    """A Claude Code session of n prompts, each answered by one response: the
+    prompt of response k is line 2k+1, the response line 2k+2."""
+    lines = []
+    for k in range(n):
+        lines.append(_user(session, f"2026-11-01T10:{k:02d}:00Z", f"Step {k}: explain the rounding of invoice {k}"))
+        lines.append(
+            _assistant(
+                session,
+                f"msg_{session[:8]}_{k}",
+                f"2026-11-01T10:{k:02d}:30Z",
+                [{"type": "text", "text": f"Answer {k}"}],
+                {"input_tokens": 10 + k, "output_tokens": 5},
+            )
+        )
+    return lines
+
+
+def _set(path: str, value):
+    """A change to one line: the value at a dotted path (``message.usage.output_tokens``)
+    set, or removed when ``value`` is ``...``."""
+
+    def change(line: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            line = line[key]
+        if value is ...:
+            del line[last]
+        else:
+            line[last] = value
+
+    return change
+
+
+# (line of the third response's prompt or answer, the field reported, the change)
+CLAUDE_BAD_VALUES = {
+    "negative count": (6, "message.usage.output_tokens", _set("message.usage.output_tokens", -3)),
+    "fractional count": (6, "message.usage.output_tokens", _set("message.usage.output_tokens", 2.5)),
+    "count of 1e30": (6, "message.usage.input_tokens", _set("message.usage.input_tokens", 1e30)),
+    "string count": (6, "message.usage.output_tokens", _set("message.usage.output_tokens", "12")),
+    "timestamp not a date": (6, "timestamp", _set("timestamp", "yesterday after lunch")),
+    "NUL in a prompt": (5, "message.content", _set("message.content", "fix the\u0000rounding")),
+    "NUL in a response": (6, "message.content[0].text", _set("message.content", [{"type": "text", "text": "a\u0000"}])),
+    "number as message id": (6, "message.id", _set("message.id", 42)),
+    "number as session id": (5, "sessionId", _set("sessionId", 7)),
+    "message a string": (6, "message", _set("message", "hello")),
+    "usage a list": (6, "message.usage", _set("message.usage", [])),
+    "content a number": (6, "message.content", _set("message.content", 5)),
+    # refused by SQL, which names the unit: that unit alone is left out
+    "usage in no known format": (6, "message.usage", _set("message.usage", {"tokens": 5})),
+    "no timestamp": (6, "timestamp", _set("timestamp", ...)),
+}
+
+
+@pytest.mark.parametrize("case", CLAUDE_BAD_VALUES, ids=str)
+def test_a_claude_code_line_with_a_bad_value_is_skipped_and_the_rest_imported(dl, conn, tmp_path, case):
+    line, field, change = CLAUDE_BAD_VALUES[case]
+    bad_session, good_session = str(uuid.uuid4()), str(uuid.uuid4())
+    lines = _conversation(bad_session, 5)
+    change(lines[line - 1])
+    _write_jsonl(tmp_path / "a.jsonl", lines)
+    _write_jsonl(tmp_path / "b.jsonl", _conversation(good_session, 3))  # the file after it
+
+    first = dl.imports.run("claude-code", [tmp_path])
+    assert [str(s) for s in first.skipped] == [f"{tmp_path / 'a.jsonl'}:{line}: {field}: {first.skipped[0].reason}"]
+    assert first.skipped[0].field == field and first.skipped[0].reason
+    keys = {r[0] for r in conn.execute("select unit_key from debugloop.debug_import_units")}
+    answered = {f"msg_{bad_session[:8]}_{k}" for k in (0, 1, 3, 4)} | {f"msg_{good_session[:8]}_{k}" for k in range(3)}
+    assert answered <= keys  # every other response of the file, and the file after it
+    assert keys - answered <= {f"msg_{bad_session[:8]}_2"}  # a bad prompt line leaves its response in
+
+    again = dl.imports.run("claude-code", [tmp_path])
+    assert (again.skipped, again.inserted, again.lines) == ([], 0, 0)  # read past it: reported once
+
+
+def test_the_cli_skips_bad_values_exits_4_and_imports_the_next_file(db, tmp_path):
+    s = str(uuid.uuid4())
+    lines = _conversation(s, 4)
+    lines[1]["message"]["usage"]["output_tokens"] = -1
+    lines[2]["message"]["content"] = "a prompt with a NUL \u0000 in it"
+    lines[5]["timestamp"] = "not a date"
+    _write_jsonl(tmp_path / "a.jsonl", lines)
+    _write_jsonl(tmp_path / "b.jsonl", _conversation(str(uuid.uuid4()), 2))
+    env = {"DEBUGLOOP_DATABASE_URL": db.url}
+    done = run_cli("import", "claude-code", str(tmp_path), env=env)
+    assert done.returncode == 4, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    log = tmp_path / "a.jsonl"
+    for where in (f"{log}:2: message.usage.output_tokens: ", f"{log}:3: message.content: ", f"{log}:6: timestamp: "):
+        assert where in done.stderr
+    assert "2 attempt(s) added" not in done.stdout and "attempts 4," in done.stdout  # 2 of a.jsonl, 2 of b.jsonl
+    again = run_cli("import", "claude-code", str(tmp_path), env=env)
+    assert again.returncode == 0 and "skipped" not in again.stderr, again.stderr
+
+
+def test_a_batch_refused_as_a_whole_is_halved_down_to_the_bad_unit(dl, conn):
+    """An error that names no unit (here PostgreSQL refusing the batch's JSON, which
+    holds a NUL) splits the batch until the unit at fault is alone: one bad unit
+    costs one unit."""
+    session = {"key": "s1", "correlation_id": str(uuid.uuid4())}
+    units = [
+        {
+            "key": f"u{k}",
+            "session": "s1",
+            "request": f"fix {k}",
+            "status": "success",
+            "started_at": "2026-11-01T10:00:00Z",
+        }
+        for k in range(7)
+    ]
+    units[4]["request"] = "fix \x00 it"
+    refused = []
+    result = debugloop.importers.ImportResult(uuid.uuid4())
+    dl.imports._send_batch("claude-code", result, [session], units, None, lambda u, r: refused.append(u["key"]))
+    assert refused == ["u4"]
+    assert result.inserted == 6
+    assert {r[0] for r in conn.execute("select unit_key from debugloop.debug_import_units")} == {
+        f"u{k}" for k in range(7) if k != 4
+    }
+
+
+def _element_lines(text: str, indent: int) -> list[int]:
+    """The line numbers where the elements of a JSON list dumped with indent=2 begin,
+    the list's elements being at ``indent`` spaces."""
+    starts = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith(" " * indent) and not line.startswith(" " * (indent + 1)):
+            if not line.strip().startswith(("}", "]")):
+                starts.append(n)
+    return starts
+
+
+def test_swe_agent_steps_with_bad_values_are_skipped_and_the_rest_imported(dl, conn, tmp_path):
+    doc = json.loads((LOGS / "swe-agent" / "swe-agent__test-repo-i1.traj").read_text(encoding="utf-8"))
+    steps = len(doc["trajectory"])
+    doc["trajectory"][2] = 17
+    doc["trajectory"][4]["observation"] += "\u0000"
+    doc["info"]["model_stats"]["tokens_sent"] = -5
+    doc["info"]["model_stats"]["instance_cost"] = "a lot"
+    text = json.dumps(doc, indent=2)
+    bad = tmp_path / "a.traj"
+    bad.write_text(text, encoding="utf-8")
+    good = LOGS / "swe-agent" / "pydicom__pydicom-1458.traj"
+    (tmp_path / "b.traj").write_bytes(good.read_bytes())
+    good_doc = json.loads(good.read_text(encoding="utf-8"))
+
+    first = dl.imports.run("swe-agent", [tmp_path], default_model=SWE_MODEL)
+    top = [n for n, line in enumerate(text.splitlines(), 1) if line.startswith('  "')]
+    info = next(n for n in top if text.splitlines()[n - 1].startswith('  "info"'))
+    trajectory = [n for n in _element_lines(text, 4) if n > top[1]][:steps]
+    assert sorted(str(s) for s in first.skipped) == sorted(
+        [
+            f"{bad}:{trajectory[2]}: trajectory[2]: must be an object, got a number 17",
+            f"{bad}:{trajectory[4]}: trajectory[4].observation: holds a NUL character (\\u0000), which PostgreSQL cannot store",
+            f"{bad}:{info}: info.model_stats.tokens_sent: must be a whole number of tokens, at least 0 and below 2^63, got -5",
+            f'{bad}:{info}: info.model_stats.instance_cost: must be a number >= 0, got "a lot"',
+        ]
+    )
+    rows = conn.execute(
+        """select s.path, count(i.unit_key), s.reported_cost_usd from debugloop.debug_import_sessions s
+             join debugloop.debug_import_units i using (correlation_id) group by s.path, s.reported_cost_usd"""
+    ).fetchall()
+    assert sorted(rows) == sorted(
+        [
+            (str(bad), steps - 2, None),  # every step but the two bad ones; the run's attempt is left out
+            (
+                str(tmp_path / "b.traj"),
+                len(good_doc["trajectory"]) + 1,
+                Decimal(str(good_doc["info"]["model_stats"]["instance_cost"])),
+            ),
+        ]
+    )
+    again = dl.imports.run("swe-agent", [tmp_path], default_model=SWE_MODEL)
+    assert (again.skipped, again.inserted) == ([], 0)
+
+
+def test_openhands_events_with_bad_values_are_skipped_and_the_rest_imported(dl, conn, tmp_path):
+    events = json.loads((LOGS / "openhands" / "basic_gui_mode.json").read_text(encoding="utf-8"))
+    response = lambda e: e["tool_call_metadata"]["model_response"]  # noqa: E731
+    kept = response(events[11])["id"]
+    events[7]["timestamp"] = "not a date"
+    response(events[9])["id"] = 5
+    events[12]["content"] = "binary \u0000 output"
+    response(events[13])["usage"] = {"tokens": 1}  # no known format: refused by SQL
+    events[16] = "oops"
+    text = json.dumps(events, indent=2)
+    bad = tmp_path / "a.json"
+    bad.write_text(text, encoding="utf-8")
+    (tmp_path / "b.json").write_bytes((LOGS / "openhands" / "basic.json").read_bytes())
+
+    first = dl.imports.run("openhands", [tmp_path])
+    at = _element_lines(text, 2)
+    assert [(s.line, s.field) for s in first.skipped] == [
+        (at[7], "[7].timestamp"),
+        (at[9], "[9].tool_call_metadata.model_response.id"),
+        (at[12], "[12].content"),
+        (at[16], "[16]"),
+        (at[13], "tool_call_metadata.model_response.usage"),
+    ]
+    assert all(s.path == str(bad) for s in first.skipped)
+    keys = {r[0] for r in conn.execute("select unit_key from debugloop.debug_import_units")}
+    assert keys == {kept} | {
+        response(e)["id"]
+        for e in json.loads((tmp_path / "b.json").read_text())
+        if "action" in e and e.get("tool_call_metadata")
+    }
+    again = dl.imports.run("openhands", [tmp_path])
+    assert (again.skipped, again.inserted) == ([], 0)
+
+
+# -- what an import creates belongs to the role that imported it ------------------------
+
+
+@pytest.fixture
+def roles(db, conn):
+    """Two agent roles and an admin role, and a client connected as each (SET ROLE
+    through the connection's options: the session user stays the superuser)."""
+    tag = uuid.uuid4().hex[:8]
+    names = {"a": f"agent_a_{tag}", "b": f"agent_b_{tag}", "admin": f"admin_{tag}"}
+    for who, name in names.items():
+        conn.execute(f"create role {name} nologin in role {'debugloop_admin' if who == 'admin' else 'debugloop_agent'}")
+    conn.commit()
+    clients = {}
+    try:
+        for who, name in names.items():
+            clients[who] = debugloop.connect(f"{db.url}?options=-c%20role%3D{name}")
+        yield names, clients
+    finally:
+        for client in clients.values():
+            client.close()
+        for name in names.values():
+            conn.execute(f"drop owned by {name}")
+            conn.execute(f"drop role {name}")
+        conn.commit()
+
+
+def _as(conn, role: str, sql: str, params=()):
+    """Run ``sql`` as ``role`` in a transaction of its own, committed; its error, if
+    any, as a debugloop exception."""
+    conn.commit()
+    with debugloop.errors.wrap_exceptions(), conn.transaction():
+        conn.execute(f"set local role {role}")
+        return conn.execute(sql, params).fetchall()
+
+
+def test_another_role_cannot_change_what_an_import_created(roles, conn, tmp_path):
+    names, clients = roles
+    s = str(uuid.uuid4())
+    lines = _conversation(s, 2)
+    # the last response calls a tool whose result is not written yet: imported as running
+    lines.append(
+        _assistant(
+            s, "msg_open", "2026-11-01T11:00:00Z", [_edit("toolu_open")], {"input_tokens": 9, "output_tokens": 9}
+        )
+    )
+    log = tmp_path / f"{s}.jsonl"
+    _write_jsonl(log, lines)
+    traj = LOGS / "swe-agent" / "pydicom__pydicom-1458.traj"
+    clients["a"].imports.run("claude-code", [log])
+    clients["a"].imports.run("swe-agent", [traj], default_model=SWE_MODEL)
+
+    def sessions():
+        return conn.execute(
+            "select source, session_key, title, reported_cost_usd, created_by from debugloop.debug_import_sessions order by 1, 2"
+        ).fetchall()
+
+    def positions():
+        return conn.execute(
+            "select source, path, byte_offset, line_number, created_by from debugloop.debug_import_files order by 1, 2, 5"
+        ).fetchall()
+
+    before, position = sessions(), positions()
+    assert {r[4] for r in before} == {r[4] for r in position} == {names["a"]}
+    swe_key, swe_correlation = conn.execute(
+        "select session_key, correlation_id from debugloop.debug_import_sessions where source = 'swe-agent'"
+    ).fetchone()
+    call = "select * from debugloop.import_units(%s, %s, %s, %s, %s)"
+    forged = {"key": swe_key, "correlation_id": str(swe_correlation)}
+    finish = {
+        "key": "msg_open",
+        "session": s,
+        "request": "x",
+        "status": "success",
+        "started_at": "2026-11-01T11:00:00Z",
+        "usage": {"input_tokens": 1, "output_tokens": 10**9},
+    }
+    new = {**finish, "key": "msg_new"}
+    for sessions_arg, units_arg, field in (
+        ([{**forged, "title": "pwned"}], [], "sessions.title"),
+        ([{**forged, "reported_cost_usd": "0"}], [], "sessions.reported_cost_usd"),
+        ([], [finish], "units.status"),
+        ([], [new], "units.session"),
+    ):
+        with pytest.raises(debugloop.errors.NotOwned) as info:
+            _as(
+                conn,
+                names["b"],
+                call,
+                (
+                    "claude-code" if units_arg else "swe-agent",
+                    uuid.uuid4(),
+                    Jsonb(sessions_arg),
+                    Jsonb(units_arg),
+                    None,
+                ),
+            )
+        assert info.value.field == field
+        assert names["a"] in info.value.message
+    # nor may a new session of B's join a task recorded otherwise, or another session's correlation
+    chain = uuid.uuid4()
+    conn.execute("select debugloop.attempt_start('someone', 'a task', null, %s)", (chain,))
+    conn.commit()
+    for (
+        correlation,
+        error,
+    ) in ((chain, debugloop.errors.NotOwned), (swe_correlation, debugloop.errors.InvalidParameter)):
+        with pytest.raises(error) as info:
+            _as(
+                conn,
+                names["b"],
+                call,
+                (
+                    "openhands",
+                    uuid.uuid4(),
+                    Jsonb([{"key": "mine", "correlation_id": str(correlation)}]),
+                    Jsonb([]),
+                    None,
+                ),
+            )
+        assert info.value.field == "sessions.correlation_id"
+    # a read position is each role's own: B's import moves B's, never A's
+    _as(
+        conn,
+        names["b"],
+        call,
+        (
+            "claude-code",
+            uuid.uuid4(),
+            Jsonb([]),
+            Jsonb([]),
+            Jsonb({"path": str(log), "byte_offset": 0, "line_number": 0, "head_md5": "x", "state": None}),
+        ),
+    )
+    assert sessions() == before
+    assert [p for p in positions() if p[4] == names["a"]] == position
+    assert [p[2:] for p in positions() if p[4] == names["b"]] == [(0, 0, names["b"])]
+    assert conn.execute(
+        "select status from debugloop.debug_execution_attempts a join debugloop.debug_import_units i using (attempt_id) where i.unit_key = 'msg_open'"
+    ).fetchone() == ("running",)
+
+    # B importing the same logs honestly: what A recorded is met again and left as it is
+    again = [
+        clients["b"].imports.run("claude-code", [log]),
+        clients["b"].imports.run("swe-agent", [traj], default_model=SWE_MODEL),
+    ]
+    assert [(r.inserted, r.finished, r.skipped) for r in again] == [(0, 0, []), (0, 0, [])]
+    assert sum(r.duplicates for r in again) == 3 + len(json.loads(traj.read_text())["trajectory"]) + 1
+    assert sessions() == before
+    assert [p for p in positions() if p[4] == names["a"]] == position  # B read the files with positions of its own
+    assert len(positions()) == 2 * len(position)
+
+    # A itself, and an admin, may change them
+    clients["a"].imports._send(
+        "swe-agent", debugloop.importers.ImportResult(uuid.uuid4()), [{**forged, "title": "A's new title"}], [], None
+    )
+    clients["admin"].imports._send(
+        "swe-agent", debugloop.importers.ImportResult(uuid.uuid4()), [{**forged, "reported_cost_usd": "1.5"}], [], None
+    )
+    assert conn.execute(
+        "select title, reported_cost_usd, created_by from debugloop.debug_import_sessions where source = 'swe-agent'"
+    ).fetchone() == ("A's new title", Decimal("1.5"), names["a"])

@@ -6,6 +6,24 @@
 -- which holds the rule: flags, thresholds and formulas live there. A BEFORE
 -- trigger's function takes the row and returns it completed.
 
+-- tg_debug_execution_attempts__redact: secrets in the attempt's texts are
+-- redacted before anything is computed from them (debugloop._attempt_redact); the
+-- first trigger, so the fingerprint and the error signature see the redacted
+-- texts. Locks: none.
+create or replace function debugloop.tg_debug_execution_attempts__redact()
+returns trigger
+language plpgsql
+as $$
+begin
+    return debugloop._attempt_redact(new);
+end
+$$;
+
+create or replace trigger _005_redact
+    before insert or update of user_request, approach_description, error_type, error_message, error_stacktrace, artifacts
+    on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__redact();
+
 -- tg_debug_execution_attempts__fingerprint: the request fingerprint and the
 -- approach hash follow their texts (debugloop._attempt_set_fingerprint). Locks: none.
 create or replace function debugloop.tg_debug_execution_attempts__fingerprint()

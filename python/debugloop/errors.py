@@ -167,6 +167,14 @@ class NotEligible(BusinessError, ValueError):
     pass
 
 
+@_register(
+    "DL020",
+    "An import would change what another role's import created (a session, a unit, a read position); only that role or an admin may.",
+)
+class NotOwned(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -18,7 +18,8 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -28,7 +29,7 @@ import orjson
 
 from ._manager import Manager
 from .adapt import jsonb_fast
-from .errors import InvalidParameter
+from .errors import BusinessError, DatabaseError, DebugloopError, InvalidParameter
 from .models import ImportCostDifference, ImportFix, ImportReportRow, ImportSession
 from .queries import Q
 from .units import with_units
@@ -77,8 +78,10 @@ def _unit(
     status: str,
     **fields: Any,
 ) -> dict[str, Any]:
-    """One unit as import_units takes it; the fields not given are null."""
-    unit = dict.fromkeys(("approach", "tools", "usage", "error_type", "error_message", "artifacts", "parent"))
+    """One unit as import_units takes it; the fields not given are null. ``at`` is
+    where the unit is in its file (a line number, or the JSON path of its step or
+    event), ``usage_at`` where its usage is, for the report of a unit SQL refuses."""
+    unit = dict.fromkeys(("approach", "tools", "usage", "error_type", "error_message", "artifacts", "parent", "at"))
     unit.update(
         key=key,
         session=session,
@@ -96,14 +99,17 @@ def _unit(
 
 @dataclass
 class Skipped:
-    """A line (or a whole file) that could not be imported, and why."""
+    """A line (or a whole file) that could not be imported, and why: the field at
+    fault, when one is, and the reason."""
 
     path: str
     line: int
     reason: str
+    field: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+        where = f"{self.path}:{self.line}: "
+        return where + (f"{self.field}: {self.reason}" if self.field else self.reason)
 
 
 @dataclass
@@ -118,6 +124,153 @@ class ImportResult:
     finished: int = 0
     duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+
+
+# -- bad values --------------------------------------------------------------------
+#
+# A log can hold a valid JSON line with a value that cannot be recorded: a count
+# that is negative, fractional or beyond a bigint, a timestamp that is not a date,
+# a NUL character (PostgreSQL text and jsonb cannot hold one), a number where an
+# id is expected, an object where a list is. Such a line (or step, or event) is
+# skipped and reported as ``file:line: field: reason``; the rest is imported. The
+# checks below are only what the parsers need to stay sound and to blame the right
+# line; the rules of what a unit may be are SQL's (import_units), which names the
+# unit it refuses, so that the importer leaves that unit out and sends the rest
+# again (ImportManager._send_batch).
+
+BIGINT = 2**63
+
+
+class BadValue(ValueError):
+    """A value of a log that cannot be imported: ``field`` (its path in the line,
+    step or event), why, and ``at``, the JSON path of the part of a whole-JSON log
+    that holds it (for its line number)."""
+
+    def __init__(self, field: str, reason: str, at: list | None = None) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+        self.at = at
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _nul(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) under ``value`` that holds a NUL."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if "\x00" in k:
+                return sub
+            if (found := _nul(v, sub)) is not None:
+                return found
+    elif isinstance(value, list):
+        for n, v in enumerate(value):
+            if (found := _nul(v, f"{path}[{n}]")) is not None:
+                return found
+    return None
+
+
+def check_nul(value: Any, path: str = "") -> None:
+    """BadValue when a string of ``value`` holds a NUL character."""
+    found = _nul(value, path)
+    if found is not None:
+        raise BadValue(found or "value", "holds a NUL character (\\u0000), which PostgreSQL cannot store")
+
+
+def _want(obj: dict, key: str, field: str, *types: type) -> Any:
+    """``obj[key]``, which must be absent, null or of one of ``types``."""
+    value = obj.get(key)
+    if value is not None and (not isinstance(value, types) or isinstance(value, bool) and bool not in types):
+        wanted = " or ".join(_kind(t()) for t in types)
+        raise BadValue(field, f"must be {wanted}, got {_kind(value)} {_short(value)}")
+    return value
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _want_time(obj: dict, key: str, field: str) -> None:
+    """``obj[key]`` must be absent, null or an ISO 8601 date and time."""
+    value = _want(obj, key, field, str)
+    if value is None:
+        return
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise BadValue(field, f"must be a date and time (ISO 8601), got {_short(value)}") from None
+
+
+def _count_key(key: str) -> bool:
+    return key.endswith(("_tokens", "TokenCount")) or key == "tokenCount"
+
+
+def _want_counts(usage: Any, field: str) -> None:
+    """A usage object's token counts (keys ending in ``_tokens`` or ``TokenCount``,
+    at any depth) must be whole numbers, at least 0 and below 2^63. The rest of the
+    rules of usage are SQL's (DL005)."""
+    if isinstance(usage, list):
+        for n, item in enumerate(usage):
+            _want_counts(item, f"{field}[{n}]")
+        return
+    if not isinstance(usage, dict):
+        raise BadValue(field, f"must be an object, got {_kind(usage)} {_short(usage)}")
+    for key, value in usage.items():
+        if isinstance(value, (dict, list)):
+            _want_counts(value, f"{field}.{key}")
+        elif _count_key(key):
+            _want_count(value, f"{field}.{key}")
+
+
+def _want_count(value: Any, field: str) -> None:
+    """A token count: null, or a whole number at least 0 and below 2^63 (a bigint)."""
+    if value is None:
+        return
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or value < 0 or value >= BIGINT or (isinstance(value, float) and not value.is_integer()):
+        raise BadValue(field, f"must be a whole number of tokens, at least 0 and below 2^63, got {_short(value)}")
+
+
+def check_claude_line(obj: dict[str, Any]) -> None:
+    """BadValue for a value of a Claude Code line that cannot be imported: the ids,
+    texts and times it gives, its message's shape and its usage's counts."""
+    for key in ("sessionId", "cwd", "requestId", "uuid", "summary"):
+        _want(obj, key, key, str)
+    _want_time(obj, "timestamp", "timestamp")
+    if obj.get("type") not in ("user", "assistant"):
+        return
+    message = obj.get("message")
+    if not isinstance(message, dict):
+        raise BadValue("message", f"must be an object, got {_kind(message)} {_short(message)}")
+    _want(message, "id", "message.id", str)
+    _want(message, "model", "message.model", str)
+    if _want(message, "usage", "message.usage", dict) is not None:
+        _want_counts(message["usage"], "message.usage")
+    content = _want(message, "content", "message.content", str, list)
+    for n, block in enumerate(content if isinstance(content, list) else []):
+        if not isinstance(block, dict):
+            continue
+        where = f"message.content[{n}]"
+        kind = block.get("type")
+        if kind == "tool_use":
+            _want(block, "id", f"{where}.id", str)
+            _want(block, "name", f"{where}.name", str)
+        elif kind == "tool_result":
+            _want(block, "tool_use_id", f"{where}.tool_use_id", str)
+            inner = block.get("content")
+            for k, item in enumerate(inner if isinstance(inner, list) else []):
+                if isinstance(item, dict) and item.get("type") == "text":
+                    _want(item, "text", f"{where}.content[{k}].text", str)
+        elif kind == "text":
+            _want(block, "text", f"{where}.text", str)
 
 
 # -- parsers ---------------------------------------------------------------------
@@ -277,6 +430,7 @@ class ClaudeCodeParser:
             best = unit["usage"]
             if best is None or (usage.get("output_tokens") or 0) > (best.get("output_tokens") or 0):
                 unit["usage"] = usage
+                unit["usage_line"] = line_no
         for block in message.get("content") or []:
             if isinstance(block, dict) and block.get("type") == "tool_use":
                 name = str(block.get("name") or "tool")
@@ -424,6 +578,8 @@ class ClaudeCodeParser:
             approach=description,
             tools=[c["name"] for c in p["calls"]] or None,
             usage=p["usage"],
+            at=p["line"],
+            usage_at=p.get("usage_line", p["line"]),
         )
         if failed:
             call, result = failed[0]
@@ -465,54 +621,93 @@ def swe_agent_error(action: str, observation: str) -> tuple[str, str] | None:
 
 
 def _swe_issue(history: list[Any]) -> str | None:
-    for message in history:
+    """The issue text of an SWE-agent run: its first user message that is not a
+    demonstration. BadValue when it cannot be read."""
+    for n, message in enumerate(history):
         if isinstance(message, dict) and message.get("role") == "user" and not message.get("is_demo"):
-            text = _result_text(message.get("content"))
-            found = re.search(r"ISSUE:\n(.*?)(?:\n\nINSTRUCTIONS:|\Z)", text, re.S)
-            return _clip(found.group(1) if found else text)
+            with _located(["history", n]):
+                return _swe_issue_text(n, message)
     return None
 
 
-def parse_swe_agent(
-    path: Path, document: Any, default_model: str | None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """An SWE-agent trajectory (``.traj``): one attempt per step, without usage
-    (SWE-agent records none per step), and one attempt for the whole run with
-    ``info.model_stats`` as its usage, the submitted diff as its artefacts and its
-    ``instance_cost`` kept beside ours."""
-    if not isinstance(document, dict) or not isinstance(document.get("trajectory"), list):
-        raise ValueError("not an SWE-agent trajectory: no trajectory list")
-    info = document.get("info") if isinstance(document.get("info"), dict) else {}
-    stats = info.get("model_stats") if isinstance(info.get("model_stats"), dict) else {}
-    replay = document.get("replay_config")
+def _swe_issue_text(n: int, message: dict[str, Any]) -> str | None:
+    content = message.get("content")
+    for k, block in enumerate(content if isinstance(content, list) else []):
+        if isinstance(block, dict) and block.get("type") == "text":
+            _want(block, "text", f"history[{n}].content[{k}].text", str)
+    text = _result_text(content)
+    check_nul(text, f"history[{n}].content")
+    found = re.search(r"ISSUE:\n(.*?)(?:\n\nINSTRUCTIONS:|\Z)", text, re.S)
+    return _clip(found.group(1) if found else text)
+
+
+def _swe_model(replay: Any) -> str | None:
+    """The model an SWE-agent run names in its replay config (a JSON string or object)."""
     if isinstance(replay, str):
         try:
             replay = json.loads(replay)
         except ValueError:
-            replay = None
-    model = None
-    if isinstance(replay, dict):
-        model = ((replay.get("agent") or {}).get("model") or {}).get("name")
-    model = model or default_model
+            return None
+    agent = replay.get("agent") if isinstance(replay, dict) else None
+    config = agent.get("model") if isinstance(agent, dict) else None
+    return _want(config, "name", "replay_config.agent.model.name", str) if isinstance(config, dict) else None
+
+
+@contextmanager
+def _located(at: list) -> Iterator[None]:
+    """A BadValue raised inside is located at ``at`` (unless it knows better)."""
+    try:
+        yield
+    except BadValue as exc:
+        exc.at = exc.at or at
+        raise
+
+
+def parse_swe_agent(
+    path: Path, document: Any, default_model: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[BadValue]]:
+    """An SWE-agent trajectory (``.traj``): one attempt per step, without usage
+    (SWE-agent records none per step), and one attempt for the whole run with
+    ``info.model_stats`` as its usage, the submitted diff as its artefacts and its
+    ``instance_cost`` kept beside ours. Returns the session, the units and the bad
+    values left out (a bad step is left out; a bad value of what every unit shares,
+    the issue or the model, raises BadValue)."""
+    if not isinstance(document, dict) or not isinstance(document.get("trajectory"), list):
+        raise ValueError("not an SWE-agent trajectory: no trajectory list")
+    bad: list[BadValue] = []
+    info = document.get("info") if isinstance(document.get("info"), dict) else {}
+    stats = info.get("model_stats") if isinstance(info.get("model_stats"), dict) else {}
+    with _located(["replay_config"]):
+        model = _swe_model(document.get("replay_config")) or default_model
     history = document.get("history") if isinstance(document.get("history"), list) else []
     request = _swe_issue(history) or f"SWE-agent run {path.stem}"
     identity = hashlib.sha256(f"{path.stem}\0{request}".encode()).hexdigest()[:16]
     session_key = f"{path.stem}:{identity}"
     when = _mtime_iso(path)
     cost = stats.get("instance_cost")
+    if cost is not None and (not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0):
+        bad.append(BadValue("info.model_stats.instance_cost", f"must be a number >= 0, got {_short(cost)}", ["info"]))
+        cost = None
     session = {
         "key": session_key,
         "correlation_id": str(uuid.uuid5(NAMESPACE, f"swe-agent:{session_key}")),
         "path": str(path),
         "title": _first_line(request, 200),
         "model": model,
-        "reported_cost_usd": str(cost) if isinstance(cost, (int, float)) else None,
+        "reported_cost_usd": str(cost) if cost is not None else None,
         "reported_usage": stats or None,
     }
     units: list[dict[str, Any]] = []
     retries = _Retries({})
     for i, step in enumerate(document["trajectory"]):
-        if not isinstance(step, dict):
+        at = ["trajectory", i]
+        try:
+            if not isinstance(step, dict):
+                raise BadValue(f"trajectory[{i}]", f"must be an object, got {_kind(step)} {_short(step)}")
+            check_nul(step, f"trajectory[{i}]")
+        except BadValue as exc:
+            exc.at = at
+            bad.append(exc)
             continue
         action = str(step.get("action") or "").strip()
         observation = str(step.get("observation") or "")
@@ -532,9 +727,24 @@ def parse_swe_agent(
             tools=[kind] if action else None,
             error_type=error[0] if error else None,
             error_message=error[1] if error else None,
+            at=at,
         )
         retries.link(unit, [kind], [kind] if error else [], description)
         units.append(unit)
+    try:
+        with _located(["info"]):
+            _swe_run(info, stats, units, session_key, request, model, when, len(document["trajectory"]))
+    except BadValue as exc:  # the run's attempt is left out; its steps are in
+        bad.append(exc)
+    return session, units, bad
+
+
+def _swe_run(
+    info: dict, stats: dict, units: list, session_key: str, request: str, model: str | None, when: str, steps: int
+) -> None:
+    """The attempt of a whole SWE-agent run, appended to ``units``: its exit status,
+    the tokens of ``info.model_stats`` and the submitted diff; BadValue for a bad count."""
+    check_nul(info, "info")
     exit_status = str(info.get("exit_status") or "")
     submission = info.get("submission") if isinstance(info.get("submission"), str) else None
     if exit_status.startswith("submitted") and submission:
@@ -545,6 +755,8 @@ def parse_swe_agent(
         status, error_type, message = "error", "exit status", f"SWE-agent stopped: {exit_status or 'no exit status'}"
     usage = None
     if stats:
+        for key in ("tokens_sent", "tokens_received"):
+            _want_count(stats.get(key), f"info.model_stats.{key}")
         usage = {
             "prompt_tokens": int(stats.get("tokens_sent") or 0),
             "completion_tokens": int(stats.get("tokens_received") or 0),
@@ -559,14 +771,14 @@ def parse_swe_agent(
             when,
             when,
             status,
-            approach=f"SWE-agent run of {len(document['trajectory'])} steps",
+            approach=f"SWE-agent run of {steps} steps",
             usage=usage,
             error_type=error_type,
             error_message=message,
             artifacts=with_units({"diff": submission}) if status == "success" else None,
+            at=["info"],
         )
     )
-    return session, units
 
 
 def _openhands_error(observation: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -589,13 +801,47 @@ def _openhands_error(observation: dict[str, Any]) -> tuple[str, str, str] | None
     return None
 
 
-def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def check_openhands_event(event: Any, n: int) -> None:
+    """BadValue for an OpenHands event that cannot be imported: not an object, a NUL
+    in it, ids and times of the wrong kind, a model response whose id, model or
+    usage is bad."""
+    where = f"[{n}]"
+    if not isinstance(event, dict):
+        raise BadValue(where, f"must be an object, got {_kind(event)} {_short(event)}")
+    check_nul(event, where)
+    for key in ("id", "cause"):
+        _want(event, key, f"{where}.{key}", int, str)
+    _want_time(event, "timestamp", f"{where}.timestamp")
+    args = _want(event, "args", f"{where}.args", dict) or {}
+    _want(args, "path", f"{where}.args.path", str)
+    meta = _want(event, "tool_call_metadata", f"{where}.tool_call_metadata", dict) or {}
+    response = _want(meta, "model_response", f"{where}.tool_call_metadata.model_response", dict) or {}
+    where = f"{where}.tool_call_metadata.model_response"
+    _want(response, "id", f"{where}.id", str)
+    _want(response, "model", f"{where}.model", str)
+    if _want(response, "usage", f"{where}.usage", dict) is not None:
+        _want_counts(response["usage"], f"{where}.usage")
+
+
+def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[BadValue]]:
     """An OpenHands trajectory (a JSON list of events): one attempt per LLM response
     (``tool_call_metadata.model_response.id``, whose usage the action and its
-    observation both repeat), with the actions it took and their observations."""
+    observation both repeat), with the actions it took and their observations.
+    Returns the session, the units and the bad events left out."""
     if not isinstance(document, list):
         raise ValueError("not an OpenHands trajectory: not a list of events")
-    events = [e for e in document if isinstance(e, dict)]
+    bad: list[BadValue] = []
+    events: list[dict[str, Any]] = []
+    where: dict[int, int] = {}  # id(event) -> its index in the document
+    for n, event in enumerate(document):
+        try:
+            check_openhands_event(event, n)
+        except BadValue as exc:
+            exc.at = [n]
+            bad.append(exc)
+            continue
+        events.append(event)
+        where[id(event)] = n
     first = next(
         (e for e in events if e.get("source") == "user" and e.get("action") == "message"), events[0] if events else {}
     )
@@ -619,8 +865,7 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
             continue
         if "action" not in event:
             continue
-        meta = event.get("tool_call_metadata") if isinstance(event.get("tool_call_metadata"), dict) else {}
-        response = meta.get("model_response") if isinstance(meta.get("model_response"), dict) else {}
+        response = (event.get("tool_call_metadata") or {}).get("model_response") or {}
         rid = response.get("id")
         if not rid:
             continue  # no LLM response recorded for it (user input, state changes)
@@ -635,6 +880,7 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
                 "started_at": _utc(event.get("timestamp")),
                 "completed_at": _utc(event.get("timestamp")),
                 "actions": [],
+                "at": [where[id(event)]],
             }
         observation = observations.get(event.get("id"))
         unit["actions"].append((event, observation))
@@ -646,7 +892,7 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
         descriptions, kinds, failed_kinds, error, files = [], [], [], None, {}
         for action, observation in r["actions"]:
             name = str(action.get("action"))
-            args = action.get("args") if isinstance(action.get("args"), dict) else {}
+            args = action.get("args") or {}
             target = args.get("path") or args.get("command") or ""
             kind = f"{name}:{args['path']}" if args.get("path") else name
             kinds.append(kind)
@@ -680,11 +926,109 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
             error_type=error[1] if error else None,
             error_message=error[2] if error else None,
             artifacts=with_units({"files": files}) if files and status == "success" else None,
+            at=r["at"],
         )
         session["model"] = session["model"] or r["model"]
         retries.link(unit, kinds, failed_kinds, description)
         units.append(unit)
-    return session, units
+    return session, units, bad
+
+
+# -- what SQL refuses --------------------------------------------------------------
+
+_UNIT_INDEX = re.compile(r"^units\[(\d+)\](?: \((?:[^()]|\([^()]*\))*\))?:? ?")
+_SPACE = re.compile(r"\s*")
+_INPUT_CLASSES = ("22", "23", "54")  # data exceptions, integrity constraints, program limits (a value too big)
+
+# the fields of import_units as the logs of each format name them
+_LOG_FIELDS = {
+    "claude-code": {
+        "usage": "message.usage",
+        "started_at": "timestamp",
+        "completed_at": "timestamp",
+        "model": "message.model",
+        "key": "message.id",
+        "session": "sessionId",
+    },
+    "swe-agent": {"usage": "info.model_stats"},
+    "openhands": {
+        "usage": "tool_call_metadata.model_response.usage",
+        "started_at": "timestamp",
+        "completed_at": "timestamp",
+        "model": "tool_call_metadata.model_response.model",
+        "key": "tool_call_metadata.model_response.id",
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """An error of import_units that refuses its input: the unit it names (0-based
+    in the batch, None when it names none), the field and the reason."""
+
+    unit: int | None
+    field: str | None
+    reason: str
+
+
+def _refusal(exc: DebugloopError) -> _Refusal | None:
+    """What an error says about the input it refused: a business error (class DL),
+    or a data exception, constraint or size limit met while recording it; None for
+    any other error (the server, a bug), which is not the input's fault."""
+    if isinstance(exc, BusinessError):
+        field, message, detail = exc.field, exc.message, exc.detail
+    elif isinstance(exc, DatabaseError) and (exc.sqlstate or "")[:2] in _INPUT_CLASSES:
+        diag = getattr(exc.__cause__, "diag", None)
+        field = diag.column_name if diag else None
+        message = (diag.message_primary if diag else None) or str(exc)
+        detail = diag.message_detail if diag else None
+    else:
+        return None
+    found = _UNIT_INDEX.match(message)
+    unit = int(found.group(1)) - 1 if found else None
+    reason = message[found.end() :] if found else message
+    if detail:
+        reason += f" ({detail})"
+    if field and field.startswith("units."):
+        field = field[len("units.") :]
+    elif field == "units":
+        field = None
+    return _Refusal(unit, field, reason)
+
+
+class _JsonLines:
+    """The line number of a part of a whole-JSON log, by its JSON path (keys and
+    indexes): found by decoding the document again, only when one is asked for."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.text: str | None = None
+
+    def __call__(self, at: list | None) -> int:
+        if self.text is None:
+            self.text = self.raw.decode("utf-8", "replace")
+        text, decoder, pos, space = self.text, json.JSONDecoder(), 0, _SPACE
+        try:
+            for step in at or []:
+                pos = space.match(text, pos).end()
+                if isinstance(step, int):
+                    pos += 1  # [
+                    for _ in range(step):
+                        pos = decoder.raw_decode(text, space.match(text, pos).end())[1]
+                        pos = space.match(text, pos).end() + 1  # ,
+                else:
+                    pos += 1  # {
+                    while True:
+                        key, pos = decoder.raw_decode(text, space.match(text, pos).end())
+                        pos = space.match(text, pos).end() + 1  # :
+                        if key == step:
+                            break
+                        pos = decoder.raw_decode(text, space.match(text, pos).end())[1]
+                        pos = space.match(text, pos).end() + 1  # ,
+                pos = space.match(text, pos).end()
+        except (ValueError, IndexError):
+            return 1
+        return text.count("\n", 0, pos) + 1
 
 
 # -- files -------------------------------------------------------------------------
@@ -737,10 +1081,18 @@ class ImportManager(Manager):
         sizes = {f: f.stat().st_size for f in files}
         total, done = sum(sizes.values()), 0
         for path in files:
-            if source == "claude-code":
-                self._jsonl(path, result, settle, lambda n, base=done: progress and progress(base + n, total))
-            else:
-                self._document(source, path, result, default_model)
+            try:
+                if source == "claude-code":
+                    self._jsonl(path, result, settle, lambda n, base=done: progress and progress(base + n, total))
+                else:
+                    self._document(source, path, result, default_model)
+            except OSError as exc:
+                result.skipped.append(Skipped(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
+            except DebugloopError as exc:  # the file's session or read position refused: the next file goes on
+                refusal = _refusal(exc)
+                if refusal is None:
+                    raise
+                result.skipped.append(Skipped(str(path), 1, refusal.reason, field=refusal.field))
             done += sizes[path]
             if progress:
                 progress(done, total)
@@ -768,6 +1120,54 @@ class ImportManager(Manager):
         result.finished += row["finished"]
         result.duplicates += row["duplicates"]
 
+    def _send_batch(
+        self,
+        source: str,
+        result: ImportResult,
+        sessions: list[dict],
+        units: list[dict],
+        file: dict | None,
+        report: Callable[[dict, _Refusal], None],
+    ) -> None:
+        """Send a batch. A unit SQL refuses (import_units names it) is reported and
+        left out, and the rest sent again; an error that names no unit (the batch
+        refused as a whole) halves the batch until the unit at fault is alone. So one
+        bad unit costs one unit, and the common case one call. An error of the
+        sessions or of the read position, or one that is not about the input (the
+        server went away), is raised."""
+        units = list(units)
+        while True:
+            try:
+                self._send(source, result, sessions, units, file)
+                return
+            except DebugloopError as exc:
+                refusal = _refusal(exc)
+                if refusal is None or not units or (refusal.field or "").startswith(("sessions", "file")):
+                    raise
+            if refusal.unit is not None and refusal.unit < len(units) and refusal.field == "session":
+                # the session is refused (another role's): so is every unit of it in the batch, reported once
+                session = units[refusal.unit]["session"]
+                left = [u for u in units if u["session"] != session]
+                more = len(units) - len(left) - 1
+                report(
+                    units[refusal.unit],
+                    _Refusal(
+                        refusal.unit,
+                        refusal.field,
+                        refusal.reason + (f" ({more} more of its units left out)" if more else ""),
+                    ),
+                )
+                units = left
+            elif refusal.unit is not None and refusal.unit < len(units):
+                report(units.pop(refusal.unit), refusal)
+            elif len(units) == 1:
+                report(units.pop(), refusal)
+            else:
+                self._send(source, result, sessions, [], None)  # raises when the sessions are at fault, not a unit
+                half = len(units) // 2
+                self._send_batch(source, result, sessions, units[:half], None, report)
+                units = units[half:]
+
     def _jsonl(self, path: Path, result: ImportResult, settle: float, progress: Callable[[int], None]) -> None:
         """A JSON-lines log from where the last import stopped, in batches; each batch
         commits its units with the read position and the parser's state."""
@@ -793,9 +1193,14 @@ class ImportManager(Manager):
                 "head_md5": head,
                 "state": parser.state(),
             }
-            self._send(source, result, sessions, units, file)
+            self._send_batch(source, result, sessions, units, file, refused)
             sent_sessions.update(s["key"] for s in sessions)
             units.clear()
+
+        def refused(unit: dict, refusal: _Refusal) -> None:
+            line = unit.get("usage_at") if refusal.field == "usage" else unit.get("at")
+            field = _LOG_FIELDS[source].get(refusal.field or "", refusal.field)
+            result.skipped.append(Skipped(str(path), line or line_no, refusal.reason, field=field))
 
         with path.open("rb") as fh:
             fh.seek(offset)
@@ -811,13 +1216,21 @@ class ImportManager(Manager):
             if raw.strip():
                 try:
                     obj = orjson.loads(raw)
+                    if b"\\u0000" in raw:
+                        check_nul(obj)
+                    if isinstance(obj, dict):
+                        check_claude_line(obj)
                     units += parser.feed(line_no, obj)
+                except BadValue as exc:  # a valid line with a value that cannot be recorded
+                    result.skipped.append(Skipped(str(path), line_no, exc.reason, field=exc.field))
                 except (orjson.JSONDecodeError, ValueError) as exc:
                     if not complete:  # the last line is cut short: read it again next time
                         result.skipped.append(Skipped(str(path), line_no, f"truncated line ({len(raw)} bytes): {exc}"))
                         line_no -= 1
                         break
                     result.skipped.append(Skipped(str(path), line_no, f"malformed line: {exc}"))
+                except (TypeError, KeyError, AttributeError, IndexError) as exc:  # a shape no check foresaw
+                    result.skipped.append(Skipped(str(path), line_no, f"unexpected value: {type(exc).__name__}: {exc}"))
             elif not complete:
                 line_no -= 1
                 break
@@ -848,15 +1261,6 @@ class ImportManager(Manager):
             line = raw[: exc.pos].count(b"\n") + 1 if isinstance(exc.pos, int) else 1
             result.skipped.append(Skipped(str(path), line, f"malformed JSON: {exc}"))
             return
-        try:
-            if source == "swe-agent":
-                session, units = parse_swe_agent(path, document, default_model)
-            else:
-                session, units = parse_openhands(path, document)
-        except ValueError as exc:
-            result.skipped.append(Skipped(str(path), 1, str(exc)))
-            return
-        result.lines += raw.count(b"\n") + 1
         file = {
             "path": str(path),
             "byte_offset": size,
@@ -864,7 +1268,28 @@ class ImportManager(Manager):
             "head_md5": head,
             "state": None,
         }
-        self._send(source, result, [session], units, file)
+        line_of = _JsonLines(raw)
+        try:
+            if source == "swe-agent":
+                session, units, bad = parse_swe_agent(path, document, default_model)
+            else:
+                session, units, bad = parse_openhands(path, document)
+        except BadValue as exc:  # in what every unit shares (the issue, the model): the file is left out
+            result.skipped.append(Skipped(str(path), line_of(exc.at), exc.reason, field=exc.field))
+            self._send(source, result, [], [], file)  # read: reported once, read again when it changes
+            return
+        except ValueError as exc:
+            result.skipped.append(Skipped(str(path), 1, str(exc)))
+            self._send(source, result, [], [], file)
+            return
+        result.lines += raw.count(b"\n") + 1
+        result.skipped += [Skipped(str(path), line_of(exc.at), exc.reason, field=exc.field) for exc in bad]
+
+        def refused(unit: dict, refusal: _Refusal) -> None:
+            field = _LOG_FIELDS[source].get(refusal.field or "", refusal.field)
+            result.skipped.append(Skipped(str(path), line_of(unit.get("at")), refusal.reason, field=field))
+
+        self._send_batch(source, result, [session], units, file, refused)
 
     def report(self, run_id: uuid.UUID, conn=None) -> list[ImportReportRow]:
         """What one run recorded, per model (``import_report``)."""

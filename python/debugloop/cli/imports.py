@@ -73,16 +73,19 @@ def _import(
             skipped = len(result.skipped)
         else:
             say(f"following {', '.join(map(str, paths))} every {interval:g} s (Ctrl-C stops)")
+            reported: set[str] = set()  # a file refused on every look (another role's session) is told once
             try:
                 while True:
                     result = dl.imports.run(source, paths, default_model=model, settle=settle)
-                    skipped += len(result.skipped)
-                    if result.inserted or result.finished or result.skipped:
+                    new = [s for s in map(str, result.skipped) if s not in reported]
+                    reported.update(new)
+                    skipped += len(new)
+                    if result.inserted or result.finished or new:
                         say(
                             f"{datetime.now():%H:%M:%S} +{result.inserted} attempt(s), {result.finished} finished, "
-                            f"{len(result.skipped)} line(s) skipped"
+                            f"{len(new)} line(s) skipped"
                         )
-                        for s in result.skipped:
+                        for s in new:
                             err.print(f"skipped {s}", markup=False, highlight=False)
                     time.sleep(interval)
             except KeyboardInterrupt:
