@@ -41,7 +41,7 @@ create or replace function debugloop.import_units(
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     u record;

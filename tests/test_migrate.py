@@ -33,7 +33,7 @@ def test_migrate_creates_schema_extensions_roles_and_version(conn):
     extensions = dict(conn.execute("select extname, extversion from pg_extension").fetchall())
     assert "vector" in extensions and "pg_trgm" in extensions
     roles = {r for (r,) in conn.execute("select rolname from pg_roles where rolname like 'debugloop\\_%'")}
-    assert roles == {"debugloop_agent", "debugloop_admin", "debugloop_reader"}
+    assert roles == {"debugloop_agent", "debugloop_admin", "debugloop_reader", "debugloop_owner"}
     assert conn.execute("select debugloop.version()").fetchone()[0] == expected_version() >= 1
     for role in roles:
         assert conn.execute("select has_schema_privilege(%s, 'debugloop', 'usage')", (role,)).fetchone()[0]
