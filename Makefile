@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/stf.py
 	$(BIN)/python bench/manifest.py
 	$(BIN)/python bench/importer.py
+	$(BIN)/python bench/search_path.py
 
 clean:
 	rm -rf $(VENV) build dist

@@ -74,7 +74,7 @@ select debugloop.util_sha256('bench' || g), 'BenchError', p.pattern, 'other', 1
 LOAD_MAPPINGS = """
 insert into debugloop.debug_error_success_mappings (signature, error_type, error_pattern, pattern_embedding, approach_key,
                                                    successful_attempt_id, successful_approach, success_count, failure_count)
-select debugloop.util_sha256('bench' || g), 'BenchError', s.normalized_message, debugloop.util_embed(s.normalized_message)::halfvec,
+select debugloop.util_sha256('bench' || g), 'BenchError', s.normalized_message, debugloop.util_embed(s.normalized_message)::debugloop.halfvec,
        'approach' || g, %(attempt)s,
        'approach ' || g, 1 + g %% 7, g %% 3
   from generate_series(%(start)s::integer, %(stop)s::integer) g

@@ -299,7 +299,7 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
         conn.execute(f"drop index debugloop.{name}")
     # the embedding outside the DISTINCT ON: computed once per request, not once per attempt
     fill = """insert into debugloop.debug_problems (user_request_hash, user_request, problem_category, embedding, first_seen_at)
-              select d.user_request_hash, d.user_request, d.problem_category, debugloop.util_embed(d.user_request)::halfvec,
+              select d.user_request_hash, d.user_request, d.problem_category, debugloop.util_embed(d.user_request)::debugloop.halfvec,
                      d.started_at
                 from (select distinct on (a.user_request_hash) a.user_request_hash, a.user_request, a.problem_category,
                              a.started_at
@@ -359,7 +359,7 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
             reusability_score, nomination, nominated_by, nominated_at, approval_status, approved_by, approved_at,
             reuse_count, reuse_success_count, reuse_failure_count)
         select a.attempt_id, a.correlation_id, a.agent_name, a.user_request, a.problem_category, a.user_request_hash,
-               debugloop.util_embed(a.user_request)::halfvec,
+               debugloop.util_embed(a.user_request)::debugloop.halfvec,
                coalesce(a.approach_description, a.agent_name || ' solved it with ' || a.model_used),
                coalesce(u.stf_ids, '{}'),
                a.tools_used, a.model_used, a.cost_usd, greatest(a.quality_score, 0.8), 0.5, 0.6,
@@ -582,7 +582,11 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
         for p in probes
     ]
     for label, sql, make in (
-        ("_golden_similar", "select * from debugloop._golden_similar(%s::halfvec, 5, false)", lambda n: (n[1],)),
+        (
+            "_golden_similar",
+            "select * from debugloop._golden_similar(%s::debugloop.halfvec, 5, false)",
+            lambda n: (n[1],),
+        ),
         ("_error_known_failures", "select * from debugloop._error_known_failures(%s, %s, 5)", lambda n: (n[0], n[2])),
         ("_error_likely_fixes", "select * from debugloop._error_likely_fixes(%s, 5)", lambda n: ([n[0], *n[2]],)),
         ("_manifest_cost gpt-4o", "select debugloop._manifest_cost('gpt-4o', %s, %s)", lambda n: (n[0], n[2])),

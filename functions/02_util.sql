@@ -204,7 +204,7 @@ $$;
 -- cosine distance with an HNSW index; 256 dense dimensions lose too much to
 -- collisions (bench/RESULTS.md). Locks: none.
 create or replace function debugloop.util_embed_sparse(input text)
-returns sparsevec
+returns debugloop.sparsevec
 language sql
 stable
 parallel safe
@@ -220,7 +220,7 @@ as $$
     )
     select case when norm.n > 0 then
            (select '{' || string_agg(c.cell || ':' || (c.value / norm.n)::real, ',' order by c.cell) || '}/1048576'
-              from cells c)::sparsevec end
+              from cells c)::debugloop.sparsevec end
       from norm
 $$;
 comment on function debugloop.util_embed_sparse(text) is 'A deterministic sparse embedding: util_features hashed into 2^20 dimensions, L2-normalised.';
@@ -233,7 +233,7 @@ comment on function debugloop.util_embed_sparse(text) is 'A deterministic sparse
 -- an HNSW index over halfvec(256); STFs use the sparse form (util_embed_sparse),
 -- whose 2^20 dimensions do not collide. Locks: none.
 create or replace function debugloop.util_embed(input text)
-returns vector
+returns debugloop.vector
 language sql
 stable
 parallel safe
@@ -247,7 +247,7 @@ as $$
     )
     select case when norm.n > 0 then
            (select array_agg((coalesce(c.value, 0) / norm.n)::real order by g)
-              from generate_series(1, 256) g left join cells c on c.cell = g)::vector end
+              from generate_series(1, 256) g left join cells c on c.cell = g)::debugloop.vector end
       from norm
 $$;
 comment on function debugloop.util_embed(text) is 'A deterministic 256-dimension embedding: util_features hashed with a sign, L2-normalised.';
@@ -273,23 +273,41 @@ begin
 end
 $$;
 
--- debugloop._util_review(subject, id, decision, reviewed_by, notes): the review
--- workflow that every reviewed thing shares: the transition rule, the status
--- change and the audit row of one item. A subject is a table keyed by a uuid whose
--- rows carry approval_status, approved_by and approved_at (and approval_notes,
--- where it has one), with an audit table of (key, decision, reviewed_by, notes)
--- rows. The subjects, named by the prefix of their review functions (a new one
--- adds its row to the list below):
+-- debugloop._util_caller(): the database role on whose behalf the session acts:
+-- the role it set (SET ROLE, which needs membership), else its login. Inside a
+-- SECURITY DEFINER function current_user is the function's owner, so this is how
+-- such a function learns who called it; no argument can change it. Why: who
+-- recorded an attempt and who reviewed come from here. Locks: none.
+create or replace function debugloop._util_caller()
+returns name
+language sql
+stable
+as $$
+    select coalesce(nullif(current_setting('role'), 'none'), session_user)::name
+$$;
+
+-- debugloop._util_review(subject, id, decision, on_behalf_of, notes, automatic):
+-- the review workflow that every reviewed thing shares: the transition rule, the
+-- status change and the audit row of one item. A subject is a table keyed by a
+-- uuid whose rows carry approval_status, approved_by and approved_at (and
+-- approval_notes, where it has one), with an audit table of (key, decision,
+-- reviewed_by, on_behalf_of, automatic, notes) rows. The subjects, named by the
+-- prefix of their review functions (a new one adds its row to the list below):
 --   stf     debug_transform_functions (stf_id), audited in debug_stf_reviews
 --   golden  debug_golden_states (golden_state_id, approval_notes), audited in
 --           debug_golden_reviews
--- The rule: an unknown item is DL002; a reviewer must be named (DL001); approving
--- needs a pending item, rejecting a pending or approved one, reopening (decision
--- 'pending') an approved or rejected one (DL010 otherwise, hinting at what is
--- allowed). Approving and rejecting record who and when, reopening clears them.
--- Why: one workflow for STFs, golden states and whatever is reviewed next.
--- Locks: the item's row (FOR UPDATE).
-create or replace function debugloop._util_review(subject text, id uuid, decision text, reviewed_by text, notes text)
+-- Who reviewed is the calling role (_util_caller), or debugloop for an automatic
+-- decision (`automatic`, which only debugloop's own functions pass); never an
+-- argument. `on_behalf_of` is the name of the person the reviewer says it acts
+-- for, kept as a note (null when it names the role itself); blank is DL001, and
+-- so is debugloop, the automatic approver's name, which nobody may claim.
+-- The rule: an unknown item is DL002; approving needs a pending item, rejecting a
+-- pending or approved one, reopening (decision 'pending') an approved or rejected
+-- one (DL010 otherwise, hinting at what is allowed). Approving and rejecting
+-- record who and when, reopening clears them. Why: one workflow for STFs, golden
+-- states and whatever is reviewed next. Locks: the item's row (FOR UPDATE).
+create or replace function debugloop._util_review(subject text, id uuid, decision text, on_behalf_of text,
+                                                  notes text, automatic boolean default false)
 returns void
 language plpgsql
 volatile
@@ -297,6 +315,8 @@ as $$
 declare
     item record;
     status text;
+    reviewer name := case when automatic then 'debugloop' else debugloop._util_caller() end;
+    person text := nullif(btrim(on_behalf_of), '');
 begin
     select * into item
       from (values ('stf', 'STF', 'debug_transform_functions', 'stf_id', 'debug_stf_reviews', null),
@@ -314,8 +334,15 @@ begin
         raise exception '% % does not exist', item.label, coalesce(id::text, 'NULL')
             using errcode = 'DL002', column = item.key;
     end if;
-    if reviewed_by is null or btrim(reviewed_by) = '' then
-        raise exception 'reviewed_by must name the reviewer' using errcode = 'DL001', column = 'reviewed_by';
+    if on_behalf_of is not null and person is null then
+        raise exception 'reviewed_by must name the person reviewed for, or be left out'
+            using errcode = 'DL001', column = 'reviewed_by',
+                  detail = 'the review is recorded as made by your database role';
+    end if;
+    if lower(person) = 'debugloop' then
+        raise exception 'debugloop is the name of the automatic approver: nobody reviews on its behalf'
+            using errcode = 'DL001', column = 'reviewed_by',
+                  detail = 'the review is recorded as made by your database role';
     end if;
     if (decision = 'approved' and status <> 'pending')
        or (decision = 'rejected' and status = 'rejected')
@@ -325,16 +352,16 @@ begin
                   hint = case when status = 'pending' then 'approve or reject it'
                               else format('reopen it first (debugloop.%s_reopen)', item.subject) end;
     end if;
-    execute format('insert into debugloop.%I (%I, decision, reviewed_by, notes) values ($1, $2, $3, $4)',
-                   item.audit, item.key)
-      using id, decision, btrim(reviewed_by), notes;
+    execute format('insert into debugloop.%I (%I, decision, reviewed_by, on_behalf_of, automatic, notes)'
+                   ' values ($1, $2, $3, $4, $5, $6)', item.audit, item.key)
+      using id, decision, reviewer, nullif(person, reviewer::text), coalesce(automatic, false), notes;
     execute format('update debugloop.%I set approval_status = $2,'
                    ' approved_by = case when $2 = ''pending'' then null else $3 end,'
                    ' approved_at = case when $2 = ''pending'' then null else now() end%s where %I = $1',
                    item.items,
                    case when item.notes_column is not null then format(', %I = $4', item.notes_column) else '' end,
                    item.key)
-      using id, decision, btrim(reviewed_by), notes;
+      using id, decision, reviewer::text, notes;
 end
 $$;
 

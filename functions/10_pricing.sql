@@ -591,7 +591,7 @@ returns table (provider text, model_name text, action text, detail text)
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     entry record;
@@ -677,7 +677,7 @@ returns debugloop.model_price_catalog
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     result debugloop.model_price_catalog;
@@ -795,7 +795,7 @@ returns table (attempt_id uuid, model_used text, old_cost_usd numeric, new_cost_
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     attempt record;

@@ -13,7 +13,7 @@
 -- (HNSW), at least the setting problem_min_similarity. Why: one meaning of
 -- "similar problems" for known failures, estimates, golden states and the
 -- manifest. Locks: none.
-create or replace function debugloop._similar_problems(fingerprint text, probe halfvec, k integer)
+create or replace function debugloop._similar_problems(fingerprint text, probe debugloop.halfvec, k integer)
 returns table (user_request_hash text, similarity real)
 language plpgsql
 stable
@@ -29,10 +29,10 @@ begin
      where p.user_request_hash = fingerprint
     union all
     select n.user_request_hash, n.similarity
-      from (select p.user_request_hash, (1 - (p.embedding operator(public.<=>) probe))::real as similarity
+      from (select p.user_request_hash, (1 - (p.embedding operator(debugloop.<=>) probe))::real as similarity
               from debugloop.debug_problems p
              where probe is not null and p.user_request_hash <> fingerprint
-             order by p.embedding operator(public.<=>) probe
+             order by p.embedding operator(debugloop.<=>) probe
              limit k) n
      where n.similarity >= floor;
 end
@@ -42,19 +42,19 @@ $$;
 -- compared by: the one debug_problems holds for its fingerprint (the request is
 -- then known and embedded already), else util_embed of its text. Locks: none.
 create or replace function debugloop._problem_probe(fingerprint text, problem text)
-returns halfvec
+returns debugloop.halfvec
 language sql
 stable
 as $$
     select coalesce((select p.embedding from debugloop.debug_problems p where p.user_request_hash = fingerprint),
-                    debugloop.util_embed(problem)::halfvec)
+                    debugloop.util_embed(problem)::debugloop.halfvec)
 $$;
 
 -- debugloop._problem_neighbours(problem): the fingerprint and embedding (probe,
 -- _problem_probe) of a problem, and the fingerprints of its similar problems (_similar_problems,
 -- as many as the setting problem_similar_limit), most similar first, its own left
 -- out (it need not be known). Locks: none.
-create or replace function debugloop._problem_neighbours(problem text, out fingerprint text, out probe halfvec,
+create or replace function debugloop._problem_neighbours(problem text, out fingerprint text, out probe debugloop.halfvec,
                                                          out similar_hashes text[])
 language sql
 stable
@@ -179,6 +179,22 @@ as $$
 $$;
 comment on function debugloop.attempt_estimate(text, text) is 'p50/p90 tokens and cost of a request for a model, from past attempts with the same fingerprint or at similar problems.';
 
+-- debugloop._attempt_set_recorded_by(attempt): the attempt with recorded_by set
+-- to the calling role (debugloop._util_caller: SET ROLE, else the login; not the
+-- owner of the SECURITY DEFINER function that inserts it). Why: what a role
+-- records is its own claim; evidence from other peers is what counts for others
+-- (golden states). Locks: none.
+create or replace function debugloop._attempt_set_recorded_by(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+stable
+as $$
+begin
+    attempt.recorded_by := debugloop._util_caller();
+    return attempt;
+end
+$$;
+
 -- debugloop._attempt_set_fingerprint(attempt): the attempt with its request
 -- fingerprint and approach hash (util_fingerprint) in step with their texts; an
 -- attempt without an approach description has no approach hash. Locks: none.
@@ -242,7 +258,7 @@ begin
     if not exists (select from debugloop.debug_problems p where p.user_request_hash = attempt.user_request_hash) then
         insert into debugloop.debug_problems (user_request_hash, user_request, problem_category, embedding, first_seen_at)
         values (attempt.user_request_hash, attempt.user_request, attempt.problem_category,
-                debugloop.util_embed(attempt.user_request)::halfvec, attempt.started_at)
+                debugloop.util_embed(attempt.user_request)::debugloop.halfvec, attempt.started_at)
         on conflict (user_request_hash) do nothing;
     end if;
 end
@@ -306,7 +322,7 @@ returns uuid
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     parent debugloop.debug_execution_attempts;
@@ -375,7 +391,7 @@ returns debugloop.debug_execution_attempts
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     attempt debugloop.debug_execution_attempts;

@@ -602,7 +602,7 @@ begin
         mapping.success_count::numeric / greatest(1, mapping.success_count + mapping.failure_count)));
     mapping.wilson_lower_bound := debugloop.error_wilson(mapping.success_count, mapping.failure_count);
     if previous.mapping_id is null or mapping.error_pattern is distinct from previous.error_pattern then
-        mapping.pattern_embedding := debugloop.util_embed(mapping.error_pattern)::halfvec;
+        mapping.pattern_embedding := debugloop.util_embed(mapping.error_pattern)::debugloop.halfvec;
     end if;
     return mapping;
 end
@@ -703,14 +703,14 @@ as $$
 declare
     described record;
     wanted text;
-    probe halfvec;
+    probe debugloop.halfvec;
 begin
     select * into described from debugloop._error_identity(error_fixes.error_type, error_fixes.message, error_fixes.stacktrace);
     wanted := described.signature;
     -- similar errors only when the exact signature has fewer than k fixes
     if (select count(*) from (select from debugloop.debug_error_success_mappings m
                                where m.signature = wanted limit k) e) < k then
-        probe := debugloop.util_embed(described.normalized_message)::halfvec;
+        probe := debugloop.util_embed(described.normalized_message)::debugloop.halfvec;
     end if;
     if k is null or k < 1 then
         raise exception 'k must be a positive number of fixes, got %', coalesce(k::text, 'NULL')
@@ -727,10 +727,10 @@ begin
         -- nearest patterns by cosine distance (HNSW index), then the similarity floor
         select n.* from (
             select m.*, 'similar'::text as how,
-                   (1 - (m.pattern_embedding operator(public.<=>) probe))::real as sim
+                   (1 - (m.pattern_embedding operator(debugloop.<=>) probe))::real as sim
               from debugloop.debug_error_success_mappings m
              where probe is not null and m.signature <> wanted
-             order by m.pattern_embedding operator(public.<=>) probe
+             order by m.pattern_embedding operator(debugloop.<=>) probe
              limit k * 2) n
          where n.sim >= 0.5
     ), ranked as (

@@ -518,7 +518,7 @@ returns uuid
 language sql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
     select r.stf_id
       from debugloop._stf_register(name, code, language, description, problem_category, source_attempt_id,
@@ -610,7 +610,7 @@ returns table (name text, language text, action text, stf_id uuid, detail text)
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     attempt debugloop.debug_execution_attempts;
@@ -709,7 +709,7 @@ returns debugloop.debug_transform_functions
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     attempt debugloop.debug_execution_attempts;
@@ -750,43 +750,47 @@ comment on function debugloop.stf_record_use(uuid, uuid, boolean) is 'Record tha
 revoke execute on function debugloop.stf_record_use(uuid, uuid, boolean) from public;
 grant execute on function debugloop.stf_record_use(uuid, uuid, boolean) to debugloop_agent, debugloop_admin;
 
--- debugloop._stf_review(stf_id, decision, reviewed_by, notes): approve, reject or
--- reopen an STF with an audit row in debug_stf_reviews (_util_review: approving
--- needs a pending STF, rejecting a pending or approved one, reopening an approved
--- or rejected one; DL010 otherwise), and return it. Locks: the STF's row.
-create or replace function debugloop._stf_review(stf_id uuid, decision text, reviewed_by text, notes text)
+-- debugloop._stf_review(stf_id, decision, on_behalf_of, notes): approve, reject or
+-- reopen an STF with an audit row in debug_stf_reviews (_util_review: who
+-- reviewed is the calling role; approving needs a pending STF, rejecting a pending
+-- or approved one, reopening an approved or rejected one; DL010 otherwise), and
+-- return it. Locks: the STF's row.
+create or replace function debugloop._stf_review(stf_id uuid, decision text, on_behalf_of text, notes text)
 returns debugloop.debug_transform_functions
 language sql
 volatile
 as $$
-    select debugloop._util_review('stf', stf_id, decision, reviewed_by, notes);
+    select debugloop._util_review('stf', stf_id, decision, on_behalf_of, notes);
     select f.* from debugloop.debug_transform_functions f where f.stf_id = _stf_review.stf_id;
 $$;
 
 -- debugloop.stf_approve(stf_id, approved_by, notes): approve a pending STF; it is
--- then recommended whatever its quality. Admin only; leaves a row in
--- debug_stf_reviews. Raises DL010 unless pending. Locks: the STF's row.
-create or replace function debugloop.stf_approve(stf_id uuid, approved_by text, notes text default null)
+-- then recommended whatever its quality. Admin only; audited in debug_stf_reviews
+-- as the calling role (approved_by, optional, names the person it acts for: a
+-- note). Raises DL010 unless pending. Locks: the STF's row.
+create or replace function debugloop.stf_approve(stf_id uuid, approved_by text default null, notes text default null)
 returns debugloop.debug_transform_functions
-language sql volatile security definer set search_path = debugloop, public, pg_temp
+language sql volatile security definer set search_path = debugloop, pg_catalog, pg_temp
 as $$ select * from debugloop._stf_review(stf_id, 'approved', approved_by, notes) $$;
-comment on function debugloop.stf_approve(uuid, text, text) is 'Approve a pending STF (admin).';
+comment on function debugloop.stf_approve(uuid, text, text) is 'Approve a pending STF (admin; audited as your role).';
 
 -- debugloop.stf_reject(stf_id, rejected_by, notes): reject a pending or approved
--- STF; it is never recommended. Admin only; audited. Locks: the STF's row.
-create or replace function debugloop.stf_reject(stf_id uuid, rejected_by text, notes text default null)
+-- STF; it is never recommended. Admin only; audited as the calling role. Locks:
+-- the STF's row.
+create or replace function debugloop.stf_reject(stf_id uuid, rejected_by text default null, notes text default null)
 returns debugloop.debug_transform_functions
-language sql volatile security definer set search_path = debugloop, public, pg_temp
+language sql volatile security definer set search_path = debugloop, pg_catalog, pg_temp
 as $$ select * from debugloop._stf_review(stf_id, 'rejected', rejected_by, notes) $$;
-comment on function debugloop.stf_reject(uuid, text, text) is 'Reject an STF so that it is never recommended (admin).';
+comment on function debugloop.stf_reject(uuid, text, text) is 'Reject an STF so that it is never recommended (admin; audited as your role).';
 
 -- debugloop.stf_reopen(stf_id, reopened_by, notes): put an approved or rejected
--- STF back to pending. Admin only; audited. Locks: the STF's row.
-create or replace function debugloop.stf_reopen(stf_id uuid, reopened_by text, notes text default null)
+-- STF back to pending. Admin only; audited as the calling role. Locks: the STF's
+-- row.
+create or replace function debugloop.stf_reopen(stf_id uuid, reopened_by text default null, notes text default null)
 returns debugloop.debug_transform_functions
-language sql volatile security definer set search_path = debugloop, public, pg_temp
+language sql volatile security definer set search_path = debugloop, pg_catalog, pg_temp
 as $$ select * from debugloop._stf_review(stf_id, 'pending', reopened_by, notes) $$;
-comment on function debugloop.stf_reopen(uuid, text, text) is 'Put an approved or rejected STF back to pending (admin).';
+comment on function debugloop.stf_reopen(uuid, text, text) is 'Put an approved or rejected STF back to pending (admin; audited as your role).';
 
 revoke execute on function debugloop.stf_approve(uuid, text, text), debugloop.stf_reject(uuid, text, text),
                            debugloop.stf_reopen(uuid, text, text) from public;
@@ -843,7 +847,7 @@ create or replace function debugloop.stf_match(
     language text default null,
     problem_category text default null,
     approved_only boolean default false,
-    query_embedding vector default null,
+    query_embedding debugloop.vector default null,
     embedding_model text default null
 )
 returns table (stf_id uuid, stf_name text, stf_language text, category text, approval_status text,
@@ -855,7 +859,7 @@ stable
 as $$
 declare
     neural boolean := query_embedding is not null;
-    probe sparsevec;
+    probe debugloop.sparsevec;
     min_quality numeric := debugloop._settings_number('stf_recommend_min_quality');
     lang text := lower(btrim(language));
     query tsquery;
@@ -871,8 +875,8 @@ begin
     if neural and (embedding_model is null or btrim(embedding_model) = '') then
         raise exception 'embedding_model must name the model of query_embedding' using errcode = 'DL001', column = 'embedding_model';
     end if;
-    if neural and public.vector_dims(query_embedding) <> 384 then
-        raise exception 'query_embedding must have 384 dimensions, got %', public.vector_dims(query_embedding)
+    if neural and debugloop.vector_dims(query_embedding) <> 384 then
+        raise exception 'query_embedding must have 384 dimensions, got %', debugloop.vector_dims(query_embedding)
             using errcode = 'DL001', column = 'query_embedding';
     end if;
     if not neural then
@@ -892,7 +896,7 @@ begin
         case when approved_only then $f$f.approval_status = 'approved'$f$
              else $f$(f.approval_status = 'approved' or (f.approval_status = 'pending' and f.quality_score >= $4))$f$ end,
         case when neural then 'f.embedding_model = $5' end);
-    distance := case when neural then 'f.embedding_neural operator(public.<=>) $6' else 'f.embedding operator(public.<=>) $1' end;
+    distance := case when neural then 'f.embedding_neural operator(debugloop.<=>) $6' else 'f.embedding operator(debugloop.<=>) $1' end;
     -- a selective filter or a small registry: when fewer than stf_exact_search_below
     -- STFs pass the filters, an exact search over them is cheaper than an index
     -- scan that would visit many to find few, and its answer does not depend on
@@ -944,7 +948,7 @@ begin
      order by b.score desc, x.stf_id;
 end
 $$;
-comment on function debugloop.stf_match(text, integer, text, text, boolean, vector, text)
+comment on function debugloop.stf_match(text, integer, text, text, boolean, debugloop.vector, text)
     is 'The STFs for a problem: nearest by embedding, fused with full-text rank, weighed by quality and evidence.';
 
 -- debugloop.v_stfs: the STF browser's list.
@@ -1018,7 +1022,7 @@ returns bigint
 language sql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
     with updated as (
         update debugloop.debug_transform_functions f
@@ -1063,19 +1067,19 @@ comment on function debugloop.stf_embedding_queue(text, uuid, integer) is 'STFs 
 -- debugloop[neural]); stf_match uses it when a query is embedded with the same
 -- model. Raises DL001 for a vector of another size, DL002 for an unknown STF.
 -- Locks: the STF's row.
-create or replace function debugloop.stf_set_embedding(stf_id uuid, embedding vector, model text)
+create or replace function debugloop.stf_set_embedding(stf_id uuid, embedding debugloop.vector, model text)
 returns void
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 begin
     if model is null or btrim(model) = '' then
         raise exception 'model must name the embedding model' using errcode = 'DL001', column = 'model';
     end if;
-    if embedding is null or public.vector_dims(embedding) <> 384 then
-        raise exception 'embedding must have 384 dimensions, got %', coalesce(public.vector_dims(embedding)::text, 'NULL')
+    if embedding is null or debugloop.vector_dims(embedding) <> 384 then
+        raise exception 'embedding must have 384 dimensions, got %', coalesce(debugloop.vector_dims(embedding)::text, 'NULL')
             using errcode = 'DL001', column = 'embedding';
     end if;
     update debugloop.debug_transform_functions f
@@ -1086,6 +1090,6 @@ begin
     end if;
 end
 $$;
-comment on function debugloop.stf_set_embedding(uuid, vector, text) is 'Store an STF''s neural embedding (384 dimensions) and its model.';
-revoke execute on function debugloop.stf_set_embedding(uuid, vector, text) from public;
-grant execute on function debugloop.stf_set_embedding(uuid, vector, text) to debugloop_agent, debugloop_admin;
+comment on function debugloop.stf_set_embedding(uuid, debugloop.vector, text) is 'Store an STF''s neural embedding (384 dimensions) and its model.';
+revoke execute on function debugloop.stf_set_embedding(uuid, debugloop.vector, text) from public;
+grant execute on function debugloop.stf_set_embedding(uuid, debugloop.vector, text) to debugloop_agent, debugloop_admin;

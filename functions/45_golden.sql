@@ -2,7 +2,10 @@
 -- _golden_consider, which the trigger tg_debug_execution_attempts__golden calls,
 -- when the thresholds hold), then
 -- approved or rejected by an admin, each decision audited in debug_golden_reviews.
--- Reuses are counted. Writes go through SECURITY DEFINER functions.
+-- Reuses are counted. Writes go through SECURITY DEFINER functions. One golden
+-- state that is not rejected per request and approach (a partial unique index).
+-- What an agent reports of itself (its quality_score) may nominate; approval by
+-- the thresholds needs successes recorded by other peers (database roles).
 
 -- debugloop._golden_evidence(attempt): what the thresholds weigh for a successful
 -- attempt, and their verdict, as a document (README, "Golden states"):
@@ -11,7 +14,11 @@
 --                          priced successes at the same and similar problems
 --   cost_ratio             cost_usd / median_cost_usd
 --   later_failures         failed attempts of its chain that started after it
---   independent_successes  successes at the same and similar problems in other chains
+--   independent_successes  other peers (database roles other than the one that
+--                          recorded the attempt) that succeeded at the same or
+--                          similar problems in chains of their own: one per peer,
+--                          so that no role's own chains, however many, count
+--   recorded_by            the role that recorded the attempt
 --   nominate               quality >= golden_min_quality, no later failure, and the
 --                          cost within golden_max_cost_ratio x the median (not tested
 --                          without a cost or with fewer than golden_cost_min_samples)
@@ -38,7 +45,9 @@ begin
     select * into neighbours from debugloop._problem_neighbours(attempt.user_request) n;
     select percentile_cont(0.5) within group (order by r.cost_usd) filter (where r.cost_status = 'priced'),
            count(*) filter (where r.cost_status = 'priced'),
-           count(*) filter (where r.correlation_id <> attempt.correlation_id)
+           -- null recorders (attempts from before migration 0010) are nobody's evidence
+           count(distinct r.recorded_by) filter (where r.correlation_id <> attempt.correlation_id
+                                                   and r.recorded_by <> attempt.recorded_by)
       into median_cost, samples, independent
       from debugloop._related_attempts(neighbours.fingerprint || neighbours.similar_hashes, 100) r
      where r.status = 'success' and r.attempt_id <> attempt.attempt_id;
@@ -66,7 +75,7 @@ begin
     approve := nominate and attempt.quality_score >= debugloop._settings_number('golden_auto_approve_quality')
                and independent >= debugloop._settings_number('golden_auto_approve_min_successes');
     if nominate and not approve then
-        reasons := reasons || format('approval by hand: automatic approval needs quality >= %s and %s independent successes (has %s, %s)',
+        reasons := reasons || format('approval by hand: automatic approval needs quality >= %s and successes by %s other peers (roles) in chains of their own (has %s, %s)',
                                      debugloop._settings_number('golden_auto_approve_quality'),
                                      debugloop._settings_number('golden_auto_approve_min_successes'),
                                      attempt.quality_score, independent);
@@ -74,17 +83,21 @@ begin
     return jsonb_build_object(
         'quality', attempt.quality_score, 'cost_usd', attempt.cost_usd, 'median_cost_usd', median_cost,
         'cost_samples', samples, 'cost_ratio', ratio, 'later_failures', later,
-        'independent_successes', independent, 'similar_problems', cardinality(neighbours.similar_hashes),
+        'independent_successes', independent, 'recorded_by', attempt.recorded_by,
+        'similar_problems', cardinality(neighbours.similar_hashes),
         'nominate', nominate, 'approve', approve, 'reasons', to_jsonb(reasons));
 end
 $$;
 
 -- debugloop._golden_insert(attempt, nomination, nominated_by, summary, quality,
--- category, evidence): the golden state of a successful attempt, or the id of the
--- one it has already. Its problem, model, tools and cost are the attempt's; its
--- STFs those the attempt used and those extracted from it; complexity the highest
--- of their complexities, reusability the mean of their generality. The caller
--- checks that the attempt succeeded. Locks: inserts one row.
+-- category, evidence): the id of a new golden state of a successful attempt, or
+-- null when the attempt has one already or its request and approach have one that
+-- is not rejected (debug_golden_states_problem_approach_key: a concurrent insert
+-- of the same key waits for the first and then finds it there). Its problem,
+-- approach, model, tools and cost are the attempt's; its STFs those the attempt
+-- used and those extracted from it; complexity the highest of their
+-- complexities, reusability the mean of their generality. The caller checks that
+-- the attempt succeeded. Locks: inserts one row (the unique keys).
 create or replace function debugloop._golden_insert(attempt debugloop.debug_execution_attempts, nomination text,
                                                     nominated_by text, summary text, quality numeric,
                                                     category text, evidence jsonb)
@@ -102,10 +115,10 @@ begin
             select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = attempt.attempt_id) u;
     insert into debugloop.debug_golden_states as g (
         execution_attempt_id, correlation_id, agent_name, problem_description, problem_category, problem_hash,
-        embedding, solution_summary, stf_ids, tools_used, model_used, cost_usd, quality_score, complexity_score,
-        reusability_score, nomination, nomination_evidence, nominated_by)
+        approach_hash, embedding, solution_summary, stf_ids, tools_used, model_used, cost_usd, quality_score,
+        complexity_score, reusability_score, nomination, nomination_evidence, nominated_by)
     select attempt.attempt_id, attempt.correlation_id, attempt.agent_name, attempt.user_request,
-           coalesce(category, attempt.problem_category), attempt.user_request_hash,
+           coalesce(category, attempt.problem_category), attempt.user_request_hash, attempt.approach_hash,
            debugloop._problem_probe(attempt.user_request_hash, attempt.user_request),
            coalesce(nullif(btrim(summary), ''), nullif(btrim(attempt.approach_description), ''),
                     nullif(btrim(attempt.artifacts ->> 'summary'), ''),
@@ -114,21 +127,37 @@ begin
            (select max(f.complexity_score) from debugloop.debug_transform_functions f where f.stf_id = any (stfs)),
            (select round(avg(f.generality_score), 2) from debugloop.debug_transform_functions f where f.stf_id = any (stfs)),
            nomination, evidence, nullif(btrim(nominated_by), '')
-    on conflict on constraint debug_golden_states_attempt_key do nothing
+    on conflict do nothing
     returning g.golden_state_id into new_id;
-    if new_id is null then
-        select g.golden_state_id into new_id from debugloop.debug_golden_states g where g.execution_attempt_id = attempt.attempt_id;
-    end if;
     return new_id;
 end
 $$;
 
+-- debugloop._golden_of(attempt): the golden state that stands for a successful
+-- attempt: its own, else the one of its request and approach that is not
+-- rejected; null when there is none. Locks: none.
+create or replace function debugloop._golden_of(attempt debugloop.debug_execution_attempts)
+returns uuid
+language sql
+stable
+as $$
+    select coalesce(
+        (select g.golden_state_id from debugloop.debug_golden_states g where g.execution_attempt_id = attempt.attempt_id),
+        (select g.golden_state_id from debugloop.debug_golden_states g
+          where g.problem_hash = attempt.user_request_hash
+            and coalesce(g.approach_hash, '') = coalesce(attempt.approach_hash, '')
+            and g.approval_status <> 'rejected'))
+$$;
+
 -- debugloop.golden_nominate(attempt_id, nominated_by, solution_summary,
 -- quality_score, problem_category): nominate a successful attempt as a golden
--- state, pending review; returns its id. One golden state per attempt: nominating
--- an attempt again returns the id it has. The summary defaults to the attempt's
--- approach (or artefacts' "summary"); the quality to the attempt's quality_score,
--- and one of them is required (DL001). The thresholds' evidence is recorded but
+-- state, pending review; returns its id. One golden state per attempt, and one
+-- that is not rejected per request and approach: nominating an attempt again, or
+-- one whose request and approach have a golden state, returns that one's id.
+-- `nominated_by` is the nominator's own word (debugloop, the automatic
+-- nominator's name, is DL001); the `nomination` column says manual. The summary
+-- defaults to the attempt's approach (or artefacts' "summary"); the quality to the
+-- attempt's quality_score, and one of them is required (DL001). The thresholds' evidence is recorded but
 -- not enforced. Raises DL002 for an unknown attempt, DL012 for one that did not
 -- succeed. Locks: the attempt's row (share), inserts one row.
 create or replace function debugloop.golden_nominate(
@@ -142,12 +171,17 @@ returns uuid
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     attempt debugloop.debug_execution_attempts;
     quality numeric;
+    golden_id uuid;
 begin
+    if lower(btrim(nominated_by)) = 'debugloop' then
+        raise exception 'debugloop is the name of the automatic nominator: nobody nominates on its behalf'
+            using errcode = 'DL001', column = 'nominated_by';
+    end if;
     select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = golden_nominate.attempt_id for share;
     if not found then
         raise exception 'attempt % does not exist', coalesce(golden_nominate.attempt_id::text, 'NULL')
@@ -164,8 +198,17 @@ begin
     elsif quality < 0 or quality > 1 then
         raise exception 'quality_score must lie in [0, 1], got %', quality using errcode = 'DL001', column = 'quality_score';
     end if;
-    return debugloop._golden_insert(attempt, 'manual', nominated_by, solution_summary, quality, problem_category,
-                                    debugloop._golden_evidence(attempt));
+    golden_id := debugloop._golden_of(attempt);
+    if golden_id is null then
+        golden_id := debugloop._golden_insert(attempt, 'manual', nominated_by, solution_summary, quality,
+                                              problem_category, debugloop._golden_evidence(attempt));
+    end if;
+    if golden_id is null then
+        -- a concurrent nomination of the same request and approach came first (a
+        -- new statement: its snapshot sees that one, committed)
+        golden_id := debugloop._golden_of(attempt);
+    end if;
+    return golden_id;
 end
 $$;
 comment on function debugloop.golden_nominate(uuid, text, text, numeric, text)
@@ -173,12 +216,15 @@ comment on function debugloop.golden_nominate(uuid, text, text, numeric, text)
 revoke execute on function debugloop.golden_nominate(uuid, text, text, numeric, text) from public;
 grant execute on function debugloop.golden_nominate(uuid, text, text, numeric, text) to debugloop_agent, debugloop_admin;
 
--- debugloop._golden_review(golden_state_id, decision, reviewed_by, notes): approve,
--- reject or reopen a golden state with an audit row in debug_golden_reviews
--- (debugloop._util_review), and return it; the attempt's is_golden_state and
--- golden_state_approved_by/_at follow the approval. Locks: the golden state's row
--- and its attempt's.
-create or replace function debugloop._golden_review(golden_state_id uuid, decision text, reviewed_by text, notes text)
+-- debugloop._golden_review(golden_state_id, decision, on_behalf_of, notes,
+-- automatic): approve, reject or reopen a golden state with an audit row in
+-- debug_golden_reviews (debugloop._util_review: who reviewed is the calling role,
+-- or debugloop when `automatic`), and return it; the attempt's is_golden_state and
+-- golden_state_approved_by/_at follow the approval. Reopening a rejected state
+-- whose request and approach have another golden state is DL010 (one per request
+-- and approach). Locks: the golden state's row and its attempt's.
+create or replace function debugloop._golden_review(golden_state_id uuid, decision text, on_behalf_of text, notes text,
+                                                    automatic boolean default false)
 returns debugloop.debug_golden_states
 language plpgsql
 volatile
@@ -186,12 +232,21 @@ as $$
 declare
     g debugloop.debug_golden_states;
 begin
-    perform debugloop._util_review('golden', _golden_review.golden_state_id, decision, reviewed_by, notes);
+    begin
+        perform debugloop._util_review('golden', _golden_review.golden_state_id, decision, on_behalf_of, notes,
+                                       automatic);
+    exception when unique_violation then
+        raise exception 'golden state % cannot be reopened: its request and approach have another golden state',
+                        _golden_review.golden_state_id
+            using errcode = 'DL010', column = 'golden_state_id',
+                  detail = 'one golden state that is not rejected per request and approach',
+                  hint = 'reject the other one first';
+    end;
     select * into g from debugloop.debug_golden_states s where s.golden_state_id = _golden_review.golden_state_id;
     update debugloop.debug_execution_attempts a
        set is_golden_state = (decision = 'approved'),
-           golden_state_approved_by = case when decision = 'approved' then btrim(reviewed_by) end,
-           golden_state_approved_at = case when decision = 'approved' then now() end
+           golden_state_approved_by = case when decision = 'approved' then g.approved_by end,
+           golden_state_approved_at = case when decision = 'approved' then g.approved_at end
      where a.attempt_id = g.execution_attempt_id
        and a.is_golden_state is distinct from (decision = 'approved');
     return g;
@@ -199,31 +254,35 @@ end
 $$;
 
 -- debugloop.golden_approve(golden_state_id, approved_by, notes): approve a pending
--- golden state. Admin only; audited. Raises DL010 unless pending (a rejected one
--- must be reopened first). Locks: the golden state's row and its attempt's.
-create or replace function debugloop.golden_approve(golden_state_id uuid, approved_by text, notes text default null)
+-- golden state. Admin only; audited as the calling role (approved_by, optional,
+-- names the person it acts for: a note). Raises DL010 unless pending (a rejected
+-- one must be reopened first). Locks: the golden state's row and its attempt's.
+create or replace function debugloop.golden_approve(golden_state_id uuid, approved_by text default null,
+                                                    notes text default null)
 returns debugloop.debug_golden_states
-language sql volatile security definer set search_path = debugloop, public, pg_temp
+language sql volatile security definer set search_path = debugloop, pg_catalog, pg_temp
 as $$ select * from debugloop._golden_review(golden_state_id, 'approved', approved_by, notes) $$;
-comment on function debugloop.golden_approve(uuid, text, text) is 'Approve a pending golden state (admin; audited).';
+comment on function debugloop.golden_approve(uuid, text, text) is 'Approve a pending golden state (admin; audited as your role).';
 
 -- debugloop.golden_reject(golden_state_id, rejected_by, notes): reject a pending or
--- approved golden state; it leaves the manifest. Admin only; audited. Locks: the
--- golden state's row and its attempt's.
-create or replace function debugloop.golden_reject(golden_state_id uuid, rejected_by text, notes text default null)
+-- approved golden state; it leaves the manifest. Admin only; audited as the
+-- calling role. Locks: the golden state's row and its attempt's.
+create or replace function debugloop.golden_reject(golden_state_id uuid, rejected_by text default null,
+                                                   notes text default null)
 returns debugloop.debug_golden_states
-language sql volatile security definer set search_path = debugloop, public, pg_temp
+language sql volatile security definer set search_path = debugloop, pg_catalog, pg_temp
 as $$ select * from debugloop._golden_review(golden_state_id, 'rejected', rejected_by, notes) $$;
-comment on function debugloop.golden_reject(uuid, text, text) is 'Reject a golden state so that no manifest offers it (admin; audited).';
+comment on function debugloop.golden_reject(uuid, text, text) is 'Reject a golden state so that no manifest offers it (admin; audited as your role).';
 
 -- debugloop.golden_reopen(golden_state_id, reopened_by, notes): put an approved or
--- rejected golden state back to pending. Admin only; audited. Locks: the golden
--- state's row and its attempt's.
-create or replace function debugloop.golden_reopen(golden_state_id uuid, reopened_by text, notes text default null)
+-- rejected golden state back to pending. Admin only; audited as the calling role.
+-- Locks: the golden state's row and its attempt's.
+create or replace function debugloop.golden_reopen(golden_state_id uuid, reopened_by text default null,
+                                                   notes text default null)
 returns debugloop.debug_golden_states
-language sql volatile security definer set search_path = debugloop, public, pg_temp
+language sql volatile security definer set search_path = debugloop, pg_catalog, pg_temp
 as $$ select * from debugloop._golden_review(golden_state_id, 'pending', reopened_by, notes) $$;
-comment on function debugloop.golden_reopen(uuid, text, text) is 'Put an approved or rejected golden state back to pending (admin; audited).';
+comment on function debugloop.golden_reopen(uuid, text, text) is 'Put an approved or rejected golden state back to pending (admin; audited as your role).';
 
 revoke execute on function debugloop.golden_approve(uuid, text, text), debugloop.golden_reject(uuid, text, text),
                            debugloop.golden_reopen(uuid, text, text) from public;
@@ -253,7 +312,7 @@ returns debugloop.debug_golden_states
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     result debugloop.debug_golden_states;
@@ -326,7 +385,7 @@ comment on function debugloop.golden_get(text) is 'One golden state by its id or
 --   score = similarity * (0.8 + 0.2 * quality) * (1 approved, 0.9 pending)
 --           * (0.9 + 0.1 * reuse success rate, 1 before any reuse)
 -- The 4k nearest are scored (HNSW, the filter inside the scan). Locks: none.
-create or replace function debugloop._golden_similar(probe halfvec, k integer, approved_only boolean)
+create or replace function debugloop._golden_similar(probe debugloop.halfvec, k integer, approved_only boolean)
 returns table (golden_state_id uuid, similarity real, score real, approval_status text, problem_description text,
                problem_category text, solution_summary text, model_used text, agent_name text, tools_used jsonb,
                stf_ids uuid[], quality_score numeric, cost_usd numeric, reuse_count integer, reuse_success_count integer,
@@ -341,10 +400,10 @@ begin
     perform set_config('hnsw.iterative_scan', 'relaxed_order', true);
     return query
     with near as (
-        select g.golden_state_id, (1 - (g.embedding operator(public.<=>) probe))::real as similarity
+        select g.golden_state_id, (1 - (g.embedding operator(debugloop.<=>) probe))::real as similarity
           from debugloop.debug_golden_states g
          where g.approval_status <> 'rejected' and (not approved_only or g.approval_status = 'approved')
-         order by g.embedding operator(public.<=>) probe
+         order by g.embedding operator(debugloop.<=>) probe
          limit 4 * k
     ), scored as (
         select g.*, n.similarity,
@@ -400,8 +459,8 @@ begin
            and s.nomination = 'automatic' and a.started_at < attempt.started_at
          order by s.golden_state_id
     loop
-        perform debugloop._golden_review(g.golden_state_id, 'rejected', 'debugloop',
-                                         format('attempt %s later in its chain failed', attempt.attempt_id));
+        perform debugloop._golden_review(g.golden_state_id, 'rejected', null,
+                                         format('attempt %s later in its chain failed', attempt.attempt_id), true);
     end loop;
 end
 $$;
@@ -409,12 +468,16 @@ $$;
 -- debugloop._golden_consider(attempt): what a finished attempt means for golden
 -- states, with enable_golden_states on for the session. A successful attempt that
 -- passes the thresholds (_golden_evidence) is nominated, and approved by debugloop
--- when it passes the higher bar too. The same request solved again with the same
+-- when it passes the higher bar too: successes by other peers, never the
+-- nominee's own claims alone. The same request solved again with the same
 -- approach makes no second golden state: it is evidence for the first, whose
--- automatic approval is weighed again. Attempts without a quality_score are never
--- nominated. A failed attempt withdraws the pending automatic nominations of
--- earlier attempts of its chain (_golden_withdraw). Why: the golden trigger's
--- rule. Locks: the golden state rows.
+-- automatic approval is weighed again. Concurrent successes of one request and
+-- approach queue on that golden state's row (or on its unique key while it is
+-- being inserted), so that one golden state is made and approved once. Attempts
+-- without a quality_score are never nominated. A failed attempt withdraws the
+-- pending automatic nominations of earlier attempts of its chain
+-- (_golden_withdraw). Why: the golden trigger's rule. Locks: the golden state's
+-- row (FOR UPDATE), or inserts it.
 create or replace function debugloop._golden_consider(attempt debugloop.debug_execution_attempts)
 returns void
 language plpgsql
@@ -422,6 +485,7 @@ volatile
 as $$
 declare
     evidence jsonb;
+    golden debugloop.debug_golden_states;
     golden_id uuid;
     subject debugloop.debug_execution_attempts;
 begin
@@ -436,37 +500,56 @@ begin
        or attempt.quality_score < debugloop._settings_number('golden_min_quality') then
         return;
     end if;
-    select g.golden_state_id into golden_id
-      from debugloop.debug_golden_states g
-      join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
-     where g.problem_hash = attempt.user_request_hash and a.approach_hash = attempt.approach_hash
-       and g.approval_status <> 'rejected'
-     order by g.nominated_at
-     limit 1;
-    if golden_id is not null then
-        if not exists (select from debugloop.debug_golden_states g
-                        where g.golden_state_id = golden_id and g.approval_status = 'pending' and g.nomination = 'automatic') then
-            return;
-        end if;
-        select a.* into subject
+    loop
+        select g.* into golden
           from debugloop.debug_golden_states g
-          join debugloop.debug_execution_attempts a on a.attempt_id = g.execution_attempt_id
-         where g.golden_state_id = golden_id;
-        evidence := debugloop._golden_evidence(subject);
-        update debugloop.debug_golden_states g set nomination_evidence = evidence where g.golden_state_id = golden_id;
-    else
+         where g.problem_hash = attempt.user_request_hash
+           and coalesce(g.approach_hash, '') = coalesce(attempt.approach_hash, '')
+           and g.approval_status <> 'rejected'
+           for update;
+        exit when found;
         evidence := debugloop._golden_evidence(attempt);
         if not (evidence ->> 'nominate')::boolean then
             return;
         end if;
-        golden_id := debugloop._golden_insert(attempt, 'automatic', 'debugloop', null, attempt.quality_score, null, evidence);
+        golden_id := debugloop._golden_insert(attempt, 'automatic', 'debugloop', null, attempt.quality_score, null,
+                                              evidence);
+        if golden_id is not null then
+            if (evidence ->> 'approve')::boolean then
+                perform debugloop._golden_review(golden_id, 'approved', null, debugloop._golden_approval_note(evidence),
+                                                 true);
+            end if;
+            return;
+        end if;
+        if exists (select from debugloop.debug_golden_states g where g.execution_attempt_id = attempt.attempt_id) then
+            return;  -- the attempt has a golden state already (a rejected one)
+        end if;
+        -- a concurrent success of the same request and approach inserted it first:
+        -- look again (a new statement sees it committed) and weigh it
+    end loop;
+    if golden.approval_status <> 'pending' or golden.nomination <> 'automatic' then
+        return;
     end if;
+    select a.* into subject from debugloop.debug_execution_attempts a where a.attempt_id = golden.execution_attempt_id;
+    evidence := debugloop._golden_evidence(subject);
+    update debugloop.debug_golden_states g set nomination_evidence = evidence
+     where g.golden_state_id = golden.golden_state_id;
     if (evidence ->> 'approve')::boolean then
-        perform debugloop._golden_review(golden_id, 'approved', 'debugloop',
-            format('automatic: quality %s, %s independent successes at similar problems',
-                   evidence ->> 'quality', evidence ->> 'independent_successes'));
+        perform debugloop._golden_review(golden.golden_state_id, 'approved', null,
+                                         debugloop._golden_approval_note(evidence), true);
     end if;
 end
+$$;
+
+-- debugloop._golden_approval_note(evidence): the note of an automatic approval.
+-- Locks: none.
+create or replace function debugloop._golden_approval_note(evidence jsonb)
+returns text
+language sql
+immutable
+as $$
+    select format('automatic: quality %s, %s independent successes at similar problems',
+                  evidence ->> 'quality', evidence ->> 'independent_successes')
 $$;
 
 -- debugloop.v_golden_states: the golden state browser's list.

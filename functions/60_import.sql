@@ -23,18 +23,6 @@ begin
 end
 $$;
 
--- debugloop._import_caller(): the role that called, also inside a SECURITY
--- DEFINER function (where current_user is the function's owner): the role set by
--- SET ROLE, else the session's user. Why: an import's rows belong to the role
--- that made them. Locks: none.
-create or replace function debugloop._import_caller()
-returns text
-language sql
-stable
-as $$
-    select coalesce(nullif(current_setting('role'), 'none'), session_user::text)
-$$;
-
 -- debugloop._import_may_change(owner): whether the calling role may change an
 -- import row that `owner` created: its own, or any as an admin (a member of
 -- debugloop_admin; a superuser is a member of every role). Locks: none.
@@ -43,7 +31,7 @@ returns boolean
 language sql
 stable
 as $$
-    select owner = debugloop._import_caller() or pg_has_role(debugloop._import_caller(), 'debugloop_admin', 'MEMBER')
+    select owner = debugloop._util_caller()::text or pg_has_role(debugloop._util_caller()::text, 'debugloop_admin', 'MEMBER')
 $$;
 
 -- debugloop._import_time(unit, i, field): the unit's timestamp `field` (an ISO
@@ -93,7 +81,7 @@ declare
     cost numeric;
     title text;
     stored debugloop.debug_import_sessions;
-    caller text := debugloop._import_caller();
+    caller text := debugloop._util_caller()::text;
 begin
     for s, i in select e, n from jsonb_array_elements(coalesce(sessions, '[]')) with ordinality x(e, n) loop
         if jsonb_typeof(s) <> 'object' then
@@ -216,7 +204,7 @@ begin
     end if;
     state := debugloop.util_redact(nullif(file -> 'state', 'null')::text);
     insert into debugloop.debug_import_files as f (source, path, created_by, byte_offset, line_number, head_md5, state)
-    values (_import_position.source, file ->> 'path', debugloop._import_caller(), (file ->> 'byte_offset')::bigint,
+    values (_import_position.source, file ->> 'path', debugloop._util_caller()::text, (file ->> 'byte_offset')::bigint,
             (file ->> 'line_number')::bigint, file ->> 'head_md5', state::jsonb)
     on conflict on constraint debug_import_files_pkey do update
        set byte_offset = excluded.byte_offset, line_number = excluded.line_number, head_md5 = excluded.head_md5,
@@ -251,7 +239,7 @@ create or replace function debugloop.import_units(
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     u jsonb;
@@ -265,7 +253,7 @@ declare
     existing record;
     parent_id uuid;
     new_id uuid;
-    caller text := debugloop._import_caller();
+    caller text := debugloop._util_caller()::text;
     scope text := current_setting('debugloop.import_retries_only', true);
     err_state text;
     err_message text;
@@ -424,7 +412,7 @@ as $$
     select f.byte_offset, f.line_number, f.head_md5, f.state
       from debugloop.debug_import_files f
      where f.source = import_file_position.source and f.path = import_file_position.path
-       and f.created_by = debugloop._import_caller()
+       and f.created_by = debugloop._util_caller()::text
 $$;
 comment on function debugloop.import_file_position(text, text) is 'Where the calling role''s last import of a log file stopped.';
 

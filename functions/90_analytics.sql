@@ -86,7 +86,7 @@ returns table (view_name text, row_count bigint, duration_ms numeric)
 language plpgsql
 volatile
 security definer
-set search_path = debugloop, public, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     started timestamptz;

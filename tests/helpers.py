@@ -1,6 +1,7 @@
 """What the tests share that is not a fixture: the repository's paths, the corpora
-of tests/data, the command line run as a user runs it, schema dumps, and the
-golden-state scenario that the golden and manifest tests both build on.
+of tests/data, the command line run as a user runs it, schema dumps, login roles
+(peers and reviewers), and the golden-state scenario that the golden and manifest
+tests both build on.
 
 Test modules import from here (``from helpers import ...``); no test module
 imports another, and fixtures live in the ``servers`` plugin.
@@ -12,8 +13,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+import debugloop
 from debugloop.embedded import pg_dump_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,6 +77,28 @@ def run_cli_at_once(copies: int, *args: str, env: dict[str, str] | None = None) 
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     return [subprocess.CompletedProcess(cmd, p.returncode, *out) for p, out in zip(procs, outputs, strict=True)]
+
+
+# -- database roles: who records and who reviews is the role, so peers are roles -------
+
+
+def login_role(url: str, name: str, *groups: str) -> str:
+    """``url`` (a superuser's) as the login role ``name``, made a member of ``groups``.
+    Roles are the server's, not a database's: made once, kept for the session."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("select exists (select from pg_roles where rolname = %s)", (name,)).fetchone()[0]:
+            conn.execute(sql.SQL("create role {} login").format(sql.Identifier(name)))
+        for group in groups:
+            conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(name)))
+    return make_conninfo(url, user=name)
+
+
+@contextmanager
+def connect_as(url: str, name: str, *groups: str) -> Iterator[debugloop.Client]:
+    """A debugloop client on the database of ``url``, logged in as the role ``name``
+    (a member of ``groups``): another peer, or a reviewer of that name."""
+    with debugloop.connect(login_role(url, name, *groups)) as client:
+        yield client
 
 
 # -- the golden-state scenario: a request, a paraphrase of it, the fix, the code --------

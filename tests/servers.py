@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import psycopg
@@ -26,6 +27,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 import debugloop
 from debugloop.embedded import FAST_UNSAFE_CONF, SUPERUSER, EmbeddedServer
 from debugloop.migrate import migrate
+from helpers import connect_as
 
 TEMPLATE = "debugloop_tmpl"
 _names = itertools.count()
@@ -89,6 +91,15 @@ def empty_db(pg_server):
     name = f"empty_{os.getpid()}_{next(_names)}"
     with _janitor(pg_server, name):
         yield Database(name, pg_server.url(name))
+
+
+@pytest.fixture
+def as_role(db):
+    """``as_role(name, *groups)``: a debugloop client on this test's database, logged in
+    as the role ``name`` (made once for the server, a member of ``groups``): another
+    peer, or a reviewer of that name. Closed when the test ends."""
+    with ExitStack() as clients:
+        yield lambda name, *groups: clients.enter_context(connect_as(db.url, name, *groups))
 
 
 @pytest.fixture

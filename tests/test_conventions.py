@@ -37,8 +37,12 @@ STANDALONE = {"version", "info", "manifest", "manifest_markdown"}
 def _functions(conn):
     return conn.execute(
         """select p.proname, p.oid::regprocedure::text, obj_description(p.oid, 'pg_proc'),
-                  p.prosecdef, p.proconfig, has_function_privilege('public', p.oid, 'execute')
-             from pg_proc p where p.pronamespace = 'debugloop'::regnamespace"""
+                  p.prosecdef, p.proconfig, has_function_privilege('public', p.oid, 'execute'),
+                  pg_get_userbyid(p.proowner), l.lanname
+             from pg_proc p join pg_language l on l.oid = p.prolang
+            where p.pronamespace = 'debugloop'::regnamespace
+              and not exists (select from pg_depend d   -- vector's and pg_trgm's functions live here too
+                               where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')"""
     ).fetchall()
 
 
@@ -50,12 +54,36 @@ def test_public_functions_are_named_by_domain_and_documented(conn):
         assert comment and comment.strip(), f"{signature} has no COMMENT ON FUNCTION"
 
 
+PINNED = ["search_path=debugloop, pg_catalog, pg_temp"]
+
+
 def test_security_definer_functions_pin_search_path_and_are_not_public(conn):
     definers = [f for f in _functions(conn) if f[3]]
     assert definers, "expected at least the settings audit trigger function"
-    for _name, signature, _, _, config, public_execute in definers:
-        assert any(c.startswith("search_path=") for c in (config or [])), signature
+    for _name, signature, _, _, config, public_execute, owner, _ in definers:
+        assert config == PINNED, signature  # exactly: no public, pg_catalog before pg_temp
+        assert owner == "debugloop_owner", f"{signature} is owned by {owner}"
         assert not public_execute, f"{signature} is executable by PUBLIC"
+
+
+def test_every_function_pins_search_path_but_the_inlined_internal_sql_ones(conn):
+    """A function that sets no search path resolves names on its caller's: only the
+    internal SQL functions (inlined into pinned callers) may, and no view calls one."""
+    for name, signature, _, _, config, _, _, language in _functions(conn):
+        if language == "sql" and name.startswith("_"):
+            assert config is None, signature
+        else:
+            assert config == PINNED, signature
+    unpinned_from_views = conn.execute(
+        """select distinct v.relname, p.oid::regprocedure::text
+             from pg_rewrite r join pg_class v on v.oid = r.ev_class
+             join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+                             and d.refclassid = 'pg_proc'::regclass
+             join pg_proc p on p.oid = d.refobjid
+            where v.relnamespace = 'debugloop'::regnamespace and p.pronamespace = 'debugloop'::regnamespace
+              and p.proconfig is null"""
+    ).fetchall()
+    assert unpinned_from_views == []
 
 
 def test_every_function_is_defined_by_a_code_file(conn):

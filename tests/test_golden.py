@@ -118,16 +118,17 @@ def test_only_a_successful_attempt_can_be_nominated(dl, conn):
 # -- automatic nomination and approval -------------------------------------------------
 
 
-def test_a_good_success_is_nominated_and_approved_once_others_succeed_the_same_way(dl, conn):
+def test_a_good_success_is_nominated_and_approved_once_others_succeed_the_same_way(dl, conn, as_role):
     first = solve(dl, parent=fail(dl))
     assert golden_rows(conn) == [(first, "automatic", "pending", None)]
     evidence = only_golden(dl, conn).nomination_evidence
     assert evidence["nominate"] is True and evidence["approve"] is False
     assert any("approval by hand" in reason for reason in evidence["reasons"])
-    # the same request solved the same way in another chain: evidence for the first, no second golden state
-    solve(dl)
+    # the same request solved the same way in another chain, by another peer (a role of its
+    # own): evidence for the first, no second golden state
+    solve(as_role("peer_b", "debugloop_agent"))
     assert [r[2] for r in golden_rows(conn)] == ["pending"]
-    solve(dl)  # the second independent success passes golden_auto_approve_min_successes (2)
+    solve(as_role("peer_c", "debugloop_agent"))  # the second passes golden_auto_approve_min_successes (2)
     assert golden_rows(conn) == [(first, "automatic", "approved", "debugloop")]
     attempt = dl.attempts.get(first)
     assert attempt.is_golden_state and attempt.golden_state_approved_by == "debugloop"
@@ -182,10 +183,11 @@ def test_the_flag_off_nominates_nothing(dl, conn):
 # -- review ----------------------------------------------------------------------------
 
 
-def test_review_workflow_its_audit_and_the_attempt_flag(dl, conn):
+def test_review_workflow_its_audit_and_the_attempt_flag(dl, conn, as_role):
     attempt_id = solve(dl, quality=None)
     golden_id = dl.golden.nominate(attempt_id, quality_score=0.9)
-    approved = dl.golden.review(golden_id, "approve", "dba", "works for every invoice format")
+    dba = as_role("dba", "debugloop_admin")  # who reviews is the role
+    approved = dba.golden.review(golden_id, "approve", "dba", "works for every invoice format")
     assert (approved.approval_status, approved.approved_by, approved.approval_notes) == (
         "approved",
         "dba",
@@ -193,15 +195,15 @@ def test_review_workflow_its_audit_and_the_attempt_flag(dl, conn):
     )
     assert dl.attempts.get(attempt_id).is_golden_state
     with pytest.raises(ReviewConflict):
-        dl.golden.review(golden_id, "approve", "dba")
-    assert dl.golden.review(golden_id, "reject", "dba", "rounds half down").approval_status == "rejected"
+        dba.golden.review(golden_id, "approve", "dba")
+    assert dba.golden.review(golden_id, "reject", "dba", "rounds half down").approval_status == "rejected"
     assert not dl.attempts.get(attempt_id).is_golden_state
     with pytest.raises(ReviewConflict) as info:
-        dl.golden.review(golden_id, "approve", "dba")
+        dba.golden.review(golden_id, "approve", "dba")
     assert "golden_reopen" in info.value.hint and info.value.field == "golden_state_id"
-    assert dl.golden.review(golden_id, "reopen", "dba").approval_status == "pending"
-    assert dl.golden.review(golden_id, "approve", "dba").approval_status == "approved"
-    audit = [(r.decision, r.reviewed_by, r.notes) for r in dl.golden.reviews(golden_id)]
+    assert dba.golden.review(golden_id, "reopen", "dba").approval_status == "pending"
+    assert dba.golden.review(golden_id, "approve", "dba").approval_status == "approved"
+    audit = [(r.decision, r.reviewed_by, r.notes) for r in dba.golden.reviews(golden_id)]
     assert audit == [
         ("approved", "dba", "works for every invoice format"),
         ("rejected", "dba", "rounds half down"),
@@ -209,12 +211,12 @@ def test_review_workflow_its_audit_and_the_attempt_flag(dl, conn):
         ("approved", "dba", None),
     ]
     with pytest.raises(InvalidParameter):
-        dl.golden.review(golden_id, "maybe", "dba")
+        dba.golden.review(golden_id, "maybe", "dba")
     with pytest.raises(InvalidParameter) as info:
-        dl.golden.review(golden_id, "reject", " ")
+        dba.golden.review(golden_id, "reject", " ")
     assert info.value.field == "reviewed_by"
     with pytest.raises(NotFound):
-        dl.golden.review(uuid.uuid4(), "approve", "dba")
+        dba.golden.review(uuid.uuid4(), "approve", "dba")
 
 
 def test_review_needs_the_admin_role_and_nomination_the_agent_role(dl, db):

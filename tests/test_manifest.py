@@ -14,10 +14,11 @@ from helpers import CODE, FIX, PARAPHRASE, REQUEST, run_cli
 FAILED_APPROACH = "split each line on commas by hand"
 
 
-def loop(dl):
+def loop(client, peers=()):
     """Three tasks: gpt-4o fails with a KeyError, a retry with gpt-4o-mini succeeds
-    with code; then the manifest for a paraphrase, for gpt-4o."""
-    for _ in range(3):
+    with code; then the manifest for a paraphrase, for gpt-4o. The tasks after the
+    first are recorded by ``peers`` (clients of other roles) when given."""
+    for dl in [client, *peers, client, client][:3]:
         failed = dl.attempts.start("fixer", REQUEST, "gpt-4o", approach_description=FAILED_APPROACH, agent_type="coder")
         dl.attempts.finish(
             failed,
@@ -34,11 +35,12 @@ def loop(dl):
             quality_score=0.95,
             artifacts={"files": {"billing/invoice.py": CODE}},
         )
-    return dl.manifest(PARAPHRASE, agent_name="fixer", model="gpt-4o")
+    return client.manifest(PARAPHRASE, agent_name="fixer", model="gpt-4o")
 
 
-def test_the_loop_yields_an_stf_a_mapping_and_a_golden_state_and_the_manifest_lists_them(dl, conn):
-    manifest = loop(dl)
+def test_the_loop_yields_an_stf_a_mapping_and_a_golden_state_and_the_manifest_lists_them(dl, conn, as_role):
+    # the golden state is approved by the successes of two other peers
+    manifest = loop(dl, [as_role("peer_b", "debugloop_agent"), as_role("peer_c", "debugloop_agent")])
     (stf_id,) = conn.execute("select stf_id from debugloop.debug_transform_functions").fetchone()
     (mapping_id,) = conn.execute("select mapping_id from debugloop.debug_error_success_mappings").fetchone()
     (golden_id,) = conn.execute("select golden_state_id from debugloop.debug_golden_states").fetchone()

@@ -33,7 +33,7 @@ def test_migrate_creates_schema_extensions_roles_and_version(conn):
     extensions = dict(conn.execute("select extname, extversion from pg_extension").fetchall())
     assert "vector" in extensions and "pg_trgm" in extensions
     roles = {r for (r,) in conn.execute("select rolname from pg_roles where rolname like 'debugloop\\_%'")}
-    assert roles == {"debugloop_agent", "debugloop_admin", "debugloop_reader"}
+    assert roles == {"debugloop_agent", "debugloop_admin", "debugloop_reader", "debugloop_owner"}
     assert conn.execute("select debugloop.version()").fetchone()[0] == expected_version() >= 1
     for role in roles:
         assert conn.execute("select has_schema_privilege(%s, 'debugloop', 'usage')", (role,)).fetchone()[0]
@@ -169,3 +169,24 @@ def test_cli_migrate_reports_nothing_to_do_on_a_migrated_database(db):
     result = run_cli("db", "migrate", env={"DEBUGLOOP_DATABASE_URL": db.url})
     assert result.returncode == 0, result.stderr
     assert "nothing to do" in result.stdout and f"schema version {expected_version()}" in result.stdout
+
+
+def test_migrations_and_the_reload_bind_nothing_to_what_others_put_in_public(db, sql_copy):
+    """A view made by a migration or by a code file resolves its operators without
+    public, where an agent (before PostgreSQL 15) may have put an exact match."""
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute(
+            "create function public.zz_cat(a bigint, b text) returns text language sql as $$ select 'hijacked' $$;"
+            " create operator public.|| (leftarg = bigint, rightarg = text, function = public.zz_cat)"
+        )
+        assert conn.execute("select 1::bigint || 'x'").fetchone()[0] == "hijacked"  # on a path with public
+    (sql_copy / "db" / "migrations" / "9997_view.sql").write_text(
+        "create view debugloop.zz_migrated as select 1::bigint || 'x' as v;\n"
+    )
+    (sql_copy / "functions" / "99_view.sql").write_text(
+        "create or replace view debugloop.zz_reloaded as select 2::bigint || 'x' as v;\n"
+    )
+    assert migrate(db.url).applied == ["9997_view"]
+    with psycopg.connect(db.url) as conn:
+        assert conn.execute("select v from debugloop.zz_migrated").fetchone()[0] == "1x"
+        assert conn.execute("select v from debugloop.zz_reloaded").fetchone()[0] == "2x"

@@ -96,6 +96,10 @@ PG_NAMES = {
     "halfvec": "vector",
     "sparsevec": "vector",
     "tsvector": "vector",
+    # pgvector's types live in schema debugloop, which format_type names when it is not on the path
+    "debugloop.vector": "vector",
+    "debugloop.halfvec": "vector",
+    "debugloop.sparsevec": "vector",
 }
 
 

@@ -67,6 +67,8 @@ def test_good_code_has_no_finding(tmp_path):
         (("create or replace function", "create function"), [(2, "SQL005")]),
         (("debugloop.f(a integer)", "f(a integer)"), [(2, "SQL006")]),
         (("stable\n", "stable\nsecurity definer\n"), [(2, "SQL007")]),
+        (("stable\n", "stable\nsecurity definer set search_path = debugloop, public, pg_temp\n"), [(2, "SQL007")]),
+        (("stable\n", "stable\nsecurity definer set search_path = pg_temp, debugloop, pg_catalog\n"), [(2, "SQL007")]),
         (("-- a comment\n", "-- a comment\nselect from where;\n"), [(2, "SQL001")]),
     ],
 )

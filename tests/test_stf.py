@@ -442,25 +442,26 @@ def test_scores_update_when_usage_changes(dl):
     assert info.value.field == "attempt_id"
 
 
-def test_review_workflow_and_its_audit(dl, conn):
+def test_review_workflow_and_its_audit(dl, conn, as_role):
     stf_id = dl.stfs.register("order_total", ORDER_TOTAL)
+    dba = as_role("dba", "debugloop_admin")  # who reviews is the role
     assert dl.stfs.get(stf_id).approval_status == "pending"
-    assert dl.stfs.review(stf_id, "approve", "dba").approval_status == "approved"
+    assert dba.stfs.review(stf_id, "approve", "dba").approval_status == "approved"
     with pytest.raises(ReviewConflict):
-        dl.stfs.review(stf_id, "approve", "dba")
-    rejected = dl.stfs.review(stf_id, "reject", "dba", "leaks a path")
+        dba.stfs.review(stf_id, "approve", "dba")
+    rejected = dba.stfs.review(stf_id, "reject", "dba", "leaks a path")
     assert (rejected.approval_status, rejected.approved_by) == ("rejected", "dba")
     with pytest.raises(ReviewConflict) as info:
-        dl.stfs.review(stf_id, "approve", "dba")
+        dba.stfs.review(stf_id, "approve", "dba")
     assert "stf_reopen" in info.value.hint
-    assert dl.stfs.review(stf_id, "reopen", "dba").approval_status == "pending"
+    assert dba.stfs.review(stf_id, "reopen", "dba").approval_status == "pending"
     audit = conn.execute(
         "select decision, reviewed_by, notes from debugloop.debug_stf_reviews order by reviewed_at, review_id"
     ).fetchall()
     assert [a[0] for a in audit] == ["approved", "rejected", "pending"]
     assert audit[1][2] == "leaks a path"
     with pytest.raises(InvalidParameter):
-        dl.stfs.review(stf_id, "maybe", "dba")
+        dba.stfs.review(stf_id, "maybe", "dba")
 
 
 def test_review_needs_the_admin_role(db):

@@ -56,7 +56,7 @@ def evaluate(conn, rows, ids, embedder=None) -> dict[str, float]:
         else:
             vector = "[" + ",".join(map(str, embedder.embed([r["problem"]])[0])) + "]"
             found = conn.execute(
-                "select stf_id from debugloop.stf_match(%s, 10, query_embedding => %s::vector, embedding_model => %s)",
+                "select stf_id from debugloop.stf_match(%s, 10, query_embedding => %s::debugloop.vector, embedding_model => %s)",
                 (r["problem"], vector, embedder.model),
             ).fetchall()
         found = [f[0] for f in found]

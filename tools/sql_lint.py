@@ -22,7 +22,9 @@ Rules (ignore some with `ignore`, or per file with `per-file-ignores`):
           functions, views and triggers, and comments and grants them: tables,
           drops and signature changes belong in db/migrations
   SQL006  what a code file creates is named with the project's schema
-  SQL007  a SECURITY DEFINER function pins search_path
+  SQL007  a SECURITY DEFINER function pins search_path to the project's schema,
+          pg_catalog and pg_temp, in that order (no schema others may create in;
+          pg_temp last, so that no temporary object stands in for another)
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ class Config:
             ignore=frozenset(table.get("ignore", [])),
             per_file_ignores={k: frozenset(v) for k, v in table.get("per-file-ignores", {}).items()},
         )
+
+
+def _values(setting: ast.VariableSetStmt) -> list[str]:
+    """The values of a SET clause (`SET search_path = a, b`: ['a', 'b'])."""
+    return [getattr(a.val, "sval", None) for a in setting.args or ()]
 
 
 def _walk(node) -> Iterator[tuple[str, dict]]:
@@ -163,8 +170,9 @@ class FileLinter:
         body_parts = _option(stmt, "as")
         if _option(stmt, "security") is not None and _option(stmt, "security").boolval:
             settings = [o.arg for o in stmt.options if o.defname == "set"]
-            if not any(s.name == "search_path" for s in settings):
-                self.report(offset, "SQL007", f"{name} is SECURITY DEFINER: pin search_path (SET search_path = ...)")
+            pinned = [self.config.schema, "pg_catalog", "pg_temp"]
+            if not any(s.name == "search_path" and _values(s) == pinned for s in settings):
+                self.report(offset, "SQL007", f"{name} is SECURITY DEFINER: pin SET search_path = {', '.join(pinned)}")
         if body_parts is None or language is None:
             return  # BEGIN ATOMIC bodies are parsed with the statement itself
         body = body_parts[0].sval

@@ -6,6 +6,22 @@
 -- which holds the rule: flags, thresholds and formulas live there. A BEFORE
 -- trigger's function takes the row and returns it completed.
 
+-- tg_debug_execution_attempts__recorded_by: who recorded a new attempt is the
+-- calling role, whatever the insert says (debugloop._attempt_set_recorded_by).
+-- Locks: none.
+create or replace function debugloop.tg_debug_execution_attempts__recorded_by()
+returns trigger
+language plpgsql
+as $$
+begin
+    return debugloop._attempt_set_recorded_by(new);
+end
+$$;
+
+create or replace trigger _003_recorded_by
+    before insert on debugloop.debug_execution_attempts
+    for each row execute function debugloop.tg_debug_execution_attempts__recorded_by();
+
 -- tg_debug_execution_attempts__redact: secrets in the attempt's texts are
 -- redacted before anything is computed from them (debugloop._attempt_redact); the
 -- first trigger, so the fingerprint and the error signature see the redacted

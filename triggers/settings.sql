@@ -23,7 +23,7 @@ create or replace function debugloop.tg_settings__audit()
 returns trigger
 language plpgsql
 security definer
-set search_path = pg_catalog, pg_temp
+set search_path = debugloop, pg_catalog, pg_temp
 as $$
 begin
     if new.value is distinct from old.value then

@@ -67,11 +67,13 @@ class GoldenManager(Manager):
         self,
         golden_state_id: UUID,
         decision: str,
-        by: str,
+        by: str | None = None,
         notes: str | None = None,
         conn: psycopg.Connection | None = None,
     ) -> GoldenState:
-        """``decision``: approve, reject or reopen (needs debugloop_admin)."""
+        """``decision``: approve, reject or reopen (needs debugloop_admin). The review is
+        recorded as made by the connection's database role; ``by`` names the person
+        it acts for, a note beside it."""
         params = {"golden_state_id": golden_state_id, "by": by, "notes": notes}
         return self._review(DECISIONS, GoldenState, params, decision, conn)
 

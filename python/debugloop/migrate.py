@@ -6,12 +6,17 @@
 * Each transactional migration and its yoyo bookkeeping row commit together (yoyo
   itself commits them separately), so a crash never leaves a migration applied
   but unrecorded.
+* A migration, and the reload below, run with ``search_path = debugloop,
+  pg_catalog, pg_temp``: nothing they create or run binds to an operator or
+  function that someone else put in public (yoyo's own tables stay there).
 * The post-apply step (db/migrations/post-apply.py, run after every migrate)
   executes every file of functions/ then triggers/, in name order, in one
   transaction. It records the schema version and a checksum of those files in
   ``debugloop.schema_state`` and does nothing when both are unchanged, so a second
   migrate changes nothing at all. It refuses a function of the schema that no file
   defined (a removed function, an old signature): db/migrations drops those.
+  Then it hands the SECURITY DEFINER functions to ``debugloop_owner`` and pins
+  the search path of the others (``debugloop._meta_secure``).
 """
 
 from __future__ import annotations
@@ -91,8 +96,13 @@ class _Backend(PostgresqlPsycopgBackend):
         if not migration.use_transactions or not self.has_transactional_ddl:
             return super().apply_one(migration, force=force, mark=mark)
         self.ensure_internal_schema_updated()
+        numbered = _NUMBER.match(migration.id) is not None
         with self.transaction():
+            if numbered:  # a migration's own statements resolve nothing in public (yoyo's tables are there)
+                self.execute(Q.search_path_pin)
             migration.process_steps(self, "apply", force=force)
+            if numbered:
+                self.execute(Q.search_path_reset)
             if mark:  # the post-apply step (mark=False) leaves no trace when it changes nothing
                 self.log_migration(migration, "apply")
                 self.mark_one(migration, log=False)
@@ -112,11 +122,14 @@ def post_apply(conn: psycopg.Connection) -> None:
         return
     root = paths.sql_root()
     before = {oid: xmin for _, oid, xmin in conn.execute(Q.code_functions)}
+    # what the files create (views, defaults, ...) binds to nothing in public
+    conn.execute(Q.search_path_pin)
     for path in files:
         try:
             conn.execute(path.read_text(encoding="utf-8"))
         except psycopg.Error as exc:
             raise MigrationError(f"{path.relative_to(root).as_posix()}: {describe(exc)}") from exc
+    conn.execute(Q.search_path_reset)
     # CREATE OR REPLACE writes a function's catalog row anew, so a function that kept
     # its row version was defined by no file: a leftover of a removed function or of
     # an old signature
@@ -126,6 +139,9 @@ def post_apply(conn: psycopg.Connection) -> None:
             f"functions that no file of functions/ or triggers/ defines: {', '.join(stale)}; a function removed"
             " or whose signature changed needs a migration (db/migrations) that drops the old one"
         )
+    # the SECURITY DEFINER functions to their owner role, every other function (but
+    # the inlined internal SQL ones) pinned to a search path no agent can write to
+    conn.execute(Q.code_secure)
     conn.execute(Q.schema_state_record, {"version": version, "code_checksum": checksum})
 
 

@@ -47,6 +47,17 @@ select p.oid::regprocedure::text as signature, p.oid, p.xmin::text as xmin
    and not exists (select from pg_depend d
                     where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
 
+-- name: search_path_pin
+-- the migrations and the reload of the code, until their transaction ends: no schema others may create in
+select set_config('search_path', 'debugloop, pg_catalog, pg_temp', true)
+
+-- name: search_path_reset
+reset search_path
+
+-- name: code_secure
+-- after a reload: definer functions to debugloop_owner, search paths pinned
+select debugloop._meta_secure()
+
 -- name: applied_migrations
 select migration_id from _yoyo_migration order by applied_at_utc, migration_id
 
@@ -186,7 +197,7 @@ select * from debugloop.stf_export(%(status)s, %(language)s)
 
 -- name: stf_match
 select * from debugloop.stf_match(%(problem)s, %(k)s, %(language)s, %(problem_category)s, %(approved_only)s,
-                                  %(query_embedding)s::vector, %(embedding_model)s)
+                                  %(query_embedding)s::debugloop.vector, %(embedding_model)s)
 
 -- name: stf_hash
 select debugloop.stf_hash(%(code)s, %(language)s) as hash
@@ -207,7 +218,7 @@ select * from debugloop.stf_reject(%(stf_id)s, %(by)s, %(notes)s)
 select * from debugloop.stf_reopen(%(stf_id)s, %(by)s, %(notes)s)
 
 -- name: stf_set_neural_embedding
-select debugloop.stf_set_embedding(%(stf_id)s, %(embedding)s::vector, %(model)s)
+select debugloop.stf_set_embedding(%(stf_id)s, %(embedding)s::debugloop.vector, %(model)s)
 
 -- name: attempt_similar_problems
 select * from debugloop.attempt_similar_problems(%(problem)s, %(k)s)

@@ -143,9 +143,16 @@ class StfManager(Manager):
         return self._models(StfExtraction, Q.stf_extract, {"attempt_id": attempt_id}, conn)
 
     def review(
-        self, stf_id: UUID, decision: str, by: str, notes: str | None = None, conn: psycopg.Connection | None = None
+        self,
+        stf_id: UUID,
+        decision: str,
+        by: str | None = None,
+        notes: str | None = None,
+        conn: psycopg.Connection | None = None,
     ) -> Stf:
-        """``decision``: approve, reject or reopen (needs debugloop_admin)."""
+        """``decision``: approve, reject or reopen (needs debugloop_admin). The review is
+        recorded as made by the connection's database role; ``by`` names the person
+        it acts for, a note beside it."""
         queries = {"approve": Q.stf_approve, "reject": Q.stf_reject, "reopen": Q.stf_reopen}
         return self._review(queries, Stf, {"stf_id": stf_id, "by": by, "notes": notes}, decision, conn)
 

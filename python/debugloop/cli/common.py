@@ -41,5 +41,10 @@ AS_JSON = Annotated[
 ]
 AS_CSV = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 LIMIT = Annotated[int, typer.Option(min=1, help="How many at most.")]
-REVIEWER = Annotated[str | None, typer.Option("--by", help="Who decides (default: the operating-system user).")]
+REVIEWER = Annotated[
+    str | None,
+    typer.Option(
+        "--by", help="The person you decide for, kept as a note: the review is recorded as your database role."
+    ),
+]
 NOTES = Annotated[str | None, typer.Option(help="Why, kept in the review log.")]

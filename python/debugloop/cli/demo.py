@@ -23,7 +23,7 @@ from .errors import FAILURES, FIXES
 from .golden import GOLDEN
 from .imports import SESSIONS, print_import
 from .manifest import print_manifest
-from .render import Col, out, print_table, say, score, table_spec, usd
+from .render import Col, out, print_table, say, score, short, table_spec, usd
 from .report import print_costs, print_metrics, print_quality
 from .stf import SUMMARIES, print_matches
 
@@ -175,7 +175,9 @@ def _team(dl: Client) -> None:
     """Five agents at four similar tasks: a float-rounding approach fails with
     claude-sonnet-4-5, the retry with gpt-4o-mini and Decimal succeeds (its code
     becomes an STF, the success a golden state); a planner solves a related task
-    with claude-sonnet-4-5. Usage as the SDKs report it."""
+    with claude-sonnet-4-5. Usage as the SDKs report it. The agents all run as the
+    demo's one database role, one peer: what they claim nominates golden states,
+    and their approval waits for other peers, or for a person, as here."""
     for agent, kind, request in data.TEAM:
         try:
             with dl.attempt(
@@ -210,7 +212,15 @@ def _team(dl: Client) -> None:
         ) as planned:
             planned.record_usage(data.PLANNER_USAGE)
             planned.quality_score = 0.9
-    print_table(GOLDEN, dl.golden.list(limit=5), "golden states nominated (and approved) by the thresholds")
+    nominated = dl.golden.list(limit=5)
+    print_table(GOLDEN, nominated, "golden states nominated by the thresholds, pending")
+    peers = dl.settings.get("golden_auto_approve_min_successes")
+    approved = dl.golden.review(nominated[0].golden_state_id, "approve", notes="checked in the demo")
+    say(
+        f"automatic approval needs successes by {peers} other peers (database roles), and these agents ran as one"
+        f" role: a person approved golden state {short(approved.golden_state_id)}, audited as the database role"
+        f" {approved.approved_by}"
+    )
 
 
 IMPORTED_STFS = table_spec(

@@ -81,11 +81,18 @@ def search(
     emit(MATCHES, found, as_json=as_json, as_csv=as_csv, empty="no golden state for a problem like this one")
 
 
+def _reviewer(review) -> str:
+    """Who decided: the database role (debugloop, automatically), and the person it
+    named, unverified."""
+    who = f"{review.reviewed_by} (automatic)" if review.automatic else review.reviewed_by
+    return f"{who} for {review.on_behalf_of}" if review.on_behalf_of else who
+
+
 REVIEWS = table_spec(
     "golden show reviews",
     Col("when", lambda r: when(r.reviewed_at), "time"),
     Col("decision", lambda r: r.decision, "key"),
-    Col("by", lambda r: r.reviewed_by),
+    Col("by", _reviewer),
     Col("notes", lambda r: r.notes or ""),
 )
 

@@ -4,7 +4,6 @@ that has a review workflow: STFs and golden states today, quorum decisions later
 No `from __future__ import annotations` here: the commands' annotations name the
 kind of item, so they must be evaluated where the command is made."""
 
-import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -56,7 +55,7 @@ def _add(app: typer.Typer, kind: Reviewable, decision: str, help_text: str) -> N
         with client() as dl:
             manager = kind.manager(dl)
             item = manager.get(item_id)
-            decided = manager.review(kind.id_of(item), decision, by or getpass.getuser(), notes)
+            decided = manager.review(kind.id_of(item), decision, by, notes)
         if as_json:
             print(dumps(decided))
         else:

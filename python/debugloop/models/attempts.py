@@ -60,6 +60,7 @@ class Attempt(Row):
     created_at: datetime
     updated_at: datetime
     error_signature: str | None
+    recorded_by: str | None  # the database role that recorded it (null before migration 0010)
 
 
 class ChainEntry(Row):

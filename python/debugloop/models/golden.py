@@ -45,6 +45,7 @@ class GoldenState(Row):
     last_reused_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    approach_hash: str | None
 
 
 class GoldenSummary(Row):
@@ -96,7 +97,8 @@ class GoldenMatch(Row):
 
 
 class GoldenReview(Row):
-    """A row of ``debugloop.debug_golden_reviews``: one decision, who, when, why."""
+    """A row of ``debugloop.debug_golden_reviews``: one decision, who (the database
+    role, or debugloop when ``automatic``), for whom (unverified), when, why."""
 
     __relation__ = "debugloop.debug_golden_reviews"
 
@@ -106,3 +108,5 @@ class GoldenReview(Row):
     reviewed_by: str
     notes: str | None
     reviewed_at: datetime
+    on_behalf_of: str | None
+    automatic: bool

@@ -77,7 +77,7 @@ class StfSummary(Row):
 class StfMatch(Row):
     """A row of ``debugloop.stf_match(...)``."""
 
-    __relation__ = "debugloop.stf_match(text, integer, text, text, boolean, vector, text)"
+    __relation__ = "debugloop.stf_match(text, integer, text, text, boolean, debugloop.vector, text)"
 
     stf_id: UUID
     stf_name: str
