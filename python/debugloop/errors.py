@@ -167,6 +167,11 @@ class NotEligible(BusinessError, ValueError):
     pass
 
 
+@_register("DL040", "The agent session was recorded by another database role: a role records only its own sessions.")
+class SessionConflict(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
