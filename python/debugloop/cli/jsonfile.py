@@ -43,9 +43,10 @@ def write_object(path: Path, document: dict[str, Any]) -> bool:
     file is copied to ``<name>.bak`` first. Returns whether the file changed."""
     if path.exists() and read_object(path) == document:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             backup_path(path).write_bytes(path.read_bytes())
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -55,5 +56,7 @@ def write_object(path: Path, document: dict[str, Any]) -> bool:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
         raise ConfigurationError(f"{path}: cannot write: {exc.strerror}") from None
     return True
