@@ -16,7 +16,7 @@ import typer
 
 from .. import __version__
 from ..errors import DebugloopError
-from . import attempts, db, errors, golden, hooks, imports, prices, report, settings, stf
+from . import attempts, db, errors, golden, hooks, imports, mcp, prices, report, settings, stf
 from .demo import demo
 from .manifest import manifest
 from .render import err
@@ -55,6 +55,7 @@ GROUPS = {
     "report": report.app,
     "import": imports.app,
     "hooks": hooks.app,
+    "mcp": mcp.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
