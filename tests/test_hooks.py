@@ -89,6 +89,17 @@ def test_the_prompt_hook_prints_the_fix_learned_from_a_session_for_a_paraphrase(
     assert log_lines(tmp_path / "home") == []
 
 
+def test_the_prompt_hook_obeys_a_flag_that_the_environment_overrides(env, tmp_path):
+    event = payload("UserPromptSubmit", "s-flags", tmp_path, prompt=PARAPHRASE)
+    assert "## Reusable functions (STFs)" in hook("UserPromptSubmit", event, env).stdout
+    off = hook("UserPromptSubmit", event, {**env, "DEBUGLOOP_ENABLE_STF_EXTRACTION": "false"})
+    assert "## Reusable functions (STFs)" not in off.stdout and "pip install -r requirements.txt" in off.stdout
+    bad = hook("UserPromptSubmit", event, {**env, "ENABLE_STF_EXTRACTION": "perhaps"})
+    assert (bad.returncode, bad.stdout) == (0, "")
+    (line,) = log_lines(tmp_path / "home")
+    assert "ConfigurationError: ENABLE_STF_EXTRACTION" in line
+
+
 def test_the_prompt_hook_prints_nothing_for_an_unrelated_prompt(env, tmp_path):
     done = hook("UserPromptSubmit", payload("UserPromptSubmit", "s-unrelated", tmp_path, prompt=UNRELATED), env)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

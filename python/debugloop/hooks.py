@@ -11,7 +11,7 @@ known while it works:
 * ``PostToolUseFailure``, and ``PostToolUse`` whose tool response is an error: the
   fixes for the error and the approaches that failed for the session's prompt
   (``manifest_for_error``), as ``hookSpecificOutput.additionalContext``.
-* ``Stop``, ``SubagentStop``, ``SessionEnd`` (and ``PostToolUse``, at most every
+* ``Stop``, ``SessionEnd`` (and ``PostToolUse``, at most every
   ``IMPORT_EVERY`` seconds): the transcript imported from where the last import
   stopped (``ImportManager.run``), as ``debugloop import claude-code`` does.
 
@@ -64,7 +64,7 @@ class Budget:
 CONTEXT_BUDGET = Budget(connect_s=2, statement_ms=1500, total_s=4.0)
 IMPORT_BUDGET = Budget(connect_s=5, statement_ms=30_000, total_s=90.0)
 CONTEXT_EVENTS = ("UserPromptSubmit", "SessionStart", "PostToolUseFailure")
-IMPORT_EVENTS = ("Stop", "SubagentStop", "SessionEnd", "PostToolUse")
+IMPORT_EVENTS = ("Stop", "SessionEnd", "PostToolUse")
 EVENTS = CONTEXT_EVENTS + IMPORT_EVENTS
 
 
@@ -289,7 +289,7 @@ def handle(event: str, payload: dict[str, Any], session: _Session) -> str | None
         out = _error_context(session, event, payload)
         _import(session, event, payload)
         return out
-    _import(session, event, payload)  # Stop, SubagentStop, SessionEnd
+    _import(session, event, payload)  # Stop, SessionEnd
     return None
 
 
