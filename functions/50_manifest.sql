@@ -207,6 +207,25 @@ as $$
                                       from jsonb_array_elements(failure -> 'errors') e), ''))
 $$;
 
+-- debugloop._manifest_assemble(header, titles, taken, nothing, left_out, max_chars):
+-- a Markdown prompt block from its parts: the header, then each section that took
+-- items (its title and its items), else `nothing`, and a last line saying how many
+-- items were left out to fit max_chars. Why apart: the manifest and
+-- manifest_for_error end the same way. Locks: none.
+create or replace function debugloop._manifest_assemble(header text, titles text[], taken text[], nothing text,
+                                                        left_out integer, max_chars integer)
+returns text
+language sql
+immutable
+as $$
+    select header
+           || coalesce((select string_agg(E'\n' || titles[i] || E'\n' || taken[i], '' order by i)
+                          from generate_subscripts(taken, 1) i
+                         where taken[i] <> ''), nothing)
+           || case when left_out > 0 then format(E'\n(%s more items left out to fit %s characters)\n', left_out, max_chars)
+                   else '' end
+$$;
+
 -- debugloop._manifest_render(doc, max_chars): a manifest document (manifest())
 -- as Markdown for a prompt, at most max_chars characters. Sections in order:
 -- golden states, STFs, known failures, error fixes, cost. When everything does
@@ -235,7 +254,6 @@ declare
     item record;
     body text;
     heading integer;
-    result text;
 begin
     header := format(E'# What debugloop knows (manifest v%s)\nProblem: %s\n', doc ->> 'manifest_version',
                      left(regexp_replace(doc ->> 'problem', '\s+', ' ', 'g'), 160));
@@ -311,19 +329,8 @@ begin
         used := used + coalesce(heading, 0) + length(body) + 1;
         taken[item.section] := taken[item.section] || body || E'\n';
     end loop;
-    result := header;
-    for i in 1 .. 5 loop
-        if taken[i] <> '' then
-            result := result || E'\n' || titles[i] || E'\n' || taken[i];
-        end if;
-    end loop;
-    if result = header then
-        result := result || E'\nNothing is known yet about this problem or similar ones.\n';
-    end if;
-    if left_out > 0 then
-        result := result || format(E'\n(%s more items left out to fit %s characters)\n', left_out, max_chars);
-    end if;
-    return result;
+    return debugloop._manifest_assemble(header, titles, taken, E'\nNothing is known yet about this problem or similar ones.\n',
+                                        left_out, max_chars);
 end
 $$;
 -- debugloop._manifest_check_budget(max_chars): DL001 unless max_chars is at least
@@ -414,7 +421,6 @@ declare
     used integer;
     left_out integer := 0;
     footer_room constant integer := 60;
-    result text;
 begin
     if error_message is null or btrim(error_message) = '' then
         raise exception 'error_message must not be empty' using errcode = 'DL001', column = 'error_message';
@@ -454,16 +460,7 @@ begin
     if taken = array['', ''] and left_out = 0 then
         return null;
     end if;
-    result := header;
-    for i in 1 .. 2 loop
-        if taken[i] <> '' then
-            result := result || E'\n' || titles[i] || E'\n' || taken[i];
-        end if;
-    end loop;
-    if left_out > 0 then
-        result := result || format(E'\n(%s more items left out to fit %s characters)\n', left_out, max_chars);
-    end if;
-    return result;
+    return debugloop._manifest_assemble(header, titles, taken, '', left_out, max_chars);
 end
 $$;
 comment on function debugloop.manifest_for_error(text, text, text, text, integer, integer)
