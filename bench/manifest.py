@@ -44,7 +44,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -644,24 +646,39 @@ def measure(conn: psycopg.Connection, args: argparse.Namespace) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The size of the data that ``loaded`` builds (bench/hooks.py builds the same)."""
     parser.add_argument("--stfs", type=int, default=100_000)
     parser.add_argument("--attempts", type=int, default=1_000_000, help="attempts, 10 per distinct request")
     parser.add_argument("--golden", type=int, default=10_000, help="golden states loaded")
     parser.add_argument("--chains", type=int, default=2_000, help="retry chains through attempt_start/attempt_finish")
-    parser.add_argument("--queries", type=int, default=300, help="paraphrase probes per measurement")
-    parser.add_argument("--metrics-timeout", type=int, default=120, help="seconds a metrics() call may take")
     parser.add_argument("--small", action="store_true", help="a quick run: 10k STFs, 100k attempts, 1k golden states")
-    args = parser.parse_args()
+
+
+@contextmanager
+def loaded(args: argparse.Namespace) -> Iterator[tuple[str, psycopg.Connection]]:
+    """A throwaway server with the data loaded (``--small``: a tenth of it): its URL
+    and an autocommit connection."""
     if args.small:
-        args.stfs, args.attempts, args.golden, args.chains, args.queries = 10_000, 100_000, 1_000, 300, 100
+        args.stfs, args.attempts, args.golden, args.chains = 10_000, 100_000, 1_000, 300
     rows = corpus("stf_corpus_*.jsonl")
     with throwaway_server() as server, psycopg.connect(server.url(), autocommit=True) as conn:
         version = conn.execute("select current_setting('server_version'), current_setting('shared_buffers')").fetchone()
         print(f"PostgreSQL {version[0]}, shared_buffers {version[1]}, fsync off")
         words = prepare(conn, rows, args.attempts // 10)
         load(server.url(), conn, args, rows, words)
+        yield server.url(), conn
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    data_arguments(parser)
+    parser.add_argument("--queries", type=int, default=300, help="paraphrase probes per measurement")
+    parser.add_argument("--metrics-timeout", type=int, default=120, help="seconds a metrics() call may take")
+    args = parser.parse_args()
+    if args.small:
+        args.queries = 100
+    with loaded(args) as (_, conn):
         measure(conn, args)
 
 

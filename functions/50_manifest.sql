@@ -190,22 +190,56 @@ language sql
 immutable
 as $$ select case n when 0 then 'never' when 1 then 'once' when 2 then 'twice' else n || ' times' end $$;
 
--- debugloop.manifest_markdown(problem, agent_name, model, k, max_chars): the
--- manifest rendered as Markdown for a prompt, at most max_chars characters
--- (at least 300). Sections in order: golden states, STFs, known failures, error
--- fixes, cost. When everything does not fit, items are taken by rank across
--- sections (every section's first item, then every second one, ...); an STF whose
--- code does not fit is shown without it; a last line says how many items were
--- left out. Code is cut at 60 lines. Raises DL001 as manifest does, and for
--- max_chars below 300. Locks: none.
-create or replace function debugloop.manifest_markdown(problem text, agent_name text default null, model text default null,
-                                                       k integer default 5, max_chars integer default 6000)
+-- debugloop._manifest_failure_item(failure): one approach known to fail, as a
+-- Markdown list item: the approach, how often it failed and where (match), and
+-- the errors it met. `failure` is an item of the manifest's known_failures
+-- ({approach, failures, match, errors}). Why apart: the manifest and
+-- manifest_for_error say it the same way. Locks: none.
+create or replace function debugloop._manifest_failure_item(failure jsonb)
+returns text
+language sql
+immutable
+as $$
+    select format('- "%s" failed %s (%s)%s', failure ->> 'approach', debugloop._manifest_times((failure ->> 'failures')::bigint),
+                  failure ->> 'match',
+                  coalesce(': ' || (select string_agg(coalesce(e ->> 'error_type', 'error') || ': '
+                                                      || left(coalesce(e ->> 'message', ''), 120), '; ')
+                                      from jsonb_array_elements(failure -> 'errors') e), ''))
+$$;
+
+-- debugloop._manifest_assemble(header, titles, taken, nothing, left_out, max_chars):
+-- a Markdown prompt block from its parts: the header, then each section that took
+-- items (its title and its items), else `nothing`, and a last line saying how many
+-- items were left out to fit max_chars. Why apart: the manifest and
+-- manifest_for_error end the same way. Locks: none.
+create or replace function debugloop._manifest_assemble(header text, titles text[], taken text[], nothing text,
+                                                        left_out integer, max_chars integer)
+returns text
+language sql
+immutable
+as $$
+    select header
+           || coalesce((select string_agg(E'\n' || titles[i] || E'\n' || taken[i], '' order by i)
+                          from generate_subscripts(taken, 1) i
+                         where taken[i] <> ''), nothing)
+           || case when left_out > 0 then format(E'\n(%s more items left out to fit %s characters)\n', left_out, max_chars)
+                   else '' end
+$$;
+
+-- debugloop._manifest_render(doc, max_chars): a manifest document (manifest())
+-- as Markdown for a prompt, at most max_chars characters. Sections in order:
+-- golden states, STFs, known failures, error fixes, cost. When everything does
+-- not fit, items are taken by rank across sections (every section's first item,
+-- then every second one, ...); an STF whose code does not fit is shown without it;
+-- a last line says how many items were left out. Code is cut at 60 lines. Why
+-- apart: manifest_markdown and manifest_context render the same document.
+-- Locks: none.
+create or replace function debugloop._manifest_render(doc jsonb, max_chars integer)
 returns text
 language plpgsql
 stable
 as $$
 declare
-    doc jsonb;
     titles text[] := array[
         '## Proven solutions to similar problems (golden states)',
         '## Reusable functions (STFs): call them instead of writing new code',
@@ -220,13 +254,7 @@ declare
     item record;
     body text;
     heading integer;
-    result text;
 begin
-    if max_chars is null or max_chars < 300 then
-        raise exception 'max_chars must be at least 300, got %', coalesce(max_chars::text, 'NULL')
-            using errcode = 'DL001', column = 'max_chars';
-    end if;
-    doc := debugloop.manifest(problem, agent_name, model, k);
     header := format(E'# What debugloop knows (manifest v%s)\nProblem: %s\n', doc ->> 'manifest_version',
                      left(regexp_replace(doc ->> 'problem', '\s+', ' ', 'g'), 160));
     used := length(header);
@@ -256,13 +284,7 @@ begin
                           || case when cardinality(string_to_array(s.x ->> 'code', E'\n')) > 60 then E'\n  # ... (cut)' else '' end)
               from jsonb_array_elements(doc -> 'stfs') with ordinality s(x, ord)
             union all
-            select 3, f.ord,
-                   format('- "%s" failed %s (%s)%s', f.x ->> 'approach', debugloop._manifest_times((f.x ->> 'failures')::bigint),
-                          f.x ->> 'match',
-                          coalesce(': ' || (select string_agg(coalesce(e ->> 'error_type', 'error') || ': '
-                                                              || left(coalesce(e ->> 'message', ''), 120), '; ')
-                                              from jsonb_array_elements(f.x -> 'errors') e), '')),
-                   null
+            select 3, f.ord, debugloop._manifest_failure_item(f.x), null
               from jsonb_array_elements(doc -> 'known_failures') with ordinality f(x, ord)
             union all
             select 4, e.ord,
@@ -307,20 +329,139 @@ begin
         used := used + coalesce(heading, 0) + length(body) + 1;
         taken[item.section] := taken[item.section] || body || E'\n';
     end loop;
-    result := header;
-    for i in 1 .. 5 loop
-        if taken[i] <> '' then
-            result := result || E'\n' || titles[i] || E'\n' || taken[i];
-        end if;
-    end loop;
-    if result = header then
-        result := result || E'\nNothing is known yet about this problem or similar ones.\n';
+    return debugloop._manifest_assemble(header, titles, taken, E'\nNothing is known yet about this problem or similar ones.\n',
+                                        left_out, max_chars);
+end
+$$;
+-- debugloop._manifest_check_budget(max_chars): DL001 unless max_chars is at least
+-- 300 (room for the header and one item). Locks: none.
+create or replace function debugloop._manifest_check_budget(max_chars integer)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    if max_chars is null or max_chars < 300 then
+        raise exception 'max_chars must be at least 300, got %', coalesce(max_chars::text, 'NULL')
+            using errcode = 'DL001', column = 'max_chars';
     end if;
-    if left_out > 0 then
-        result := result || format(E'\n(%s more items left out to fit %s characters)\n', left_out, max_chars);
-    end if;
-    return result;
+end
+$$;
+
+-- debugloop.manifest_markdown(problem, agent_name, model, k, max_chars): the
+-- manifest rendered as Markdown for a prompt (_manifest_render), at most max_chars
+-- characters (at least 300); when nothing is known it says so. Raises DL001 as
+-- manifest does, and for max_chars below 300. Locks: none.
+create or replace function debugloop.manifest_markdown(problem text, agent_name text default null, model text default null,
+                                                       k integer default 5, max_chars integer default 6000)
+returns text
+language plpgsql
+stable
+as $$
+begin
+    perform debugloop._manifest_check_budget(max_chars);
+    return debugloop._manifest_render(debugloop.manifest(problem, agent_name, model, k), max_chars);
 end
 $$;
 comment on function debugloop.manifest_markdown(text, text, text, integer, integer)
     is 'The manifest as Markdown for a prompt, within max_chars characters (items ranked across sections).';
+
+-- debugloop.manifest_context(problem, agent_name, model, k, max_chars): what an
+-- agent's context gets before it works on `problem` (a Claude Code prompt hook
+-- adds it): the manifest as Markdown within max_chars, as manifest_markdown
+-- renders it, or null when the manifest has none of the sections it renders
+-- (golden states, STFs, known failures, error fixes, cost), so that nothing is
+-- added for a problem unlike anything known. Raises DL001 as manifest_markdown
+-- does. Locks: none.
+create or replace function debugloop.manifest_context(problem text, agent_name text default null, model text default null,
+                                                      k integer default 5, max_chars integer default 4000)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    doc jsonb;
+begin
+    perform debugloop._manifest_check_budget(max_chars);
+    doc := debugloop.manifest(problem, agent_name, model, k);
+    if not doc ?| array['golden_states', 'stfs', 'known_failures', 'error_fixes', 'cost'] then
+        return null;
+    end if;
+    return debugloop._manifest_render(doc, max_chars);
+end
+$$;
+comment on function debugloop.manifest_context(text, text, text, integer, integer)
+    is 'The manifest as Markdown for an agent''s context, or null when nothing is known about the problem.';
+
+-- debugloop.manifest_for_error(error_message, error_type, stacktrace,
+-- user_request, k, max_chars): what an agent is told right after a tool call
+-- failed, as Markdown within max_chars characters (at least 300): the fixes that
+-- worked for this error (error_fixes: exact signature first, then similar
+-- errors) and, when the request it works on is given, the approaches that failed
+-- for it or similar requests and never succeeded (error_known_failures). Null
+-- when neither knows anything. Items that do not fit are left out, fixes first
+-- kept; a last line says how many. Raises DL001 for an empty message, k outside
+-- 1..20, or max_chars below 300. Locks: none.
+create or replace function debugloop.manifest_for_error(error_message text, error_type text default null,
+                                                        stacktrace text default null, user_request text default null,
+                                                        k integer default 3, max_chars integer default 2000)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    titles text[] := array[
+        '## Fixes that worked for this error',
+        '## Approaches that already failed for this request: do not repeat them'];
+    taken text[] := array['', ''];
+    header text;
+    request text := nullif(btrim(user_request), '');
+    item record;
+    heading integer;
+    used integer;
+    left_out integer := 0;
+    footer_room constant integer := 60;
+begin
+    if error_message is null or btrim(error_message) = '' then
+        raise exception 'error_message must not be empty' using errcode = 'DL001', column = 'error_message';
+    end if;
+    if k is null or k < 1 or k > 20 then
+        raise exception 'k must be between 1 and 20, got %', coalesce(k::text, 'NULL') using errcode = 'DL001', column = 'k';
+    end if;
+    perform debugloop._manifest_check_budget(max_chars);
+    header := format(E'# What debugloop knows about this error\nError: %s\n',
+                     left(regexp_replace(btrim(error_message), '\s+', ' ', 'g'), 160));
+    used := length(header);
+    for item in
+        select 1 as section, f.rank::bigint as ord,
+               format('- %s (%s match, confidence %s; %s succeeded, %s failed; for %s: %s)',
+                      coalesce(f.successful_approach, 'the retry that succeeded (no approach recorded)'), f.match,
+                      f.confidence_score, f.success_count, f.failure_count, coalesce(f.mapped_error_type, 'error'),
+                      left(f.error_pattern, 160)) as line
+          from debugloop.error_fixes(error_message, error_type, stacktrace, k) f
+        union all
+        select 2, f.ord,
+               debugloop._manifest_failure_item(jsonb_build_object('approach', f.approach_description, 'failures', f.failures,
+                                                                   'match', f.match, 'errors', f.errors))
+          from debugloop.error_known_failures(request, k) with ordinality f(approach_description, approach_hash, failures,
+                                                                             last_failed_at, match, errors, ord)
+         where request is not null
+         order by section, ord
+    loop
+        -- a section's title counts with its first item; fixes come first
+        heading := case when taken[item.section] = '' then length(titles[item.section]) + 2 else 0 end;
+        if used + heading + length(item.line) + 1 > max_chars - footer_room then
+            left_out := left_out + 1;
+            continue;
+        end if;
+        used := used + heading + length(item.line) + 1;
+        taken[item.section] := taken[item.section] || item.line || E'\n';
+    end loop;
+    if taken = array['', ''] and left_out = 0 then
+        return null;
+    end if;
+    return debugloop._manifest_assemble(header, titles, taken, '', left_out, max_chars);
+end
+$$;
+comment on function debugloop.manifest_for_error(text, text, text, text, integer, integer)
+    is 'What an agent is told after a tool call failed: fixes for the error, approaches that failed for its request (Markdown, or null).';

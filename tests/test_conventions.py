@@ -22,6 +22,7 @@ DOMAINS = (
     "golden",
     "manifest",
     "import",
+    "agent",
     "peer",
     "ledger",
     "reward",
@@ -172,6 +173,7 @@ MANAGERS = (
     "settings",
     "importers",
     "meta",
+    "agents",
 )
 SHARED = {"_manager", "adapt", "units", "models", "queries", "errors", "connection", "neural"}
 

@@ -77,8 +77,9 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(empty_db):
     stdout = "".join(r.stdout for r in results)
     assert stdout.count("applying 0001_foundation") == 1
     assert stdout.count("nothing to do") == 1
-    with psycopg.connect(empty_db.url) as conn:
-        assert conn.execute("select count(*) from _yoyo_migration").fetchone()[0] == expected_version()
+    migrations = [p for p in paths.migrations_dir().glob("[0-9]*") if p.suffix in (".sql", ".py")]
+    with psycopg.connect(empty_db.url) as conn:  # numbers may have gaps (each branch of work has its own)
+        assert conn.execute("select count(*) from _yoyo_migration").fetchone()[0] == len(migrations)
 
 
 @pytest.fixture

@@ -2,21 +2,25 @@
 connection or one of the connector's, map psycopg errors, turn rows into models.
 
 A manager depends only on a :class:`~debugloop.connection.Connector`, never on the
-client, and on no other domain's manager."""
+client, and on no other domain's manager. The models (pydantic) are not imported
+here: a call that returns text or a number (what a Claude Code hook asks, within
+its time budget) does not load them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
 
 from .connection import Connector
 from .errors import InvalidParameter, wrap_exceptions
-from .models import Row
 
-R = TypeVar("R", bound=Row)
+if TYPE_CHECKING:
+    from .models import Row
+
+R = TypeVar("R", bound="Row")
 
 DECISIONS = ("approve", "reject", "reopen")
 

@@ -15,6 +15,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from . import db
+from .agents import AgentsManager
 from .analytics import AnalyticsManager
 from .attempts import AttemptRecorder, AttemptsManager
 from .config import Settings, load_settings
@@ -68,6 +69,7 @@ class Client:
         self.stfs = StfManager(self)
         self.golden = GoldenManager(self)
         self.imports = ImportManager(self)
+        self.agents = AgentsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

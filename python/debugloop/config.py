@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigurationError
+from .paths import default_home
 
 #: The feature flags a process may override for its own sessions. A test checks
 #: that these are exactly the session-overridable boolean keys of debugloop.settings.
@@ -37,10 +37,6 @@ def _flag_field(name: str):
     )
 
 
-def _default_home() -> Path:
-    return Path(platformdirs.user_data_dir("debugloop"))
-
-
 class Settings(BaseSettings):
     """Process-wide settings. Every field is read from ``DEBUGLOOP_<FIELD>``."""
 
@@ -51,7 +47,7 @@ class Settings(BaseSettings):
         description="A PostgreSQL >= 16 with pgvector to use instead of the embedded server.",
     )
     home: Path = Field(
-        default_factory=_default_home,
+        default_factory=default_home,
         description="Where the embedded server keeps its data directory and log.",
     )
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for a connection.")

@@ -5,10 +5,13 @@ stand in for it, so no manager depends on the client."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 import psycopg
+
+from .errors import wrap_exceptions
 
 
 class Connector(Protocol):
@@ -20,3 +23,24 @@ class Connector(Protocol):
         """``conn`` when given (its owner commits), else a connection in a transaction
         that commits when the block succeeds and rolls back when it raises."""
         ...
+
+
+class SingleConnection:
+    """A :class:`Connector` over one connection of the caller's, in autocommit: for a
+    short-lived process (a Claude Code hook) that makes a few calls and cannot
+    afford a pool. ``connection()`` opens a transaction on it."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    @contextmanager
+    def statement(self, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
+        yield conn if conn is not None else self.conn
+
+    @contextmanager
+    def connection(self, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
+        if conn is not None:
+            yield conn
+            return
+        with wrap_exceptions(), self.conn.transaction():
+            yield self.conn

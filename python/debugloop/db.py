@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .config import Settings
-from .embedded import EmbeddedServer
 from .errors import ConfigurationError, DatabaseUnavailable, EmbeddedServerError, wrap_exceptions
 from .queries import Q
+
+if TYPE_CHECKING:  # the settings (pydantic) are not loaded by a process that only locates the database
+    from .config import Settings
 
 ENV_URL = "DEBUGLOOP_DATABASE_URL"
 
@@ -55,10 +58,19 @@ def resolve(settings: Settings, url: str | None = None, *, start: bool = False) 
     if url is not None:
         validate_conninfo(url, "database url")
         return Target(url, "argument")
-    if settings.database_url is not None:
-        validate_conninfo(settings.database_url, ENV_URL)
-        return Target(settings.database_url, ENV_URL)
-    server = EmbeddedServer(settings.home)
+    return configured(settings.database_url, settings.home, start=start)
+
+
+def configured(database_url: str | None, home: Path, *, start: bool = False) -> Target:
+    """The configured database: ``database_url`` (DEBUGLOOP_DATABASE_URL) when set,
+    else the embedded server under ``home``, started with ``start``, else an
+    EmbeddedServerError when it is not running."""
+    if database_url is not None:
+        validate_conninfo(database_url, ENV_URL)
+        return Target(database_url, ENV_URL)
+    from .embedded import EmbeddedServer  # here: a hook with a database URL does not load psutil
+
+    server = EmbeddedServer(home)
     if start:
         status, _ = server.up()
     else:
@@ -68,12 +80,13 @@ def resolve(settings: Settings, url: str | None = None, *, start: bool = False) 
     return Target(status.url(), "embedded")
 
 
-def session_options(settings: Settings, conninfo: str) -> str:
-    """The libpq ``options`` for a session: the caller's own, plus the flag overrides."""
+def session_options(settings: Settings | None, conninfo: str, extra: str = "") -> str:
+    """The libpq ``options`` for a session: the caller's own, the flag overrides of
+    ``settings`` (none without settings) and ``extra`` (such as a statement timeout)."""
     options = conninfo_to_dict(conninfo).get("options", "") or ""
-    for name, value in settings.flag_overrides().items():
+    for name, value in (settings.flag_overrides() if settings is not None else {}).items():
         options += f" -c debugloop.{name}={'on' if value else 'off'}"
-    return options.strip()
+    return f"{options} {extra}".strip()
 
 
 def open_connection(conninfo: str, source: str, **kwargs) -> psycopg.Connection:

@@ -175,6 +175,11 @@ class NotOwned(BusinessError):
     pass
 
 
+@_register("DL040", "The agent session was recorded by another database role: a role records only its own sessions.")
+class SessionConflict(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -9,6 +9,13 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 
 
+def default_home() -> Path:
+    """DEBUGLOOP_HOME's default: the user data dir (``~/.local/share/debugloop`` on Linux)."""
+    import platformdirs  # here: most callers of this module never need it
+
+    return Path(platformdirs.user_data_dir("debugloop"))
+
+
 def sql_root() -> Path:
     checkout = _PACKAGE.parent.parent
     if (checkout / "db" / "migrations").is_dir() and (checkout / "functions").is_dir():

@@ -263,6 +263,25 @@ select debugloop.manifest(%(problem)s, %(agent_name)s, %(model)s, %(k)s)::text a
 -- name: manifest_markdown
 select debugloop.manifest_markdown(%(problem)s, %(agent_name)s, %(model)s, %(k)s, %(max_chars)s) as markdown
 
+-- name: manifest_context
+select debugloop.manifest_context(%(problem)s, %(agent_name)s, %(model)s, %(k)s, %(max_chars)s) as context
+
+-- name: manifest_for_error
+select debugloop.manifest_for_error(%(message)s, %(error_type)s, %(stacktrace)s, %(user_request)s, %(k)s,
+                                    %(max_chars)s) as context
+
+-- name: agent_session_record
+select debugloop.agent_session_record(
+    agent_name => %(agent_name)s, session_key => %(session_key)s, via => %(via)s, event => %(event)s,
+    project => %(project)s, transcript_path => %(transcript_path)s, model => %(model)s, prompt => %(prompt)s,
+    os_user => %(os_user)s, client => %(client)s) as events
+
+-- name: agent_session_prompt
+select debugloop.agent_session_prompt(%(agent_name)s, %(session_key)s) as prompt
+
+-- name: agent_session_list
+select * from debugloop.agent_session_list(%(agent_name)s, %(project)s, %(limit)s)
+
 -- name: analytics_refresh
 select * from debugloop.analytics_refresh()
 

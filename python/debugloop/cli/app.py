@@ -16,7 +16,7 @@ import typer
 
 from .. import __version__
 from ..errors import DebugloopError
-from . import attempts, db, errors, golden, imports, prices, report, settings, stf
+from . import attempts, db, errors, golden, hooks, imports, mcp, prices, report, settings, stf
 from .demo import demo
 from .manifest import manifest
 from .render import err
@@ -54,11 +54,14 @@ GROUPS = {
     "golden": golden.app,
     "report": report.app,
     "import": imports.app,
+    "hooks": hooks.app,
+    "mcp": mcp.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 app.command("manifest")(manifest)
 app.command("demo")(demo)
+app.command("hook")(hooks.hook)
 
 USAGE_EXIT = 2
 INTERNAL_EXIT = 70  # EX_SOFTWARE

@@ -6,6 +6,10 @@ the user's own database is never written to."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from typing import Annotated
 from uuid import UUID
 
@@ -79,7 +83,9 @@ def demo(
         out.rule()
         step(9, "learning from the logs agents already write (debugloop import claude-code|swe-agent|openhands)")
         _imports(dl)
-        step(10, "cost and quality reports")
+        step(10, "the loop closes by itself: Claude Code's hooks (debugloop hooks install)")
+        _hooks(target)
+        step(11, "cost and quality reports")
         dl.analytics.refresh()
         print_quality(dl, 5)
         print_metrics(dl, 1)
@@ -251,3 +257,36 @@ def _imports(dl: Client) -> None:
     print_table(IMPORTED_STFS, stfs[:8], f"{len(stfs)} STF(s) extracted from the code the agents wrote (a few)")
     say(f"a new request like one in the logs: {data.IMPORTED_PROBLEM!r}")
     say(dl.manifest_markdown(data.IMPORTED_PROBLEM, "demo-newcomer", "claude-sonnet-4-20250514", max_chars=1800))
+
+
+def _hooks(target: db.Target) -> None:
+    """A new prompt like one of an imported Claude Code session that failed runs
+    through `debugloop hook UserPromptSubmit`, as Claude Code runs it; what it
+    prints is added to the agent's context: the fix found in the session. Then a
+    failed tool call through `debugloop hook PostToolUseFailure`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")} | {db.ENV_URL: target.conninfo}
+
+    def run(event: str, payload: dict) -> str:
+        say(f"$ echo '{json.dumps(payload)}' | debugloop hook {event}")
+        done = subprocess.run(
+            [sys.executable, "-m", "debugloop.cli", "hook", event],
+            input=json.dumps({**payload, "hook_event_name": event}),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.stdout
+
+    common = {"session_id": data.HOOK_SESSION, "cwd": data.HOOK_PROJECT}
+    say(f"an imported session asked {data.HOOK_FAILED_REQUEST!r} and met an error it then fixed; a new prompt like it:")
+    say(run("UserPromptSubmit", {**common, "prompt": data.HOOK_PROMPT}).rstrip() or "(nothing: no context added)")
+    out.rule(align="left")
+    said = run("PostToolUseFailure", {**common, **data.HOOK_FAILURE})
+    context = json.loads(said)["hookSpecificOutput"]["additionalContext"] if said else "(nothing)"
+    say(f"hookSpecificOutput.additionalContext:\n{context.rstrip()}")
+    out.rule()
+    say(
+        f"an unrelated prompt ({data.HOOK_UNRELATED!r}) adds nothing: {run('UserPromptSubmit', {**common, 'prompt': data.HOOK_UNRELATED})!r}"
+    )
+    say("more: debugloop hooks install (this project) or --user; debugloop hooks sessions; debugloop mcp install")

@@ -69,3 +69,22 @@ PLANNER_USAGE = {"input_tokens": 5_900, "output_tokens": 1_200}
 # the bundled logs: (format, the model of logs that name none)
 IMPORTS = (("claude-code", None), ("swe-agent", "gpt-4-1106-preview"), ("openhands", None))
 IMPORTED_AGENTS = ("claude-code", "swe-agent", "openhands")
+
+# Claude Code's hooks: a prompt like one of the bundled session whose `python model_comparison.py`
+# failed on a missing module (fixed by installing the requirements), a failed Edit, and an unrelated prompt
+HOOK_SESSION = "7c1d5e2a-demo-hooks"
+HOOK_PROJECT = "/home/demo/ai-music"
+HOOK_FAILED_REQUEST = "help me find models where the embeddings have more diverse values"
+HOOK_PROMPT = "find me models whose embeddings give more diverse values"
+HOOK_FAILURE = {
+    "tool_name": "Edit",
+    "tool_input": {
+        "file_path": "/home/demo/ai-music/diverse_musical_ai.py",
+        "old_string": "def main():",
+        "new_string": "...",
+    },
+    "tool_use_id": "toolu_demo",
+    "error": "<tool_use_error>String to replace not found in file.\nString: def main():</tool_use_error>",
+    "is_interrupt": False,
+}
+HOOK_UNRELATED = "What is the capital of France?"

@@ -4,6 +4,7 @@ Each row model names the relation whose columns it mirrors in ``__relation__``;
 a test checks the fields' names and types against that relation in a real database.
 """
 
+from .agents import AgentSession
 from .analytics import (
     CostBreakdown,
     CostlyAttempt,
@@ -43,6 +44,7 @@ from .pricing import CostEstimate, PriceImportRow, PriceVersion, RepriceRow
 from .stf import Stf, StfExtraction, StfMatch, StfProvenance, StfSummary
 
 __all__ = [
+    "AgentSession",
     "ApiEntry",
     "Attempt",
     "ChainEntry",
