@@ -22,7 +22,7 @@ $$;
 -- many calls the session has had, this one included. The first call creates the
 -- session with the calling database role; later calls count, move last_seen_at
 -- and keep what they do not give (a null project, model, prompt ... leaves the
--- stored one). Texts are trimmed; the prompt is kept to its first 4,000
+-- stored one). Texts are trimmed; the prompt is redacted (util_redact) and kept to its first 4,000
 -- characters. Raises DL001 for an empty agent name, session key or event or an
 -- unknown `via`; DL040 when the session was recorded by another role (a role
 -- cannot speak for another's session), then nothing changes. Locks: the session's
@@ -69,7 +69,7 @@ begin
         btrim(agent_session_record.agent_name), agent_session_record.session_key, agent_session_record.via,
         nullif(btrim(agent_session_record.project), ''), left(nullif(btrim(os_user), ''), 200), caller,
         left(nullif(btrim(agent_session_record.client), ''), 200), left(nullif(btrim(agent_session_record.model), ''), 200),
-        nullif(btrim(agent_session_record.transcript_path), ''), left(nullif(btrim(prompt), ''), 4000),
+        nullif(btrim(agent_session_record.transcript_path), ''), left(debugloop.util_redact(nullif(btrim(prompt), '')), 4000),
         left(btrim(event), 100))
     on conflict on constraint debug_agent_sessions_pkey do update
        set via = excluded.via,

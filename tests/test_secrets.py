@@ -318,3 +318,14 @@ def test_an_error_with_a_key_has_the_signature_of_the_redacted_text(dl, conn):
     assert conn.execute(
         "select error_signature from debugloop.debug_execution_attempts where attempt_id = %s", (attempt,)
     ).fetchone() == (expected,)
+
+
+def test_a_prompt_a_hook_records_is_redacted(conn):
+    conn.execute(
+        "select debugloop.agent_session_record('claude-code', 's-secret', 'hook', 'UserPromptSubmit', prompt => %s)",
+        (f"deploy with OPENAI_API_KEY={OPENAI} please",),
+    )
+    (prompt,) = conn.execute(
+        "select last_prompt from debugloop.debug_agent_sessions where session_key = 's-secret'"
+    ).fetchone()
+    assert OPENAI not in prompt and "[redacted:" in prompt and prompt.startswith("deploy with")

@@ -195,6 +195,11 @@ def _agent_calls(conn: psycopg.Connection) -> dict:
         json.dumps([session]),
         json.dumps([unit]),
     )
+    one(
+        "select debugloop.agent_session_record('claude-code', %s, 'hook', 'UserPromptSubmit', prompt => %s)",
+        f"hijack-{uuid.uuid4()}",
+        REQUEST,
+    )
     return {"stf": stf, "golden": golden}
 
 
@@ -292,7 +297,8 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
         called = {"attempt_start", "attempt_finish", "stf_register", "stf_extract", "stf_record_use",
                   "stf_set_embedding", "golden_nominate", "golden_record_reuse", "import_units", "price_set",
                   "price_import", "price_reprice", "stf_approve", "stf_reject", "stf_reopen", "golden_approve",
-                  "golden_reject", "golden_reopen", "stf_reembed", "analytics_refresh", "tg_settings__audit"}  # fmt: skip
+                  "golden_reject", "golden_reopen", "stf_reembed", "analytics_refresh", "tg_settings__audit",
+                  "agent_session_record"}  # fmt: skip
         assert definers <= called, f"not called by this test: {sorted(definers - called)}"
     finally:
         conn.execute(sql.SQL("alter role {} nosuperuser").format(sql.Identifier(HIJACKER)))
