@@ -23,6 +23,112 @@ begin
 end
 $$;
 
+-- debugloop._import_check_batch(source, sessions, units, file): DL001 naming the
+-- first element and field of a batch of import_units that holds a value of the
+-- wrong JSON type or out of range, before anything is written: a session needs a
+-- key (once in the batch) and a correlation id (a uuid no other session has), its
+-- text fields are strings, its reported_cost_usd a finite number from 0 to 10^15
+-- (JSON, or its exact text); a unit's text fields are strings, its started_at and
+-- completed_at times (finite, from 1970 to a day from now), its model name at
+-- most 256 characters; the file has a path and whole-number offsets. Why: such a
+-- value would otherwise fail the batch with a bare SQLSTATE (22P02, 22007, 22003,
+-- 23502, 23505) that names no unit, or store a cost that is not finite. One query
+-- over each array, so a valid batch costs little. Locks: none.
+create or replace function debugloop._import_check_batch(source text, sessions jsonb, units jsonb, file jsonb)
+returns void
+language plpgsql
+stable
+as $$
+declare
+    bad record;
+    latest timestamptz := now() + interval '1 day';
+begin
+    select 'sessions' as part, x.i, x.e ->> 'key' as key, c.field, c.reason into bad
+      from jsonb_array_elements(coalesce(sessions, '[]')) with ordinality x(e, i)
+     cross join lateral (values
+        ('key', case when jsonb_typeof(x.e) <> 'object' then 'must be a JSON object'
+                     when jsonb_typeof(x.e -> 'key') is distinct from 'string' or btrim(x.e ->> 'key') = ''
+                         then 'must be a non-empty string' end),
+        ('correlation_id', case when jsonb_typeof(x.e -> 'correlation_id') is distinct from 'string'
+                                     or not pg_input_is_valid(x.e ->> 'correlation_id', 'uuid') then 'must be a uuid'
+                                when exists (select from debugloop.debug_import_sessions s
+                                              where s.correlation_id = (x.e ->> 'correlation_id')::uuid
+                                                and (s.source, s.session_key) <> (_import_check_batch.source, x.e ->> 'key'))
+                                    then 'belongs to another session' end),
+        ('path', case when coalesce(jsonb_typeof(x.e -> 'path'), 'null') not in ('null', 'string') then 'must be a string' end),
+        ('title', case when coalesce(jsonb_typeof(x.e -> 'title'), 'null') not in ('null', 'string') then 'must be a string' end),
+        ('model', case when coalesce(jsonb_typeof(x.e -> 'model'), 'null') not in ('null', 'string') then 'must be a string' end),
+        ('reported_cost_usd', case when coalesce(jsonb_typeof(x.e -> 'reported_cost_usd'), 'null') = 'null' then null
+                                   when jsonb_typeof(x.e -> 'reported_cost_usd') not in ('number', 'string')
+                                        or not pg_input_is_valid(x.e ->> 'reported_cost_usd', 'numeric')
+                                        or (x.e ->> 'reported_cost_usd')::numeric not between 0 and 1e15
+                                       then 'must be a number of USD from 0 to 10^15 (or its text)' end)
+     ) c(field, reason)
+     where c.reason is not null
+     order by x.i
+     limit 1;
+    if bad.reason is null then
+        select 'sessions' as part, x.i, x.e ->> 'key' as key, 'key' as field, 'appears twice in the batch' as reason into bad
+          from jsonb_array_elements(coalesce(sessions, '[]')) with ordinality x(e, i)
+         where (select count(*) from jsonb_array_elements(sessions) y where y ->> 'key' = x.e ->> 'key') > 1
+         order by x.i
+         limit 1;
+    end if;
+    if bad.reason is null then
+        select 'units' as part, x.i, x.e ->> 'key' as key, c.field, c.reason into bad
+          from jsonb_array_elements(coalesce(units, '[]')) with ordinality x(e, i)
+         cross join lateral (
+            select 'key' as field, 'must be a JSON object' as reason, 0 as n where jsonb_typeof(x.e) <> 'object'
+            union all
+            select f.field,
+                   case when f.kind = 'text' and coalesce(jsonb_typeof(x.e -> f.field), 'null') not in ('null', 'string')
+                            then 'must be a string'
+                        when f.kind = 'time' and x.e ->> f.field is not null
+                             and (jsonb_typeof(x.e -> f.field) <> 'string'
+                                  or not pg_input_is_valid(x.e ->> f.field, 'timestamptz')
+                                  or not isfinite((x.e ->> f.field)::timestamptz)
+                                  or (x.e ->> f.field)::timestamptz not between '1970-01-01 00:00:00+00' and latest)
+                            then format('must be a time from 1970-01-01 to %s', latest::date)
+                        when f.field = 'model' and length(x.e ->> 'model') > 256
+                            then 'must be a model name of at most 256 characters' end,
+                   f.n
+              from (values (1, 'key', 'text'), (2, 'session', 'text'), (3, 'parent', 'text'), (4, 'agent', 'text'),
+                           (5, 'agent_type', 'text'), (6, 'request', 'text'), (7, 'model', 'text'),
+                           (8, 'approach', 'text'), (9, 'status', 'text'), (10, 'error_type', 'text'),
+                           (11, 'error_message', 'text'), (12, 'started_at', 'time'), (13, 'completed_at', 'time'))
+                   f(n, field, kind)
+             where jsonb_typeof(x.e) = 'object'
+         ) c
+         where c.reason is not null
+         order by x.i, c.n
+         limit 1;
+    end if;
+    if bad.reason is null and jsonb_typeof(file) = 'object' then
+        select 'file' as part, null::bigint as i, file ->> 'path' as key, c.field, c.reason into bad
+          from (values
+            ('path', case when jsonb_typeof(file -> 'path') is distinct from 'string' or btrim(file ->> 'path') = ''
+                          then 'must be a non-empty string' end),
+            ('byte_offset', case when jsonb_typeof(file -> 'byte_offset') is distinct from 'number'
+                                      or (file ->> 'byte_offset')::numeric <> trunc((file ->> 'byte_offset')::numeric)
+                                      or (file ->> 'byte_offset')::numeric not between 0 and 9e18
+                                 then 'must be a whole number from 0 to 9e18' end),
+            ('line_number', case when jsonb_typeof(file -> 'line_number') is distinct from 'number'
+                                      or (file ->> 'line_number')::numeric <> trunc((file ->> 'line_number')::numeric)
+                                      or (file ->> 'line_number')::numeric not between 0 and 9e18
+                                 then 'must be a whole number from 0 to 9e18' end),
+            ('head_md5', case when coalesce(jsonb_typeof(file -> 'head_md5'), 'null') not in ('null', 'string')
+                              then 'must be a string' end)) c(field, reason)
+         where c.reason is not null
+         limit 1;
+    end if;
+    if bad.reason is not null then
+        raise exception '%: % %', case when bad.part = 'file' then 'file' else format('%s[%s] (%s)', bad.part, bad.i, coalesce(bad.key, 'no key')) end,
+                        bad.field, bad.reason
+            using errcode = 'DL001', column = bad.part || '.' || bad.field;
+    end if;
+end
+$$;
+
 -- debugloop.import_units(source, run_id, sessions, units, file): record a batch of
 -- log units as attempts, in order, and return how many were inserted, finished
 -- (imported as running before) and already known. `sessions` is an array of
@@ -58,6 +164,7 @@ begin
     if coalesce(jsonb_typeof(sessions), 'array') <> 'array' or coalesce(jsonb_typeof(units), 'array') <> 'array' then
         raise exception 'sessions and units must be JSON arrays' using errcode = 'DL001', column = 'units';
     end if;
+    perform debugloop._import_check_batch(source, sessions, units, file);
     inserted := 0; finished := 0; duplicates := 0;
 
     insert into debugloop.debug_import_sessions as s (
@@ -253,7 +360,7 @@ as $$
             from debugloop.debug_execution_attempts a where a.correlation_id = s.correlation_id) c
      where import_sessions.source is null or s.source = import_sessions.source
      order by c.cost desc, s.session_key
-     limit greatest(coalesce(import_sessions."limit", 10), 0)
+     limit debugloop._util_limit(coalesce(import_sessions."limit", 10))
 $$;
 comment on function debugloop.import_sessions(text, integer) is 'Imported sessions, costliest first: attempts, failures, mappings, tokens, cost.';
 
@@ -274,6 +381,6 @@ as $$
       join debugloop.debug_execution_attempts a on a.attempt_id = m.successful_attempt_id
      where import_fixes.source is null or i.source = import_fixes.source
      order by m.confidence_score desc nulls last, m.success_count desc, m.last_success_at desc
-     limit greatest(coalesce(import_fixes."limit", 20), 0)
+     limit debugloop._util_limit(coalesce(import_fixes."limit", 20))
 $$;
 comment on function debugloop.import_fixes(text, integer) is 'Errors met in imported logs and the retry that fixed each.';
