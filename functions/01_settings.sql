@@ -6,8 +6,9 @@
 -- flags given in its environment). Only an admin changes the table.
 
 -- debugloop._settings_parse(setting, raw, source): the text `raw` as the jsonb
--- value of `setting`, checked against its type and range. Why: one validation for
--- both settings_set and session overrides. Raises DL004 naming `source`.
+-- value of `setting`, checked against its type and range (a number must be finite:
+-- to_jsonb makes NaN the text "NaN"). Why: one validation for both settings_set
+-- and session overrides. Raises DL004 naming `source`.
 create or replace function debugloop._settings_parse(setting debugloop.settings, raw text, source text)
 returns jsonb
 language plpgsql
@@ -32,6 +33,11 @@ begin
                              when 'integer' then 'use a whole number'
                              else 'use a number' end;
     end;
+    if setting.value_type in ('integer', 'numeric') and jsonb_typeof(parsed) is distinct from 'number' and parsed is not null then
+        raise exception '%: % is not a finite number', source, quote_literal(raw)
+            using errcode = 'DL004', column = 'value',
+                  detail = format('setting %s has type %s; NaN and infinite values are refused', setting.key, setting.value_type);
+    end if;
     if parsed is null then
         raise exception '%: a value is required', source
             using errcode = 'DL004', column = 'value', detail = format('setting %s has type %s', setting.key, setting.value_type);

@@ -365,6 +365,24 @@ begin
 end
 $$;
 
+-- debugloop._util_check_k(k, k_max): DL001 naming k unless it lies in 1..k_max
+-- (any positive k when k_max is null). Why: every search returns at most k rows,
+-- and a k of 0, a negative one or null would silently return nothing (or fail in
+-- LIMIT with a bare SQLSTATE); the maxima bound the work of one call. Locks: none.
+create or replace function debugloop._util_check_k(k integer, k_max integer)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    if k is null or k < 1 or k > k_max then
+        raise exception 'k must be %, got %', coalesce('between 1 and ' || k_max, 'a positive number'), coalesce(k::text, 'NULL')
+            using errcode = 'DL001', column = 'k',
+                  detail = format('k is how many rows to return: 1 to %s', coalesce(k_max::text, 'any'));
+    end if;
+end
+$$;
+
 -- debugloop._util_check_problem(problem, k, k_max): that a problem text is not
 -- empty and k lies in 1..k_max (any positive k when k_max is null); DL001 naming
 -- the argument otherwise. Why: every search by problem (stf_match, golden_match,
@@ -378,9 +396,62 @@ begin
     if problem is null or btrim(problem) = '' then
         raise exception 'problem must not be empty' using errcode = 'DL001', column = 'problem';
     end if;
-    if k is null or k < 1 or k > k_max then
-        raise exception 'k must be %, got %', coalesce('between 1 and ' || k_max, 'a positive number'), coalesce(k::text, 'NULL')
-            using errcode = 'DL001', column = 'k';
+    perform debugloop._util_check_k(k, k_max);
+end
+$$;
+
+-- debugloop._util_limit(value, field): a list's "limit" argument as LIMIT takes it:
+-- null (no limit) or a number of rows, 0 or more; DL001 naming `field` for a
+-- negative one. Why: LIMIT -1 fails with a bare 2201W; the list functions write
+-- `limit debugloop._util_limit("limit")`. Locks: none.
+create or replace function debugloop._util_limit(value integer, field text default 'limit')
+returns integer
+language plpgsql
+immutable
+as $$
+begin
+    if value < 0 then
+        raise exception '% must be a number of rows (0 or more) or null for all, got %', field, value
+            using errcode = 'DL001', column = field;
+    end if;
+    return value;
+end
+$$;
+
+-- debugloop._util_check_number(value, field, low, high): DL001 naming `field`
+-- unless `value` is null or a finite number in [low, high]. NaN and the infinities
+-- lie outside every such range (PostgreSQL orders NaN above every number), so
+-- they are refused too. Why: one rule for prices, scores and counts: money and
+-- similarity are computed from finite numbers only. Locks: none.
+create or replace function debugloop._util_check_number(value numeric, field text, low numeric, high numeric)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    if value < low or value > high then
+        raise exception '% must be a finite number from % to %, got %', field, low, high, value
+            using errcode = 'DL001', column = field,
+                  detail = case when value in ('NaN', 'Infinity', '-Infinity') then 'NaN and infinite values are refused'
+                                else format('%s lies outside [%s, %s]', value, low, high) end;
+    end if;
+end
+$$;
+
+-- debugloop._util_check_time(value, field, latest): DL001 naming `field` unless
+-- `value` is null or a finite time from 1970-01-01 to `latest`. Why: an attempt
+-- started at 'infinity' can never finish, one from 4713 BC gives durations and
+-- rates that mean nothing. Locks: none.
+create or replace function debugloop._util_check_time(value timestamptz, field text,
+                                                      latest timestamptz default '9999-12-31 00:00:00+00')
+returns void
+language plpgsql
+stable
+as $$
+begin
+    if not isfinite(value) or value < '1970-01-01 00:00:00+00' or value > latest then
+        raise exception '% must be a time from 1970-01-01 to %, got %', field, latest, value
+            using errcode = 'DL001', column = field;
     end if;
 end
 $$;

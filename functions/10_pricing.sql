@@ -11,8 +11,14 @@
 --   reasoning_tokens       reasoning ("thinking") tokens
 --   batch                  true when the request went through a batch API
 
+--
+-- Every count lies in [0, 10^15) (a million billion tokens), in each request and
+-- summed over an attempt's requests, so that sums and costs stay exact bigint and
+-- numeric arithmetic: DL005 otherwise.
+
 -- debugloop._usage_int(obj, path, label): a token count at `path` of `obj`: 0 when
--- missing or null, else a non-negative integer, else DL005 naming `label`.
+-- missing or null, else a whole number from 0 to 10^15 - 1, else DL005 naming
+-- `label`.
 create or replace function debugloop._usage_int(obj jsonb, path text[], label text)
 returns bigint
 language plpgsql
@@ -24,11 +30,33 @@ begin
     if v is null or jsonb_typeof(v) = 'null' then
         return 0;
     end if;
-    if jsonb_typeof(v) <> 'number' or v::numeric <> trunc(v::numeric) or v::numeric < 0 then
-        raise exception 'usage field % must be a non-negative whole number, got %', label, v
-            using errcode = 'DL005', column = 'usage', detail = format('%s = %s', label, v);
+    if jsonb_typeof(v) <> 'number' or v::numeric <> trunc(v::numeric) or v::numeric < 0 or v::numeric >= 1e15 then
+        raise exception 'usage field % must be a non-negative whole number below 10^15, got %', label, left(v::text, 100)
+            using errcode = 'DL005', column = 'usage', detail = format('%s = %s', label, left(v::text, 100));
     end if;
     return v::bigint;
+end
+$$;
+
+-- debugloop._usage_check_total(usage): a canonical usage (of one request, or of an
+-- attempt: its requests summed), or DL005 when a count reaches 10^15 tokens. Why:
+-- each field a provider sends is bounded, and so must be what is computed from
+-- them (Gemini's two spellings added, an attempt's requests summed). Locks: none.
+create or replace function debugloop._usage_check_total(usage jsonb)
+returns jsonb
+language plpgsql
+immutable
+as $$
+declare
+    kind text;
+begin
+    for kind in select k from jsonb_object_keys(usage) k where k like '%\_tokens' loop
+        if (usage ->> kind)::numeric >= 1e15 then
+            raise exception 'usage: % (%) reaches 10^15 tokens', kind, usage ->> kind
+                using errcode = 'DL005', column = 'usage', detail = 'each count, and each sum over an attempt''s requests, lies in [0, 10^15)';
+        end if;
+    end loop;
+    return usage;
 end
 $$;
 
@@ -176,7 +204,7 @@ begin
                   detail = format('keys: %s', (select string_agg(k, ', ' order by k) from jsonb_object_keys(u) k)),
                   hint = 'send an OpenAI, Anthropic or Gemini usage object, or the canonical form (see the README)';
     end if;
-    return result;
+    return debugloop._usage_check_total(result);
 end
 $$;
 
@@ -202,21 +230,21 @@ $$;
 comment on function debugloop.price_usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
 
 -- debugloop.price_usage_normalize(usage): the canonical form of a usage value:
--- its requests' counts summed (batch when any request was). Null for null. Raises
--- DL005. Locks: none.
+-- its requests' counts summed (batch when any request was). Null for null and for
+-- an empty array (no request: no usage). Raises DL005. Locks: none.
 create or replace function debugloop.price_usage_normalize(usage jsonb)
 returns jsonb
 language sql
 immutable
 as $$
-    select case when count(*) = 0 then null else jsonb_build_object(
+    select case when count(*) = 0 then null else debugloop._usage_check_total(jsonb_build_object(
         'input_tokens', sum((r ->> 'input_tokens')::bigint),
         'output_tokens', sum((r ->> 'output_tokens')::bigint),
         'cache_read_tokens', sum((r ->> 'cache_read_tokens')::bigint),
         'cache_write_tokens', sum((r ->> 'cache_write_tokens')::bigint),
         'cache_write_1h_tokens', sum((r ->> 'cache_write_1h_tokens')::bigint),
         'reasoning_tokens', sum((r ->> 'reasoning_tokens')::bigint),
-        'batch', bool_or((r ->> 'batch')::boolean)) end
+        'batch', bool_or((r ->> 'batch')::boolean))) end
       from debugloop.price_usage_requests(usage) r
 $$;
 comment on function debugloop.price_usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
@@ -240,14 +268,34 @@ as $$
     from (select lower(btrim(name)) as n) s
 $$;
 
+-- debugloop._price_check_model(model, field): DL001 naming `field` when a model
+-- name is longer than 256 characters. Why: no provider's model name comes near
+-- it, and the name is matched against every alias and pattern of the catalog.
+-- Locks: none.
+create or replace function debugloop._price_check_model(model text, field text)
+returns void
+language plpgsql
+immutable
+as $$
+begin
+    if length(model) > 256 then
+        raise exception '% must be a model name of at most 256 characters, got % characters', field, length(model)
+            using errcode = 'DL001', column = field;
+    end if;
+end
+$$;
+
 -- debugloop.price_lookup(model, at): the price version that applies to `model` at
 -- time `at`. The name is tried whole, then without each leading "provider/"
--- prefix in turn (openrouter/anthropic/claude-x, then anthropic/claude-x with
--- provider anthropic, then claude-x); for each, an exact name beats an alias,
--- which beats the name with dots and underscores read as dashes (OpenRouter's
--- claude-sonnet-4.5 for claude-sonnet-4-5), which beats a regex pattern; then a
--- custom price beats an imported one; then the newest version with
--- effective_from <= at. Null when nothing matches.
+-- prefix in turn, at most 4 of them (openrouter/anthropic/claude-x, then
+-- anthropic/claude-x with provider anthropic, then claude-x); for each, an exact
+-- name beats an alias, which beats the name with dots and underscores read as
+-- dashes (OpenRouter's claude-sonnet-4.5 for claude-sonnet-4-5), which beats a
+-- regex pattern; then a custom price beats an imported one; then the newest
+-- version with effective_from <= at. Null when nothing matches. Raises DL001 for
+-- a name longer than 256 characters: with both bounds the work of a lookup is
+-- bounded whatever the name (a name of 20,000 slashes took 8 seconds, quadratic
+-- in its length).
 -- Locks: none.
 create or replace function debugloop.price_lookup(model text, at timestamptz default now())
 returns debugloop.model_price_catalog
@@ -257,11 +305,13 @@ as $$
 declare
     name text := lower(btrim(model));
     hint text := null;
+    stripped integer := 0;
     found_row debugloop.model_price_catalog;
 begin
     if name is null or name = '' then
         return null;
     end if;
+    perform debugloop._price_check_model(model, 'model');
     -- the common case first: the exact name (one index probe)
     select c.* into found_row
       from debugloop.model_price_catalog c
@@ -292,9 +342,10 @@ begin
         if found then
             return found_row;
         end if;
-        exit when position('/' in name) = 0;
+        exit when position('/' in name) = 0 or stripped = 4;
         hint := debugloop._price_provider(split_part(name, '/', 1));
         name := substr(name, position('/' in name) + 1);
+        stripped := stripped + 1;
     end loop;
     return null;
 end
@@ -391,8 +442,9 @@ comment on function debugloop.price_cost(text, jsonb, timestamptz) is 'Exact USD
 
 -- debugloop._price_attempt_cost(model, usage, at): the cost of a usage value for
 -- a model at the prices in force at `at`, the catalog version used, and the cost
--- status: priced, unpriced (no price matches the model) or no_usage. Why: one
--- pricing path for a finishing attempt and price_reprice. Locks: none.
+-- status: priced, unpriced (no price matches the model) or no_usage (null, or an
+-- empty array of requests). Why: one pricing path for a finishing attempt and
+-- price_reprice. Locks: none.
 create or replace function debugloop._price_attempt_cost(
     model text, usage jsonb, at timestamptz,
     out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
@@ -402,8 +454,8 @@ as $$
 declare
     price debugloop.model_price_catalog;
 begin
-    if usage is null or jsonb_typeof(usage) = 'null' then
-        cost_status := 'no_usage';
+    if usage is null or jsonb_typeof(usage) = 'null' or usage = '[]'::jsonb then
+        cost_status := 'no_usage';  -- an empty array: no request, no usage
         return;
     end if;
     price := debugloop.price_lookup(model, at);
@@ -456,18 +508,20 @@ $$;
 
 -- debugloop.price_estimate(model, input_tokens, output_tokens): the USD cost of a
 -- request of that size at today's prices (all input uncached). Raises DL001 for a
--- negative count, DL006 for an unknown model. Locks: none.
+-- count outside [0, 10^15), DL006 for an unknown model. Locks: none.
 create or replace function debugloop.price_estimate(model text, input_tokens bigint, output_tokens bigint)
 returns numeric
 language plpgsql
 stable
 as $$
 begin
-    if input_tokens is null or input_tokens < 0 then
-        raise exception 'input_tokens must be a non-negative number' using errcode = 'DL001', column = 'input_tokens';
+    if input_tokens is null or input_tokens < 0 or input_tokens >= 1e15 then
+        raise exception 'input_tokens must be a non-negative number below 10^15, got %', coalesce(input_tokens::text, 'NULL')
+            using errcode = 'DL001', column = 'input_tokens';
     end if;
-    if output_tokens is null or output_tokens < 0 then
-        raise exception 'output_tokens must be a non-negative number' using errcode = 'DL001', column = 'output_tokens';
+    if output_tokens is null or output_tokens < 0 or output_tokens >= 1e15 then
+        raise exception 'output_tokens must be a non-negative number below 10^15, got %', coalesce(output_tokens::text, 'NULL')
+            using errcode = 'DL001', column = 'output_tokens';
     end if;
     return debugloop.price_cost(model, jsonb_build_object('input_tokens', input_tokens, 'output_tokens', output_tokens,
                                                           'cache_read_tokens', 0));
@@ -573,14 +627,56 @@ begin
 end
 $$;
 
+-- debugloop._price_litellm_problem(entry): why an entry of LiteLLM's
+-- document cannot be a price version, or null: a per-token price (any *_cost_*
+-- field) that is not a number from 0 to 1 USD per token, a context window, output
+-- limit or rate limit that is not a number from 0 to 2147483647, a
+-- deprecation_date that is not a date. Why: price_import skips such an entry with
+-- the reason, rather than failing the whole document or storing a price that is
+-- not finite. Locks: none.
+create or replace function debugloop._price_litellm_problem(entry jsonb)
+returns text
+language plpgsql
+immutable
+as $$
+declare
+    field text;
+    value jsonb;
+begin
+    if jsonb_typeof(entry) is distinct from 'object' then
+        return null;  -- no price at all: _price_from_litellm says so
+    end if;
+    for field, value in select e.key, e.value from jsonb_each(entry) e where jsonb_typeof(e.value) = 'number' order by e.key loop
+        if field ~ 'cost_per|token_cost' and (value::numeric < 0 or value::numeric > 1) then
+            return format('%s must be a price from 0 to 1 USD per token, got %s', field, left(value::text, 40));
+        end if;
+        if field in ('max_input_tokens', 'max_output_tokens', 'rpm', 'tpm')
+           and (value::numeric < 0 or round(value::numeric) > 2147483647) then
+            return format('%s must be a whole number from 0 to 2147483647, got %s', field, left(value::text, 40));
+        end if;
+    end loop;
+    if entry ->> 'deprecation_date' ~ '^\d{4}-\d{2}-\d{2}$' then
+        begin
+            perform (entry ->> 'deprecation_date')::date;
+        exception when datetime_field_overflow or invalid_datetime_format then
+            return format('deprecation_date %s is not a date', entry ->> 'deprecation_date');
+        end;
+    end if;
+    return null;
+end
+$$;
+
 -- debugloop.price_import(doc, source, effective_from, providers): import a
 -- document in LiteLLM's model_prices_and_context_window.json format. For each
 -- entry with per-token input and output prices (of `providers` only, when given),
 -- a new imported version effective from `effective_from` is written only when it
 -- differs from the newest imported version of that model; importing the same
 -- document twice adds nothing. Returns one row per entry: added, unchanged or
--- skipped (with why). Admin only. Locks: inserts into the catalog; concurrent
--- imports of one model serialise on the version key.
+-- skipped (with why: no per-token price, or a value the catalog refuses,
+-- _price_litellm_problem). Raises DL001 for a doc that is not an object, an empty
+-- source, an effective_from that is not a finite time. Admin only. Locks:
+-- inserts into the catalog; concurrent imports of one model serialise on the
+-- version key.
 create or replace function debugloop.price_import(
     doc jsonb,
     source text,
@@ -607,14 +703,25 @@ begin
     if source is null or btrim(source) = '' then
         raise exception 'source must name where the prices come from' using errcode = 'DL001', column = 'source';
     end if;
+    if effective_from is null then
+        raise exception 'effective_from must be a time' using errcode = 'DL001', column = 'effective_from';
+    end if;
+    perform debugloop._util_check_time(effective_from, 'effective_from');
     for entry in select e.key, e.value from jsonb_each(doc) e order by e.key loop
         continue when entry.key = 'sample_spec';
         continue when wanted is not null
                   and not debugloop._price_provider(coalesce(entry.value ->> 'litellm_provider', split_part(entry.key, '/', 1))) = any(wanted);
-        candidate := debugloop._price_from_litellm(entry.key, entry.value);
-        if candidate.provider is null then
+        detail := debugloop._price_litellm_problem(entry.value);
+        if detail is null then
+            candidate := debugloop._price_from_litellm(entry.key, entry.value);
+            detail := case when candidate.provider is null then 'no per-token input and output price'
+                           when candidate.provider !~ '^[a-z0-9][a-z0-9_.-]*$'
+                               then format('provider %s is not a provider name', quote_literal(candidate.provider))
+                           when btrim(candidate.model_name) = '' or length(candidate.model_name) > 256
+                               then 'the model name must have 1 to 256 characters' end;
+        end if;
+        if detail is not null then
             provider := entry.value ->> 'litellm_provider'; model_name := entry.key; action := 'skipped';
-            detail := 'no per-token input and output price';
             return next;
             continue;
         end if;
@@ -650,9 +757,49 @@ comment on function debugloop.price_import(jsonb, text, timestamptz, text[]) is 
 revoke execute on function debugloop.price_import(jsonb, text, timestamptz, text[]) from public;
 grant execute on function debugloop.price_import(jsonb, text, timestamptz, text[]) to debugloop_admin;
 
+-- debugloop._price_check_pattern(pattern): DL001 naming name_pattern unless the
+-- pattern is null or a valid regular expression of at most 256 characters that
+-- matches neither the empty name, nor a one-letter one, nor an unrelated model name
+-- (zz-unrelated-model-9). Why: price_lookup tries a pattern against every name no
+-- exact name or alias matched, so a pattern such as '', '.*' or '.' would price
+-- every unknown model. Locks: none.
+create or replace function debugloop._price_check_pattern(pattern text)
+returns void
+language plpgsql
+immutable
+as $$
+declare
+    probe text;
+begin
+    if pattern is null then
+        return;
+    end if;
+    if length(pattern) > 256 then
+        raise exception 'name_pattern must be at most 256 characters' using errcode = 'DL001', column = 'name_pattern';
+    end if;
+    foreach probe in array array['', 'x', 'zz-unrelated-model-9'] loop
+        begin
+            if probe ~* pattern then
+                raise exception 'name_pattern % would match any model (it matches %)', quote_literal(pattern), quote_literal(probe)
+                    using errcode = 'DL001', column = 'name_pattern',
+                          hint = 'anchor it and name the models it is for, e.g. ^acme-coder-v[0-9]+$';
+            end if;
+        exception when invalid_regular_expression then
+            raise exception 'name_pattern is not a valid regular expression: %', pattern
+                using errcode = 'DL001', column = 'name_pattern', detail = sqlerrm;
+        end;
+    end loop;
+end
+$$;
+
 -- debugloop.price_set(...): add a custom price version (admin). A custom price
--- beats an imported one for the same match. Raises DL001 for a missing or negative
--- price or a bad pattern. Locks: inserts one catalog row.
+-- beats an imported one for the same match. Raises DL001 for a missing price, a
+-- price that is not a finite number from 0 to 1,000,000 USD per million tokens
+-- (NaN and infinities included: every cost computed from them would be NaN or
+-- infinite, and a version is immutable), a batch discount outside [0, 1), a count
+-- that is not positive, a name longer than 256 characters, an effective_from that
+-- is not a finite time, and a name_pattern that is not a valid regular expression
+-- or would match any model (_price_check_pattern). Locks: inserts one catalog row.
 create or replace function debugloop.price_set(
     provider text,
     model_name text,
@@ -691,6 +838,7 @@ begin
     if model_name is null or btrim(model_name) = '' then
         raise exception 'model_name must not be empty' using errcode = 'DL001', column = 'model_name';
     end if;
+    perform debugloop._price_check_model(model_name, 'model_name');
     for field, value in
         select * from (values
             ('input_price_per_million', input_price_per_million), ('output_price_per_million', output_price_per_million),
@@ -705,21 +853,32 @@ begin
             raise exception '% must be a non-negative price in USD per million tokens', field
                 using errcode = 'DL001', column = field, detail = format('got %s', coalesce(value::text, 'NULL'));
         end if;
+        perform debugloop._util_check_number(value, field, 0, 1000000);
     end loop;
-    if long_context_threshold is not null and long_context_threshold <= 0 then
-        raise exception 'long_context_threshold must be a positive token count' using errcode = 'DL001', column = 'long_context_threshold';
-    end if;
+    for field, value in
+        select * from (values ('long_context_threshold', long_context_threshold), ('context_window', context_window),
+                              ('max_output_tokens', max_output_tokens)) v(f, n)
+    loop
+        if value <= 0 then
+            raise exception '% must be a positive token count', field using errcode = 'DL001', column = field,
+                detail = format('got %s', value);
+        end if;
+    end loop;
     if batch_discount is not null and (batch_discount < 0 or batch_discount >= 1) then
-        raise exception 'batch_discount must be a fraction in [0, 1)' using errcode = 'DL001', column = 'batch_discount';
+        raise exception 'batch_discount must be a fraction in [0, 1)' using errcode = 'DL001', column = 'batch_discount',
+            detail = format('got %s', batch_discount);
     end if;
-    if name_pattern is not null then
-        begin
-            perform '' ~ name_pattern;
-        exception when invalid_regular_expression then
-            raise exception 'name_pattern is not a valid regular expression: %', name_pattern
-                using errcode = 'DL001', column = 'name_pattern';
-        end;
+    if effective_from is null then
+        raise exception 'effective_from must be a time' using errcode = 'DL001', column = 'effective_from';
     end if;
+    perform debugloop._util_check_time(effective_from, 'effective_from');
+    if source is null or btrim(source) = '' then
+        raise exception 'source must name where the price comes from' using errcode = 'DL001', column = 'source';
+    end if;
+    if exists (select from unnest(aliases) a where a is null or btrim(a) = '' or length(a) > 256) then
+        raise exception 'aliases must be model names of 1 to 256 characters' using errcode = 'DL001', column = 'aliases';
+    end if;
+    perform debugloop._price_check_pattern(name_pattern);
     insert into debugloop.model_price_catalog as c (
         provider, model_name, aliases, name_pattern, origin, source,
         input_price_per_million, output_price_per_million, cache_read_price_per_million,

@@ -302,8 +302,9 @@ $$;
 -- its id. A retry names its parent, which must exist (DL002) and share the
 -- correlation id (DL008); without a correlation id the attempt joins its parent's
 -- chain, or starts a new one. The insert triggers add the request fingerprint and
--- the estimated cost. Raises DL001 for an empty agent name or request. Locks:
--- inserts one row; reads the parent row.
+-- the estimated cost. Raises DL001 for an empty agent name or request, a model
+-- name longer than 256 characters, a started_at that is not a finite time from
+-- 1970 to a day from now. Locks: inserts one row; reads the parent row.
 create or replace function debugloop.attempt_start(
     agent_name text,
     user_request text,
@@ -335,6 +336,8 @@ begin
     if user_request is null or btrim(user_request) = '' then
         raise exception 'user_request must not be empty' using errcode = 'DL001', column = 'user_request';
     end if;
+    perform debugloop._price_check_model(model, 'model');
+    perform debugloop._util_check_time(started_at, 'started_at', now() + interval '1 day');
     if parent_attempt_id is not null then
         select * into parent from debugloop.debug_execution_attempts a where a.attempt_id = attempt_start.parent_attempt_id;
         if not found then
@@ -368,8 +371,10 @@ revoke execute on function debugloop.attempt_start(text, text, text, uuid, uuid,
 grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz) to debugloop_agent, debugloop_admin;
 
 -- debugloop.attempt_finish(...): record how an attempt ended and return the row.
--- Status is success, error, timeout or cancelled (DL001); an unknown attempt is
--- DL002, finishing twice DL007, bad usage DL005. `usage` is any supported usage
+-- Status is success, error, timeout or cancelled (DL001); quality and confidence
+-- scores are finite numbers in [0, 1], completed_at a finite time before a day
+-- from now (DL001); an unknown attempt is DL002, finishing twice DL007, bad usage
+-- DL005. `usage` is any supported usage
 -- object or an array of them (one per LLM call). The finish trigger computes the
 -- duration, the canonical usage and the cost at the prices in force at the
 -- attempt's start, and pins that price version. Locks: the attempt's row.
@@ -400,12 +405,10 @@ begin
         raise exception 'status must be one of success, error, timeout, cancelled; got %', coalesce(quote_literal(status), 'NULL')
             using errcode = 'DL001', column = 'status';
     end if;
-    if quality_score is not null and (quality_score < 0 or quality_score > 1) then
-        raise exception 'quality_score must lie in [0, 1], got %', quality_score using errcode = 'DL001', column = 'quality_score';
-    end if;
-    if confidence_score is not null and (confidence_score < 0 or confidence_score > 1) then
-        raise exception 'confidence_score must lie in [0, 1], got %', confidence_score using errcode = 'DL001', column = 'confidence_score';
-    end if;
+    perform debugloop._util_check_number(quality_score, 'quality_score', 0, 1);
+    perform debugloop._util_check_number(confidence_score, 'confidence_score', 0, 1);
+    perform debugloop._price_check_model(model, 'model');
+    perform debugloop._util_check_time(completed_at, 'completed_at', now() + interval '1 day');
     select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_finish.attempt_id for update;
     if not found then
         raise exception 'attempt % does not exist', coalesce(attempt_finish.attempt_id::text, 'NULL')
@@ -536,8 +539,8 @@ comment on function debugloop.attempt_chain(text) is 'The attempts of one task (
 -- debugloop.attempt_list(status, agent_name, model, correlation_id, limit): the
 -- latest attempts, newest first, of one status, agent, model and task where each
 -- is given (null: any; the task by its correlation id or a unique prefix of 8+ hex
--- digits), at most `limit` of them (null: all). Why: the list a browser or the
--- command line shows, the same from psql. Locks: none.
+-- digits), at most `limit` of them (null: all; DL001 when negative). Why: the
+-- list a browser or the command line shows, the same from psql. Locks: none.
 create or replace function debugloop.attempt_list(
     status text default null,
     agent_name text default null,
@@ -557,6 +560,6 @@ as $$
        and (attempt_list.correlation_id is null
             or a.correlation_id = debugloop._attempt_resolve(attempt_list.correlation_id, 'correlation_id', true))
      order by a.started_at desc
-     limit attempt_list."limit"
+     limit debugloop._util_limit(attempt_list."limit")
 $$;
 comment on function debugloop.attempt_list(text, text, text, text, integer) is 'The latest attempts, newest first, of a status, an agent, a model and a task (each optional).';

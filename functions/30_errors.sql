@@ -572,18 +572,32 @@ $$;
 
 -- debugloop.error_wilson(successes, failures): the lower bound of the Wilson score
 -- interval at 95% for successes/(successes+failures): a ranking that trusts
--- 95 of 100 over 1 of 1. 0 when there is no evidence. Locks: none.
+-- 95 of 100 over 1 of 1. 0 when there is no evidence. Raises DL001 for a count
+-- that is null or negative. Locks: none.
 create or replace function debugloop.error_wilson(successes bigint, failures bigint)
 returns numeric
-language sql
+language plpgsql
 immutable
 parallel safe
 as $$
-    select case when n = 0 then 0::numeric else round(
-        (p + z * z / (2 * n) - z * sqrt((p * (1 - p) + z * z / (4 * n)) / n)) / (1 + z * z / n), 4) end
-      from (select successes + failures as n,
-                   successes::numeric / nullif(successes + failures, 0) as p,
-                   1.96::numeric as z) v
+declare
+    n numeric := successes::numeric + failures;  -- numeric: two bigints may sum past bigint
+    p numeric := successes / nullif(n, 0);
+    z constant numeric := 1.96;
+begin
+    if successes is null or successes < 0 then
+        raise exception 'successes must be a count (0 or more), got %', coalesce(successes::text, 'NULL')
+            using errcode = 'DL001', column = 'successes';
+    end if;
+    if failures is null or failures < 0 then
+        raise exception 'failures must be a count (0 or more), got %', coalesce(failures::text, 'NULL')
+            using errcode = 'DL001', column = 'failures';
+    end if;
+    if n = 0 then
+        return 0;
+    end if;
+    return round((p + z * z / (2 * n) - z * sqrt((p * (1 - p) + z * z / (4 * n)) / n)) / (1 + z * z / n), 4);
+end
 $$;
 comment on function debugloop.error_wilson(bigint, bigint) is 'Wilson score lower bound (95%) of a success rate, for ranking.';
 
@@ -690,7 +704,7 @@ $$;
 -- an error: mappings of its exact signature first (by Wilson lower bound), then of
 -- the nearest error patterns by the cosine similarity of their embeddings
 -- (debugloop.util_embed, >= 0.5), each with the approach that succeeded, its
--- confidence and counts. Locks: none.
+-- confidence and counts. Raises DL001 for k outside 1..100. Locks: none.
 create or replace function debugloop.error_fixes(message text, error_type text default null,
                                                  stacktrace text default null, k integer default 5)
 returns table (rank integer, match text, similarity real, signature text, mapped_error_type text, error_pattern text,
@@ -705,16 +719,13 @@ declare
     wanted text;
     probe debugloop.halfvec;
 begin
+    perform debugloop._util_check_k(k, 100);
     select * into described from debugloop._error_identity(error_fixes.error_type, error_fixes.message, error_fixes.stacktrace);
     wanted := described.signature;
     -- similar errors only when the exact signature has fewer than k fixes
     if (select count(*) from (select from debugloop.debug_error_success_mappings m
                                where m.signature = wanted limit k) e) < k then
         probe := debugloop.util_embed(described.normalized_message)::debugloop.halfvec;
-    end if;
-    if k is null or k < 1 then
-        raise exception 'k must be a positive number of fixes, got %', coalesce(k::text, 'NULL')
-            using errcode = 'DL001', column = 'k';
     end if;
     return query
     with exact as (
@@ -788,16 +799,23 @@ $$;
 -- request (same fingerprint) or similar problems (_problem_neighbours; the latest
 -- 200 attempts of each) and never succeeded for any of them, most frequent first,
 -- each with its failures and the errors they met. Attempts without an approach
--- description are left out: there is nothing to tell an agent to avoid.
--- Locks: none.
+-- description are left out: there is nothing to tell an agent to avoid. Raises
+-- DL001 for an empty request or k outside 1..100. Locks: none.
 create or replace function debugloop.error_known_failures(user_request text, k integer default 5)
 returns table (approach_description text, approach_hash text, failures bigint, last_failed_at timestamptz,
                match text, errors jsonb)
-language sql
+language plpgsql
 stable
 as $$
+begin
+    if user_request is null or btrim(user_request) = '' then
+        raise exception 'user_request must not be empty' using errcode = 'DL001', column = 'user_request';
+    end if;
+    perform debugloop._util_check_k(k, 100);
+    return query
     select f.* from debugloop._problem_neighbours(user_request) n,
-                    debugloop._error_known_failures(n.fingerprint, n.similar_hashes, k) f
+                    debugloop._error_known_failures(n.fingerprint, n.similar_hashes, k) f;
+end
 $$;
 comment on function debugloop.error_known_failures(text, integer) is 'Approaches that failed for this or similar requests and never succeeded, with their errors.';
 
@@ -834,7 +852,7 @@ $$;
 -- debugloop.error_likely_fixes(problem, k): the errors agents met at this
 -- request or similar problems, most frequent first, that have a known fix, each
 -- with its best fix: what the next agent should do if it meets them. Raises DL001
--- for an empty problem or k < 1. Locks: none.
+-- for an empty problem or k outside 1..100. Locks: none.
 create or replace function debugloop.error_likely_fixes(problem text, k integer default 5)
 returns table (signature text, error_type text, error_pattern text, category text, seen bigint,
                successful_approach text, model_used text, confidence_score numeric, wilson_lower_bound numeric,
@@ -843,7 +861,7 @@ language plpgsql
 stable
 as $$
 begin
-    perform debugloop._util_check_problem(problem, k, null);
+    perform debugloop._util_check_problem(problem, k, 100);
     return query
     select f.* from debugloop._problem_neighbours(problem) n,
                     debugloop._error_likely_fixes(n.fingerprint || n.similar_hashes, k) f;
@@ -892,7 +910,7 @@ as $$
       from debugloop.debug_error_signatures s
      where error_top.category is null or s.category = error_top.category
      order by s.occurrences desc, s.last_seen_at desc
-     limit error_top."limit"
+     limit debugloop._util_limit(error_top."limit")
 $$;
 comment on function debugloop.error_top(text, integer) is 'The most frequent error signatures, optionally of one category.';
 

@@ -13,6 +13,56 @@ as $$
     select case when lower(coalesce(language, 'python')) in ('python', 'py', 'python3') then 'python' else 'c' end
 $$;
 
+-- debugloop._stf_language_name(language): the name debugloop knows a language by,
+-- or null for a language it does not tokenize. The languages: python (its own
+-- tokenizer), and the languages read by the tokenizer of the brace languages:
+-- javascript, typescript, go, rust, java, kotlin, c, cpp, csharp, php, swift,
+-- ruby, shell, sql (those _stf_language_of names from a file's extension). Their
+-- usual short names (py, js, ts, golang, rs, kt, c++, c#, cs, rb, sh, bash, ...)
+-- are read as these.
+create or replace function debugloop._stf_language_name(language text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select case l
+        when 'py' then 'python' when 'python3' then 'python'
+        when 'js' then 'javascript' when 'jsx' then 'javascript' when 'mjs' then 'javascript' when 'cjs' then 'javascript'
+        when 'node' then 'javascript'
+        when 'ts' then 'typescript' when 'tsx' then 'typescript'
+        when 'golang' then 'go' when 'rs' then 'rust' when 'kt' then 'kotlin' when 'h' then 'c'
+        when 'c++' then 'cpp' when 'cc' then 'cpp' when 'cxx' then 'cpp' when 'hpp' then 'cpp'
+        when 'c#' then 'csharp' when 'cs' then 'csharp' when 'rb' then 'ruby'
+        when 'sh' then 'shell' when 'bash' then 'shell' when 'zsh' then 'shell'
+        else case when l in ('python', 'javascript', 'typescript', 'go', 'rust', 'java', 'kotlin', 'c', 'cpp',
+                             'csharp', 'php', 'swift', 'ruby', 'shell', 'sql') then l end
+    end
+    from (select lower(btrim(language)) as l) s
+$$;
+
+-- debugloop._stf_language(language, field): _stf_language_name of a language
+-- given as an argument, or DL001 naming `field` and listing the known languages.
+-- Null stays null (the caller decides what null means). Why: an STF of a language
+-- no tokenizer reads would be hashed and scored as if it were another. Locks: none.
+create or replace function debugloop._stf_language(language text, field text default 'language')
+returns text
+language plpgsql
+immutable
+as $$
+declare
+    name text := debugloop._stf_language_name(language);
+begin
+    if language is not null and name is null then
+        raise exception '% % is not a language debugloop reads', field, quote_literal(left(language, 100))
+            using errcode = 'DL001', column = field,
+                  detail = 'known: python, javascript, typescript, go, rust, java, kotlin, c, cpp, csharp, php, swift, ruby, shell, sql'
+                           ' (and their short names: py, js, ts, golang, rs, kt, c++, c#, rb, sh, bash, ...)';
+    end if;
+    return name;
+end
+$$;
+
 -- debugloop._stf_lex(code, family): the raw tokens of source code, in order:
 -- strings (with prefixes, triple-quoted, template literals), comments, line
 -- continuations, newlines, runs of blanks, numbers, names, operators. PostgreSQL
@@ -186,14 +236,15 @@ end
 $$;
 
 -- debugloop.stf_normalize(code, language): the normalised code as text: its tokens
--- (see _stf_tokens) separated by single spaces. Locks: none.
+-- (see _stf_tokens) separated by single spaces. Raises DL001 for a language
+-- debugloop does not read (_stf_language). Locks: none.
 create or replace function debugloop.stf_normalize(code text, language text default 'python')
 returns text
 language sql
 immutable
 parallel safe
 as $$
-    select array_to_string(debugloop._stf_tokens(code, language), ' ')
+    select array_to_string(debugloop._stf_tokens(code, debugloop._stf_language(language)), ' ')
 $$;
 comment on function debugloop.stf_normalize(text, text) is 'Code without comments, docstrings, blank lines and layout: the tokens that make its behaviour.';
 
@@ -211,14 +262,15 @@ $$;
 -- debugloop.stf_hash(code, language): hex SHA-256 of the language's tokenizer
 -- family and the normalised code: reformatting, comments, docstrings, blank lines,
 -- indentation width and trailing white space leave it; any other change, such as
--- a renamed call, an operator or a constant, changes it. Locks: none.
+-- a renamed call, an operator or a constant, changes it. Raises DL001 for a
+-- language debugloop does not read. Locks: none.
 create or replace function debugloop.stf_hash(code text, language text default 'python')
 returns text
 language sql
 immutable
 parallel safe
 as $$
-    select debugloop._stf_hash_normalized(debugloop.stf_normalize(code, language), language)
+    select debugloop._stf_hash_normalized(debugloop.stf_normalize(code, language), debugloop._stf_language(language))
 $$;
 comment on function debugloop.stf_hash(text, text) is 'SHA-256 of normalised code: layout, comments and docstrings do not change it; behaviour does.';
 
@@ -439,7 +491,7 @@ language plpgsql
 volatile
 as $$
 declare
-    lang text := lower(btrim(coalesce(language, 'python')));
+    lang text := debugloop._stf_language(coalesce(language, 'python'));
     normalized text;
     hash text;
     attempt debugloop.debug_execution_attempts;
@@ -451,10 +503,6 @@ begin
     end if;
     if code is null or btrim(code) = '' then
         raise exception 'code must not be empty' using errcode = 'DL001', column = 'code';
-    end if;
-    if lang !~ '^[a-z][a-z0-9+#-]*$' then
-        raise exception 'language must be a lower-case name such as python or typescript, got %', quote_literal(language)
-            using errcode = 'DL001', column = 'language';
     end if;
     if source_attempt_id is not null then
         select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = _stf_register.source_attempt_id;
@@ -501,8 +549,9 @@ $$;
 -- same normalised code is registered already, add this attempt and contributor to
 -- its provenance and return the existing id: never a second row. A code that
 -- comes from a successful attempt counts that success. Raises DL001 for an empty
--- name or code, DL002 for an unknown attempt. Locks: the STF's row (the hash key
--- serialises concurrent registrations of one code).
+-- name or code or a language debugloop does not read (_stf_language: the known
+-- ones are listed), DL002 for an unknown attempt. Locks: the STF's row (the hash
+-- key serialises concurrent registrations of one code).
 create or replace function debugloop.stf_register(
     name text,
     code text,
@@ -603,8 +652,9 @@ $$;
 -- name, code, language, path, parameters, docstring), "files" (path -> content),
 -- "snippets" (list of {code, language, name}) and "diff" (a unified diff, whose
 -- added lines per file count as a snippet). Without "units", files and snippets
--- are registered whole. Trivial units are skipped with the reason
--- (_stf_trivial). Locks: the rows stf_register locks.
+-- are registered whole. Trivial units, and units of a language debugloop does
+-- not read (_stf_language_name: a Markdown cell, COBOL), are skipped with the
+-- reason (_stf_trivial). Locks: the rows stf_register locks.
 create or replace function debugloop.stf_extract(attempt_id uuid)
 returns table (name text, language text, action text, stf_id uuid, detail text)
 language plpgsql
@@ -657,12 +707,18 @@ begin
         union all select * from diffs where diffs.code is not null
     loop
         name := unit.name;
-        language := unit.language;
+        language := coalesce(debugloop._stf_language_name(unit.language), unit.language);
         stf_id := null;
         detail := null;
         if unit.code is null or btrim(unit.code) = '' or unit.name is null then
             action := 'skipped';
             detail := 'no name or code';
+            return next;
+            continue;
+        end if;
+        if debugloop._stf_language_name(unit.language) is null then
+            action := 'skipped';
+            detail := format('language %s is not one debugloop reads', quote_literal(left(unit.language, 100)));
             return next;
             continue;
         end if;
@@ -840,7 +896,9 @@ comment on function debugloop.stf_get(text) is 'One STF by its id or a unique pr
 --                name weighing 1, description and docstring 0.4, the code 0.2; scaled to 0..1
 --   score      = (similarity + 0.1 * text) * (0.8 + 0.2 * quality) * (0.9 + 0.1 * evidence)
 --   confidence = similarity * (0.5 + 0.5 * evidence), 0..1
--- Locks: none.
+-- Raises DL001 for an empty problem, k outside 1..1000, a language debugloop does
+-- not read, a query_embedding without its model or one that _stf_check_embedding
+-- refuses. Locks: none.
 create or replace function debugloop.stf_match(
     problem text,
     k integer default 5,
@@ -861,7 +919,7 @@ declare
     neural boolean := query_embedding is not null;
     probe debugloop.sparsevec;
     min_quality numeric := debugloop._settings_number('stf_recommend_min_quality');
-    lang text := lower(btrim(language));
+    lang text := debugloop._stf_language(language);
     query tsquery;
     filters text;
     distance text;
@@ -875,9 +933,8 @@ begin
     if neural and (embedding_model is null or btrim(embedding_model) = '') then
         raise exception 'embedding_model must name the model of query_embedding' using errcode = 'DL001', column = 'embedding_model';
     end if;
-    if neural and debugloop.vector_dims(query_embedding) <> 384 then
-        raise exception 'query_embedding must have 384 dimensions, got %', debugloop.vector_dims(query_embedding)
-            using errcode = 'DL001', column = 'query_embedding';
+    if neural then
+        perform debugloop._stf_check_embedding(query_embedding, 'query_embedding');
     end if;
     if not neural then
         probe := debugloop.util_embed_sparse(problem);
@@ -978,11 +1035,11 @@ as $$
     select v.*
       from debugloop.v_stfs v
      where (stf_list.status is null or v.approval_status = stf_list.status)
-       and (stf_list.language is null or v.stf_language = stf_list.language)
+       and (stf_list.language is null or v.stf_language = debugloop._stf_language(stf_list.language))
        and (stf_list.attempt_id is null
             or v.stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = debugloop._attempt_resolve(stf_list.attempt_id, 'attempt_id')))
      order by v.quality_score desc nulls last, v.usage_count desc, v.discovered_at desc
-     limit stf_list."limit"
+     limit debugloop._util_limit(stf_list."limit")
 $$;
 comment on function debugloop.stf_list(text, text, text, integer) is 'STFs by quality, optionally of one status and language, or those one attempt produced.';
 
@@ -1009,7 +1066,7 @@ as $$
            f.stf_parameters, f.stf_code
       from debugloop.debug_transform_functions f
      where (stf_export.status is null or f.approval_status = stf_export.status)
-       and (stf_export.language is null or f.stf_language = stf_export.language)
+       and (stf_export.language is null or f.stf_language = debugloop._stf_language(stf_export.language))
      order by f.discovered_at, f.stf_id
 $$;
 comment on function debugloop.stf_export(text, text) is 'Every STF with its scores, provenance count, documentation and code, oldest first (an export).';
@@ -1058,15 +1115,42 @@ as $$
      where f.embedding_model is distinct from stf_embedding_queue.model
        and (stf_embedding_queue.after is null or f.stf_id > stf_embedding_queue.after)
      order by f.stf_id
-     limit stf_embedding_queue."limit"
+     limit debugloop._util_limit(stf_embedding_queue."limit")
 $$;
 comment on function debugloop.stf_embedding_queue(text, uuid, integer) is 'STFs not yet embedded by a model, with the text to embed, in id order (resumable batches).';
+
+-- debugloop._stf_check_embedding(embedding, field): DL001 naming `field` unless a
+-- neural embedding has 384 dimensions and a length (L2 norm) from 1e-6 to 1e6.
+-- Why: pgvector refuses NaN and infinite components, but a zero vector has no
+-- direction, and pgvector sums squares in single precision, so a vector of tiny
+-- or huge components gives cosine similarity NaN: such a vector would rank first
+-- with similarity NaN. Locks: none.
+create or replace function debugloop._stf_check_embedding(embedding vector, field text)
+returns void
+language plpgsql
+immutable
+as $$
+declare
+    norm double precision := debugloop.vector_norm(embedding);
+begin
+    if debugloop.vector_dims(embedding) <> 384 then
+        raise exception '% must have 384 dimensions, got %', field, debugloop.vector_dims(embedding)
+            using errcode = 'DL001', column = field;
+    end if;
+    if not norm between 1e-6 and 1e6 then
+        raise exception '% must have a length (L2 norm) from 1e-6 to 1e6, got %', field, norm
+            using errcode = 'DL001', column = field,
+                  detail = 'a zero vector has no direction, and one of tiny or huge components makes cosine similarity NaN';
+    end if;
+end
+$$;
 
 -- debugloop.stf_set_embedding(stf_id, embedding, model): store the neural
 -- embedding of an STF, computed outside the database (pip install
 -- debugloop[neural]); stf_match uses it when a query is embedded with the same
--- model. Raises DL001 for a vector of another size, DL002 for an unknown STF.
--- Locks: the STF's row.
+-- model. Raises DL001 for a vector of another size or a length (L2 norm) outside
+-- [1e-6, 1e6] (_stf_check_embedding), DL002 for an unknown STF. Locks: the STF's
+-- row.
 create or replace function debugloop.stf_set_embedding(stf_id uuid, embedding debugloop.vector, model text)
 returns void
 language plpgsql
@@ -1078,10 +1162,10 @@ begin
     if model is null or btrim(model) = '' then
         raise exception 'model must name the embedding model' using errcode = 'DL001', column = 'model';
     end if;
-    if embedding is null or debugloop.vector_dims(embedding) <> 384 then
-        raise exception 'embedding must have 384 dimensions, got %', coalesce(debugloop.vector_dims(embedding)::text, 'NULL')
-            using errcode = 'DL001', column = 'embedding';
+    if embedding is null then
+        raise exception 'embedding must be a vector of 384 dimensions, got NULL' using errcode = 'DL001', column = 'embedding';
     end if;
+    perform debugloop._stf_check_embedding(embedding, 'embedding');
     update debugloop.debug_transform_functions f
        set embedding_neural = stf_set_embedding.embedding, embedding_model = btrim(stf_set_embedding.model)
      where f.stf_id = stf_set_embedding.stf_id;

@@ -573,7 +573,7 @@ as $$
       from debugloop.v_golden_states v
      where golden_list.status is null or v.approval_status = golden_list.status
      order by v.nominated_at desc, v.golden_state_id
-     limit golden_list."limit"
+     limit debugloop._util_limit(golden_list."limit")
 $$;
 comment on function debugloop.golden_list(text, integer) is 'Golden states, newest first, optionally of one approval status.';
 

@@ -496,7 +496,7 @@ as $$
             from debugloop.debug_execution_attempts a where a.correlation_id = s.correlation_id) c
      where import_sessions.source is null or s.source = import_sessions.source
      order by c.cost desc, s.session_key
-     limit greatest(coalesce(import_sessions."limit", 10), 0)
+     limit debugloop._util_limit(coalesce(import_sessions."limit", 10))
 $$;
 comment on function debugloop.import_sessions(text, integer) is 'Imported sessions, costliest first: attempts, failures, mappings, tokens, cost.';
 
@@ -517,6 +517,6 @@ as $$
       join debugloop.debug_execution_attempts a on a.attempt_id = m.successful_attempt_id
      where import_fixes.source is null or i.source = import_fixes.source
      order by m.confidence_score desc nulls last, m.success_count desc, m.last_success_at desc
-     limit greatest(coalesce(import_fixes."limit", 20), 0)
+     limit debugloop._util_limit(coalesce(import_fixes."limit", 20))
 $$;
 comment on function debugloop.import_fixes(text, integer) is 'Errors met in imported logs and the retry that fixed each.';

@@ -117,7 +117,7 @@ as $$
     select u.*
       from debugloop.mv_stf_usage_stats u
      order by u.uses desc, u.quality_score desc nulls last, u.stf_name, u.stf_id
-     limit analytics_stf_usage."limit"
+     limit debugloop._util_limit(analytics_stf_usage."limit")
 $$;
 comment on function debugloop.analytics_stf_usage(integer) is 'STF usage statistics (as of the last analytics_refresh), most used first.';
 
@@ -176,7 +176,7 @@ comment on view debugloop.v_stf_quality is 'STF quality dimensions and approval 
 --   golden_approval_hours_median   median hours from an attempt's end to its golden
 --                                  state's approval, approved in the window        < 1
 -- value is null when there is nothing to measure. Raises DL001 for a since that
--- is null or in the future. Locks: none.
+-- is null, in the future, or not a finite time from 1970. Locks: none.
 create or replace function debugloop.analytics_metrics(since timestamptz)
 returns table (metric text, value numeric, target numeric, comparison text, met boolean, unit text)
 language plpgsql
@@ -189,6 +189,7 @@ begin
         raise exception 'since must be a time in the past, got %', coalesce(since::text, 'NULL')
             using errcode = 'DL001', column = 'since';
     end if;
+    perform debugloop._util_check_time(since, 'since');  -- '-infinity' would make every rate 0
     days := greatest(extract(epoch from now() - since)::numeric / 86400, 1);
     return query
     with m(metric, value, target, comparison, unit) as (values

@@ -5,6 +5,7 @@ type, message and stack trace that debugloop reads."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import traceback
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,9 +65,14 @@ def to_decimal(value: float | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def vector(values: list[float]) -> str:
-    """A pgvector literal."""
-    return "[" + ",".join(map(str, values)) + "]"
+def vector(values: list[float], field: str = "embedding") -> str:
+    """A pgvector literal. pgvector refuses NaN and infinite components with a bare
+    SQLSTATE before any debugloop function sees them, so they are refused here, as
+    InvalidParameter naming ``field``; SQL checks the rest (dimensions, length)."""
+    floats = [float(v) for v in values]
+    if not all(map(math.isfinite, floats)):
+        raise InvalidParameter(f"{field} must hold finite numbers only, not NaN or infinity", field=field)
+    return "[" + ",".join(map(str, floats)) + "]"
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ class InvalidSettingValue(BusinessError, ValueError):
 
 @_register(
     "DL005",
-    "A usage object is malformed: a negative or fractional count, a part larger than its whole, or no known format.",
+    "A usage object is malformed: a negative, fractional or too large (10^15 or more) count, a part larger than its"
+    " whole, or no known format.",
 )
 class InvalidUsage(BusinessError, ValueError):
     pass

@@ -92,7 +92,7 @@ class StfManager(Manager):
     ) -> list[StfMatch]:
         """The STFs for a problem, best first. With an ``embedder`` (debugloop.neural),
         the problem is embedded by that model and compared with the STFs it embedded."""
-        query_vector = None if embedder is None else vector(embedder.embed([problem])[0])
+        query_vector = None if embedder is None else vector(embedder.embed([problem])[0], "query_embedding")
         params = {
             "problem": problem,
             "k": k,
