@@ -298,6 +298,10 @@ begin
                     jsonb_typeof(u -> bad)
                     using errcode = 'DL001', column = 'units.' || bad;
             end if;
+            if length(u ->> 'model') > 256 then  -- the rule of price_lookup's model names
+                raise exception 'units[%] (%): model must be at most 256 characters, got %', i, left(u ->> 'key', 200),
+                    length(u ->> 'model') using errcode = 'DL001', column = 'units.model';
+            end if;
             if coalesce(btrim(u ->> 'key'), '') = '' then
                 raise exception 'units[%].key must not be empty', i using errcode = 'DL001', column = 'units.key';
             end if;

@@ -142,6 +142,15 @@ class Function:
     agent_may_call: bool
 
 
+EXTENSION_TYPES = ("vector", "halfvec", "sparsevec")
+
+
+def _cast(type_: str) -> str:
+    """The type as a cast names it: the extensions' types live in schema debugloop."""
+    base = type_.removesuffix("[]")
+    return f"debugloop.{type_}" if base in EXTENSION_TYPES else type_
+
+
 def _functions(conn) -> list[Function]:
     """The public functions of the schema, with their input arguments, from the catalog."""
     rows = conn.execute(
@@ -150,12 +159,15 @@ def _functions(conn) -> list[Function]:
                    p.pronargdefaults, has_function_privilege('debugloop_agent', p.oid, 'execute')
               from pg_proc p
              where p.pronamespace = 'debugloop'::regnamespace and p.prokind = 'f' and p.proname !~ '^(_|tg_)'
+               and not exists (select from pg_depend d  -- pgvector's and pg_trgm's own functions live here too
+                                where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
              order by p.proname, 2"""
     ).fetchall()
     functions = []
     for name, signature, names, modes, types, defaults, agent in rows:
         inputs = [n for n, m in zip(names, modes or ["i"] * len(names), strict=True) if m in ("i", "b", "v")]
         assert len(inputs) == len(types), f"{signature}: every argument needs a name"
+        types = [t.removeprefix("debugloop.") for t in types]  # the extensions' types, wherever they are named from
         functions.append(Function(name, signature, tuple(inputs), tuple(types), defaults, agent))
     return functions
 
@@ -559,7 +571,9 @@ class Fuzzer:
     def call(self, function: Function, args, as_agent: bool) -> None:
         statement = sql.SQL("select * from debugloop.{}({})").format(
             sql.Identifier(function.name),
-            sql.SQL(", ").join(sql.SQL("{} => %s::{}").format(sql.Identifier(n), sql.SQL(t)) for n, t, _ in args),
+            sql.SQL(", ").join(
+                sql.SQL("{} => %s::{}").format(sql.Identifier(n), sql.SQL(_cast(t))) for n, t, _ in args
+            ),
         )
         outcome, problem = self._run(statement, [v for _, _, v in args], args, as_agent)
         if problem is not None and problem.startswith("took"):
