@@ -387,7 +387,7 @@ $$;
 -- quality and complexity, from its code and its record (README, "STF quality"):
 --   evidence      Wilson lower bound of successes / (successes + failures)
 --   reuse         ln(1 + n) / ln(11), n = independent tasks (correlations) that reused it, at most 1
---   generality    1 - 0.25 per path or URL literal - 0.5 per credential - 0.05 per magic
+--   generality    1 - 0.25 per path or URL literal - 0.5 per credential (a key, or the marker util_redact left in its place) - 0.05 per magic
 --                 number (at most 0.3) - 0.3 without parameters, at least 0
 --   documentation 0.5 documentation + 0.3 a descriptive name + 0.2 a description
 --   size          1 for 4..40 lines of code, falling to 0 at 1 line and at 150
@@ -424,7 +424,7 @@ begin
             if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
                 literals := literals + 1;
             end if;
-            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-)'
+            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-|\[redacted:)'
                or (previous ~* '(password|passwd|secret|token|api_?key)' ) then
                 credentials := credentials + 1;
             end if;
@@ -510,6 +510,10 @@ begin
             raise exception 'attempt % does not exist', source_attempt_id using errcode = 'DL002', column = 'source_attempt_id';
         end if;
     end if;
+    -- secrets never reach the registry, whoever calls (artefacts are redacted on the attempt already)
+    code := debugloop.util_redact(code, true);
+    description := debugloop.util_redact(description);
+    docstring := debugloop.util_redact(docstring, true);
     normalized := debugloop.stf_normalize(code, lang);
     hash := debugloop._stf_hash_normalized(normalized, lang);
     insert into debugloop.debug_transform_functions as f (
@@ -1125,7 +1129,7 @@ comment on function debugloop.stf_embedding_queue(text, uuid, integer) is 'STFs 
 -- direction, and pgvector sums squares in single precision, so a vector of tiny
 -- or huge components gives cosine similarity NaN: such a vector would rank first
 -- with similarity NaN. Locks: none.
-create or replace function debugloop._stf_check_embedding(embedding vector, field text)
+create or replace function debugloop._stf_check_embedding(embedding debugloop.vector, field text)
 returns void
 language plpgsql
 immutable

@@ -329,3 +329,16 @@ def test_a_prompt_a_hook_records_is_redacted(conn):
         "select last_prompt from debugloop.debug_agent_sessions where session_key = 's-secret'"
     ).fetchone()
     assert OPENAI not in prompt and "[redacted:" in prompt and prompt.startswith("deploy with")
+
+
+def test_code_registered_directly_keeps_no_key(conn):
+    code = f'def call():\n    """Call the API."""\n    key = "{OPENAI}"\n    return client(key).models.list()\n'
+    stf = conn.execute(
+        "select debugloop.stf_register('call', %s, description => %s)", (code, f"uses {OPENAI}")
+    ).fetchone()[0]
+    stored = conn.execute(
+        "select stf_code, stf_description, normalized_code from debugloop.debug_transform_functions where stf_id = %s",
+        (stf,),
+    ).fetchone()
+    assert all(OPENAI not in text for text in stored) and "[redacted:" in stored[0]
+    compile(stored[0], "stf", "exec")  # still code
