@@ -102,10 +102,10 @@ select * from debugloop.attempt_chain(%(correlation_id)s::text)
 select debugloop.price_usage_normalize(%(usage)s) as usage
 
 -- name: price_cost
-select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now())) as cost
+select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now()), %(provider)s) as cost
 
 -- name: price_lookup
-select * from debugloop.price_lookup(%(model)s, coalesce(%(at)s::timestamptz, now())) p
+select * from debugloop.price_lookup(%(model)s, coalesce(%(at)s::timestamptz, now()), %(provider)s) p
  where p.catalog_id is not null
 
 -- name: price_versions
