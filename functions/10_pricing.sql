@@ -385,6 +385,9 @@ $$;
 --     provider of record (_price_provider_of_record), else the provider LiteLLM
 --     lists the bare name under (the entry's key had no prefix), else the first
 --     by name: never the newest reseller, so an import never moves it;
+--   * a name with a prefix that names no provider is matched whole by its exact
+--     name or an alias only, then stripped (meta_llama/x is never a reseller's
+--     meta-llama/x);
 --   * within the provider an exact name beats an alias, which beats the name with
 --     dots and underscores read as dashes (claude-sonnet-4.5), which beats a regex
 --     pattern; then a custom price beats an imported one; then the newest version
@@ -402,6 +405,7 @@ declare
     hint text := fixed;
     prefix text;
     record_of text;
+    whole_only boolean;
     stripped integer := 0;
     found_row debugloop.model_price_catalog;
 begin
@@ -412,10 +416,14 @@ begin
     perform debugloop._price_check_model(provider, 'provider');
     loop
         prefix := case when position('/' in name) > 0 then debugloop._price_provider(split_part(name, '/', 1)) end;
-        -- a prefix that names a provider of the catalog is that provider, not part of a reseller's name
-        if fixed is not null or prefix is null
+        -- a leading prefix that names a provider of the catalog is that provider, not part of a
+        -- reseller's model name (within a provider, the rest of the name is that provider's)
+        if hint is not null or prefix is null
            or not exists (select from debugloop.model_price_catalog c where c.provider = prefix) then
             record_of := case when hint is null then debugloop._price_provider_of_record(name) end;
+            -- a name with a prefix of no provider, whole: its exact name or an alias only (no
+            -- reseller's meta-llama/x for meta_llama/x)
+            whole_only := hint is null and prefix is not null;
             select (r.c).* into found_row
               from (select m.c, m.kind,
                            bool_or((m.c).origin = 'custom') over w as p_custom,
@@ -430,9 +438,11 @@ begin
                             union all
                             select c, 2 from debugloop.model_price_catalog c
                              where translate(lower(c.model_name), '._', '--') = translate(name, '._', '--') and c.effective_from <= at
+                               and not whole_only
                             union all
                             select c, 3 from debugloop.model_price_catalog c
                              where c.name_pattern is not null and c.effective_from <= at and name ~* c.name_pattern
+                               and not whole_only
                       ) m
                      where hint is null or (m.c).provider = hint
                     window w as (partition by (m.c).provider)) r
@@ -481,7 +491,9 @@ $$;
 -- debugloop._price_request(price, request, at): the exact USD cost of one
 -- canonical request made at `at`. When its prompt (input + cache reads + cache
 -- writes) exceeds the long-context threshold, every token of the request is priced
--- at the tier, as providers bill. A request in the priority or flex tier
+-- at the tier, as providers bill; where the price has context tiers (several
+-- thresholds, or ranges), the last tier whose `above` the prompt exceeds prices
+-- every token of it. A request in the priority or flex tier
 -- (service_tier), or a batch, takes that tier's price of each kind (of the long
 -- context tier too) where the price names one; a batch without batch prices takes
 -- batch_discount off. In an off-peak window at `at` the window's prices replace
@@ -507,12 +519,21 @@ declare
     long boolean := price.long_context_threshold is not null
                     and input_tokens + read_tokens + write_tokens + write_1h_tokens > price.long_context_threshold;
     off jsonb := case when price.off_peak is not null and debugloop._price_off_peak_open(price.off_peak, at) then price.off_peak end;
+    context jsonb := (select t from jsonb_array_elements(price.context_tiers) t
+                       where (t ->> 'above')::numeric < input_tokens + read_tokens + write_tokens + write_1h_tokens
+                       order by (t ->> 'above')::numeric desc limit 1);
     uplift numeric := 1;
     name text;
     p_in numeric; p_out numeric; p_read numeric; p_write numeric; p_write_1h numeric; p_reason numeric;
     cost numeric;
 begin
-    if long then
+    if context is not null then
+        p_in := coalesce((context ->> 'input')::numeric, price.input_price_per_million);
+        p_out := coalesce((context ->> 'output')::numeric, price.output_price_per_million);
+        p_read := coalesce((context ->> 'cache_read')::numeric, p_in);
+        p_write := coalesce((context ->> 'cache_write')::numeric, p_in);
+        p_write_1h := coalesce((context ->> 'cache_write_1h')::numeric, p_write);
+    elsif long then
         p_in := coalesce((tier ->> 'long_input')::numeric, price.long_context_input_price_per_million, (tier ->> 'input')::numeric, price.input_price_per_million);
         p_out := coalesce((tier ->> 'long_output')::numeric, price.long_context_output_price_per_million, (tier ->> 'output')::numeric, price.output_price_per_million);
         p_read := coalesce((tier ->> 'long_cache_read')::numeric, price.long_context_cache_read_price_per_million,
@@ -724,7 +745,8 @@ $$;
 
 -- debugloop._price_from_litellm(key, entry): one entry of LiteLLM's
 -- model_prices_and_context_window.json as a catalog row (not inserted), or null
--- when the entry has no per-token input and output price. Per-token costs become
+-- when the entry has no per-token input and output price (of its own, or of the
+-- lowest of its tiered_pricing ranges). Per-token costs become
 -- prices per million rounded to 9 decimals (the file's floats carry binary noise).
 -- The lowest *_above_<N>k_tokens threshold of any kind (input, output, cache read,
 -- cache write; not the _priority, _flex, _batches variants beside it) becomes the
@@ -747,14 +769,28 @@ declare
     tiers jsonb := '{}';
     prices jsonb;
     off jsonb := entry -> 'off_peak_pricing';
+    lowest jsonb;
 begin
+    if jsonb_typeof(entry -> 'tiered_pricing') = 'array' and entry -> 'input_cost_per_token' is null then
+        -- only ranges (Dashscope): the lowest priced range is the base price
+        select t into lowest from jsonb_array_elements(entry -> 'tiered_pricing') t
+         where jsonb_typeof(t -> 'input_cost_per_token') = 'number' and jsonb_typeof(t -> 'output_cost_per_token') = 'number'
+           and jsonb_typeof(t -> 'range' -> 0) = 'number'
+         order by (t -> 'range' ->> 0)::numeric limit 1;
+        entry := entry || jsonb_strip_nulls(jsonb_build_object(
+            'input_cost_per_token', lowest -> 'input_cost_per_token', 'output_cost_per_token', lowest -> 'output_cost_per_token'));
+    end if;
     if jsonb_typeof(entry) is distinct from 'object'
        or jsonb_typeof(entry -> 'input_cost_per_token') is distinct from 'number'
        or jsonb_typeof(entry -> 'output_cost_per_token') is distinct from 'number' then
         return null;
     end if;
     r.provider := debugloop._price_provider(provider_raw);
-    r.model_name := case when key like provider_raw || '/%' then substr(key, length(provider_raw) + 2) else key end;
+    r.model_name := case when key like provider_raw || '/%' then substr(key, length(provider_raw) + 2)
+                         -- vertex_ai/claude-x of provider vertex_ai-anthropic_models, bedrock/... of bedrock_converse
+                         when position('/' in key) > 0 and debugloop._price_provider(split_part(key, '/', 1)) = r.provider
+                         then substr(key, position('/' in key) + 1)
+                         else key end;
     r.source_key := key;
     r.mode := coalesce(entry ->> 'mode', 'chat');
     r.aliases := '{}';
@@ -784,6 +820,28 @@ begin
             debugloop._price_per_million(entry, format('cache_creation_input_token_cost_above_%s_tokens', tier));
         r.long_context_cache_write_1h_price_per_million :=
             debugloop._price_per_million(entry, format('cache_creation_input_token_cost_above_1hr_above_%s_tokens', tier));
+    end if;
+    if jsonb_typeof(entry -> 'tiered_pricing') = 'array' then
+        -- ranges, each billing every token of a request whose prompt lies in it; a kind a range
+        -- does not price costs its input price (output: the model's own), as LiteLLM reads them
+        select jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'above', round((t -> 'range' ->> 0)::numeric),
+                   'input', debugloop._price_per_million(t, 'input_cost_per_token'),
+                   'output', coalesce(debugloop._price_per_million(t, 'output_cost_per_token'), r.output_price_per_million),
+                   'cache_read', coalesce(debugloop._price_per_million(t, 'cache_read_input_token_cost'),
+                                          debugloop._price_per_million(t, 'input_cost_per_token')),
+                   'cache_write', coalesce(debugloop._price_per_million(t, 'cache_creation_input_token_cost'),
+                                           debugloop._price_per_million(t, 'input_cost_per_token'))))
+                   order by (t -> 'range' ->> 0)::numeric)
+          into r.context_tiers
+          from jsonb_array_elements(entry -> 'tiered_pricing') t
+         where jsonb_typeof(t -> 'input_cost_per_token') = 'number' and jsonb_typeof(t -> 'range' -> 0) = 'number'
+           and (t -> 'range' ->> 0)::numeric between 0 and 2147483647;
+    elsif (select count(distinct m[2] || m[3]) from jsonb_object_keys(entry) k,
+                  regexp_match(k, '^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost)_above_(\d{1,7})(k?)_tokens$') m) > 1 then
+        -- several thresholds: the highest one a prompt exceeds applies, each kind falling back to
+        -- the price below it (LiteLLM walks them in order)
+        r.context_tiers := debugloop._price_context_tiers_from_litellm(entry, r);
     end if;
     foreach suffix in array array['priority', 'flex', 'batches'] loop
         prices := jsonb_strip_nulls(jsonb_build_object(
@@ -825,6 +883,43 @@ begin
     r.deprecated_at := case when entry ->> 'deprecation_date' ~ '^\d{4}-\d{2}-\d{2}$' then (entry ->> 'deprecation_date')::timestamptz end;
     r.is_active := true;
     return r;
+end
+$$;
+
+-- debugloop._price_context_tiers_from_litellm(entry, base): the context tiers of
+-- an entry with several *_above_<N>k_tokens thresholds, lowest first, each kind at
+-- its price above that threshold or, where the entry names none, the price of the
+-- tier below (the base price below the lowest). Locks: none.
+create or replace function debugloop._price_context_tiers_from_litellm(entry jsonb, base debugloop.model_price_catalog)
+returns jsonb
+language plpgsql
+immutable
+as $$
+declare
+    tier record;
+    current jsonb := jsonb_strip_nulls(jsonb_build_object(
+        'input', base.input_price_per_million, 'output', base.output_price_per_million,
+        'cache_read', coalesce(base.cache_read_price_per_million, base.input_price_per_million),
+        'cache_write', coalesce(base.cache_write_price_per_million, base.input_price_per_million),
+        'cache_write_1h', base.cache_write_1h_price_per_million));
+    tiers jsonb := '[]';
+begin
+    for tier in
+        select distinct m[2] || m[3] as name, m[2]::bigint * case when m[3] = 'k' then 1000 else 1 end as tokens
+          from jsonb_object_keys(entry) k,
+               regexp_match(k, '^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost)_above_(\d{1,7})(k?)_tokens$') m
+         order by 2
+    loop
+        current := current || jsonb_strip_nulls(jsonb_build_object(
+            'above', tier.tokens,
+            'input', debugloop._price_per_million(entry, format('input_cost_per_token_above_%s_tokens', tier.name)),
+            'output', debugloop._price_per_million(entry, format('output_cost_per_token_above_%s_tokens', tier.name)),
+            'cache_read', debugloop._price_per_million(entry, format('cache_read_input_token_cost_above_%s_tokens', tier.name)),
+            'cache_write', debugloop._price_per_million(entry, format('cache_creation_input_token_cost_above_%s_tokens', tier.name)),
+            'cache_write_1h', debugloop._price_per_million(entry, format('cache_creation_input_token_cost_above_1hr_above_%s_tokens', tier.name))));
+        tiers := tiers || jsonb_build_array(current);
+    end loop;
+    return tiers;
 end
 $$;
 
@@ -915,6 +1010,15 @@ begin
                          where jsonb_typeof(e.value) = 'number' order by e.key loop
         if field ~ 'cost_per|token_cost' and (value::numeric < 0 or value::numeric > 1) then
             return format('off_peak_pricing.%s must be a price from 0 to 1 USD per token, got %s', field, left(value::text, 40));
+        end if;
+    end loop;
+    for field, value in select e.key, e.value
+                          from jsonb_array_elements(case when jsonb_typeof(entry -> 'tiered_pricing') = 'array'
+                                                         then entry -> 'tiered_pricing' else '[]' end) t,
+                               jsonb_each(case when jsonb_typeof(t) = 'object' then t else '{}' end) e
+                         where jsonb_typeof(e.value) = 'number' order by 1 loop
+        if field ~ 'cost_per|token_cost' and (value::numeric < 0 or value::numeric > 1) then
+            return format('tiered_pricing: %s must be a price from 0 to 1 USD per token, got %s', field, left(value::text, 40));
         end if;
     end loop;
     for field, value in select k, entry -> k from unnest(array['fedramp_uplift_multiplier', 'regional_processing_uplift_multiplier_eu',

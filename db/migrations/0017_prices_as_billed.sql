@@ -10,6 +10,11 @@ alter table debugloop.model_price_catalog
     add column source_key text,
     -- the model that replaces this one (LiteLLM's successor_model), for the manifest's advice
     add column successor_model text,
+    -- prices by prompt size where one long-context tier does not say it (LiteLLM's tiered_pricing
+    -- ranges, several *_above_<N>k_tokens thresholds): [{"above": 32000, "input": 0.5, "output": 2.5,
+    -- "cache_read": 0.12, "cache_write": 0.5}, ...]; a request whose prompt exceeds `above` takes the
+    -- last such tier, every token of it
+    add column context_tiers jsonb,
     -- prices of the priority, flex and batch service tiers, USD per million tokens:
     -- {"priority": {"input": 2.5, "output": 20, "cache_read": 0.25, "long_input": ...}, ...};
     -- a kind a tier does not name costs what the standard tier charges for it
@@ -24,6 +29,8 @@ alter table debugloop.model_price_catalog
         check (service_tiers is null or jsonb_typeof(service_tiers) = 'object'),
     add constraint model_price_catalog_off_peak_object
         check (off_peak is null or (jsonb_typeof(off_peak) = 'object' and jsonb_typeof(off_peak -> 'windows') = 'array')),
+    add constraint model_price_catalog_context_tiers_array
+        check (context_tiers is null or jsonb_typeof(context_tiers) = 'array'),
     add constraint model_price_catalog_uplifts_object check (uplifts is null or jsonb_typeof(uplifts) = 'object');
 
 -- a running attempt holds the cost of the responses recorded so far: 'priced_so_far'

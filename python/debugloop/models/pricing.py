@@ -53,6 +53,7 @@ class PriceVersion(Row):
     service_tiers: Any
     off_peak: Any
     uplifts: Any
+    context_tiers: Any
 
 
 class CostEstimate(Row):
