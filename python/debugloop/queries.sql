@@ -282,6 +282,9 @@ select debugloop.agent_session_prompt(%(agent_name)s, %(session_key)s) as prompt
 -- name: agent_session_list
 select * from debugloop.agent_session_list(%(agent_name)s, %(project)s, %(limit)s)
 
+-- name: analytics_costs_by_period
+select * from debugloop.analytics_costs_by_period(%(period)s, %(since)s, %(until)s, %(timezone)s, %(breakdown)s)
+
 -- name: analytics_refresh
 select * from debugloop.analytics_refresh()
 
