@@ -185,6 +185,7 @@ def _agent_calls(conn: psycopg.Connection) -> dict:
     conn.execute(f"select debugloop.stf_set_embedding(%s, {_vector(384)}, 'hijack-model')", (stf,))
     golden = one("select debugloop.golden_nominate(%s, 'hijacker', quality_score => 0.9)", fixed)
     reuser = one("select debugloop.attempt_start('hijacker', 'reuse it', 'gpt-4o')")
+    one("select cost_status from debugloop.attempt_record_usage(%s, %s::jsonb)", reuser, json.dumps(USAGE))
     one("select reuse_count from debugloop.golden_record_reuse(%s, %s, true)", golden, reuser)
     session = {"key": "s1", "correlation_id": str(uuid.uuid4()), "title": "hijack session"}
     unit = {"key": "u1", "session": "s1", "request": "list the files", "model": "gpt-4o", "status": "success",
@@ -298,7 +299,7 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "stf_set_embedding", "golden_nominate", "golden_record_reuse", "import_units", "price_set",
                   "price_import", "price_reprice", "stf_approve", "stf_reject", "stf_reopen", "golden_approve",
                   "golden_reject", "golden_reopen", "stf_reembed", "analytics_refresh", "tg_settings__audit",
-                  "agent_session_record"}  # fmt: skip
+                  "agent_session_record", "attempt_record_usage"}  # fmt: skip
         assert definers <= called, f"not called by this test: {sorted(definers - called)}"
     finally:
         conn.execute(sql.SQL("alter role {} nosuperuser").format(sql.Identifier(HIJACKER)))
