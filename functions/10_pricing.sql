@@ -119,7 +119,8 @@ $$;
 -- cache_creation splits 5-minute and 1-hour writes); Gemini usageMetadata /
 -- usage_metadata (promptTokenCount includes cachedContentTokenCount;
 -- thoughtsTokenCount is apart). The service tier (usage.service_tier, or a whole
--- response's service_tier) is kept as service_tier (priority, flex) or batch.
+-- response's service_tier; Anthropic's usage.speed 'fast' is priority) is kept as
+-- service_tier (priority, flex) or batch.
 -- Raises DL005 for a negative or fractional count or a part larger than its
 -- whole, DL045 for an object that fits no format or carries two.
 create or replace function debugloop._usage_request(obj jsonb)
@@ -149,7 +150,8 @@ begin
     elsif jsonb_typeof(u -> 'usage_metadata') = 'object' then
         u := u -> 'usage_metadata';
     end if;
-    tier := coalesce(debugloop._usage_tier(u -> 'service_tier'), tier);
+    -- Anthropic's fast mode (usage.speed 'fast') is billed as the priority tier, as LiteLLM reads it
+    tier := coalesce(debugloop._usage_tier(u -> 'service_tier'), debugloop._usage_tier(u -> 'speed'), tier);
 
     if u ?| array['cache_read_tokens', 'cache_write_tokens', 'cache_write_1h_tokens', 'reasoning_tokens'] then
         result := jsonb_build_object(
