@@ -82,6 +82,9 @@ select debugloop.attempt_start(
     approach_description => %(approach_description)s, execution_id => %(execution_id)s,
     tools_used => %(tools_used)s, stf_ids => %(stf_ids)s, started_at => %(started_at)s) as attempt_id
 
+-- name: attempt_record_usage
+select * from debugloop.attempt_record_usage(%(attempt_id)s, %(usage)s)
+
 -- name: attempt_finish
 select * from debugloop.attempt_finish(
     attempt_id => %(attempt_id)s, status => %(status)s, usage => %(usage)s,
