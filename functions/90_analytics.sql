@@ -1,5 +1,6 @@
 -- analytics: views for DBAs and BI tools. Sums are exact numeric USD; an
--- attempt without a price adds nothing to a cost and is counted as unpriced.
+-- attempt without a price adds nothing to a cost and is counted as unpriced; a
+-- running one counts (as priced) with the cost of the responses recorded so far.
 
 -- debugloop.v_cost_breakdown: attempts, outcomes, tokens and cost grouped three
 -- ways (dimension 'agent', 'category' or 'model'); the v_cost_by_* views below
@@ -12,7 +13,7 @@ select case when grouping(a.agent_name) = 0 then 'agent'
        count(*) as attempts,
        count(*) filter (where a.status = 'success') as successes,
        count(*) filter (where a.status in ('error', 'timeout')) as failures,
-       count(*) filter (where a.cost_status = 'priced') as priced_attempts,
+       count(*) filter (where a.cost_status in ('priced', 'priced_so_far')) as priced_attempts,
        count(*) filter (where a.cost_status = 'unpriced') as unpriced_attempts,
        coalesce(sum(a.cost_usd), 0) as total_cost_usd,
        avg(a.cost_usd) as avg_cost_usd,
@@ -41,13 +42,14 @@ select model_used, attempts, successes, failures, priced_attempts, unpriced_atte
   from debugloop.v_cost_breakdown where dimension = 'model';
 comment on view debugloop.v_cost_by_model is 'Cost per model.';
 
--- debugloop.v_costliest_attempts: priced attempts ranked by cost (1 = costliest).
+-- debugloop.v_costliest_attempts: priced attempts ranked by cost (1 = costliest),
+-- running ones with the cost of their responses so far.
 create or replace view debugloop.v_costliest_attempts as
 select rank() over (order by a.cost_usd desc) as cost_rank,
        a.attempt_id, a.correlation_id, a.agent_name, a.model_used, a.status, a.started_at,
        a.tokens_input, a.tokens_output, a.cost_usd, left(a.user_request, 200) as user_request
   from debugloop.debug_execution_attempts a
- where a.cost_status = 'priced';
+ where a.cost_status in ('priced', 'priced_so_far');
 comment on view debugloop.v_costliest_attempts is 'Priced attempts ranked by exact cost, costliest first.';
 
 -- debugloop.v_cost_per_success: each task (correlation) whose last finished
