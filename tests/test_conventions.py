@@ -144,6 +144,8 @@ MANAGERS = (
     "settings",
     "importers",
     "meta",
+    "peers",
+    "ledger",
 )
 SHARED = {"_manager", "adapt", "units", "models", "queries", "errors", "connection", "neural"}
 
