@@ -1342,9 +1342,41 @@ as $$
 $$;
 comment on function debugloop.ledger_balances_at(timestamptz) is 'Every peer''s balance as of a time (a voting snapshot).';
 
--- debugloop.ledger_get(transfer_id): one transfer (posted or refused), or DL002.
--- Locks: none.
-create or replace function debugloop.ledger_get(transfer_id uuid)
+-- debugloop._ledger_resolve(id, field): the transfer id (field transfer_id) or
+-- hold id (hold_id) that `id` names: a whole uuid as it is, a prefix of 8+ hex
+-- digits (_util_uuid_prefix) as the one id that starts with it; DL002 when none
+-- does, DL001 when several do. Why: the command line prints ids short. Locks: none.
+create or replace function debugloop._ledger_resolve(id text, field text)
+returns uuid
+language plpgsql
+stable
+as $$
+declare
+    prefix record := debugloop._util_uuid_prefix(id, field);
+    ids uuid[];
+begin
+    if prefix.low = prefix.high then
+        return prefix.low;
+    elsif field = 'hold_id' then
+        select array_agg(h.hold_id) into ids
+          from (select h.hold_id from debugloop.ledger_holds h where h.hold_id between prefix.low and prefix.high limit 2) h;
+    else
+        select array_agg(t.transfer_id) into ids
+          from (select t.transfer_id from debugloop.ledger_transfers t
+                 where t.transfer_id between prefix.low and prefix.high limit 2) t;
+    end if;
+    if ids is null then
+        raise exception '% % does not exist', replace(field, '_id', ''), id using errcode = 'DL002', column = field;
+    elsif cardinality(ids) > 1 then
+        raise exception '% prefix % is ambiguous', field, id using errcode = 'DL001', column = field, hint = 'give more hex digits';
+    end if;
+    return ids[1];
+end
+$$;
+
+-- debugloop.ledger_get(transfer_id): one transfer (posted or refused) by its id or
+-- a unique prefix of 8+ hex digits, or DL002. Locks: none.
+create or replace function debugloop.ledger_get(transfer_id text)
 returns debugloop.ledger_transfers
 language plpgsql
 stable
@@ -1352,17 +1384,19 @@ as $$
 declare
     result debugloop.ledger_transfers;
 begin
-    select * into result from debugloop.ledger_transfers t where t.transfer_id = ledger_get.transfer_id;
+    select * into result from debugloop.ledger_transfers t
+     where t.transfer_id = debugloop._ledger_resolve(ledger_get.transfer_id, 'transfer_id');
     if not found then
-        raise exception 'transfer % does not exist', coalesce(transfer_id::text, 'NULL') using errcode = 'DL002', column = 'transfer_id';
+        raise exception 'transfer % does not exist', coalesce(transfer_id, 'NULL') using errcode = 'DL002', column = 'transfer_id';
     end if;
     return result;
 end
 $$;
-comment on function debugloop.ledger_get(uuid) is 'One transfer by its id, posted or refused.';
+comment on function debugloop.ledger_get(text) is 'One transfer, posted or refused, by its id or a unique prefix of 8+ hex digits.';
 
--- debugloop.ledger_hold_get(hold_id): one hold, or DL002. Locks: none.
-create or replace function debugloop.ledger_hold_get(hold_id uuid)
+-- debugloop.ledger_hold_get(hold_id): one hold by its id or a unique prefix of 8+
+-- hex digits, or DL002. Locks: none.
+create or replace function debugloop.ledger_hold_get(hold_id text)
 returns debugloop.ledger_holds
 language plpgsql
 stable
@@ -1370,14 +1404,15 @@ as $$
 declare
     result debugloop.ledger_holds;
 begin
-    select * into result from debugloop.ledger_holds h where h.hold_id = ledger_hold_get.hold_id;
+    select * into result from debugloop.ledger_holds h
+     where h.hold_id = debugloop._ledger_resolve(ledger_hold_get.hold_id, 'hold_id');
     if not found then
-        raise exception 'hold % does not exist', coalesce(hold_id::text, 'NULL') using errcode = 'DL002', column = 'hold_id';
+        raise exception 'hold % does not exist', coalesce(hold_id, 'NULL') using errcode = 'DL002', column = 'hold_id';
     end if;
     return result;
 end
 $$;
-comment on function debugloop.ledger_hold_get(uuid) is 'One hold by its id.';
+comment on function debugloop.ledger_hold_get(text) is 'One hold by its id or a unique prefix of 8+ hex digits.';
 
 -- debugloop.ledger_hold_list(peer, status, limit): holds, newest first, of a peer
 -- and a status (each optional). Locks: none.

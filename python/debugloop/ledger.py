@@ -60,9 +60,9 @@ class LedgerManager(Manager):
         """Every peer's balance as of a time (a voting snapshot)."""
         return self._models(BalanceAt, Q.ledger_balances_at, {"at": at}, conn)
 
-    def get(self, transfer_id: UUID, conn: psycopg.Connection | None = None) -> Transfer:
-        """One transfer, posted or refused."""
-        return self._model(Transfer, Q.ledger_get, {"transfer_id": transfer_id}, conn)
+    def get(self, transfer_id: UUID | str, conn: psycopg.Connection | None = None) -> Transfer:
+        """One transfer, posted or refused, by its id or a unique prefix of 8+ hex digits."""
+        return self._model(Transfer, Q.ledger_get, {"transfer_id": str(transfer_id)}, conn)
 
     def check(self, conn: psycopg.Connection | None = None) -> list[Invariant]:
         """The ledger's invariants and whether each holds (reads every row)."""
@@ -185,9 +185,9 @@ class LedgerManager(Manager):
         """Release the holds past their expiry (admin; for a schedule)."""
         return self._models(Hold, Q.ledger_expire_holds, {"limit": limit}, conn)
 
-    def get_hold(self, hold_id: UUID, conn: psycopg.Connection | None = None) -> Hold:
-        """One hold."""
-        return self._model(Hold, Q.ledger_hold_get, {"hold_id": hold_id}, conn)
+    def get_hold(self, hold_id: UUID | str, conn: psycopg.Connection | None = None) -> Hold:
+        """One hold by its id or a unique prefix of 8+ hex digits."""
+        return self._model(Hold, Q.ledger_hold_get, {"hold_id": str(hold_id)}, conn)
 
     def holds(
         self,

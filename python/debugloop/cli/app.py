@@ -16,7 +16,7 @@ import typer
 
 from .. import __version__
 from ..errors import DebugloopError
-from . import attempts, db, errors, golden, imports, prices, report, settings, stf
+from . import attempts, db, errors, golden, imports, ledger, peers, prices, report, settings, stf
 from .demo import demo
 from .manifest import manifest
 from .render import err
@@ -54,10 +54,13 @@ GROUPS = {
     "golden": golden.app,
     "report": report.app,
     "import": imports.app,
+    "peers": peers.app,
+    "ledger": ledger.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 app.command("manifest")(manifest)
+app.command("balance")(ledger.balance)
 app.command("demo")(demo)
 
 USAGE_EXIT = 2
