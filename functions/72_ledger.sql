@@ -947,15 +947,16 @@ begin
 end
 $$;
 
--- debugloop._ledger_settlement(hold, metadata): post a settled hold, and return it, in one
--- statement: the whole hold back from the holds account to the peer (release) and
--- the settled amount from the peer to compute (settle), under the peer's lock that
--- the caller (ledger_settle) holds and with the hold already settled. The peer's
--- account takes both entries (versions v+1 and v+2); it can always pay, the hold
--- having been its own. Why not two single transfers: this is the other half of
--- every LLM call's spending, and one statement on the locks already held costs half
--- of two. Locks: a holds and a compute shard, without waiting while one is free.
-create or replace function debugloop._ledger_settlement(hold debugloop.ledger_holds, metadata jsonb)
+-- debugloop._ledger_settlement(hold, cost, metadata): settle an active hold for
+-- `cost` tokens and return it, in one statement: the hold settled, the whole hold
+-- back from the holds account to the peer (release) and `cost` from the peer to
+-- compute (settle), under the peer's and the hold's locks that the caller
+-- (ledger_settle) holds. The peer's account takes both entries (versions v+1 and
+-- v+2); it can always pay, the hold having been its own. Why not two single
+-- transfers: this is the other half of every LLM call's spending, and one statement
+-- on the locks already held costs half of two. Locks: a holds and a compute shard,
+-- without waiting while one is free.
+create or replace function debugloop._ledger_settlement(hold debugloop.ledger_holds, cost bigint, metadata jsonb)
 returns debugloop.ledger_holds
 language plpgsql
 volatile
@@ -966,63 +967,87 @@ declare
     peer debugloop.ledger_accounts;
     holds debugloop.ledger_accounts;
     compute debugloop.ledger_accounts;
+    shard debugloop.ledger_accounts;
     back bigint := hold.amount;
-    cost bigint := hold.settled_amount;
+    release_id uuid := debugloop._ledger_derived_id(hold.hold_id::text, 'release');
+    settle_id uuid := debugloop._ledger_derived_id(hold.hold_id::text, 'settle');
     actor text := debugloop._peer_actor();
     posted timestamptz;
+    result debugloop.ledger_holds;
 begin
     select * into peer from debugloop.ledger_accounts a where a.account_id = hold.account_id;
     if peer.holds_expire_at <= now() then  -- other holds of the peer expired: give them back first
         perform debugloop._ledger_expire_due(array[peer.account_id]);
         select * into peer from debugloop.ledger_accounts a where a.account_id = hold.account_id;
     end if;
-    holds := debugloop._ledger_shard('sys_holds');
-    compute := debugloop._ledger_shard('sys_compute');
+    -- the shards this backend prefers, if free, in one statement; else _ledger_shard
+    for shard in
+        select * from debugloop.ledger_accounts a
+         where a.peer_id in ('sys_holds', 'sys_compute') and a.shard = pg_backend_pid() % 16
+         order by a.peer_id desc
+           for update skip locked
+    loop
+        if shard.peer_id = 'sys_holds' then
+            holds := shard;
+        else
+            compute := shard;
+        end if;
+    end loop;
+    holds := coalesce(holds, debugloop._ledger_shard('sys_holds'));
+    compute := coalesce(compute, debugloop._ledger_shard('sys_compute'));
     posted := greatest(clock_timestamp(), peer.updated_at, holds.updated_at, compute.updated_at);
-    with transfers as (
+    with settled as (
+        update debugloop.ledger_holds h
+           set status = 'settled', settled_amount = cost, resolved_by = actor, resolved_at = now(),
+               settle_transfer_id = settle_id, release_transfer_id = release_id
+         where h.hold_id = hold.hold_id
+        returning h
+    ), transfers as (
         insert into debugloop.ledger_transfers (
             transfer_id, status, transaction_type, reason, from_peer_id, to_peer_id, amount, from_account_id, to_account_id,
             from_version, to_version, hold_id, metadata, created_by, posted_at)
-        values (hold.release_transfer_id, 'posted', 'release', hold.reason, 'sys_holds', hold.peer_id, back,
-                holds.account_id, peer.account_id, holds.version + 1, peer.version + 1, hold.hold_id, hold.metadata,
-                actor, posted),
-               (hold.settle_transfer_id, 'posted', 'settle', hold.reason, hold.peer_id, 'sys_compute', cost,
-                peer.account_id, compute.account_id, peer.version + 2, compute.version + 1, hold.hold_id, metadata,
-                actor, posted)
+        values (release_id, 'posted', 'release', hold.reason, 'sys_holds', hold.peer_id, back, holds.account_id,
+                peer.account_id, holds.version + 1, peer.version + 1, hold.hold_id, hold.metadata, actor, posted),
+               (settle_id, 'posted', 'settle', hold.reason, hold.peer_id, 'sys_compute', cost, peer.account_id,
+                compute.account_id, peer.version + 2, compute.version + 1, hold.hold_id, metadata, actor, posted)
     ), entries as (
         insert into debugloop.ledger_entries (
             account_id, account_version, transfer_id, peer_id, amount, balance_before, balance_after, held_after, posted_at)
-        values (holds.account_id, holds.version + 1, hold.release_transfer_id, 'sys_holds', -back, holds.balance,
+        values (holds.account_id, holds.version + 1, release_id, 'sys_holds', -back, holds.balance,
                 holds.balance - back, holds.held, posted),
-               (peer.account_id, peer.version + 1, hold.release_transfer_id, hold.peer_id, back, peer.balance,
+               (peer.account_id, peer.version + 1, release_id, hold.peer_id, back, peer.balance,
                 peer.balance + back, peer.held - back, posted),
-               (peer.account_id, peer.version + 2, hold.settle_transfer_id, hold.peer_id, -cost, peer.balance + back,
+               (peer.account_id, peer.version + 2, settle_id, hold.peer_id, -cost, peer.balance + back,
                 peer.balance + back - cost, peer.held - back, posted),
-               (compute.account_id, compute.version + 1, hold.settle_transfer_id, 'sys_compute', cost, compute.balance,
+               (compute.account_id, compute.version + 1, settle_id, 'sys_compute', cost, compute.balance,
                 compute.balance + cost, compute.held, posted)
+    ), balances as (
+        update debugloop.ledger_accounts a
+           set balance = a.balance + l.amount,
+               held = a.held + l.held,
+               version = a.version + l.entries,
+               lifetime_spent = a.lifetime_spent + l.spent,
+               -- this statement does not see the hold settled: leave it out by name
+               holds_expire_at = case when l.recount
+                                      then (select min(h.expires_at) from debugloop.ledger_holds h
+                                             where h.account_id = a.account_id and h.status = 'active'
+                                               and h.hold_id <> hold.hold_id)
+                                      else a.holds_expire_at end,
+               last_transfer_id = l.last_transfer_id,
+               updated_at = posted
+          from (values
+              (holds.account_id, -back, 0::bigint, 1, 0::bigint, release_id, false),
+              (peer.account_id, back - cost, -back, 2, cost, settle_id, true),
+              (compute.account_id, cost, 0::bigint, 1, 0::bigint, settle_id, false)
+          ) l(account_id, amount, held, entries, spent, last_transfer_id, recount)
+         where a.account_id = l.account_id
     )
-    update debugloop.ledger_accounts a
-       set balance = a.balance + l.amount,
-           held = a.held + l.held,
-           version = a.version + l.entries,
-           lifetime_spent = a.lifetime_spent + l.spent,
-           holds_expire_at = case when l.recount
-                                  then (select min(h.expires_at) from debugloop.ledger_holds h
-                                         where h.account_id = a.account_id and h.status = 'active')
-                                  else a.holds_expire_at end,
-           last_transfer_id = l.last_transfer_id,
-           updated_at = posted
-      from (values
-          (holds.account_id, -back, 0::bigint, 1, 0::bigint, hold.release_transfer_id, false),
-          (peer.account_id, back - cost, -back, 2, cost, hold.settle_transfer_id, true),
-          (compute.account_id, cost, 0::bigint, 1, 0::bigint, hold.settle_transfer_id, false)
-      ) l(account_id, amount, held, entries, spent, last_transfer_id, recount)
-     where a.account_id = l.account_id;
-    return hold;
+    select (x.h).* into result from settled x;
+    return result;
 end
 $$;
-revoke execute on function debugloop._ledger_settlement(debugloop.ledger_holds, jsonb) from public;
-grant execute on function debugloop._ledger_settlement(debugloop.ledger_holds, jsonb) to debugloop_owner;
+revoke execute on function debugloop._ledger_settlement(debugloop.ledger_holds, bigint, jsonb) from public;
+grant execute on function debugloop._ledger_settlement(debugloop.ledger_holds, bigint, jsonb) to debugloop_owner;
 
 -- debugloop.ledger_hold(hold_id, peer, amount, expires_in, reason, metadata): set
 -- `amount` tokens of a peer aside (they move to the holds account) until the hold
@@ -1120,13 +1145,7 @@ begin
             using errcode = 'DL036', column = 'amount',
                   hint = 'settle the whole hold, and post the rest as a transfer of its own (spent)';
     end if;
-    update debugloop.ledger_holds h
-       set status = 'settled', settled_amount = cost, resolved_by = debugloop._peer_actor(), resolved_at = now(),
-           settle_transfer_id = debugloop._ledger_derived_id(h.hold_id::text, 'settle'),
-           release_transfer_id = debugloop._ledger_derived_id(h.hold_id::text, 'release')
-     where h.hold_id = hold.hold_id
-    returning h.* into hold;
-    return debugloop._ledger_settlement(hold, coalesce(hold.metadata, '{}') || coalesce(metadata, '{}'));
+    return debugloop._ledger_settlement(hold, cost, coalesce(hold.metadata, '{}') || coalesce(metadata, '{}'));
 end
 $$;
 comment on function debugloop.ledger_settle(uuid, numeric, jsonb) is 'Settle a hold for what the call cost (at most the hold); the rest comes back.';
@@ -1343,8 +1362,8 @@ $$;
 comment on function debugloop.ledger_balances_at(timestamptz) is 'Every peer''s balance as of a time (a voting snapshot).';
 
 -- debugloop._ledger_resolve(id, field): the transfer id (field transfer_id) or
--- hold id (hold_id) that `id` names: a whole uuid as it is, a prefix of 8+ hex
--- digits (_util_uuid_prefix) as the one id that starts with it; DL002 when none
+-- hold id (hold_id) that `id` names, a whole uuid or a prefix of 8+ hex digits
+-- (_util_uuid_prefix): the one recorded id that starts with it; DL002 when none
 -- does, DL001 when several do. Why: the command line prints ids short. Locks: none.
 create or replace function debugloop._ledger_resolve(id text, field text)
 returns uuid
@@ -1355,9 +1374,7 @@ declare
     prefix record := debugloop._util_uuid_prefix(id, field);
     ids uuid[];
 begin
-    if prefix.low = prefix.high then
-        return prefix.low;
-    elsif field = 'hold_id' then
+    if field = 'hold_id' then
         select array_agg(h.hold_id) into ids
           from (select h.hold_id from debugloop.ledger_holds h where h.hold_id between prefix.low and prefix.high limit 2) h;
     else
@@ -1375,42 +1392,25 @@ end
 $$;
 
 -- debugloop.ledger_get(transfer_id): one transfer (posted or refused) by its id or
--- a unique prefix of 8+ hex digits, or DL002. Locks: none.
+-- a unique prefix of 8+ hex digits; DL002 when there is none. Locks: none.
 create or replace function debugloop.ledger_get(transfer_id text)
 returns debugloop.ledger_transfers
-language plpgsql
+language sql
 stable
 as $$
-declare
-    result debugloop.ledger_transfers;
-begin
-    select * into result from debugloop.ledger_transfers t
-     where t.transfer_id = debugloop._ledger_resolve(ledger_get.transfer_id, 'transfer_id');
-    if not found then
-        raise exception 'transfer % does not exist', coalesce(transfer_id, 'NULL') using errcode = 'DL002', column = 'transfer_id';
-    end if;
-    return result;
-end
+    select t.* from debugloop.ledger_transfers t
+     where t.transfer_id = debugloop._ledger_resolve(ledger_get.transfer_id, 'transfer_id')
 $$;
 comment on function debugloop.ledger_get(text) is 'One transfer, posted or refused, by its id or a unique prefix of 8+ hex digits.';
 
 -- debugloop.ledger_hold_get(hold_id): one hold by its id or a unique prefix of 8+
--- hex digits, or DL002. Locks: none.
+-- hex digits; DL002 when there is none. Locks: none.
 create or replace function debugloop.ledger_hold_get(hold_id text)
 returns debugloop.ledger_holds
-language plpgsql
+language sql
 stable
 as $$
-declare
-    result debugloop.ledger_holds;
-begin
-    select * into result from debugloop.ledger_holds h
-     where h.hold_id = debugloop._ledger_resolve(ledger_hold_get.hold_id, 'hold_id');
-    if not found then
-        raise exception 'hold % does not exist', coalesce(hold_id, 'NULL') using errcode = 'DL002', column = 'hold_id';
-    end if;
-    return result;
-end
+    select h.* from debugloop.ledger_holds h where h.hold_id = debugloop._ledger_resolve(ledger_hold_get.hold_id, 'hold_id')
 $$;
 comment on function debugloop.ledger_hold_get(text) is 'One hold by its id or a unique prefix of 8+ hex digits.';
 
