@@ -380,9 +380,9 @@ select n.agent_name, m.peer_id, coalesce(s.attempts, 0) as attempts, coalesce(c.
   left join debugloop.peer_agent_names m on m.agent_name = n.agent_name;
 comment on view debugloop.v_peer_agent_names is 'Agent names of the attempts and STFs with the peer each maps to (null: unmapped).';
 
--- debugloop.peer_agent_names(unmapped_only, limit): the rows of
+-- debugloop.peer_agent_list(unmapped_only, limit): the rows of
 -- v_peer_agent_names, most attempts first. Locks: none.
-create or replace function debugloop.peer_agent_names(unmapped_only boolean default false, "limit" integer default 100)
+create or replace function debugloop.peer_agent_list(unmapped_only boolean default false, "limit" integer default 100)
 returns setof debugloop.v_peer_agent_names
 language sql
 stable
@@ -390,9 +390,9 @@ as $$
     select v.* from debugloop.v_peer_agent_names v
      where not coalesce(unmapped_only, false) or v.peer_id is null
      order by v.attempts desc, v.agent_name
-     limit peer_agent_names."limit"
+     limit peer_agent_list."limit"
 $$;
-comment on function debugloop.peer_agent_names(boolean, integer) is 'Agent names of the attempts and STFs and their peers, most attempts first.';
+comment on function debugloop.peer_agent_list(boolean, integer) is 'Agent names of the attempts and STFs and their peers, most attempts first.';
 
 -- debugloop.peer_adopt_agents(kind): a peer for every agent name that no peer has:
 -- a new peer (id peer_ and 12 hex digits of the name's MD5, the name as display

@@ -81,7 +81,7 @@ class PeersManager(Manager):
     ) -> list[AgentNameSeen]:
         """The agent names of the attempts and STFs with their peers, most attempts first."""
         params = {"unmapped_only": unmapped_only, "limit": limit}
-        return self._models(AgentNameSeen, Q.peer_agent_names, params, conn)
+        return self._models(AgentNameSeen, Q.peer_agent_list, params, conn)
 
     def adopt_agents(self, *, kind: str = "agent", conn: psycopg.Connection | None = None) -> list[AdoptedAgent]:
         """A peer (with its starter grant) for every agent name that has none (admin)."""

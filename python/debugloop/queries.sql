@@ -312,8 +312,8 @@ select * from debugloop.peer_unbind_role(%(role_name)s)
 -- name: peer_map_agent
 select * from debugloop.peer_map_agent(%(agent_name)s, %(peer)s)
 
--- name: peer_agent_names
-select * from debugloop.peer_agent_names(unmapped_only => %(unmapped_only)s, "limit" => %(limit)s)
+-- name: peer_agent_list
+select * from debugloop.peer_agent_list(unmapped_only => %(unmapped_only)s, "limit" => %(limit)s)
 
 -- name: peer_adopt_agents
 select * from debugloop.peer_adopt_agents(%(kind)s)
