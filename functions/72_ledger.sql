@@ -926,7 +926,7 @@ begin
 end
 $$;
 
--- debugloop._ledger_hold_resolved(hold, wanted, detail): DL035: the hold is not
+-- debugloop._ledger_hold_resolved(hold, wanted): DL035: the hold is not
 -- active (settled, released, expired or refused), or it is past its expiry. Locks:
 -- none.
 create or replace function debugloop._ledger_hold_resolved(hold debugloop.ledger_holds, wanted text)
