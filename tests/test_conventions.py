@@ -174,6 +174,8 @@ MANAGERS = (
     "importers",
     "meta",
     "agents",
+    "peers",
+    "ledger",
 )
 SHARED = {"_manager", "adapt", "units", "models", "queries", "errors", "connection", "neural"}
 
