@@ -431,6 +431,6 @@ stable
 as $$
     select actor, (select b.peer_id from debugloop.peer_roles b where b.role_name = actor),
            pg_has_role(actor, 'debugloop_admin', 'member')
-      from debugloop._util_caller()::text actor
+      from (select debugloop._util_caller()::text as actor) caller
 $$;
 comment on function debugloop.peer_current() is 'The role this session acts as, its peer and whether it is an admin.';
