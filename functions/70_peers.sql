@@ -220,7 +220,7 @@ as $$
      where (peer_list.kind is null or v.kind = peer_list.kind)
        and (peer_list.status is null or v.status = peer_list.status)
      order by v.created_at, v.peer_id
-     limit peer_list."limit"
+     limit debugloop._util_limit(peer_list."limit")
 $$;
 comment on function debugloop.peer_list(text, text, integer) is 'Peers, oldest first, of a kind and status (each optional).';
 
@@ -380,7 +380,7 @@ as $$
     select v.* from debugloop.v_peer_agent_names v
      where not coalesce(unmapped_only, false) or v.peer_id is null
      order by v.attempts desc, v.agent_name
-     limit peer_agent_list."limit"
+     limit debugloop._util_limit(peer_agent_list."limit")
 $$;
 comment on function debugloop.peer_agent_list(boolean, integer) is 'Agent names of the attempts and STFs and their peers, most attempts first.';
 

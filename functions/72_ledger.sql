@@ -1424,7 +1424,7 @@ as $$
     select h.* from debugloop.ledger_holds h
      where (peer is null or h.peer_id = peer) and (ledger_hold_list.status is null or h.status = ledger_hold_list.status)
      order by h.created_at desc, h.hold_id
-     limit "limit"
+     limit debugloop._util_limit(ledger_hold_list."limit")
 $$;
 comment on function debugloop.ledger_hold_list(text, text, integer) is 'Holds, newest first, of a peer and a status (each optional).';
 
@@ -1471,12 +1471,12 @@ language sql
 immutable
 as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
--- debugloop.ledger_transaction_event(transfer, entry): the token.transactions.v1
+-- debugloop._ledger_transaction_event(transfer, entry): the token.transactions.v1
 -- event of one leg of a posted transfer, for the entry's peer (the seed's fields,
 -- and the direction, the account version and the balances after it). Why: the
 -- outbox relay publishes it without another lookup; schemas/ has its JSON Schema.
 -- Locks: none.
-create or replace function debugloop.ledger_transaction_event(transfer debugloop.ledger_transfers, entry debugloop.ledger_entries)
+create or replace function debugloop._ledger_transaction_event(transfer debugloop.ledger_transfers, entry debugloop.ledger_entries)
 returns jsonb
 language sql
 immutable
@@ -1504,14 +1504,14 @@ as $$
       from (select case when transfer.from_peer_id = entry.peer_id then transfer.to_peer_id
                         else transfer.from_peer_id end as other) o
 $$;
-comment on function debugloop.ledger_transaction_event(debugloop.ledger_transfers, debugloop.ledger_entries)
+comment on function debugloop._ledger_transaction_event(debugloop.ledger_transfers, debugloop.ledger_entries)
     is 'The token.transactions.v1 event of one leg of a transfer, for its peer.';
 
 -- debugloop.v_ledger_transaction_events: the token.transactions.v1 event of every
 -- peer leg (the system accounts' legs publish nothing), in version order per peer;
 -- read by peer through the accounts' index and the entries' key.
 create or replace view debugloop.v_ledger_transaction_events as
-select a.peer_id, e.account_version, e.transfer_id, debugloop.ledger_transaction_event(t, e) as event
+select a.peer_id, e.account_version, e.transfer_id, debugloop._ledger_transaction_event(t, e) as event
   from debugloop.ledger_entries e
   join debugloop.ledger_transfers t on t.transfer_id = e.transfer_id
   join debugloop.ledger_accounts a on a.account_id = e.account_id
