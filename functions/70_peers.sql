@@ -180,7 +180,6 @@ comment on function debugloop.peer_create(text, text, text, text[], jsonb)
     is 'Create a peer with its account and its starter grant (admin); the same peer again returns it.';
 revoke execute on function debugloop.peer_create(text, text, text, text[], jsonb) from public;
 grant execute on function debugloop.peer_create(text, text, text, text[], jsonb) to debugloop_admin;
-alter function debugloop.peer_create(text, text, text, text[], jsonb) owner to debugloop_owner;
 
 -- debugloop.peer_get(peer): one peer, or DL032. Locks: none.
 create or replace function debugloop.peer_get(peer text)
@@ -259,7 +258,6 @@ $$;
 comment on function debugloop.peer_set_status(text, text, text) is 'Freeze or unfreeze a peer (admin; audited).';
 revoke execute on function debugloop.peer_set_status(text, text, text) from public;
 grant execute on function debugloop.peer_set_status(text, text, text) to debugloop_admin;
-alter function debugloop.peer_set_status(text, text, text) owner to debugloop_owner;
 
 -- debugloop.peer_bind_role(peer, role_name): bind a database role to a peer: a
 -- session acting as that role moves tokens out of this peer only. Binding it again
@@ -301,7 +299,6 @@ $$;
 comment on function debugloop.peer_bind_role(text, text) is 'Bind a database role to the peer it acts for (admin; audited).';
 revoke execute on function debugloop.peer_bind_role(text, text) from public;
 grant execute on function debugloop.peer_bind_role(text, text) to debugloop_admin;
-alter function debugloop.peer_bind_role(text, text) owner to debugloop_owner;
 
 -- debugloop.peer_unbind_role(role_name): remove a role's binding and return it.
 -- Admin only; audited. Raises DL002 when the role is bound to no peer. Locks: the
@@ -328,7 +325,6 @@ $$;
 comment on function debugloop.peer_unbind_role(text) is 'Remove the binding of a database role to its peer (admin; audited).';
 revoke execute on function debugloop.peer_unbind_role(text) from public;
 grant execute on function debugloop.peer_unbind_role(text) to debugloop_admin;
-alter function debugloop.peer_unbind_role(text) owner to debugloop_owner;
 
 -- debugloop.peer_map_agent(agent_name, peer): map an agent name of Part 1 (an
 -- attempt's agent_name, an STF's contributor) to a peer, or map it anew. Admin only;
@@ -344,7 +340,6 @@ as $$ select * from debugloop._peer_map(agent_name, (debugloop._peer_not_system(
 comment on function debugloop.peer_map_agent(text, text) is 'Map an agent name of the attempts to a peer (admin; audited).';
 revoke execute on function debugloop.peer_map_agent(text, text) from public;
 grant execute on function debugloop.peer_map_agent(text, text) to debugloop_admin;
-alter function debugloop.peer_map_agent(text, text) owner to debugloop_owner;
 
 -- debugloop.v_peer_agent_names: every agent name seen in attempts or as an STF's
 -- contributor, or mapped, with its peer (null while unmapped), its attempts and
@@ -411,7 +406,6 @@ $$;
 comment on function debugloop.peer_adopt_agents(text) is 'Create a peer for every agent name that has none, and map it (admin).';
 revoke execute on function debugloop.peer_adopt_agents(text) from public;
 grant execute on function debugloop.peer_adopt_agents(text) to debugloop_admin;
-alter function debugloop.peer_adopt_agents(text) owner to debugloop_owner;
 
 -- debugloop.peer_of_agent(agent_name): the peer an agent name maps to, or null.
 -- Why: rewards credit the peer behind an attempt's agent. Locks: none.

@@ -733,8 +733,6 @@ comment on function debugloop.ledger_transfer(uuid, text, text, numeric, text, t
 revoke execute on function debugloop.ledger_transfer(uuid, text, text, numeric, text, text, text, numeric, numeric, text, jsonb) from public;
 grant execute on function debugloop.ledger_transfer(uuid, text, text, numeric, text, text, text, numeric, numeric, text, jsonb)
     to debugloop_agent, debugloop_admin;
-alter function debugloop.ledger_transfer(uuid, text, text, numeric, text, text, text, numeric, numeric, text, jsonb)
-    owner to debugloop_owner;
 
 -- debugloop.ledger_transfers(transfers): a batch, as a jsonb array of objects with
 -- the keys of ledger_transfer's arguments, posted as one unit: all its new transfers
@@ -802,7 +800,6 @@ $$;
 comment on function debugloop.ledger_transfers(jsonb) is 'Post a batch of transfers (a jsonb array) as one unit: all posted, all refused, or nothing.';
 revoke execute on function debugloop.ledger_transfers(jsonb) from public;
 grant execute on function debugloop.ledger_transfers(jsonb) to debugloop_agent, debugloop_admin;
-alter function debugloop.ledger_transfers(jsonb) owner to debugloop_owner;
 
 -- debugloop.ledger_grant(transfer_id, peer, amount, memo, reason): a bonus minted
 -- from issuance to a peer (reason admin_grant by default). Admin only. Errors as
@@ -823,7 +820,6 @@ $$;
 comment on function debugloop.ledger_grant(uuid, text, numeric, text, text) is 'Grant a peer bonus tokens minted from issuance (admin).';
 revoke execute on function debugloop.ledger_grant(uuid, text, numeric, text, text) from public;
 grant execute on function debugloop.ledger_grant(uuid, text, numeric, text, text) to debugloop_admin;
-alter function debugloop.ledger_grant(uuid, text, numeric, text, text) owner to debugloop_owner;
 
 -- debugloop.ledger_adjust(transfer_id, peer, amount, memo): correct a peer's
 -- balance: a positive amount is credited from issuance, a negative one debited to it
@@ -847,7 +843,6 @@ $$;
 comment on function debugloop.ledger_adjust(uuid, text, numeric, text) is 'Correct a peer''s balance by a signed amount with a memo (admin; audited).';
 revoke execute on function debugloop.ledger_adjust(uuid, text, numeric, text) from public;
 grant execute on function debugloop.ledger_adjust(uuid, text, numeric, text) to debugloop_admin;
-alter function debugloop.ledger_adjust(uuid, text, numeric, text) owner to debugloop_owner;
 
 -- debugloop._ledger_release_request(hold, memo): the transfer that gives a hold's
 -- tokens back (sys_holds to the peer, the whole hold), under an id derived from the
@@ -1110,7 +1105,6 @@ comment on function debugloop.ledger_hold(uuid, text, numeric, interval, text, j
     is 'Set tokens of a peer aside until settled, released or expired; active, or refused for lack of funds.';
 revoke execute on function debugloop.ledger_hold(uuid, text, numeric, interval, text, jsonb) from public;
 grant execute on function debugloop.ledger_hold(uuid, text, numeric, interval, text, jsonb) to debugloop_agent, debugloop_admin;
-alter function debugloop.ledger_hold(uuid, text, numeric, interval, text, jsonb) owner to debugloop_owner;
 
 -- debugloop.ledger_settle(hold_id, amount, metadata): the call the hold was for
 -- cost `amount` tokens, at most the hold (DL036; a call that cost more settles the
@@ -1151,7 +1145,6 @@ $$;
 comment on function debugloop.ledger_settle(uuid, numeric, jsonb) is 'Settle a hold for what the call cost (at most the hold); the rest comes back.';
 revoke execute on function debugloop.ledger_settle(uuid, numeric, jsonb) from public;
 grant execute on function debugloop.ledger_settle(uuid, numeric, jsonb) to debugloop_agent, debugloop_admin;
-alter function debugloop.ledger_settle(uuid, numeric, jsonb) owner to debugloop_owner;
 
 -- debugloop.ledger_release(hold_id): give a hold's tokens back to its peer; the
 -- hold is released. Releasing it again, or an expired one (its tokens are back),
@@ -1187,7 +1180,6 @@ $$;
 comment on function debugloop.ledger_release(uuid) is 'Give all of a hold''s tokens back to its peer.';
 revoke execute on function debugloop.ledger_release(uuid) from public;
 grant execute on function debugloop.ledger_release(uuid) to debugloop_agent, debugloop_admin;
-alter function debugloop.ledger_release(uuid) owner to debugloop_owner;
 
 -- debugloop.ledger_expire_holds(limit): release the active holds past their expiry
 -- (at most about `limit`, whole accounts at a time), as the peers' next transfers
@@ -1217,7 +1209,6 @@ $$;
 comment on function debugloop.ledger_expire_holds(integer) is 'Release the holds past their expiry (admin; for a schedule).';
 revoke execute on function debugloop.ledger_expire_holds(integer) from public;
 grant execute on function debugloop.ledger_expire_holds(integer) to debugloop_admin;
-alter function debugloop.ledger_expire_holds(integer) owner to debugloop_owner;
 
 -- debugloop._ledger_account(peer): the account of a peer that is not a system peer
 -- (DL032 for an unknown peer, DL001 for a system one: read those through

@@ -19,9 +19,9 @@ Rules (ignore some with `ignore`, or per file with `per-file-ignores`):
           a business error without one is P0001 and escapes the error registry
   SQL004  every declared PL/pgSQL variable is used
   SQL005  a code file (reloaded after every migrate) only creates or replaces
-          functions, views and triggers, and comments, grants and owns them (ALTER
-          FUNCTION ... OWNER TO: a SECURITY DEFINER function's owner role): tables,
-          drops and signature changes belong in db/migrations
+          functions, views and triggers, and comments and grants them (the loader
+          hands SECURITY DEFINER functions to their owner role): tables, drops,
+          owners and signature changes belong in db/migrations
   SQL006  what a code file creates is named with the project's schema
   SQL007  a SECURITY DEFINER function pins search_path to the project's schema,
           pg_catalog and pg_temp, in that order (no schema others may create in;
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pglast
-from pglast import ast, enums
+from pglast import ast
 from pglast.parser import ParseError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,9 +159,7 @@ class FileLinter:
                 name = stmt.trigname
             if not qualified:
                 self.report(offset, "SQL006", f"{name}: name what it creates and uses with the schema ({schema}.)")
-        elif not isinstance(stmt, ast.CommentStmt | ast.GrantStmt) and not (
-            isinstance(stmt, ast.AlterOwnerStmt) and stmt.objectType == enums.ObjectType.OBJECT_FUNCTION
-        ):
+        elif not isinstance(stmt, ast.CommentStmt | ast.GrantStmt):
             kind = type(stmt).__name__.removesuffix("Stmt")
             self.report(
                 offset, "SQL005", f"{kind} in a code file: tables, drops and signature changes go in db/migrations"

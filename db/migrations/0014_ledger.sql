@@ -28,11 +28,8 @@ begin
 end
 $$;
 comment on role debugloop_owner is 'debugloop: owns the SECURITY DEFINER functions; never logs in.';
-grant debugloop_reader to debugloop_owner;
--- ALTER FUNCTION ... OWNER TO by a migrator that is no superuser needs the new owner
--- to be allowed to create in the schema; it never logs in, and its functions create
--- nothing
-grant create on schema debugloop to debugloop_owner;
+-- (It reads the tables by the default privileges of 0010, and the loader lends it
+-- CREATE on the schema only while it hands functions over: debugloop._meta_secure.)
 
 -- A peer is whoever earns and spends tokens: an agent, a person, a service, or one
 -- of the three system peers (sys_issuance, sys_compute, sys_holds) that stand for
@@ -259,6 +256,8 @@ grant insert on debugloop.peers, debugloop.peer_agent_names, debugloop.peer_role
    to debugloop_owner;
 grant update (status, status_changed_at) on debugloop.peers to debugloop_owner;
 grant update (peer_id, mapped_by, mapped_at) on debugloop.peer_agent_names to debugloop_owner;
+-- the one DELETE the owner holds: a login role's binding to a peer, removed by
+-- peer_unbind_role and kept in peer_audit
 grant delete on debugloop.peer_roles to debugloop_owner;
 grant update (balance, held, version, lifetime_earned, lifetime_spent, holds_expire_at, last_transfer_id, updated_at)
    on debugloop.ledger_accounts to debugloop_owner;
