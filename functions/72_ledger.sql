@@ -1462,50 +1462,40 @@ language sql
 immutable
 as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
--- debugloop._ledger_transaction_event(transfer, entry): the token.transactions.v1
--- event of one leg of a posted transfer, for the entry's peer (the seed's fields,
--- and the direction, the account version and the balances after it). Why: the
--- outbox relay publishes it without another lookup; schemas/ has its JSON Schema.
--- Locks: none.
-create or replace function debugloop._ledger_transaction_event(transfer debugloop.ledger_transfers, entry debugloop.ledger_entries)
-returns jsonb
-language sql
-immutable
-as $$
-    select jsonb_build_object(
-        'transaction_id', transfer.transfer_id,
-        'peer_id', entry.peer_id,
-        'transaction_type', transfer.transaction_type,
-        'amount', transfer.amount,
-        'direction', case when entry.amount > 0 then 'credit' else 'debit' end,
-        'reason', transfer.reason,
-        'contribution_hash', transfer.contribution_hash,
-        'quality_score', transfer.quality_score,
-        'novelty_score', transfer.novelty_score,
-        'counterparty_peer_id',
-            case when debugloop._peer_is_system(other) then null else other end,
-        'metadata', coalesce(transfer.metadata, '{}'),
-        'hold_id', transfer.hold_id,
-        'memo', transfer.memo,
-        'account_version', entry.account_version,
-        'balance', entry.balance_after + entry.held_after,
-        'held', entry.held_after,
-        'available', entry.balance_after,
-        'timestamp', debugloop._ledger_time(entry.posted_at))
-      from (select case when transfer.from_peer_id = entry.peer_id then transfer.to_peer_id
-                        else transfer.from_peer_id end as other) o
-$$;
-comment on function debugloop._ledger_transaction_event(debugloop.ledger_transfers, debugloop.ledger_entries)
-    is 'The token.transactions.v1 event of one leg of a transfer, for its peer.';
-
 -- debugloop.v_ledger_transaction_events: the token.transactions.v1 event of every
--- peer leg (the system accounts' legs publish nothing), in version order per peer;
--- read by peer through the accounts' index and the entries' key.
+-- peer leg (the system accounts' legs publish nothing), in version order per peer:
+-- the seed's fields, and the direction, the account version and the balances after
+-- it, so that the outbox relay publishes it without another lookup (schemas/ has its
+-- JSON Schema); read by peer through the accounts' index and the entries' key. It
+-- writes out what _peer_is_system and _ledger_time say, because a view may call no
+-- unpinned function (the planner would inline it on the caller's search path).
 create or replace view debugloop.v_ledger_transaction_events as
-select a.peer_id, e.account_version, e.transfer_id, debugloop._ledger_transaction_event(t, e) as event
+select a.peer_id, e.account_version, e.transfer_id,
+       jsonb_build_object(
+        'transaction_id', t.transfer_id,
+        'peer_id', e.peer_id,
+        'transaction_type', t.transaction_type,
+        'amount', t.amount,
+        'direction', case when e.amount > 0 then 'credit' else 'debit' end,
+        'reason', t.reason,
+        'contribution_hash', t.contribution_hash,
+        'quality_score', t.quality_score,
+        'novelty_score', t.novelty_score,
+        'counterparty_peer_id',
+            case when o.other in ('sys_issuance', 'sys_compute', 'sys_holds') then null else o.other end,
+        'metadata', coalesce(t.metadata, '{}'),
+        'hold_id', t.hold_id,
+        'memo', t.memo,
+        'account_version', e.account_version,
+        'balance', e.balance_after + e.held_after,
+        'held', e.held_after,
+        'available', e.balance_after,
+        'timestamp', to_char(e.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) as event
   from debugloop.ledger_entries e
   join debugloop.ledger_transfers t on t.transfer_id = e.transfer_id
   join debugloop.ledger_accounts a on a.account_id = e.account_id
+  cross join lateral (select case when t.from_peer_id = e.peer_id then t.to_peer_id
+                                  else t.from_peer_id end as other) o
  where not a.system;
 comment on view debugloop.v_ledger_transaction_events is 'The token.transactions.v1 event of every peer''s entry.';
 
