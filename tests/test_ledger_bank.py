@@ -5,7 +5,7 @@ and after, the accounts sum to zero, no available balance is negative, every
 account's balance is the sum of its entries, every version chain is gap-free, the
 holds account holds what the peers hold, and no retried id counted twice.
 
-The suite runs it for 8 s; DEBUGLOOP_BANK_SECONDS=30 runs it as the issue asks."""
+It runs for 30 s, as the issue asks; DEBUGLOOP_BANK_SECONDS sets another length."""
 
 import os
 import random
@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from debugloop.errors import HoldNotActive, SettleExceedsHold, translate
 
-SECONDS = float(os.environ.get("DEBUGLOOP_BANK_SECONDS", "8"))
+SECONDS = float(os.environ.get("DEBUGLOOP_BANK_SECONDS", "30"))
 CONNECTIONS = 8
 PEERS = [f"peer_bank{n}" for n in range(6)]
 EXPECTED = (
