@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/importer.py
 	$(BIN)/python bench/search_path.py
 	$(BIN)/python bench/hooks.py
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) build dist

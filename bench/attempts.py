@@ -143,7 +143,9 @@ def lookups(url: str, rows: int, probes: int) -> None:
                     samples.append((time.perf_counter() - t) * 1000)
             return samples[probes // 10 :]  # drop the warm-up tenth
 
-        print(latency("by correlation (attempt_chain)", timed("select * from debugloop.attempt_chain(%s::text)", chains)))
+        print(
+            latency("by correlation (attempt_chain)", timed("select * from debugloop.attempt_chain(%s::text)", chains))
+        )
         print(
             latency(
                 "by fingerprint (latest 20 rows)",

@@ -114,3 +114,31 @@ CODE = '''def invoice_total(rows, tax_rate):
             total += float(row["amount"])
     return round(total * (1 + tax_rate), 2)
 '''
+
+
+# -- the ledger ---------------------------------------------------------------------------
+
+LEDGER_TABLES = (
+    "peers",
+    "peer_agent_names",
+    "peer_roles",
+    "peer_audit",
+    "ledger_accounts",
+    "ledger_transfers",
+    "ledger_entries",
+    "ledger_holds",
+)
+
+
+def ledger_fingerprint(conn) -> dict[str, str]:
+    """An MD5 of every row of the ledger's and the peers' tables, per table: equal
+    before and after a call that must leave the database as it was. Reads only (its
+    transaction is rolled back)."""
+    digests = {
+        table: conn.execute(
+            f"select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from debugloop.{table} x"
+        ).fetchone()[0]
+        for table in LEDGER_TABLES
+    }
+    conn.rollback()
+    return digests

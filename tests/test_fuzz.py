@@ -472,6 +472,8 @@ def _valid(name: str, type_: str, world: World):
         return st.lists(st.sampled_from(world.uuids("stf_id")), max_size=2)
     if type_ == "vector":
         return VALID_VECTOR
+    if type_ == "interval":
+        return st.sampled_from(["30 seconds", "10 minutes", "1 hour"])
     raise AssertionError(f"the fuzz test has no values for type {type_} (argument {name}): add them")
 
 
@@ -503,6 +505,8 @@ def _wild(name: str, type_: str, world: World):
         base = st.lists(st.uuids().map(str), max_size=3)
     elif type_ == "vector":
         base = WILD_VECTOR
+    elif type_ == "interval":
+        base = st.sampled_from(["0", "-1 hour", "1000 years", "infinity", "-infinity", "1e12 seconds", "soon", "P1D"])
     else:
         base = _valid(name, type_, world)
     return st.one_of(st.none(), base)

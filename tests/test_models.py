@@ -3,7 +3,7 @@
 import inspect
 import types
 import typing
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -23,6 +23,7 @@ PG_TO_PYTHON = {
     "float8": float,
     "float4": float,
     "timestamptz": datetime,
+    "interval": timedelta,
     "uuid": UUID,
     "jsonb": typing.Any,
     "json": typing.Any,
@@ -52,24 +53,28 @@ def test_every_model_names_its_relation():
 
 def _columns(conn, relation: str) -> dict[str, str]:
     """Column name -> type name of a table or view, or of the rows a function returns
-    (named by its signature), read from the catalog without running anything."""
+    (named by its signature), read from the catalog without running anything. A
+    domain's column has its base type."""
     if relation.endswith(")"):
         return dict(
             conn.execute(
-                """select coalesce(a.name, t.attname), coalesce(format_type(a.type, null), format_type(t.atttypid, null))
+                """select coalesce(a.name, t.attname), format_type(debugloop_base.oid, null)
                  from pg_proc p
                  left join lateral unnest(p.proargnames, p.proallargtypes::oid[], p.proargmodes::text[])
                       as a(name, type, mode) on a.mode in ('o', 't')
                  left join pg_type rt on rt.oid = p.prorettype and p.proallargtypes is null
                  left join pg_attribute t on t.attrelid = rt.typrelid and t.attnum > 0 and not t.attisdropped
+                 cross join lateral (select coalesce(nullif(d.typbasetype, 0), d.oid) as oid from pg_type d
+                                      where d.oid = coalesce(a.type, t.atttypid)) debugloop_base
                 where p.oid = %s::regprocedure and coalesce(a.name, t.attname) is not null""",
                 (relation,),
             ).fetchall()
         )
     return dict(
         conn.execute(
-            """select attname, format_type(atttypid, null) from pg_attribute
-            where attrelid = %s::regclass and attnum > 0 and not attisdropped""",
+            """select attname, format_type(coalesce(nullif(d.typbasetype, 0), d.oid), null)
+                 from pg_attribute join pg_type d on d.oid = atttypid
+                where attrelid = %s::regclass and attnum > 0 and not attisdropped""",
             (relation,),
         ).fetchall()
     )
@@ -87,6 +92,7 @@ PG_NAMES = {
     "double precision": "float8",
     "real": "float4",
     "timestamp with time zone": "timestamptz",
+    "interval": "interval",
     "uuid": "uuid",
     "jsonb": "jsonb",
     "json": "json",

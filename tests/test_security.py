@@ -224,8 +224,33 @@ def _admin_calls(conn: psycopg.Connection, made: dict, model: str) -> None:
         conn.execute(f"select debugloop.{subject}_reopen(%s, 'the operator')", (key,))
     conn.execute("select debugloop.stf_reembed()")
     conn.execute("select * from debugloop.analytics_refresh()")
+    _ledger_calls(conn, model)
     conn.execute("select debugloop.settings_set('golden_min_quality', '0.81')")
     conn.execute("select debugloop.settings_set('golden_min_quality', '0.8')")
+
+
+def _ledger_calls(conn: psycopg.Connection, tag: str) -> None:
+    """Every SECURITY DEFINER function of peers and the ledger, as an admin runs them."""
+    a, b = f"peer_{tag}_a", f"peer_{tag}_b"
+    role = HIJACKER  # a login role, bound to a peer and unbound again
+    conn.execute("select debugloop.peer_create(%s, display_name => 'A', agent_names => array[%s])", (a, f"agent-{tag}"))
+    conn.execute("select debugloop.peer_create(%s)", (b,))
+    conn.execute("select debugloop.peer_map_agent(%s, %s)", (f"agent-{tag}-2", a))
+    conn.execute("select * from debugloop.peer_adopt_agents()")
+    conn.execute("select debugloop.peer_bind_role(%s, %s)", (a, role))
+    conn.execute("select debugloop.peer_unbind_role(%s)", (role,))
+    conn.execute("select debugloop.ledger_grant(%s, %s, 50, 'a grant')", (uuid.uuid4(), a))
+    conn.execute("select debugloop.ledger_adjust(%s, %s, 5, 'a correction')", (uuid.uuid4(), a))
+    conn.execute("select debugloop.ledger_transfer(%s, %s, %s, 3)", (uuid.uuid4(), a, b))
+    batch = [{"transfer_id": str(uuid.uuid4()), "from_peer_id": a, "to_peer_id": b, "amount": 1}]
+    conn.execute("select * from debugloop.ledger_transfers(%s::jsonb)", (json.dumps(batch),))
+    settled, released = uuid.uuid4(), uuid.uuid4()
+    conn.execute("select debugloop.ledger_hold(%s, %s, 4)", (settled, a))
+    conn.execute("select debugloop.ledger_settle(%s, 2)", (settled,))
+    conn.execute("select debugloop.ledger_hold(%s, %s, 4)", (released, a))
+    conn.execute("select debugloop.ledger_release(%s)", (released,))
+    conn.execute("select * from debugloop.ledger_expire_holds()")
+    conn.execute("select debugloop.peer_set_status(%s, 'frozen', 'a test')", (b,))
 
 
 # what an operator runs besides the definer functions: invoker functions whose bodies
@@ -299,7 +324,10 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "stf_set_embedding", "golden_nominate", "golden_record_reuse", "import_units", "price_set",
                   "price_import", "price_reprice", "stf_approve", "stf_reject", "stf_reopen", "golden_approve",
                   "golden_reject", "golden_reopen", "stf_reembed", "analytics_refresh", "tg_settings__audit",
-                  "agent_session_record", "attempt_record_usage"}  # fmt: skip
+                  "agent_session_record", "peer_create", "peer_map_agent", "peer_adopt_agents", "peer_bind_role",
+                  "peer_unbind_role", "peer_set_status", "ledger_grant", "ledger_adjust", "ledger_transfer",
+                  "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds",
+                  "attempt_record_usage"}  # fmt: skip
         assert definers <= called, f"not called by this test: {sorted(definers - called)}"
     finally:
         conn.execute(sql.SQL("alter role {} nosuperuser").format(sql.Identifier(HIJACKER)))
@@ -319,7 +347,8 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
         "select array_agg(pg_get_userbyid(c.relowner)) from pg_class c"
         " where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'm'"
     ).fetchone()[0] == ["debugloop_owner"]  # analytics_refresh() refreshes them
-    # no role it is a member of, no CREATE anywhere, no DELETE or TRUNCATE on any table
+    # no role it is a member of, no CREATE anywhere, no DELETE or TRUNCATE on any table but
+    # one: a login role's binding to a peer, which peer_unbind_role removes (audited)
     assert (
         conn.execute("select count(*) from pg_auth_members where member = 'debugloop_owner'::regrole").fetchone()[0]
         == 0
@@ -336,7 +365,7 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
             where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'r'
               and has_table_privilege('debugloop_owner', c.oid, p)"""
     ).fetchall()
-    assert destructive == []
+    assert destructive == [("peer_roles", "delete")]
     # the extensions live where no agent can create anything
     assert conn.execute(
         "select array_agg(e.extname::text order by e.extname) from pg_extension e"

@@ -85,3 +85,10 @@ def test_sql_bodies_do_blocks_and_code_files(tmp_path):
     assert _lint(tmp_path, do_block, folder="migrations") == [(3, "SQL004")]
     assert _lint(tmp_path, "create table debugloop.t (id int);\n") == [(1, "SQL005")]
     assert _lint(tmp_path, "create table debugloop.t (id int);\n", folder="migrations") == []
+
+
+def test_a_code_file_changes_no_owner(tmp_path):
+    """The loader hands SECURITY DEFINER functions to their owner role (_meta_secure)."""
+    assert _lint(tmp_path, "alter function debugloop.f(integer) owner to debugloop_owner;\n") == [(1, "SQL005")]
+    assert _lint(tmp_path, "alter table debugloop.t owner to debugloop_owner;\n") == [(1, "SQL005")]
+    assert _lint(tmp_path, "alter schema debugloop owner to debugloop_owner;\n") == [(1, "SQL005")]

@@ -19,8 +19,9 @@ Rules (ignore some with `ignore`, or per file with `per-file-ignores`):
           a business error without one is P0001 and escapes the error registry
   SQL004  every declared PL/pgSQL variable is used
   SQL005  a code file (reloaded after every migrate) only creates or replaces
-          functions, views and triggers, and comments and grants them: tables,
-          drops and signature changes belong in db/migrations
+          functions, views and triggers, and comments and grants them (the loader
+          hands SECURITY DEFINER functions to their owner role): tables, drops,
+          owners and signature changes belong in db/migrations
   SQL006  what a code file creates is named with the project's schema
   SQL007  a SECURITY DEFINER function pins search_path to the project's schema,
           pg_catalog and pg_temp, in that order (no schema others may create in;

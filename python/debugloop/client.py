@@ -24,9 +24,11 @@ from .errors import SchemaNotMigrated, wrap_exceptions
 from .errors_manager import ErrorsManager
 from .golden import GoldenManager
 from .importers import ImportManager
+from .ledger import LedgerManager
 from .manifest import ManifestManager
 from .meta import MetaManager
 from .migrate import expected_version, migrate
+from .peers import PeersManager
 from .pricing import PricesManager
 from .queries import Q
 from .settings import SettingsManager
@@ -71,6 +73,8 @@ class Client:
         self.golden = GoldenManager(self)
         self.imports = ImportManager(self)
         self.agents = AgentsManager(self)
+        self.peers = PeersManager(self)
+        self.ledger = LedgerManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

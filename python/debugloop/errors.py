@@ -190,6 +190,57 @@ class SessionConflict(BusinessError):
     pass
 
 
+@_register("DL030", "An amount of tokens is not a positive whole number of at most 10^12 (zero, negative, fractional).")
+class InvalidAmount(BusinessError, ValueError):
+    pass
+
+
+@_register(
+    "DL031",
+    "An id (a transfer, a hold, a peer, a role's binding) was recorded with other content; a retry sends the same content.",
+)
+class IdempotencyConflict(BusinessError):
+    pass
+
+
+@_register("DL032", "No peer has this id.")
+class UnknownPeer(BusinessError, LookupError):
+    pass
+
+
+@_register("DL033", "The peer is frozen: it receives and sends no tokens until an admin unfreezes it.")
+class PeerFrozen(BusinessError):
+    pass
+
+
+@_register("DL034", "A transfer from a peer to itself.")
+class SelfTransfer(BusinessError, ValueError):
+    pass
+
+
+@_register("DL035", "The hold is not active: it was settled, released, expired or refused, or is past its expiry.")
+class HoldNotActive(BusinessError):
+    pass
+
+
+@_register("DL036", "A settlement larger than its hold; settle the hold whole and transfer the rest.")
+class SettleExceedsHold(BusinessError, ValueError):
+    pass
+
+
+@_register(
+    "DL037",
+    "The acting role may not move these tokens: it is bound to no peer or to another, or only an admin may (mint, grant, adjust).",
+)
+class NotPermitted(BusinessError, PermissionError):
+    pass
+
+
+@_register("DL038", "The ledger is append-only: an UPDATE, DELETE or TRUNCATE of transfers or entries was refused.")
+class LedgerAppendOnly(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

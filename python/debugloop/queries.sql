@@ -321,3 +321,101 @@ select * from debugloop.import_cost_differences(%(source)s)
 
 -- name: import_fixes
 select * from debugloop.import_fixes(%(source)s, %(limit)s)
+
+-- name: peer_create
+select * from debugloop.peer_create(
+    peer_id => %(peer_id)s, kind => %(kind)s, display_name => %(display_name)s,
+    agent_names => %(agent_names)s, metadata => %(metadata)s)
+
+-- name: peer_get
+select * from debugloop.peer_get(%(peer)s)
+
+-- name: peer_list
+select * from debugloop.peer_list(kind => %(kind)s, status => %(status)s, "limit" => %(limit)s)
+
+-- name: peer_summary
+select * from debugloop.v_peers where peer_id = %(peer)s
+
+-- name: peer_set_status
+select * from debugloop.peer_set_status(%(peer)s, %(status)s, %(memo)s)
+
+-- name: peer_bind_role
+select * from debugloop.peer_bind_role(%(peer)s, %(role_name)s)
+
+-- name: peer_unbind_role
+select * from debugloop.peer_unbind_role(%(role_name)s)
+
+-- name: peer_map_agent
+select * from debugloop.peer_map_agent(%(agent_name)s, %(peer)s)
+
+-- name: peer_agent_list
+select * from debugloop.peer_agent_list(unmapped_only => %(unmapped_only)s, "limit" => %(limit)s)
+
+-- name: peer_adopt_agents
+select * from debugloop.peer_adopt_agents(%(kind)s)
+
+-- name: peer_current
+select * from debugloop.peer_current()
+
+-- name: ledger_balance
+select * from debugloop.ledger_balance(%(peer)s)
+
+-- name: ledger_history
+select * from debugloop.ledger_history(%(peer)s, before => %(before)s, "limit" => %(limit)s)
+
+-- name: ledger_balance_at
+select * from debugloop.ledger_balance_at(%(peer)s, at => %(at)s, version => %(version)s)
+
+-- name: ledger_balances_at
+select * from debugloop.ledger_balances_at(%(at)s)
+
+-- name: ledger_transfer
+select * from debugloop.ledger_transfer(
+    transfer_id => %(transfer_id)s, from_peer_id => %(from_peer_id)s, to_peer_id => %(to_peer_id)s,
+    amount => %(amount)s, transaction_type => %(transaction_type)s, reason => %(reason)s, memo => %(memo)s,
+    quality_score => %(quality_score)s, novelty_score => %(novelty_score)s,
+    contribution_hash => %(contribution_hash)s, metadata => %(metadata)s)
+
+-- name: ledger_transfers
+select * from debugloop.ledger_transfers(%(transfers)s)
+
+-- name: ledger_grant
+select * from debugloop.ledger_grant(%(transfer_id)s, %(peer)s, %(amount)s, memo => %(memo)s, reason => %(reason)s)
+
+-- name: ledger_adjust
+select * from debugloop.ledger_adjust(%(transfer_id)s, %(peer)s, %(amount)s, %(memo)s)
+
+-- name: ledger_get
+select * from debugloop.ledger_get(%(transfer_id)s)
+
+-- name: ledger_hold
+select * from debugloop.ledger_hold(
+    %(hold_id)s, %(peer)s, %(amount)s, expires_in => %(expires_in)s, reason => %(reason)s, metadata => %(metadata)s)
+
+-- name: ledger_settle
+select * from debugloop.ledger_settle(%(hold_id)s, %(amount)s, metadata => %(metadata)s)
+
+-- name: ledger_release
+select * from debugloop.ledger_release(%(hold_id)s)
+
+-- name: ledger_expire_holds
+select * from debugloop.ledger_expire_holds(%(limit)s)
+
+-- name: ledger_hold_get
+select * from debugloop.ledger_hold_get(%(hold_id)s)
+
+-- name: ledger_hold_list
+select * from debugloop.ledger_hold_list(peer => %(peer)s, status => %(status)s, "limit" => %(limit)s)
+
+-- name: ledger_check
+select * from debugloop.ledger_check()
+
+-- name: ledger_balance_event
+select debugloop.ledger_balance_event(%(peer)s) as event
+
+-- name: ledger_transaction_events
+-- the token.transactions.v1 events of a peer's entries, in version order
+select event from debugloop.v_ledger_transaction_events
+ where peer_id = %(peer)s and account_version > coalesce(%(after)s::bigint, 0)
+ order by account_version
+ limit %(limit)s

@@ -16,7 +16,7 @@ import typer
 
 from .. import __version__
 from ..errors import DebugloopError
-from . import attempts, db, errors, golden, hooks, imports, mcp, prices, report, settings, stf
+from . import attempts, db, errors, golden, hooks, imports, ledger, mcp, peers, prices, report, settings, stf
 from .demo import demo
 from .manifest import manifest
 from .render import err
@@ -56,10 +56,13 @@ GROUPS = {
     "import": imports.app,
     "hooks": hooks.app,
     "mcp": mcp.app,
+    "peers": peers.app,
+    "ledger": ledger.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 app.command("manifest")(manifest)
+app.command("balance")(ledger.balance)
 app.command("demo")(demo)
 app.command("hook")(hooks.hook)
 

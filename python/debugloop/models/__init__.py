@@ -28,6 +28,7 @@ from .errors import (
 )
 from .golden import GoldenMatch, GoldenReview, GoldenState, GoldenSummary
 from .imports import ImportCostDifference, ImportFix, ImportReportRow, ImportSession
+from .ledger import Balance, BalanceAt, HistoryEntry, Hold, Invariant, Transfer
 from .manifest import (
     Manifest,
     ManifestAgent,
@@ -41,19 +42,26 @@ from .manifest import (
     ManifestStf,
 )
 from .meta import ApiEntry, Component, Setting
+from .peers import AdoptedAgent, AgentName, AgentNameSeen, CurrentPeer, Peer, PeerRole, PeerSummary
 from .pricing import CostEstimate, PriceImportRow, PriceVersion, RepriceRow
 from .stf import Stf, StfExtraction, StfMatch, StfProvenance, StfSummary
 
 __all__ = [
     "AgentSession",
+    "AdoptedAgent",
+    "AgentName",
+    "AgentNameSeen",
     "ApiEntry",
     "Attempt",
+    "Balance",
+    "BalanceAt",
     "ChainEntry",
     "Component",
     "CostBreakdown",
     "PeriodCost",
     "CostEstimate",
     "CostlyAttempt",
+    "CurrentPeer",
     "Document",
     "ErrorDescription",
     "ErrorFix",
@@ -63,10 +71,13 @@ __all__ = [
     "GoldenReview",
     "GoldenState",
     "GoldenSummary",
+    "HistoryEntry",
+    "Hold",
     "ImportCostDifference",
     "ImportFix",
     "ImportReportRow",
     "ImportSession",
+    "Invariant",
     "KnownFailure",
     "LikelyFix",
     "Manifest",
@@ -80,6 +91,9 @@ __all__ = [
     "ManifestSolved",
     "ManifestStf",
     "Metric",
+    "Peer",
+    "PeerRole",
+    "PeerSummary",
     "PriceImportRow",
     "PriceVersion",
     "QualitySummary",
@@ -96,4 +110,5 @@ __all__ = [
     "StfSummary",
     "StfUsage",
     "SuccessCost",
+    "Transfer",
 ]
