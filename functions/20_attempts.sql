@@ -329,6 +329,33 @@ begin
 end
 $$;
 
+-- debugloop._attempt_lock_running(attempt_id, final): the row of a running
+-- attempt, locked for the change the caller makes. Raises DL002 for an unknown
+-- attempt, DL007 for a finished one (`final` says what that means for the call).
+-- Why: recording usage and finishing need the same running row. Locks: the
+-- attempt's row (FOR UPDATE).
+create or replace function debugloop._attempt_lock_running(attempt_id uuid, final text)
+returns debugloop.debug_execution_attempts
+language plpgsql
+volatile
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+begin
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = _attempt_lock_running.attempt_id for update;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(_attempt_lock_running.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    if attempt.status <> 'running' then
+        raise exception 'attempt % is already finished', attempt.attempt_id
+            using errcode = 'DL007', column = 'attempt_id',
+                  detail = format('it ended with status %s at %s%s', attempt.status, attempt.completed_at, final);
+    end if;
+    return attempt;
+end
+$$;
+
 -- debugloop.attempt_record_usage(attempt_id, usage): add the usage of LLM calls
 -- (a usage object, a whole response, or an array of them) to a running attempt,
 -- which holds their cost at once (cost_status 'priced_so_far'); attempt_finish
@@ -345,16 +372,7 @@ as $$
 declare
     attempt debugloop.debug_execution_attempts;
 begin
-    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_record_usage.attempt_id for update;
-    if not found then
-        raise exception 'attempt % does not exist', coalesce(attempt_record_usage.attempt_id::text, 'NULL')
-            using errcode = 'DL002', column = 'attempt_id';
-    end if;
-    if attempt.status <> 'running' then
-        raise exception 'attempt % is already finished', attempt.attempt_id
-            using errcode = 'DL007', column = 'attempt_id',
-                  detail = format('it ended with status %s at %s; its usage is final', attempt.status, attempt.completed_at);
-    end if;
+    attempt := debugloop._attempt_lock_running(attempt_record_usage.attempt_id, '; its usage is final');
     if coalesce(jsonb_typeof(usage), 'null') = 'null' then
         return attempt;
     end if;
@@ -483,16 +501,7 @@ begin
     perform debugloop._util_check_number(confidence_score, 'confidence_score', 0, 1);
     perform debugloop._price_check_model(model, 'model');
     perform debugloop._util_check_time(completed_at, 'completed_at', now() + interval '1 day');
-    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_finish.attempt_id for update;
-    if not found then
-        raise exception 'attempt % does not exist', coalesce(attempt_finish.attempt_id::text, 'NULL')
-            using errcode = 'DL002', column = 'attempt_id';
-    end if;
-    if attempt.status <> 'running' then
-        raise exception 'attempt % is already finished', attempt.attempt_id
-            using errcode = 'DL007', column = 'attempt_id',
-                  detail = format('it ended with status %s at %s', attempt.status, attempt.completed_at);
-    end if;
+    attempt := debugloop._attempt_lock_running(attempt_finish.attempt_id, '');
     if completed_at is not null and completed_at < attempt.started_at then
         raise exception 'completed_at (%) is before the attempt started (%)', completed_at, attempt.started_at
             using errcode = 'DL001', column = 'completed_at';

@@ -33,14 +33,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from ..adapt import ErrorText
-from ..attempts import status_of
+from ..attempts import AttemptsManager, status_of
 
-if TYPE_CHECKING:
-    from ..client import Client
+
+class Recording(Protocol):
+    """What recording needs of a client (``debugloop.connect()``): its attempts
+    manager. A protocol, so that this package does not import the client, which
+    offers ``dl.task()`` from here."""
+
+    attempts: AttemptsManager
+
 
 log = logging.getLogger("debugloop.integrations")
 REQUEST_CHARS = 2000
@@ -94,7 +100,7 @@ class Recorder:
     """Records one LLM call as an attempt: started when the call started, finished
     with the response's usage (or the exception), priced by SQL."""
 
-    def __init__(self, dl: Client, agent_name: str, agent_type: str) -> None:
+    def __init__(self, dl: Recording, agent_name: str, agent_type: str) -> None:
         self.dl = dl
         self.agent_name = agent_name
         self.agent_type = agent_type

@@ -4,15 +4,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import Recorder, patch, request_text
-
-if TYPE_CHECKING:
-    from ..client import Client
+from . import Recorder, Recording, patch, request_text
 
 
-def wrap(client: Any, dl: Client, *, agent_name: str = "anthropic") -> Any:
+def wrap(client: Any, dl: Recording, *, agent_name: str = "anthropic") -> Any:
     """``client`` (``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``), its calls
     recorded in ``dl``; the same object is returned."""
     recorder = Recorder(dl, agent_name, "anthropic")

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
-from . import Recorder, current_task, request_text
-
-if TYPE_CHECKING:
-    from ..client import Client
+from . import Recorder, Recording, current_task, request_text
 
 
 def routed_model(kwargs: dict[str, Any]) -> str | None:
@@ -43,7 +40,7 @@ def _utc(value: Any) -> datetime:
 class DebugloopCallback(CustomLogger):
     """Records each LiteLLM call in ``dl`` as an attempt of ``agent_name``."""
 
-    def __init__(self, dl: Client, agent_name: str = "litellm") -> None:
+    def __init__(self, dl: Recording, agent_name: str = "litellm") -> None:
         super().__init__()
         self.recorder = Recorder(dl, agent_name, "litellm")
         self._tasks: dict[str, Any] = {}

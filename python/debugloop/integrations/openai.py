@@ -4,15 +4,12 @@ with the response's model, usage (service tier included) and cost, or the error.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import Recorder, patch, request_text
-
-if TYPE_CHECKING:
-    from ..client import Client
+from . import Recorder, Recording, patch, request_text
 
 
-def wrap(client: Any, dl: Client, *, agent_name: str = "openai") -> Any:
+def wrap(client: Any, dl: Recording, *, agent_name: str = "openai") -> Any:
     """``client`` (``openai.OpenAI`` or ``openai.AsyncOpenAI``), its calls recorded
     in ``dl``; the same object is returned, for ``client = wrap(OpenAI(), dl)``."""
     recorder = Recorder(dl, agent_name, "openai")
