@@ -9,17 +9,27 @@ that a second import of the same files adds nothing. Prints lines/s for the
 parse alone and for the whole import, and the attempts, errors, mappings and STFs
 recorded.
 
-    python bench/importer.py [--copies 400]
+Then the totals per session and per day beside those of ccusage 20.0.24 over the
+same files (``ccusage session|daily --json --offline --timezone UTC``), to 1e-6
+USD: ``--ccusage PATH`` names its binary, else the bench installs it with npm into
+a cache folder of its own (~/.cache/debugloop-bench), else it says how and skips.
+
+    python bench/importer.py [--copies 400] [--ccusage PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -71,12 +81,52 @@ def parse_only(files: list[Path]) -> int:
     return units
 
 
+CCUSAGE = "ccusage@20.0.24"  # 20.0.26 lacks its Linux binary
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "debugloop-bench"
+
+
+def ccusage_binary(given: str | None) -> str | None:
+    """The ccusage to compare with: the one given, else one installed by npm into the cache folder."""
+    if given:
+        return given
+    binary = CACHE / "node_modules" / ".bin" / "ccusage"
+    if not binary.exists() and shutil.which("npm"):
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(CACHE), CCUSAGE], capture_output=True, check=False)
+    return str(binary) if binary.exists() else None
+
+
+def compare_with_ccusage(dl: debugloop.Client, config_dir: Path, binary: str) -> None:
+    """Sessions and days: ccusage's totals beside debugloop's (report costs --session / --daily)."""
+    for period, key in (("session", "session"), ("daily", "daily")):
+        done = subprocess.run(
+            [binary, period, "--json", "--offline", "--timezone", "UTC"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CLAUDE_CONFIG_DIR": str(config_dir)},
+            check=False,
+        )
+        if done.returncode != 0:
+            print(f"ccusage {period} failed: {done.stderr.strip()[:300]}")
+            return
+        theirs = {r["period"]: Decimal(repr(r["totalCost"])) for r in json.loads(done.stdout)[key]}
+        ours = {r.period_key: r.cost_usd for r in dl.analytics.costs_by_period(period)}
+        equal = sum(1 for k, v in theirs.items() if k in ours and abs(ours[k] - v) <= Decimal("1e-6"))
+        print(
+            f"ccusage {period:<7}: {equal:,} of {len(theirs):,} equal to 1e-6 USD (debugloop has {len(ours):,}); "
+            f"total ccusage ${sum(theirs.values()):.6f}, debugloop ${sum(ours.values()):.6f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=400, help="copies of the bundled sessions (235 lines each)")
+    ap.add_argument("--ccusage", help="the ccusage binary to compare with (default: npm-installed into a cache)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, throwaway_server() as status:
-        lines, files = make_corpus(Path(tmp), args.copies)
+    with tempfile.TemporaryDirectory() as root, throwaway_server() as status:
+        tmp = Path(root) / "projects"  # as ccusage expects a Claude config folder: projects/<project>/<session>.jsonl
+        tmp.mkdir()
+        lines, files = make_corpus(tmp, args.copies)
         print(
             f"corpus: {len(files):,} session files, {lines:,} lines, "
             f"{sum(f.stat().st_size for f in files) / 2**20:.1f} MiB",
@@ -111,6 +161,11 @@ def main() -> None:
             print(f"second import, unchanged files: {again.inserted} attempts added in {time.perf_counter() - t:.2f} s")
             if result.skipped or again.inserted:
                 sys.exit("unexpected: lines skipped or a second import added rows")
+            binary = ccusage_binary(args.ccusage)
+            if binary is None:
+                print(f"ccusage: not compared (npm install {CCUSAGE}, then --ccusage PATH)")
+            else:
+                compare_with_ccusage(dl, Path(root), binary)
 
 
 if __name__ == "__main__":

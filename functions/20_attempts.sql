@@ -156,9 +156,9 @@ as $$
     )
     select st.basis, st.samples, st.in50, st.in90, st.out50, st.out90,
            case when p.catalog_id is not null then debugloop._price_usage(p, jsonb_build_object(
-               'input_tokens', st.in50, 'output_tokens', st.out50, 'cache_read_tokens', 0)) end,
+               'input_tokens', st.in50, 'output_tokens', st.out50, 'cache_read_tokens', 0), null) end,
            case when p.catalog_id is not null then debugloop._price_usage(p, jsonb_build_object(
-               'input_tokens', st.in90, 'output_tokens', st.out90, 'cache_read_tokens', 0)) end
+               'input_tokens', st.in90, 'output_tokens', st.out90, 'cache_read_tokens', 0), null) end
       from stats st
       -- in FROM, so called once and not once per column; not at all without samples
       left join lateral (select * from debugloop.price_lookup(model, now()) where st.samples > 0) p on true
@@ -298,6 +298,97 @@ begin
 end
 $$;
 
+-- debugloop._attempt_usage_add(recorded, more): the usage of an attempt's
+-- requests so far followed by `more` (each an object or an array of requests;
+-- null adds nothing). Why: usage recorded while an attempt runs, and at its
+-- finish, adds up; nothing is counted twice or dropped. Locks: none.
+create or replace function debugloop._attempt_usage_add(recorded jsonb, more jsonb)
+returns jsonb
+language sql
+immutable
+as $$
+    select case when coalesce(jsonb_typeof(more), 'null') = 'null' then recorded
+                when coalesce(jsonb_typeof(recorded), 'null') = 'null' then more
+                else (case when jsonb_typeof(recorded) = 'array' then recorded else jsonb_build_array(recorded) end)
+                  || (case when jsonb_typeof(more) = 'array' then more else jsonb_build_array(more) end) end
+$$;
+
+-- debugloop._attempt_set_usage_so_far(attempt): a running attempt with the usage
+-- of the responses recorded so far in canonical form and their cost at the price
+-- version in force at its start ('priced_so_far': it may grow;
+-- _price_set_attempt_cost). Why: tokens are spent when a response is written, not
+-- when the attempt ends, so every report and total counts them at once. Raises
+-- DL005 and DL045 for bad usage. Locks: none (reads the price catalog).
+create or replace function debugloop._attempt_set_usage_so_far(attempt debugloop.debug_execution_attempts)
+returns debugloop.debug_execution_attempts
+language plpgsql
+stable
+as $$
+begin
+    return debugloop._price_set_attempt_cost(attempt);
+end
+$$;
+
+-- debugloop._attempt_lock_running(attempt_id, final): the row of a running
+-- attempt, locked for the change the caller makes. Raises DL002 for an unknown
+-- attempt, DL007 for a finished one (`final` says what that means for the call).
+-- Why: recording usage and finishing need the same running row. Locks: the
+-- attempt's row (FOR UPDATE).
+create or replace function debugloop._attempt_lock_running(attempt_id uuid, final text)
+returns debugloop.debug_execution_attempts
+language plpgsql
+volatile
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+begin
+    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = _attempt_lock_running.attempt_id for update;
+    if not found then
+        raise exception 'attempt % does not exist', coalesce(_attempt_lock_running.attempt_id::text, 'NULL')
+            using errcode = 'DL002', column = 'attempt_id';
+    end if;
+    if attempt.status <> 'running' then
+        raise exception 'attempt % is already finished', attempt.attempt_id
+            using errcode = 'DL007', column = 'attempt_id',
+                  detail = format('it ended with status %s at %s%s', attempt.status, attempt.completed_at, final);
+    end if;
+    return attempt;
+end
+$$;
+
+-- debugloop.attempt_record_usage(attempt_id, usage): add the usage of LLM calls
+-- (a usage object, a whole response, or an array of them) to a running attempt,
+-- which holds their cost at once (cost_status 'priced_so_far'); attempt_finish
+-- later adds only what it is given. Raises DL002 for an unknown attempt, DL007 for
+-- a finished one, DL005 and DL045 for bad usage (then nothing is added). Locks:
+-- the attempt's row.
+create or replace function debugloop.attempt_record_usage(attempt_id uuid, usage jsonb)
+returns debugloop.debug_execution_attempts
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    attempt debugloop.debug_execution_attempts;
+begin
+    attempt := debugloop._attempt_lock_running(attempt_record_usage.attempt_id, '; its usage is final');
+    if coalesce(jsonb_typeof(usage), 'null') = 'null' then
+        return attempt;
+    end if;
+    perform debugloop.price_usage_normalize(usage);  -- DL005/DL045 before anything changes
+    update debugloop.debug_execution_attempts a
+       set usage_raw = debugloop._attempt_usage_add(a.usage_raw, attempt_record_usage.usage)
+     where a.attempt_id = attempt.attempt_id
+    returning a.* into attempt;
+    return attempt;
+end
+$$;
+comment on function debugloop.attempt_record_usage(uuid, jsonb)
+    is 'Add the usage of LLM calls to a running attempt, which holds their cost at once (priced_so_far).';
+revoke execute on function debugloop.attempt_record_usage(uuid, jsonb) from public;
+grant execute on function debugloop.attempt_record_usage(uuid, jsonb) to debugloop_agent, debugloop_admin;
+
 -- debugloop.attempt_start(...): record that an agent starts an attempt; returns
 -- its id. A retry names its parent, which must exist (DL002) and share the
 -- correlation id (DL008); without a correlation id the attempt joins its parent's
@@ -374,10 +465,11 @@ grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, 
 -- Status is success, error, timeout or cancelled (DL001); quality and confidence
 -- scores are finite numbers in [0, 1], completed_at a finite time before a day
 -- from now (DL001); an unknown attempt is DL002, finishing twice DL007, bad usage
--- DL005. `usage` is any supported usage
--- object or an array of them (one per LLM call). The finish trigger computes the
--- duration, the canonical usage and the cost at the prices in force at the
--- attempt's start, and pins that price version. Locks: the attempt's row.
+-- DL005 or DL045. `usage` is any supported usage object or an array of them (one
+-- per LLM call), added to the usage recorded while it ran (attempt_record_usage):
+-- only the calls made since. The finish trigger computes the duration, the
+-- canonical usage and the cost at the prices in force at the attempt's start, and
+-- pins that price version. Locks: the attempt's row.
 create or replace function debugloop.attempt_finish(
     attempt_id uuid,
     status text,
@@ -409,16 +501,7 @@ begin
     perform debugloop._util_check_number(confidence_score, 'confidence_score', 0, 1);
     perform debugloop._price_check_model(model, 'model');
     perform debugloop._util_check_time(completed_at, 'completed_at', now() + interval '1 day');
-    select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = attempt_finish.attempt_id for update;
-    if not found then
-        raise exception 'attempt % does not exist', coalesce(attempt_finish.attempt_id::text, 'NULL')
-            using errcode = 'DL002', column = 'attempt_id';
-    end if;
-    if attempt.status <> 'running' then
-        raise exception 'attempt % is already finished', attempt.attempt_id
-            using errcode = 'DL007', column = 'attempt_id',
-                  detail = format('it ended with status %s at %s', attempt.status, attempt.completed_at);
-    end if;
+    attempt := debugloop._attempt_lock_running(attempt_finish.attempt_id, '');
     if completed_at is not null and completed_at < attempt.started_at then
         raise exception 'completed_at (%) is before the attempt started (%)', completed_at, attempt.started_at
             using errcode = 'DL001', column = 'completed_at';
@@ -426,7 +509,7 @@ begin
     update debugloop.debug_execution_attempts a
        set status = attempt_finish.status,
            completed_at = coalesce(attempt_finish.completed_at, greatest(now(), a.started_at)),
-           usage_raw = attempt_finish.usage,
+           usage_raw = debugloop._attempt_usage_add(a.usage_raw, attempt_finish.usage),
            error_type = attempt_finish.error_type,
            error_message = attempt_finish.error_message,
            error_stacktrace = attempt_finish.error_stacktrace,

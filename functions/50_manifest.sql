@@ -16,7 +16,10 @@
 --                  the model's (its own mean when it has enough attempts, else the p50
 --                  estimate) and whose success rate is at most
 --                  manifest_cheaper_max_rate_drop below the model's (else below the
---                  success rate of all those attempts), cheapest first, at most 3
+--                  success rate of all those attempts), not deprecated by the price
+--                  list now, cheapest first, at most 3
+--   deprecation    the deprecation date and successor model the price list gives
+--                  `model` (LiteLLM's deprecation_date, successor_model), when it gives one
 -- Locks: none.
 create or replace function debugloop._manifest_cost(model text, fingerprint text, similar_hashes text[])
 returns jsonb
@@ -33,7 +36,7 @@ as $$
           from related r
          group by r.correlation_id
         having bool_or(r.status = 'success')
-    ), models as (
+    ), models_used as (
         select r.model_used as model, count(*) as attempts, count(*) filter (where r.status = 'success') as successes,
                round(count(*) filter (where r.status = 'success')::numeric / count(*), 4) as success_rate,
                round(avg(r.cost_usd), 8) as avg_cost_usd,
@@ -42,6 +45,11 @@ as $$
          where r.model_used is not null
          group by r.model_used, st.min_attempts
         having count(*) >= st.min_attempts
+    ), models as (
+        -- the price list's deprecation date and successor of each (advice never names a retired model)
+        select m.*, p.deprecated_at, p.successor_model
+          from models_used m
+          left join lateral debugloop.price_lookup(m.model, now()) p on true
     ), estimate as (
         select e.* from debugloop._attempt_estimate(_manifest_cost.model, fingerprint, similar_hashes) e
          where _manifest_cost.model is not null
@@ -57,6 +65,7 @@ as $$
           from models m, base b, settings st
          where _manifest_cost.model is not null and lower(m.model) <> lower(_manifest_cost.model)
            and m.avg_cost_usd < b.avg_cost_usd and m.success_rate >= b.success_rate - st.max_drop
+           and (m.deprecated_at is null or m.deprecated_at > now())
          order by m.avg_cost_usd, m.success_rate desc, m.model
          limit 3
     ), block as (
@@ -70,7 +79,11 @@ as $$
             'similar_solved', (select jsonb_build_object('tasks', count(*), 'avg_cost_usd', round(avg(c.cost), 8))
                                  from chains c where c.priced having count(*) > 0),
             'models', (select jsonb_agg(to_jsonb(m) order by m.attempts desc, m.model) from models m),
-            'cheaper_models', (select jsonb_agg(to_jsonb(c) order by c.avg_cost_usd, c.success_rate desc, c.model) from cheaper c)
+            'cheaper_models', (select jsonb_agg(to_jsonb(c) order by c.avg_cost_usd, c.success_rate desc, c.model) from cheaper c),
+            'deprecation', (select jsonb_build_object('deprecated_at', p.deprecated_at, 'successor_model', p.successor_model)
+                              from debugloop.price_lookup(_manifest_cost.model, now()) p
+                             where _manifest_cost.model is not null
+                               and (p.deprecated_at is not null or p.successor_model is not null))
         )) as doc
     )
     select case when doc - 'model' <> '{}'::jsonb then doc end from block
@@ -311,7 +324,13 @@ begin
                                                         round((m ->> 'success_rate')::numeric * 100),
                                                         debugloop._manifest_usd((m ->> 'avg_cost_usd')::numeric)), '; '))
                           from jsonb_array_elements(doc #> '{cost,cheaper_models}') m
-                        having count(*) > 0)]) with ordinality c(line, ord)
+                        having count(*) > 0),
+                       (select format('- %s %s%s', doc #>> '{cost,model}',
+                                      case when (doc #>> '{cost,deprecation,deprecated_at}')::timestamptz <= now() then 'is retired since '
+                                           else 'is deprecated from ' end
+                                      || to_char((doc #>> '{cost,deprecation,deprecated_at}')::timestamptz, 'YYYY-MM-DD'),
+                                      coalesce('; its successor is ' || (doc #>> '{cost,deprecation,successor_model}'), ''))
+                         where doc #>> '{cost,deprecation,deprecated_at}' is not null)]) with ordinality c(line, ord)
              where c.line is not null
         )
         select * from items order by ord, section

@@ -5,8 +5,8 @@
 -- the same triggers as attempt_start/attempt_finish: fingerprint, cost at the
 -- catalog's prices, error signature, error->success mappings, STF extraction. The
 -- log's own ids are the keys, so importing again adds nothing; a unit imported as
--- running (a tool call whose result was not written yet) is finished when its
--- result arrives. The file's read position commits in the same transaction.
+-- running (a tool call whose result was not written yet) holds the usage and cost
+-- of its response at once, and is finished when its result arrives. The file's read position commits in the same transaction.
 
 -- debugloop._import_check_source(source): DL001 unless `source` is a known log
 -- format. Locks: none.
@@ -332,7 +332,10 @@ begin
                             using errcode = 'DL020', column = 'units.status',
                                   hint = 'only the role that imported a unit, or an admin, may finish it';
                     end if;
-                    perform debugloop.attempt_finish(existing.attempt_id, status, nullif(u -> 'usage', 'null'),
+                    -- the unit is one response: its usage, held so far, is replaced by the final one
+                    update debugloop.debug_execution_attempts a set usage_raw = nullif(u -> 'usage', 'null')
+                     where a.attempt_id = existing.attempt_id and a.usage_raw is distinct from nullif(u -> 'usage', 'null');
+                    perform debugloop.attempt_finish(existing.attempt_id, status, null,
                                                      u ->> 'error_type', u ->> 'error_message', null, null,
                                                      nullif(u -> 'artifacts', 'null'), u ->> 'model',
                                                      greatest(completed, started), null, nullif(u -> 'tools', 'null'));
@@ -372,7 +375,7 @@ begin
                 coalesce(u ->> 'agent_type', import_units.source), request, u ->> 'approach',
                 nullif(btrim(u ->> 'model'), ''), nullif(u -> 'tools', 'null'),
                 started, case when status <> 'running' then greatest(completed, started) end,
-                status, case when status <> 'running' then nullif(u -> 'usage', 'null') end,
+                status, nullif(u -> 'usage', 'null'),
                 u ->> 'error_type', u ->> 'error_message',
                 case when status <> 'running' then nullif(u -> 'artifacts', 'null') end)
             returning a.attempt_id into new_id;

@@ -1,5 +1,6 @@
 -- analytics: views for DBAs and BI tools. Sums are exact numeric USD; an
--- attempt without a price adds nothing to a cost and is counted as unpriced.
+-- attempt without a price adds nothing to a cost and is counted as unpriced; a
+-- running one counts (as priced) with the cost of the responses recorded so far.
 
 -- debugloop.v_cost_breakdown: attempts, outcomes, tokens and cost grouped three
 -- ways (dimension 'agent', 'category' or 'model'); the v_cost_by_* views below
@@ -12,7 +13,7 @@ select case when grouping(a.agent_name) = 0 then 'agent'
        count(*) as attempts,
        count(*) filter (where a.status = 'success') as successes,
        count(*) filter (where a.status in ('error', 'timeout')) as failures,
-       count(*) filter (where a.cost_status = 'priced') as priced_attempts,
+       count(*) filter (where a.cost_status in ('priced', 'priced_so_far')) as priced_attempts,
        count(*) filter (where a.cost_status = 'unpriced') as unpriced_attempts,
        coalesce(sum(a.cost_usd), 0) as total_cost_usd,
        avg(a.cost_usd) as avg_cost_usd,
@@ -41,13 +42,14 @@ select model_used, attempts, successes, failures, priced_attempts, unpriced_atte
   from debugloop.v_cost_breakdown where dimension = 'model';
 comment on view debugloop.v_cost_by_model is 'Cost per model.';
 
--- debugloop.v_costliest_attempts: priced attempts ranked by cost (1 = costliest).
+-- debugloop.v_costliest_attempts: priced attempts ranked by cost (1 = costliest),
+-- running ones with the cost of their responses so far.
 create or replace view debugloop.v_costliest_attempts as
 select rank() over (order by a.cost_usd desc) as cost_rank,
        a.attempt_id, a.correlation_id, a.agent_name, a.model_used, a.status, a.started_at,
        a.tokens_input, a.tokens_output, a.cost_usd, left(a.user_request, 200) as user_request
   from debugloop.debug_execution_attempts a
- where a.cost_status = 'priced';
+ where a.cost_status in ('priced', 'priced_so_far');
 comment on view debugloop.v_costliest_attempts is 'Priced attempts ranked by exact cost, costliest first.';
 
 -- debugloop.v_cost_per_success: each task (correlation) whose last finished
@@ -240,3 +242,84 @@ begin
 end
 $$;
 comment on function debugloop.analytics_metrics(timestamptz) is 'The success metrics of the debug intelligence since a time, with targets and whether each is met.';
+
+-- debugloop.analytics_costs_by_period(period, since, until, timezone, breakdown):
+-- tokens by kind and cost of the attempts with usage, by day, ISO week (from
+-- Monday), month or session (task: correlation id), as ccusage reports Claude Code
+-- logs: a day is the date of an attempt's start in `timezone` (IANA, default UTC),
+-- `since` and `until` are dates in it, both inclusive (null: no bound). Running
+-- attempts count with the responses recorded so far (`running` says how many of a
+-- row are). With `breakdown`, one row per period and model, else one per period
+-- with the models it used. input_tokens are uncached prompt tokens,
+-- cache_write_tokens every cache write (5-minute and 1-hour), output_tokens include
+-- reasoning. Periods in order (sessions by their last activity), models by cost.
+-- Raises DL001 for another period, an unknown timezone, or until before since.
+-- Locks: none.
+create or replace function debugloop.analytics_costs_by_period(
+    period text,
+    since date default null,
+    until date default null,
+    timezone text default 'UTC',
+    breakdown boolean default false
+)
+returns table (period_key text, period_start timestamptz, title text, model text, models text[], attempts bigint,
+               running bigint, unpriced bigint, input_tokens bigint, output_tokens bigint, cache_write_tokens bigint,
+               cache_read_tokens bigint, total_tokens bigint, cost_usd numeric, first_at timestamptz,
+               last_at timestamptz)
+language plpgsql
+stable
+as $$
+declare
+    zone text := coalesce(nullif(btrim(timezone), ''), 'UTC');
+begin
+    if period is null or period not in ('daily', 'weekly', 'monthly', 'session') then
+        raise exception 'period must be daily, weekly, monthly or session, got %', coalesce(quote_literal(period), 'NULL')
+            using errcode = 'DL001', column = 'period';
+    end if;
+    if length(zone) > 64 or not exists (select from pg_timezone_names z where z.name = zone) then
+        raise exception 'timezone must be an IANA time zone name such as UTC or Europe/Berlin, got %', quote_literal(left(zone, 64))
+            using errcode = 'DL001', column = 'timezone';
+    end if;
+    if since is not null and until is not null and until < since then
+        raise exception 'until (%) is before since (%)', until, since using errcode = 'DL001', column = 'until';
+    end if;
+    return query
+    with a as (
+        select x.*, (x.started_at at time zone zone) as local_start,
+               case period
+                   when 'daily' then to_char(x.started_at at time zone zone, 'YYYY-MM-DD')
+                   when 'weekly' then to_char(date_trunc('week', x.started_at at time zone zone), 'YYYY-MM-DD')
+                   when 'monthly' then to_char(x.started_at at time zone zone, 'YYYY-MM')
+                   else x.correlation_id::text end as key
+          from debugloop.debug_execution_attempts x
+         where x.usage_raw is not null and x.input_tokens is not null
+           and (since is null or (x.started_at at time zone zone)::date >= since)
+           and (until is null or (x.started_at at time zone zone)::date <= until)
+    ), g as (
+        select a.key, case when breakdown then coalesce(a.model_used, '(none)') end as m,
+               array_agg(distinct coalesce(a.model_used, '(none)')) as ms,
+               count(*) as n, count(*) filter (where a.status = 'running') as r,
+               count(*) filter (where a.cost_status = 'unpriced') as u,
+               sum(a.input_tokens)::bigint as i, sum(a.output_tokens + a.reasoning_tokens)::bigint as o,
+               sum(a.cache_write_tokens + a.cache_write_1h_tokens)::bigint as w, sum(a.cache_read_tokens)::bigint as c,
+               coalesce(sum(a.cost_usd), 0) as cost,
+               min(a.started_at) as first_at, max(coalesce(a.completed_at, a.started_at)) as last_at,
+               min(a.local_start) as local_first
+          from a
+         group by 1, 2
+    )
+    select g.key,
+           case period when 'session' then g.first_at
+                       when 'daily' then (g.key::date)::timestamp at time zone zone
+                       when 'weekly' then (g.key::date)::timestamp at time zone zone
+                       else (g.key || '-01')::date::timestamp at time zone zone end,
+           case when period = 'session' then
+               (select coalesce(s.title, s.session_key) from debugloop.debug_import_sessions s where s.correlation_id::text = g.key limit 1) end,
+           g.m, (select array_agg(x order by x) from unnest(g.ms) x), g.n, g.r, g.u, g.i, g.o, g.w, g.c, g.i + g.o + g.w + g.c,
+           g.cost, g.first_at, g.last_at
+      from g
+     order by case when period = 'session' then max(g.last_at) over (partition by g.key) end, g.key, g.cost desc, g.m;
+end
+$$;
+comment on function debugloop.analytics_costs_by_period(text, date, date, text, boolean)
+    is 'Tokens by kind and cost by day, ISO week, month or session (as ccusage reports), per model with breakdown.';

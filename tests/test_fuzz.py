@@ -226,6 +226,8 @@ VALID_TEXT = {
     "value": ["on", "off", "0.5", "5", "20"],
     "embedding_model": ["all-MiniLM-L6-v2"],
     "name": ["invoice_total", "slugify"],
+    "period": ["daily", "weekly", "monthly", "session"],
+    "timezone": ["UTC", "Europe/Berlin", "Asia/Shanghai"],
 }
 for alias, of in [("model_name", "model"), ("user_request", "problem"), ("stacktrace", "message")]:
     VALID_TEXT[alias] = VALID_TEXT[of]
@@ -239,6 +241,8 @@ WILD_TEXT_BY_NAME = {
     "language": ["cobol", "Python", "c++", "x" * 100],
     "name_pattern": ["", ".*", "^", "$", "(", "[", "a|", "(a+)+$", "\\", "x{0}", "|", "(?:)", "^.*$"],
     "embedding_model": ["", " "],
+    "period": ["hourly", "Daily", ""],
+    "timezone": ["", "Mars/Olympus", "UTC+99", "EST5EDT,M3.2.0", "localtime"],
     **{n: ["0123456", "zzzzzzzz", "00000000-0000-0000-0000-000000000000", "ABCDEF12", "0" * 65] for n in ID_ARGUMENTS},
 }
 WILD_TEXT_BY_NAME["model_name"] = WILD_TEXT_BY_NAME["model"]
@@ -264,6 +268,11 @@ VALID_TIME = {
     "effective_from": ["2024-06-01", "2030-01-01"],
     "at": ["now", "2025-01-01"],
 }
+VALID_DATE = {"since": ["2025-06-01", "2024-01-01"], "until": ["2025-06-10", "2030-01-01"]}
+WILD_DATE = st.one_of(
+    st.sampled_from(["infinity", "-infinity", "epoch", "4713-01-01 BC", "5874897-12-31", "1900-01-01", "2100-01-01"]),
+    st.dates().map(lambda d: d.isoformat()),
+)
 INT_EDGES = [0, 1, -1, 2, 5, 20, 40, 41, 100, 101, 300, 1000, 1001, 2**31 - 1, -(2**31)]
 WILD_NUMERIC = st.one_of(
     st.sampled_from(["NaN", "Infinity", "-Infinity", "0", "-0.01", "1.01", "1e30", "-1e30", "1e-30", "1e1000"]),
@@ -453,6 +462,8 @@ def _valid(name: str, type_: str, world: World):
         return st.sampled_from(world.uuids(name))
     if type_ == "timestamp with time zone":
         return st.sampled_from(VALID_TIME.get(name, ["2025-01-01T00:00:00Z"]))
+    if type_ == "date":
+        return st.sampled_from(VALID_DATE.get(name, ["2025-06-01"]))
     if type_ == "jsonb":
         return VALID_JSON.get(name, st.just({"a": 1})).map(json.dumps)
     if type_ == "text[]":
@@ -483,6 +494,8 @@ def _wild(name: str, type_: str, world: World):
         base = st.one_of(st.just("00000000-0000-0000-0000-000000000000"), st.uuids().map(str))
     elif type_ == "timestamp with time zone":
         base = WILD_TIME
+    elif type_ == "date":
+        base = WILD_DATE
     elif type_ == "jsonb":
         base = st.one_of(WILD_JSON_BY_NAME[name], WILD_JSON) if name in WILD_JSON_BY_NAME else WILD_JSON
         base = base.map(json.dumps)

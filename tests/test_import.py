@@ -171,15 +171,20 @@ def test_claude_code_responses_tokens_and_cost(mconn, path):
     assert running == len(expected["open"])
 
 
-def test_the_unanswered_tool_call_is_running_and_keeps_nothing_it_cannot_know(mconn):
+def test_the_unanswered_tool_call_is_running_and_holds_the_cost_of_its_response(mconn):
+    """Issue 15: the tokens of a response are spent when it is written, so an attempt
+    still waiting for its tool result holds its usage and cost (priced_so_far)."""
     expected = claude_expected(LOGS / "claude-code" / "d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl")
     assert len(expected["open"]) == 1  # the log ends on a tool call without its result
-    status, cost, tokens = mconn.execute(
-        """select a.status, a.cost_usd, a.input_tokens from debugloop.debug_import_units i
+    status, cost, tokens, cost_status, usage, model, started = mconn.execute(
+        """select a.status, a.cost_usd, a.input_tokens, a.cost_status, a.usage_raw, a.model_used, a.started_at
+             from debugloop.debug_import_units i
              join debugloop.debug_execution_attempts a using (attempt_id) where i.unit_key = %s""",
         (next(iter(expected["open"])),),
     ).fetchone()
-    assert (status, cost, tokens) == ("running", None, None)
+    assert (status, cost_status, tokens) == ("running", "priced_so_far", usage["input_tokens"])
+    priced = mconn.execute("select debugloop.price_cost(%s, %s, %s)", (model, Jsonb(usage), started)).fetchone()[0]
+    assert cost == priced > 0
 
 
 def test_claude_code_error_fixed_by_reading_the_file_first(mconn):

@@ -185,6 +185,7 @@ def _agent_calls(conn: psycopg.Connection) -> dict:
     conn.execute(f"select debugloop.stf_set_embedding(%s, {_vector(384)}, 'hijack-model')", (stf,))
     golden = one("select debugloop.golden_nominate(%s, 'hijacker', quality_score => 0.9)", fixed)
     reuser = one("select debugloop.attempt_start('hijacker', 'reuse it', 'gpt-4o')")
+    one("select cost_status from debugloop.attempt_record_usage(%s, %s::jsonb)", reuser, json.dumps(USAGE))
     one("select reuse_count from debugloop.golden_record_reuse(%s, %s, true)", golden, reuser)
     session = {"key": "s1", "correlation_id": str(uuid.uuid4()), "title": "hijack session"}
     unit = {"key": "u1", "session": "s1", "request": "list the files", "model": "gpt-4o", "status": "success",
@@ -325,7 +326,8 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "golden_reject", "golden_reopen", "stf_reembed", "analytics_refresh", "tg_settings__audit",
                   "agent_session_record", "peer_create", "peer_map_agent", "peer_adopt_agents", "peer_bind_role",
                   "peer_unbind_role", "peer_set_status", "ledger_grant", "ledger_adjust", "ledger_transfer",
-                  "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds"}  # fmt: skip
+                  "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds",
+                  "attempt_record_usage"}  # fmt: skip
         assert definers <= called, f"not called by this test: {sorted(definers - called)}"
     finally:
         conn.execute(sql.SQL("alter role {} nosuperuser").format(sql.Identifier(HIJACKER)))

@@ -92,8 +92,9 @@ create or replace trigger _020_estimate
 
 -- tg_debug_execution_attempts__finish: an attempt that finishes gets its
 -- completion time, duration, canonical usage and cost
--- (debugloop._attempt_set_completion). Raises DL005 for bad usage. Locks: none
--- (reads the price catalog).
+-- (debugloop._attempt_set_completion); a running one whose usage is recorded or
+-- grows holds the cost so far (debugloop._attempt_set_usage_so_far). Raises DL005
+-- or DL045 for bad usage. Locks: none (reads the price catalog).
 create or replace function debugloop.tg_debug_execution_attempts__finish()
 returns trigger
 language plpgsql
@@ -101,13 +102,16 @@ as $$
 begin
     if new.status <> 'running' and (tg_op = 'INSERT' or old.status = 'running') then
         return debugloop._attempt_set_completion(new);
+    elsif new.status = 'running' and new.usage_raw is not null
+          and (tg_op = 'INSERT' or new.usage_raw is distinct from old.usage_raw) then
+        return debugloop._attempt_set_usage_so_far(new);
     end if;
     return new;
 end
 $$;
 
 create or replace trigger _030_finish
-    before insert or update of status on debugloop.debug_execution_attempts
+    before insert or update of status, usage_raw on debugloop.debug_execution_attempts
     for each row execute function debugloop.tg_debug_execution_attempts__finish();
 
 -- tg_debug_execution_attempts__touch: stamp updated_at. Locks: none.

@@ -4,7 +4,7 @@ the success metrics (``debugloop.analytics_metrics``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import psycopg
 
@@ -14,6 +14,7 @@ from .models import (
     CostBreakdown,
     CostlyAttempt,
     Metric,
+    PeriodCost,
     QualitySummary,
     RefreshResult,
     StfQuality,
@@ -31,6 +32,21 @@ class AnalyticsManager(Manager):
         if by not in DIMENSIONS:
             raise InvalidParameter(f"by must be one of {', '.join(DIMENSIONS)}, got {by!r}", field="by")
         return self._models(CostBreakdown, Q.cost_breakdown, {"dimension": by}, conn)
+
+    def costs_by_period(
+        self,
+        period: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        timezone: str = "UTC",
+        breakdown: bool = False,
+        conn: psycopg.Connection | None = None,
+    ) -> list[PeriodCost]:
+        """Tokens by kind and cost by day, ISO week, month or session, as ccusage reports
+        (``debugloop.analytics_costs_by_period``); one row per model with ``breakdown``."""
+        params = {"period": period, "since": since, "until": until, "timezone": timezone, "breakdown": breakdown}
+        return self._models(PeriodCost, Q.analytics_costs_by_period, params, conn)
 
     def costliest_attempts(self, limit: int = 10, conn: psycopg.Connection | None = None) -> list[CostlyAttempt]:
         return self._models(CostlyAttempt, Q.costliest_attempts, {"limit": limit}, conn)

@@ -94,6 +94,13 @@ class AttemptsManager(Manager):
         }
         return self._model(Attempt, Q.attempt_finish, params, conn)
 
+    def record_usage(self, attempt_id: UUID, usage: Any, conn: psycopg.Connection | None = None) -> Attempt:
+        """Add the usage of LLM calls to a running attempt, which holds their cost at
+        once (cost_status ``priced_so_far``); ``finish`` adds only what it is given."""
+        return self._model(
+            Attempt, Q.attempt_record_usage, {"attempt_id": attempt_id, "usage": jsonb(usage, "usage")}, conn
+        )
+
     def get(self, attempt_id: UUID, conn: psycopg.Connection | None = None) -> Attempt:
         return self._model(Attempt, Q.attempt_get, {"attempt_id": attempt_id}, conn)
 
@@ -153,7 +160,6 @@ class AttemptRecorder:
     ) -> None:
         self._attempts = attempts
         self._start = {"agent_name": agent_name, "user_request": user_request, "model": model, **start}
-        self._usage: list[Any] = []
         self.attempt_id: UUID | None = None
         self.model = model
         self.quality_score: float | Decimal | None = None
@@ -164,11 +170,10 @@ class AttemptRecorder:
     def record_usage(self, usage: Any) -> None:
         """Add the usage of one LLM call: a provider response, its usage object, or a list of them.
 
-        It is checked at once, so that InvalidUsage points at the call that sent it
-        and the attempt can still finish."""
-        value = jsonable(usage, "usage")
-        self._attempts.normalize_usage(value)
-        self._usage.extend(value if isinstance(value, list) else [value])
+        It is recorded at once (``debugloop.attempt_record_usage``): the running
+        attempt holds its tokens and cost in every report, and InvalidUsage points at
+        the call that sent it while the attempt can still finish."""
+        self._attempts.record_usage(self.attempt_id, usage)
 
     def __enter__(self) -> AttemptRecorder:
         self.attempt_id = self._attempts.start(**self._start)
@@ -176,7 +181,6 @@ class AttemptRecorder:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         common = {
-            "usage": self._usage or None,
             "quality_score": self.quality_score,
             "artifacts": self.artifacts,
             "model": self.model,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import UUID
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -120,6 +121,19 @@ class Client:
         arguments of :meth:`AttemptsManager.start`.
         """
         return AttemptRecorder(self.attempts, agent_name, user_request, model, start)
+
+    def task(self, user_request: str, *, agent_name: str | None = None, correlation_id: UUID | None = None):
+        """The LLM calls that wrapped clients or the LiteLLM callback record in this
+        block (``debugloop.integrations``) become attempts at one task: one
+        correlation id, this request, this agent::
+
+            with dl.task("Fix the failing invoice test", agent_name="fixer") as t:
+                client.chat.completions.create(...)    # a wrapped client
+            dl.attempts.chain(t.correlation_id)
+        """
+        from .integrations import task  # the core never imports the integrations at load
+
+        return task(user_request, agent_name=agent_name, correlation_id=correlation_id)
 
     def close(self) -> None:
         self._pool.close()

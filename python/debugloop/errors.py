@@ -122,9 +122,18 @@ class InvalidSettingValue(BusinessError, ValueError):
 @_register(
     "DL005",
     "A usage object is malformed: a negative, fractional or too large (10^15 or more) count, a part larger than its"
-    " whole, or no known format.",
+    " whole.",
 )
 class InvalidUsage(BusinessError, ValueError):
+    pass
+
+
+@_register(
+    "DL045",
+    "A usage object fits no known format, or carries the fields of two (DETAIL names the fields that carry values);"
+    " it is never priced as another format.",
+)
+class UnknownUsageFormat(InvalidUsage):
     pass
 
 

@@ -34,14 +34,29 @@ PRICE_FIELDS = (
 
 class PricesManager(Manager):
     def cost(
-        self, model: str, usage: Any, at: datetime | None = None, conn: psycopg.Connection | None = None
+        self,
+        model: str,
+        usage: Any,
+        at: datetime | None = None,
+        conn: psycopg.Connection | None = None,
+        *,
+        provider: str | None = None,
     ) -> Decimal:
-        """Exact USD cost of ``usage`` (any supported format) for ``model`` at the prices in force at ``at``."""
-        return self._value(Q.price_cost, {"model": model, "usage": jsonb(usage, "usage"), "at": at}, conn)
+        """Exact USD cost of ``usage`` (any supported format) for ``model`` (at ``provider``,
+        when given) at the prices in force at ``at``, its requests made at ``at``."""
+        params = {"model": model, "usage": jsonb(usage, "usage"), "at": at, "provider": provider}
+        return self._value(Q.price_cost, params, conn)
 
-    def lookup(self, model: str, at: datetime | None = None, conn: psycopg.Connection | None = None) -> PriceVersion:
+    def lookup(
+        self,
+        model: str,
+        at: datetime | None = None,
+        conn: psycopg.Connection | None = None,
+        *,
+        provider: str | None = None,
+    ) -> PriceVersion:
         """The price version that applies to ``model`` at ``at``; UnknownModel when none does."""
-        rows = self._models(PriceVersion, Q.price_lookup, {"model": model, "at": at}, conn)
+        rows = self._models(PriceVersion, Q.price_lookup, {"model": model, "at": at, "provider": provider}, conn)
         if not rows:
             raise UnknownModel(f"no price for model {model!r}", field="model")
         return rows[0]

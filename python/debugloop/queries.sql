@@ -82,6 +82,9 @@ select debugloop.attempt_start(
     approach_description => %(approach_description)s, execution_id => %(execution_id)s,
     tools_used => %(tools_used)s, stf_ids => %(stf_ids)s, started_at => %(started_at)s) as attempt_id
 
+-- name: attempt_record_usage
+select * from debugloop.attempt_record_usage(%(attempt_id)s, %(usage)s)
+
 -- name: attempt_finish
 select * from debugloop.attempt_finish(
     attempt_id => %(attempt_id)s, status => %(status)s, usage => %(usage)s,
@@ -102,10 +105,10 @@ select * from debugloop.attempt_chain(%(correlation_id)s::text)
 select debugloop.price_usage_normalize(%(usage)s) as usage
 
 -- name: price_cost
-select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now())) as cost
+select debugloop.price_cost(%(model)s, %(usage)s, coalesce(%(at)s::timestamptz, now()), %(provider)s) as cost
 
 -- name: price_lookup
-select * from debugloop.price_lookup(%(model)s, coalesce(%(at)s::timestamptz, now())) p
+select * from debugloop.price_lookup(%(model)s, coalesce(%(at)s::timestamptz, now()), %(provider)s) p
  where p.catalog_id is not null
 
 -- name: price_versions
@@ -281,6 +284,9 @@ select debugloop.agent_session_prompt(%(agent_name)s, %(session_key)s) as prompt
 
 -- name: agent_session_list
 select * from debugloop.agent_session_list(%(agent_name)s, %(project)s, %(limit)s)
+
+-- name: analytics_costs_by_period
+select * from debugloop.analytics_costs_by_period(%(period)s, %(since)s, %(until)s, %(timezone)s, %(breakdown)s)
 
 -- name: analytics_refresh
 select * from debugloop.analytics_refresh()

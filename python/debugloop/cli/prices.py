@@ -53,14 +53,29 @@ def list_prices(
 
 
 @app.command("show")
-def show(model: str, as_json: AS_JSON = False) -> None:
-    """Which price applies to a model name now, and every version of that model."""
+def show(
+    model: str,
+    provider: Annotated[str | None, typer.Option(help="The provider whose price to show (default: the rule).")] = None,
+    as_json: AS_JSON = False,
+) -> None:
+    """Which price applies to a model name now (README: "Which price a model name gets"), and its versions."""
     with client() as dl:
-        current = dl.prices.lookup(model)
+        current = dl.prices.lookup(model, provider=provider)
         versions = dl.prices.versions(current.provider, current.model_name)
 
     def table() -> None:
         say(f"{model} is priced as {current.provider}/{current.model_name} ({current.origin}, {current.source})")
+        if current.deprecated_at or current.successor_model:
+            retired = f"deprecated from {current.deprecated_at:%Y-%m-%d}" if current.deprecated_at else "to be replaced"
+            say(retired + (f"; its successor is {current.successor_model}" if current.successor_model else ""))
+        tiers = ", ".join(sorted(current.service_tiers or {}))
+        extras = [f"service tiers: {tiers}"] if tiers else []
+        if current.off_peak:
+            extras.append("off-peak prices in given UTC hours")
+        if current.uplifts:
+            extras.append(f"uplifts kept, not applied unless set: {', '.join(sorted(current.uplifts))}")
+        if extras:
+            say("; ".join(extras))
         print_table(PRICES, versions, "versions, newest first")
         say(UNIT)
 
@@ -167,15 +182,19 @@ def reprice(
 def cost(
     model: str,
     usage: Annotated[str, typer.Argument(help="A usage object as JSON (OpenAI, Anthropic, Gemini or canonical).")],
+    provider: Annotated[str | None, typer.Option(help="The provider whose price applies (default: the rule).")] = None,
+    at: Annotated[
+        datetime | None, typer.Option(help="When the request ran (default now): prices and off-peak hours.")
+    ] = None,
     as_json: AS_JSON = False,
 ) -> None:
-    """The exact cost in USD of one usage object for a model at today's prices."""
+    """The exact cost in USD of one usage object for a model at today's prices (or at --at)."""
     try:
         value = json.loads(usage)
     except json.JSONDecodeError as exc:
         raise InvalidParameter(f"usage is not JSON: {exc}", field="usage") from None
     with client() as dl:
-        amount = dl.prices.cost(model, value)
+        amount = dl.prices.cost(model, value, at, provider=provider)
     if as_json:
         print(dumps({"model": model, "cost_usd": amount}))
     else:

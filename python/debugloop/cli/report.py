@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -68,15 +69,98 @@ def print_costs(dl: Client, by: str, top: int, as_json: bool = False) -> None:
         print_table(SOLVED, solved, "cost per successful outcome (whole retry chain)")
 
 
+PERIOD = table_spec(
+    "report costs by period",
+    Col("period", lambda r: r.period_key, "key"),
+    Col("models", lambda r: ", ".join(r.models) if r.model is None else r.model, "key", drop=1),
+    Col("input", lambda r: count(r.input_tokens), "num", drop=4),
+    Col("output", lambda r: count(r.output_tokens), "num", drop=5),
+    Col("cache write", lambda r: count(r.cache_write_tokens), "num", drop=3),
+    Col("cache read", lambda r: count(r.cache_read_tokens), "num", drop=2),
+    Col("total tokens", lambda r: count(r.total_tokens), "num", drop=6),
+    Col("cost", lambda r: usd(r.cost_usd) + (" (growing)" if r.running else ""), "num"),
+)
+SESSIONS = table_spec(
+    "report costs by session",
+    Col("session", lambda r: r.period_key, "id"),
+    Col("models", lambda r: ", ".join(r.models) if r.model is None else r.model, "key", drop=1),
+    Col("title", lambda r: r.title or "", drop=3),
+    Col("input", lambda r: count(r.input_tokens), "num", drop=5),
+    Col("output", lambda r: count(r.output_tokens), "num", drop=6),
+    Col("cache write", lambda r: count(r.cache_write_tokens), "num", drop=4),
+    Col("cache read", lambda r: count(r.cache_read_tokens), "num", drop=2),
+    Col("last activity", lambda r: f"{r.last_at:%Y-%m-%d}", "time", drop=7),
+    Col("cost", lambda r: usd(r.cost_usd) + (" (growing)" if r.running else ""), "num"),
+)
+TOKEN_KINDS = ("attempts", "running", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+
+
+def print_costs_by_period(
+    dl: Client,
+    period: str,
+    since: date | None,
+    until: date | None,
+    timezone: str,
+    breakdown: bool,
+    as_json: bool = False,
+) -> None:
+    rows = dl.analytics.costs_by_period(period, since=since, until=until, timezone=timezone, breakdown=breakdown)
+    totals = {kind: sum(getattr(r, kind) for r in rows) for kind in (*TOKEN_KINDS, "total_tokens")}
+    totals["cost_usd"] = sum((r.cost_usd for r in rows), Decimal(0))
+    if as_json:
+        print(dumps({"period": period, "timezone": timezone, "breakdown": breakdown, "rows": rows, "totals": totals}))
+        return
+    if not rows:
+        say("no usage recorded in that time")
+        return
+    spec = SESSIONS if period == "session" else PERIOD
+    print_table(spec, rows, f"cost by {'session' if period == 'session' else period[:-2].replace('dai', 'day')}")
+    grown = " (attempts still running: it may grow)" if totals["running"] else ""
+    say(
+        f"total {usd(totals['cost_usd'])}{grown}: {count(totals['input_tokens'])} input, "
+        f"{count(totals['output_tokens'])} output, {count(totals['cache_write_tokens'])} cache write, "
+        f"{count(totals['cache_read_tokens'])} cache read tokens"
+    )
+
+
 @app.command("costs")
 def costs(
     by: Annotated[str, typer.Option(help="Group by agent, category or model.")] = "model",
     top: Annotated[int, typer.Option(min=1, help="How many of the costliest attempts and solved tasks.")] = 10,
+    daily: Annotated[bool, typer.Option("--daily", help="Tokens and cost per day (as ccusage daily).")] = False,
+    weekly: Annotated[bool, typer.Option("--weekly", help="Per ISO week, from Monday (as ccusage weekly).")] = False,
+    monthly: Annotated[bool, typer.Option("--monthly", help="Per month (as ccusage monthly).")] = False,
+    session: Annotated[bool, typer.Option("--session", help="Per session: task (as ccusage session).")] = False,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="From this date (inclusive).")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d", "%Y%m%d"], help="Until this date (inclusive).")
+    ] = None,
+    breakdown: Annotated[bool, typer.Option("--breakdown", help="One row per model in each period.")] = False,
+    timezone: Annotated[str, typer.Option(help="The time zone of days, weeks and months (IANA).")] = "UTC",
     as_json: AS_JSON = False,
 ) -> None:
-    """Cost by agent, category or model; the costliest attempts; the cost of each solved task."""
+    """Cost by agent, category or model; the costliest attempts; the cost of each solved task.
+    With --daily, --weekly, --monthly or --session: tokens by kind and cost per period, as ccusage reports."""
+    periods = [
+        name for name, on in (("daily", daily), ("weekly", weekly), ("monthly", monthly), ("session", session)) if on
+    ]
+    if len(periods) > 1:
+        raise typer.BadParameter("give one of --daily, --weekly, --monthly, --session")
     with client() as dl:
-        print_costs(dl, by, top, as_json)
+        if periods:
+            print_costs_by_period(
+                dl,
+                periods[0],
+                since.date() if since else None,
+                until.date() if until else None,
+                timezone,
+                breakdown,
+                as_json,
+            )
+        else:
+            print_costs(dl, by, top, as_json)
 
 
 SUMMARY = table_spec(

@@ -149,3 +149,27 @@ class StfUsage(Row):
     cost_of_using_attempts_usd: Decimal
     avg_cost_of_using_attempt_usd: Decimal | None
     producers: int
+
+
+class PeriodCost(Row):
+    """A row of ``debugloop.analytics_costs_by_period(...)``: one day, week, month or
+    session (and model, with ``breakdown``)."""
+
+    __relation__ = "debugloop.analytics_costs_by_period(text, date, date, text, boolean)"
+
+    period_key: str
+    period_start: datetime
+    title: str | None
+    model: str | None
+    models: list[str]
+    attempts: int
+    running: int
+    unpriced: int
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    total_tokens: int
+    cost_usd: Decimal
+    first_at: datetime
+    last_at: datetime

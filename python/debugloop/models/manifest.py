@@ -88,6 +88,13 @@ class ManifestModel(Document):
     success_rate: Decimal
     avg_cost_usd: Decimal | None = None
     cost_per_success_usd: Decimal | None = None
+    deprecated_at: datetime | None = None
+    successor_model: str | None = None
+
+
+class ManifestDeprecation(Document):
+    deprecated_at: datetime | None = None
+    successor_model: str | None = None
 
 
 class ManifestCost(Document):
@@ -96,6 +103,7 @@ class ManifestCost(Document):
     similar_solved: ManifestSolved | None = None
     models: list[ManifestModel] = []
     cheaper_models: list[ManifestModel] = []
+    deprecation: ManifestDeprecation | None = None
 
 
 class ManifestAgent(Document):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from .base import Row
@@ -47,6 +48,12 @@ class PriceVersion(Row):
     effective_from: datetime
     created_at: datetime
     created_by: str
+    source_key: str | None
+    successor_model: str | None
+    service_tiers: Any
+    off_peak: Any
+    uplifts: Any
+    context_tiers: Any
 
 
 class CostEstimate(Row):

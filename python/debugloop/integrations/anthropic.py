@@ -1,0 +1,18 @@
+"""Record the calls of an Anthropic Python client (``pip install 'debugloop[anthropic]'``):
+``messages.create``, sync or async, each an attempt with the message's model, usage
+(cache reads, 5-minute and 1-hour writes, service tier) and cost, or the error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Recorder, Recording, patch, request_text
+
+
+def wrap(client: Any, dl: Recording, *, agent_name: str = "anthropic") -> Any:
+    """``client`` (``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``), its calls
+    recorded in ``dl``; the same object is returned."""
+    recorder = Recorder(dl, agent_name, "anthropic")
+    patch(client.messages, "create", recorder,
+          lambda kw: request_text(kw.get("messages"), f"Anthropic message with {kw.get('model')}"))  # fmt: skip
+    return client

@@ -1,0 +1,21 @@
+"""Record the calls of an OpenAI Python client (``pip install 'debugloop[openai]'``):
+``chat.completions.create`` and ``responses.create``, sync or async, each an attempt
+with the response's model, usage (service tier included) and cost, or the error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Recorder, Recording, patch, request_text
+
+
+def wrap(client: Any, dl: Recording, *, agent_name: str = "openai") -> Any:
+    """``client`` (``openai.OpenAI`` or ``openai.AsyncOpenAI``), its calls recorded
+    in ``dl``; the same object is returned, for ``client = wrap(OpenAI(), dl)``."""
+    recorder = Recorder(dl, agent_name, "openai")
+    patch(client.chat.completions, "create", recorder,
+          lambda kw: request_text(kw.get("messages"), f"OpenAI chat completion with {kw.get('model')}"))  # fmt: skip
+    if hasattr(client, "responses"):
+        patch(client.responses, "create", recorder,
+              lambda kw: request_text(kw.get("input"), f"OpenAI response with {kw.get('model')}"))  # fmt: skip
+    return client
