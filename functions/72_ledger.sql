@@ -1466,9 +1466,10 @@ as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 -- peer leg (the system accounts' legs publish nothing), in version order per peer:
 -- the seed's fields, and the direction, the account version and the balances after
 -- it, so that the outbox relay publishes it without another lookup (schemas/ has its
--- JSON Schema); read by peer through the accounts' index and the entries' key. It
--- writes out what _peer_is_system and _ledger_time say, because a view may call no
--- unpinned function (the planner would inline it on the caller's search path).
+-- JSON Schema); read by peer through the accounts' index and the entries' key. The
+-- counterparty is null when its account is a system one; the time is written out as
+-- _ledger_time writes it, because a view may call no unpinned function (the planner
+-- would inline it on the caller's search path).
 create or replace view debugloop.v_ledger_transaction_events as
 select a.peer_id, e.account_version, e.transfer_id,
        jsonb_build_object(
@@ -1482,7 +1483,7 @@ select a.peer_id, e.account_version, e.transfer_id,
         'quality_score', t.quality_score,
         'novelty_score', t.novelty_score,
         'counterparty_peer_id',
-            case when o.other in ('sys_issuance', 'sys_compute', 'sys_holds') then null else o.other end,
+            case when oa.system then null else o.other end,
         'metadata', coalesce(t.metadata, '{}'),
         'hold_id', t.hold_id,
         'memo', t.memo,
@@ -1494,8 +1495,10 @@ select a.peer_id, e.account_version, e.transfer_id,
   from debugloop.ledger_entries e
   join debugloop.ledger_transfers t on t.transfer_id = e.transfer_id
   join debugloop.ledger_accounts a on a.account_id = e.account_id
-  cross join lateral (select case when t.from_peer_id = e.peer_id then t.to_peer_id
-                                  else t.from_peer_id end as other) o
+  cross join lateral (select case when t.from_account_id = e.account_id then t.to_peer_id else t.from_peer_id end as other,
+                             case when t.from_account_id = e.account_id then t.to_account_id else t.from_account_id end
+                                 as other_account) o
+  join debugloop.ledger_accounts oa on oa.account_id = o.other_account
  where not a.system;
 comment on view debugloop.v_ledger_transaction_events is 'The token.transactions.v1 event of every peer''s entry.';
 
