@@ -26,10 +26,6 @@ from .queries import Q
 Amount = int | Decimal | float
 
 
-def _tokens(amount: Amount | None) -> Decimal | None:
-    return None if amount is None else to_decimal(amount)
-
-
 class LedgerManager(Manager):
     """``debugloop.ledger_*``: the double-entry token ledger."""
 
@@ -103,7 +99,7 @@ class LedgerManager(Manager):
             "transfer_id": transfer_id,
             "from_peer_id": from_peer_id,
             "to_peer_id": to_peer_id,
-            "amount": _tokens(amount),
+            "amount": to_decimal(amount),
             "transaction_type": transaction_type,
             "reason": reason,
             "memo": memo,
@@ -133,14 +129,20 @@ class LedgerManager(Manager):
         conn: psycopg.Connection | None = None,
     ) -> Transfer:
         """Bonus tokens minted from issuance for a peer (admin)."""
-        params = {"transfer_id": transfer_id, "peer": peer, "amount": _tokens(amount), "memo": memo, "reason": reason}
+        params = {
+            "transfer_id": transfer_id,
+            "peer": peer,
+            "amount": to_decimal(amount),
+            "memo": memo,
+            "reason": reason,
+        }
         return self._model(Transfer, Q.ledger_grant, params, conn)
 
     def adjust(
         self, transfer_id: UUID, peer: str, amount: Amount, memo: str, conn: psycopg.Connection | None = None
     ) -> Transfer:
         """Correct a peer's balance by a signed amount, with why (admin)."""
-        params = {"transfer_id": transfer_id, "peer": peer, "amount": _tokens(amount), "memo": memo}
+        params = {"transfer_id": transfer_id, "peer": peer, "amount": to_decimal(amount), "memo": memo}
         return self._model(Transfer, Q.ledger_adjust, params, conn)
 
     # -- holds --------------------------------------------------------------------------
@@ -163,7 +165,7 @@ class LedgerManager(Manager):
         params = {
             "hold_id": hold_id,
             "peer": peer,
-            "amount": _tokens(amount),
+            "amount": to_decimal(amount),
             "expires_in": expires_in,
             "reason": reason,
             "metadata": jsonb(metadata, "metadata"),
@@ -174,7 +176,7 @@ class LedgerManager(Manager):
         self, hold_id: UUID, amount: Amount, *, metadata: Any = None, conn: psycopg.Connection | None = None
     ) -> Hold:
         """The call cost ``amount`` (at most the hold): spent, and the rest given back."""
-        params = {"hold_id": hold_id, "amount": _tokens(amount), "metadata": jsonb(metadata, "metadata")}
+        params = {"hold_id": hold_id, "amount": to_decimal(amount), "metadata": jsonb(metadata, "metadata")}
         return self._model(Hold, Q.ledger_settle, params, conn)
 
     def release(self, hold_id: UUID, conn: psycopg.Connection | None = None) -> Hold:
