@@ -64,6 +64,8 @@ def test_agent_names_of_the_attempts_map_to_peers(dl):
     moved = dl.peers.map_agent("reviewer", "peer_fixer")
     assert moved.peer_id == "peer_fixer"
     assert dl.peers.summary("peer_fixer").agent_names == ["fixer", "reviewer"]
+    with pytest.raises(UnknownPeer):
+        dl.peers.summary("peer_nobody")
 
 
 # -- roles bound to peers ------------------------------------------------------------------

@@ -43,8 +43,7 @@ class PeersManager(Manager):
         return self._model(Peer, Q.peer_get, {"peer": peer}, conn)
 
     def summary(self, peer: str, conn: psycopg.Connection | None = None) -> PeerSummary:
-        """One peer with its balance, agent names and bound roles."""
-        self.get(peer, conn)  # UnknownPeer for an unknown id
+        """One peer with its balance, agent names and bound roles (UnknownPeer when none has this id)."""
         return self._model(PeerSummary, Q.peer_summary, {"peer": peer}, conn)
 
     def list(

@@ -334,7 +334,7 @@ select * from debugloop.peer_get(%(peer)s)
 select * from debugloop.peer_list(kind => %(kind)s, status => %(status)s, "limit" => %(limit)s)
 
 -- name: peer_summary
-select * from debugloop.v_peers where peer_id = %(peer)s
+select v.* from debugloop.peer_get(%(peer)s) p join debugloop.v_peers v on v.peer_id = p.peer_id
 
 -- name: peer_set_status
 select * from debugloop.peer_set_status(%(peer)s, %(status)s, %(memo)s)
