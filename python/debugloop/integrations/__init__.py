@@ -28,7 +28,7 @@ import asyncio
 import inspect
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -151,20 +151,21 @@ class Recorder:
             return None
 
 
-def patch(resource: Any, name: str, recorder: Recorder, describe: Callable[[dict[str, Any]], str]) -> None:
+def patch(resource: Any, name: str, recorder: Recorder, messages: str, label: str) -> None:
     """Replace ``resource.name`` (an SDK's ``create``, sync or async: an awaitable
-    result is recorded when it is awaited) by one that records each call it makes. ``describe`` turns the call's arguments into the
-    request text. A streamed call (``stream=True``) is passed through unrecorded:
-    its usage comes with its last chunk, which the caller reads. Patching twice
-    patches once."""
+    result is recorded when it is awaited) by one that records each call it makes.
+    The request text is the last user message of the call's ``messages`` argument,
+    else "``label`` with ``model``". A streamed call (``stream=True``) is passed
+    through unrecorded: its usage comes with its last chunk, which the caller
+    reads. Patching twice patches once."""
     original = getattr(resource, name)
     if getattr(original, "__debugloop__", False):
         return
 
     def record(kwargs: dict[str, Any], started: datetime, response: Any = None, error: BaseException | None = None):
-        recorder.record(
-            model=kwargs.get("model"), request=describe(kwargs), started_at=started, response=response, error=error
-        )
+        model = kwargs.get("model")
+        request = request_text(kwargs.get(messages), f"{label} with {model}")
+        recorder.record(model=model, request=request, started_at=started, response=response, error=error)
 
     def create(*args: Any, **kwargs: Any) -> Any:
         started = datetime.now(UTC)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Recorder, Recording, patch, request_text
+from . import Recorder, Recording, patch
 
 
 def wrap(client: Any, dl: Recording, *, agent_name: str = "anthropic") -> Any:
     """``client`` (``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``), its calls
     recorded in ``dl``; the same object is returned."""
     recorder = Recorder(dl, agent_name, "anthropic")
-    patch(client.messages, "create", recorder,
-          lambda kw: request_text(kw.get("messages"), f"Anthropic message with {kw.get('model')}"))  # fmt: skip
+    patch(client.messages, "create", recorder, "messages", "Anthropic message")
     return client

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Recorder, Recording, patch, request_text
+from . import Recorder, Recording, patch
 
 
 def wrap(client: Any, dl: Recording, *, agent_name: str = "openai") -> Any:
     """``client`` (``openai.OpenAI`` or ``openai.AsyncOpenAI``), its calls recorded
     in ``dl``; the same object is returned, for ``client = wrap(OpenAI(), dl)``."""
     recorder = Recorder(dl, agent_name, "openai")
-    patch(client.chat.completions, "create", recorder,
-          lambda kw: request_text(kw.get("messages"), f"OpenAI chat completion with {kw.get('model')}"))  # fmt: skip
+    patch(client.chat.completions, "create", recorder, "messages", "OpenAI chat completion")
     if hasattr(client, "responses"):
-        patch(client.responses, "create", recorder,
-              lambda kw: request_text(kw.get("input"), f"OpenAI response with {kw.get('model')}"))  # fmt: skip
+        patch(client.responses, "create", recorder, "input", "OpenAI response")
     return client
