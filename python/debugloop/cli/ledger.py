@@ -116,9 +116,14 @@ def transfer(
     """Move tokens from one account to another (an agent's role: out of its own peer only)."""
     with client() as dl:
         t = dl.ledger.transfer(
-            transfer_id or uuid.uuid4(), from_peer, to_peer, _amount(amount),
-            transaction_type=transaction_type, reason=reason, memo=memo,
-        )  # fmt: skip
+            transfer_id or uuid.uuid4(),
+            from_peer,
+            to_peer,
+            _amount(amount),
+            transaction_type=transaction_type,
+            reason=reason,
+            memo=memo,
+        )
     _outcome(t, as_json, _posted(t))
 
 

@@ -93,6 +93,7 @@ SESSIONS = table_spec(
     Col("cost", lambda r: usd(r.cost_usd) + (" (growing)" if r.running else ""), "num"),
 )
 TOKEN_KINDS = ("attempts", "running", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+PERIOD_NOUNS = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session"}
 
 
 def print_costs_by_period(
@@ -114,7 +115,7 @@ def print_costs_by_period(
         say("no usage recorded in that time")
         return
     spec = SESSIONS if period == "session" else PERIOD
-    print_table(spec, rows, f"cost by {'session' if period == 'session' else period[:-2].replace('dai', 'day')}")
+    print_table(spec, rows, f"cost by {PERIOD_NOUNS[period]}")
     grown = " (attempts still running: it may grow)" if totals["running"] else ""
     say(
         f"total {usd(totals['cost_usd'])}{grown}: {count(totals['input_tokens'])} input, "
@@ -143,9 +144,7 @@ def costs(
 ) -> None:
     """Cost by agent, category or model; the costliest attempts; the cost of each solved task.
     With --daily, --weekly, --monthly or --session: tokens by kind and cost per period, as ccusage reports."""
-    periods = [
-        name for name, on in (("daily", daily), ("weekly", weekly), ("monthly", monthly), ("session", session)) if on
-    ]
+    periods = [name for name, on in zip(PERIOD_NOUNS, (daily, weekly, monthly, session), strict=True) if on]
     if len(periods) > 1:
         raise typer.BadParameter("give one of --daily, --weekly, --monthly, --session")
     with client() as dl:
