@@ -106,6 +106,37 @@ begin
 end
 $$;
 
+-- debugloop._usage_inclusive(prompt, completion, cached, created, reasoning, batch,
+-- source, prompt_field, completion_field): the canonical form of an OpenAI-style
+-- count, whose prompt includes its cached tokens and cache writes and whose
+-- completion includes its reasoning tokens (Chat Completions and LiteLLM, and
+-- Responses). Raises DL005 naming the fields when a part exceeds its whole.
+-- Locks: none.
+create or replace function debugloop._usage_inclusive(
+    prompt bigint, completion bigint, cached bigint, created bigint, reasoning bigint, batch boolean,
+    source text, prompt_field text, completion_field text)
+returns jsonb
+language plpgsql
+immutable
+as $$
+begin
+    if cached + created > prompt then
+        raise exception 'usage: cached and cache-write tokens (%) exceed % (%)', cached + created, prompt_field, prompt
+            using errcode = 'DL005', column = 'usage',
+                  detail = format('%s %s include cached tokens and cache writes', source, prompt_field);
+    end if;
+    if reasoning > completion then
+        raise exception 'usage: reasoning_tokens (%) exceed % (%)', reasoning, completion_field, completion
+            using errcode = 'DL005', column = 'usage',
+                  detail = format('%s %s include reasoning tokens', source, completion_field);
+    end if;
+    return jsonb_build_object(
+        'input_tokens', prompt - cached - created, 'output_tokens', completion - reasoning,
+        'cache_read_tokens', cached, 'cache_write_tokens', created, 'cache_write_1h_tokens', 0,
+        'reasoning_tokens', reasoning, 'batch', batch);
+end
+$$;
+
 -- debugloop._usage_request(obj): one provider usage object (or a whole response
 -- that carries one) in canonical form. The format is decided by the fields that
 -- carry values: null fields (an SDK's model_dump() writes every field) are
@@ -174,20 +205,8 @@ begin
         created := greatest(debugloop._usage_int(u, '{cache_creation_input_tokens}', 'cache_creation_input_tokens'),
                             debugloop._usage_int(u, '{prompt_tokens_details,cache_write_tokens}', 'prompt_tokens_details.cache_write_tokens'));
         reasoning := debugloop._usage_int(u, '{completion_tokens_details,reasoning_tokens}', 'completion_tokens_details.reasoning_tokens');
-        if cached + created > prompt then
-            raise exception 'usage: cached and cache-write tokens (%) exceed prompt_tokens (%)', cached + created, prompt
-                using errcode = 'DL005', column = 'usage',
-                      detail = 'OpenAI-style prompt_tokens include cached tokens and cache writes';
-        end if;
-        if reasoning > completion then
-            raise exception 'usage: reasoning_tokens (%) exceed completion_tokens (%)', reasoning, completion
-                using errcode = 'DL005', column = 'usage',
-                      detail = 'OpenAI-style completion_tokens include reasoning tokens';
-        end if;
-        result := jsonb_build_object(
-            'input_tokens', prompt - cached - created, 'output_tokens', completion - reasoning,
-            'cache_read_tokens', cached, 'cache_write_tokens', created, 'cache_write_1h_tokens', 0,
-            'reasoning_tokens', reasoning, 'batch', tier = 'batch' is true);
+        result := debugloop._usage_inclusive(prompt, completion, cached, created, reasoning, tier = 'batch' is true,
+                                             'OpenAI-style', 'prompt_tokens', 'completion_tokens');
 
     elsif u ?| array['promptTokenCount', 'candidatesTokenCount', 'totalTokenCount',
                      'prompt_token_count', 'candidates_token_count', 'total_token_count'] then
@@ -224,19 +243,8 @@ begin
             created := debugloop._usage_int(u, '{input_tokens_details,cache_write_tokens}', 'input_tokens_details.cache_write_tokens')
                      + debugloop._usage_int(u, '{input_tokens_details,cache_creation_tokens}', 'input_tokens_details.cache_creation_tokens');
             reasoning := debugloop._usage_int(u, '{output_tokens_details,reasoning_tokens}', 'output_tokens_details.reasoning_tokens');
-            if cached + created > prompt then
-                raise exception 'usage: cached and cache-write tokens (%) exceed input_tokens (%)', cached + created, prompt
-                    using errcode = 'DL005', column = 'usage',
-                          detail = 'OpenAI Responses input_tokens include cached tokens and cache writes';
-            end if;
-            if reasoning > completion then
-                raise exception 'usage: reasoning_tokens (%) exceed output_tokens (%)', reasoning, completion
-                    using errcode = 'DL005', column = 'usage', detail = 'OpenAI Responses output_tokens include reasoning tokens';
-            end if;
-            result := jsonb_build_object(
-                'input_tokens', prompt - cached - created, 'output_tokens', completion - reasoning,
-                'cache_read_tokens', cached, 'cache_write_tokens', created, 'cache_write_1h_tokens', 0,
-                'reasoning_tokens', reasoning, 'batch', tier = 'batch' is true);
+            result := debugloop._usage_inclusive(prompt, completion, cached, created, reasoning, tier = 'batch' is true,
+                                                 'OpenAI Responses', 'input_tokens', 'output_tokens');
         else
             created := debugloop._usage_int(u, '{cache_creation_input_tokens}', 'cache_creation_input_tokens');
             write_1h := debugloop._usage_int(u, '{cache_creation,ephemeral_1h_input_tokens}', 'cache_creation.ephemeral_1h_input_tokens');
