@@ -21,6 +21,12 @@ bad input, a bug) exits 0 with nothing on standard output and one line in
 statement timeout and a watchdog that ends the process. A hook connects only to
 what is configured or running; it never starts the embedded server.
 
+The context events, which Claude Code waits for, are answered by the hook helper
+(``debugloop.hookd``) when one runs for this configuration: it keeps psycopg loaded
+and its connections open, and the hook only talks to it over a Unix socket. When
+none runs, the hook answers by itself and starts one for the next call
+(``DEBUGLOOP_HOOKD=off``: never).
+
 Only the standard library is imported at first; psycopg and the managers that an
 event needs are imported when it needs them, and neither typer, rich nor pydantic
 on the way to a prompt's context (``debugloop.cli.main`` dispatches ``hook``
@@ -112,7 +118,7 @@ def _text(payload: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-class _Session:
+class Session:
     """One connection to the configured database within an event's budget, and the
     managers an event uses on it."""
 
@@ -178,7 +184,7 @@ def tool_error(payload: dict[str, Any]) -> tuple[str, str] | None:
     return f"{tool} tool error", _TOOL_ERROR_TAG.sub("", text).strip()
 
 
-def _record(session: _Session, event: str, payload: dict[str, Any]) -> None:
+def _record(session: Session, event: str, payload: dict[str, Any]) -> None:
     key = _text(payload, "session_id")
     if key is None:
         return
@@ -207,13 +213,13 @@ def _context(event: str, text: str) -> str:
     return json.dumps({"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}, ensure_ascii=False)
 
 
-def _prompt_context(session: _Session, prompt: str | None) -> str | None:
+def _prompt_context(session: Session, prompt: str | None) -> str | None:
     if not prompt:
         return None
     return session.manifests().context(prompt, agent_name=AGENT, max_chars=PROMPT_CHARS)
 
 
-def _error_context(session: _Session, event: str, payload: dict[str, Any]) -> str | None:
+def _error_context(session: Session, event: str, payload: dict[str, Any]) -> str | None:
     error = tool_error(payload)
     if error is None:
         return None
@@ -251,7 +257,7 @@ class _ImportLock:
         return fh
 
 
-def _import(session: _Session, event: str, payload: dict[str, Any]) -> None:
+def _import(session: Session, event: str, payload: dict[str, Any]) -> None:
     """The transcript from where the last import stopped. PostToolUse skips it when
     a hook imported it less than IMPORT_EVERY seconds ago, or is importing it now."""
     transcript = _text(payload, "transcript_path")
@@ -274,7 +280,7 @@ def _import(session: _Session, event: str, payload: dict[str, Any]) -> None:
         held.close()
 
 
-def handle(event: str, payload: dict[str, Any], session: _Session) -> str | None:
+def handle(event: str, payload: dict[str, Any], session: Session) -> str | None:
     """What the event prints (None: nothing), after what it records."""
     _record(session, event, payload)
     if event == "UserPromptSubmit":
@@ -291,6 +297,23 @@ def handle(event: str, payload: dict[str, Any], session: _Session) -> str | None
         return out
     _import(session, event, payload)  # Stop, SessionEnd
     return None
+
+
+def _by_helper(event: str, payload: dict[str, Any], budget: Budget) -> tuple[bool, str | None]:
+    """(True, what to print) when the hook helper of this configuration answered
+    (``debugloop.hookd``); (False, None) when it is off or none listens, and then one
+    is started in the background for the next hook."""
+    from . import hookd
+
+    if hookd.switch() == "off":
+        return False, None
+    where = home()
+    path = hookd.socket_path(where)
+    try:
+        return True, hookd.ask(path, event, payload, budget.total_s - 0.5)
+    except hookd.HelperUnavailable:
+        hookd.ensure_started(path, where)
+        return False, None
 
 
 def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
@@ -311,11 +334,13 @@ def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
         if event not in EVENTS:
             raise HookInputError(f"unknown hook event {event!r}: expected one of {', '.join(EVENTS)}")
         payload = read_payload(stdin)
-        session = _Session(budget)
-        try:
-            out = handle(event, payload, session)
-        finally:
-            session.close()
+        served, out = _by_helper(event, payload, budget) if event in CONTEXT_EVENTS else (False, None)
+        if not served:
+            session = Session(budget)
+            try:
+                out = handle(event, payload, session)
+            finally:
+                session.close()
     except BaseException as exc:  # a hook never breaks the agent
         if finished.acquire(blocking=False):
             watchdog.cancel()
