@@ -82,7 +82,7 @@ def measure(url: str, conn: psycopg.Connection, runs: int, attempts: int) -> Non
         (max(30, runs // 3),),
     ).fetchall()
     hook = [str(SCRIPT), "hook", "UserPromptSubmit"]
-    helper = hookd.socket_path(Path(env["DEBUGLOOP_HOME"]), env)
+    helper = hookd.socket_path(env["DEBUGLOOP_HOME"], env)
     hookd.stop(helper)
     cold, _ = spawn(hook, hook_input("UserPromptSubmit", "cold", prompt=warm[0]), env)  # answers itself, starts it
     if not hookd.wait_ready(helper, 30):

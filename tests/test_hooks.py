@@ -5,6 +5,7 @@ settings file of someone's own, and who is who (agent_session_*)."""
 
 import getpass
 import json
+import os
 import shlex
 import shutil
 import signal
@@ -12,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -338,7 +338,7 @@ def _helper_env(env: dict[str, str]) -> dict[str, str]:
 
 def _socket(env: dict[str, str]):
     """The helper's socket for the configuration of a child run with ``env``."""
-    return hookd.socket_path(Path(env["DEBUGLOOP_HOME"]), cli_env(_helper_env(env)))
+    return hookd.socket_path(env["DEBUGLOOP_HOME"], cli_env(_helper_env(env)))
 
 
 def _imports(event: str, data: dict, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, set[str]]:
@@ -407,7 +407,7 @@ def test_a_hook_with_no_helper_answers_by_itself_and_starts_one_for_the_next(env
     finally:
         stopped = run_cli("hooks", "stop", env=_helper_env(env))
     assert stopped.returncode == 0 and f"stopped the hook helper (pid {pid})" in stopped.stdout
-    assert hookd.running_pid(socket_path) is None and not socket_path.exists()
+    assert hookd.running_pid(socket_path) is None and not os.path.exists(socket_path)
     assert "hookd: stopped" in (tmp_path / "home" / "hookd.log").read_text()
 
 
@@ -415,11 +415,11 @@ def test_one_helper_per_configuration_and_sigterm_stops_it(helper, env, tmp_path
     second = run_cli("hooks", "serve", env=_helper_env(env))
     assert second.returncode == 1 and f"another helper (pid {helper.pid}) already serves" in second.stdout
     other = _socket({**env, "DEBUGLOOP_ENABLE_STF_EXTRACTION": "false"})  # other flags: another helper's socket
-    assert other != _socket(env) and not other.exists()
+    assert other != _socket(env) and not os.path.exists(other)
     helper.send_signal(signal.SIGTERM)
     out, _ = helper.communicate(timeout=20)
     assert helper.returncode == 0 and out.splitlines()[-1] == "hookd: stopped"
-    assert not _socket(env).exists()
+    assert not os.path.exists(_socket(env))
 
 
 def test_the_helper_reconnects_when_its_connection_is_cut(helper, env, tmp_path):

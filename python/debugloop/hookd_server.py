@@ -4,8 +4,8 @@ in-process, on connections it keeps open (see ``debugloop.hookd``)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
-import json
 import os
 import signal
 import socket
@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .hookd import IDLE_S, lock_path, receive, running_pid, socket_path
-from .hooks import CONTEXT_BUDGET, CONTEXT_EVENTS, HookInputError, Session, handle, log_failure
+from .hookd import IDLE_S, MAX_INPUT, lock_path, read_all, running_pid, socket_path
+from .hooks import CONTEXT_BUDGET, CONTEXT_EVENTS, HookInputError, Session, handle, log_failure, read_payload
 
 
 class _Sessions:
@@ -68,12 +68,16 @@ def answer(sessions: _Sessions, event: str, payload: dict[str, Any]) -> str | No
     return out
 
 
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def serve(home: Path, idle_s: float = IDLE_S) -> int:
     """Run the helper of this configuration until SIGTERM, SIGINT or ``idle_s`` without
     a call; 0, or 1 when another helper already serves it (it says so)."""
-
     path = socket_path(home)
-    lock = lock_path(path).open("a+")
+    lock = open(lock_path(path), "a+")  # noqa: SIM115 - held for the helper's life
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -82,7 +86,7 @@ def serve(home: Path, idle_s: float = IDLE_S) -> int:
     lock.truncate(0)
     lock.write(str(os.getpid()))
     lock.flush()
-    path.unlink(missing_ok=True)  # a crashed helper's socket: the lock says nobody serves it
+    _remove(path)  # a crashed helper's socket: the lock says nobody serves it
     sessions = _Sessions()
     last_call = [time.monotonic()]
 
@@ -96,29 +100,28 @@ def serve(home: Path, idle_s: float = IDLE_S) -> int:
                 if uid != os.getuid():
                     raise PermissionError(f"a call from uid {uid}, not this user's")
                 self.request.settimeout(10)
-                try:
-                    message = receive(self.request, 16 * 1024 * 1024)
-                except EOFError:
+                message = read_all(self.request, MAX_INPUT + 64)
+                if not message:
                     return  # a probe (wait_ready), not a call
-                event, payload = message.get("event"), message.get("payload")
+                name, _, raw = message.partition(b"\n")
+                event = name.decode("utf-8", "replace")
                 if event not in CONTEXT_EVENTS:
                     raise HookInputError(f"the helper answers {', '.join(CONTEXT_EVENTS)}, not {event!r}")
-                if not isinstance(payload, dict):
-                    raise HookInputError("the hook input is not a JSON object")
-                reply: dict[str, Any] = {"out": answer(sessions, event, payload)}
+                payload = read_payload(raw)
+                reply = answer(sessions, event, payload) or ""
             except Exception as exc:  # logged as the hook logs it; the hook prints nothing
-                log_failure(str(event), payload if isinstance(payload, dict) else None, exc)
-                reply = {"out": None}
+                log_failure(event, payload, exc)
+                reply = ""
             try:
-                self.request.sendall(json.dumps(reply, ensure_ascii=False).encode())
+                self.request.sendall(reply.encode())
             except OSError:
-                pass  # the hook gave up waiting: its watchdog ended it
+                pass  # the hook gave up waiting (its timeout): nobody to answer
 
     class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         daemon_threads = False
         block_on_close = True  # server_close() waits for the calls in hand
 
-    server = Server(str(path), Handler)
+    server = Server(path, Handler)
     os.chmod(path, 0o600)
     stopping = threading.Event()
 
@@ -147,7 +150,7 @@ def serve(home: Path, idle_s: float = IDLE_S) -> int:
     finally:
         server.server_close()
         sessions.close()
-        path.unlink(missing_ok=True)
+        _remove(path)
         lock.truncate(0)
         lock.close()
     print("hookd: stopped", flush=True)

@@ -23,9 +23,9 @@ what is configured or running; it never starts the embedded server.
 
 The context events, which Claude Code waits for, are answered by the hook helper
 (``debugloop.hookd``) when one runs for this configuration: it keeps psycopg loaded
-and its connections open, and the hook only talks to it over a Unix socket. When
-none runs, the hook answers by itself and starts one for the next call
-(``DEBUGLOOP_HOOKD=off``: never).
+and its connections open, and the hook only talks to it over a Unix socket, before
+this module is imported. When none runs, this module answers, and a helper is
+started for the next call (``DEBUGLOOP_HOOKD=off``: never).
 
 Only the standard library is imported at first; psycopg and the managers that an
 event needs are imported when it needs them, and neither typer, rich nor pydantic
@@ -47,9 +47,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import hookd
+from .hookd import CONTEXT_EVENTS, MAX_INPUT, read_input
+
 AGENT = "claude-code"  # the agent name of Claude Code's attempts, as `debugloop import claude-code` records them
 LOG_NAME = "hooks.log"
-MAX_INPUT = 16 * 1024 * 1024  # bytes of hook JSON read at most
 PROMPT_CHARS = 4000  # the manifest's budget in the context (Claude Code cuts hook output at 10,000)
 ERROR_CHARS = 2000  # what is said after a failed tool call
 IMPORT_EVERY = 20.0  # seconds: PostToolUse imports the transcript at most this often (Stop always does)
@@ -67,9 +69,8 @@ class Budget:
     total_s: float
 
 
-CONTEXT_BUDGET = Budget(connect_s=2, statement_ms=1500, total_s=4.0)
+CONTEXT_BUDGET = Budget(connect_s=2, statement_ms=1500, total_s=4.0)  # hookd.TIMEOUT_S lies within it
 IMPORT_BUDGET = Budget(connect_s=5, statement_ms=30_000, total_s=90.0)
-CONTEXT_EVENTS = ("UserPromptSubmit", "SessionStart", "PostToolUseFailure")
 IMPORT_EVENTS = ("Stop", "SessionEnd", "PostToolUse")
 EVENTS = CONTEXT_EVENTS + IMPORT_EVENTS
 
@@ -80,10 +81,7 @@ class HookInputError(ValueError):
 
 def home() -> Path:
     """DEBUGLOOP_HOME, as the settings read it, without loading them."""
-    from .paths import default_home
-
-    value = os.environ.get("DEBUGLOOP_HOME")
-    return Path(value) if value else default_home()
+    return Path(hookd.home())
 
 
 def log_failure(event: str, payload: dict[str, Any] | None, exc: BaseException) -> None:
@@ -100,8 +98,8 @@ def log_failure(event: str, payload: dict[str, Any] | None, exc: BaseException) 
         pass
 
 
-def read_payload(stdin: TextIO) -> dict[str, Any]:
-    raw = stdin.buffer.read(MAX_INPUT + 1) if hasattr(stdin, "buffer") else stdin.read(MAX_INPUT + 1).encode()
+def read_payload(raw: bytes) -> dict[str, Any]:
+    """The hook's input as Claude Code sends it: one JSON object."""
     if len(raw) > MAX_INPUT:
         raise HookInputError(f"the hook input is larger than {MAX_INPUT} bytes")
     try:
@@ -299,25 +297,9 @@ def handle(event: str, payload: dict[str, Any], session: Session) -> str | None:
     return None
 
 
-def _by_helper(event: str, payload: dict[str, Any], budget: Budget) -> tuple[bool, str | None]:
-    """(True, what to print) when the hook helper of this configuration answered
-    (``debugloop.hookd``); (False, None) when it is off or none listens, and then one
-    is started in the background for the next hook."""
-    from . import hookd
-
-    if hookd.switch() == "off":
-        return False, None
-    where = home()
-    path = hookd.socket_path(where)
-    try:
-        return True, hookd.ask(path, event, payload, budget.total_s - 0.5)
-    except hookd.HelperUnavailable:
-        hookd.ensure_started(path, where)
-        return False, None
-
-
-def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
-    """Handle one hook event; always 0. Output is written only when all went well."""
+def run(event: str, raw: bytes, stdout: TextIO) -> int:
+    """Handle one hook event, its input ``raw``, in this process; always 0. Output is
+    written only when all went well."""
     budget = IMPORT_BUDGET if event in IMPORT_EVENTS else CONTEXT_BUDGET
     payload: dict[str, Any] | None = None
     finished = threading.Lock()  # held by whichever ends the event: the watchdog, or the event itself
@@ -333,14 +315,12 @@ def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
     try:
         if event not in EVENTS:
             raise HookInputError(f"unknown hook event {event!r}: expected one of {', '.join(EVENTS)}")
-        payload = read_payload(stdin)
-        served, out = _by_helper(event, payload, budget) if event in CONTEXT_EVENTS else (False, None)
-        if not served:
-            session = Session(budget)
-            try:
-                out = handle(event, payload, session)
-            finally:
-                session.close()
+        payload = read_payload(raw)
+        session = Session(budget)
+        try:
+            out = handle(event, payload, session)
+        finally:
+            session.close()
     except BaseException as exc:  # a hook never breaks the agent
         if finished.acquire(blocking=False):
             watchdog.cancel()
@@ -356,5 +336,6 @@ def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def main(argv: list[str]) -> None:
-    """``debugloop hook EVENT``: the entry point that the hooks in settings.json run."""
-    sys.exit(run(argv[0] if argv else "", sys.stdin, sys.stdout))
+    """``debugloop hook EVENT``: the entry point that the hooks in settings.json run
+    (``debugloop.cli.main`` asks the hook helper first)."""
+    sys.exit(run(argv[0] if argv else "", read_input(), sys.stdout))

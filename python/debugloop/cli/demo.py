@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -270,7 +269,7 @@ def _hooks(target: db.Target) -> None:
     demo stops it at the end."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")}
     env |= {db.ENV_URL: target.conninfo, "DEBUGLOOP_HOME": str(load_settings().home), hookd.ENV_SWITCH: "auto"}
-    helper = hookd.socket_path(Path(env["DEBUGLOOP_HOME"]), env)
+    helper = hookd.socket_path(env["DEBUGLOOP_HOME"], env)
 
     def run(event: str, payload: dict) -> str:
         say(f"$ echo '{json.dumps(payload)}' | debugloop hook {event}")
