@@ -6,7 +6,8 @@ golden states, loaded by its data builder. Goal: p95 <= 300 ms.
     .venv/bin/python bench/hooks.py [--stfs 100000] [--attempts 1000000] [--golden 10000]
                                     [--chains 2000] [--runs 200] [--small]
 
-Measured, one process at a time, wall clock from spawning the process to its exit:
+Measured, one process at a time, wall clock from spawning the process to its exit,
+through the hook helper (``debugloop.hookd``; the first hook starts it) and without it:
 the prompt hook for paraphrases of loaded requests (the manifest printed) and for
 prompts unlike anything loaded (nothing printed); the tool-failure hook for errors
 of the loaded corpus; and, to see where the time goes, a bare Python, a Python that
@@ -30,6 +31,7 @@ import psycopg
 
 import manifest as manifest_bench
 from common import latency
+from debugloop import hookd
 
 GOAL_MS = 300.0
 SCRIPT = Path(sys.executable).with_name("debugloop")
@@ -56,8 +58,10 @@ def hook_input(event: str, session: str, **fields) -> str:
 
 
 def measure(url: str, conn: psycopg.Connection, runs: int, attempts: int) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUGLOOP_", "ENABLE_"))}
-    env |= {"DEBUGLOOP_DATABASE_URL": url, "DEBUGLOOP_HOME": "/tmp/debugloop-bench-hooks"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUGLOOP_", "ENABLE_"))}
+    base |= {"DEBUGLOOP_DATABASE_URL": url, "DEBUGLOOP_HOME": "/tmp/debugloop-bench-hooks"}
+    env = base | {hookd.ENV_SWITCH: "auto"}
+    alone = base | {hookd.ENV_SWITCH: "off"}
     rng = random.Random(11)
     vocabulary = [w for (w,) in conn.execute("select word from bench_words")]
     loaded = [
@@ -78,10 +82,16 @@ def measure(url: str, conn: psycopg.Connection, runs: int, attempts: int) -> Non
         (max(30, runs // 3),),
     ).fetchall()
     hook = [str(SCRIPT), "hook", "UserPromptSubmit"]
-    for i, p in enumerate(warm):  # the server's caches, the OS's file cache
+    helper = hookd.socket_path(env["DEBUGLOOP_HOME"], env)
+    hookd.stop(helper)
+    cold, _ = spawn(hook, hook_input("UserPromptSubmit", "cold", prompt=warm[0]), env)  # answers itself, starts it
+    if not hookd.wait_ready(helper, 30):
+        sys.exit("the hook helper did not start: see /tmp/debugloop-bench-hooks/hookd.log")
+    print(f"first prompt hook, no helper yet (answers by itself and starts one): {cold:.0f} ms")
+    for i, p in enumerate(warm):  # the server's caches, the OS's file cache, the helper's connections
         spawn(hook, hook_input("UserPromptSubmit", f"warm-{i}", prompt=p), env)
 
-    def series(name: str, argv: list[str], inputs: list[str]) -> list[subprocess.CompletedProcess]:
+    def series(name: str, argv: list[str], inputs: list[str], env=env) -> list[subprocess.CompletedProcess]:
         samples, outputs = [], []
         for stdin in inputs:
             ms, done = spawn(argv, stdin, env)
@@ -92,7 +102,7 @@ def measure(url: str, conn: psycopg.Connection, runs: int, attempts: int) -> Non
         print(f"{latency(name, samples)}  printed {printed}/{len(outputs)}, exit != 0: {failed}")
         return samples
 
-    print(f"== from process start, {SCRIPT} (one at a time)")
+    print(f"== from process start, {SCRIPT} (one at a time), through the hook helper")
     ours = series(
         "prompt hook, paraphrase",
         hook,
@@ -111,6 +121,14 @@ def measure(url: str, conn: psycopg.Connection, runs: int, attempts: int) -> Non
             for i, (t, m) in enumerate(errors)
         ],
     )
+    hookd.stop(helper)
+    print(f"== without the hook helper ({hookd.ENV_SWITCH}=off: each hook imports psycopg and connects)")
+    series(
+        "prompt hook, paraphrase, alone",
+        hook,
+        [hook_input("UserPromptSubmit", f"a-{i}", prompt=p) for i, p in enumerate(probes[: max(30, runs // 2)])],
+        env=alone,
+    )
     print("-- where the time goes")
     series("python -c pass", [sys.executable, "-c", "pass"], [""] * 30)
     series("python -c 'import psycopg'", [sys.executable, "-c", "import psycopg"], [""] * 30)
@@ -123,7 +141,7 @@ def measure(url: str, conn: psycopg.Connection, runs: int, attempts: int) -> Non
     cli = []
     for p in probes[:30]:
         ms, _ = spawn(
-            [str(SCRIPT), "manifest", p, "--markdown", "--max-chars", "4000", "--agent", "claude-code"], "", env
+            [str(SCRIPT), "manifest", p, "--markdown", "--max-chars", "4000", "--agent", "claude-code"], "", alone
         )
         cli.append(ms)
     print(latency("debugloop manifest --markdown (CLI)", cli))

@@ -53,6 +53,7 @@ def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
     variable, with this checkout's package first on the path, plus ``env``."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "python"), os.environ.get("PYTHONPATH")]))
+    full_env["DEBUGLOOP_HOOKD"] = "off"  # no hook helper left running by a test, unless it asks for one
     full_env.update(env or {})
     return full_env
 

@@ -5,8 +5,10 @@ settings file of someone's own, and who is who (agent_session_*)."""
 
 import getpass
 import json
+import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import psycopg
 import pytest
 
 import debugloop
-from debugloop import hooks
+from debugloop import hookd, hooks
 from debugloop.errors import InvalidParameter, SessionConflict
 from debugloop.paths import example_logs
 from helpers import cli_env, run_cli
@@ -27,6 +29,7 @@ FIXED_SESSION = "d3ad4cdc-5657-435d-98fa-0035d53e383d"
 SMALL_SESSION = "fed8ce56-bc79-401f-a83e-af084253362f"
 PARAPHRASE = "find me models whose embeddings give more diverse values"  # of "help me find models where the embeddings have more diverse values"
 UNRELATED = "What is the capital of France?"
+TORCH = "ModuleNotFoundError: No module named 'torch'"  # met and fixed in the bundled session
 
 
 def hook(event: str, payload, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -326,6 +329,145 @@ def test_the_prompt_hook_loads_neither_the_command_line_nor_pydantic(env, tmp_pa
     assert not {m for m in imported if m.split(".")[0] in ("pydantic", "pydantic_settings", "typer", "rich", "yoyo")}
 
 
+# -- the hook helper (debugloop.hookd) --------------------------------------------------
+
+
+def _helper_env(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "DEBUGLOOP_HOOKD": "auto"}
+
+
+def _socket(env: dict[str, str]):
+    """The helper's socket for the configuration of a child run with ``env``."""
+    return hookd.socket_path(env["DEBUGLOOP_HOME"], cli_env(_helper_env(env)))
+
+
+def _imports(event: str, data: dict, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """A hook run under ``-X importtime``, and the modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "debugloop.cli", "hook", event],
+        input=json.dumps(data),
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done, {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.fixture
+def helper(env):
+    """A hook helper serving ``env``'s configuration, run as `debugloop hooks serve`."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "debugloop.cli", "hooks", "serve", "--idle", "300"],
+        env=cli_env(_helper_env(env)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hookd.wait_ready(_socket(env), 30), proc.stderr.read() if proc.poll() is not None else "not ready"
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_the_helper_answers_the_context_hooks_as_the_hook_itself_does_without_psycopg(helper, env, tmp_path):
+    prompt = payload("UserPromptSubmit", "s-helper", tmp_path, prompt=PARAPHRASE)
+    failure = payload("PostToolUseFailure", "s-helper", tmp_path, tool_name="Bash", tool_input={}, error=TORCH)
+    for event, data in (("UserPromptSubmit", prompt), ("PostToolUseFailure", failure)):
+        by_itself = hook(event, data, env)  # DEBUGLOOP_HOOKD=off
+        through, imported = _imports(event, data, _helper_env(env))
+        assert "pip install -r requirements.txt" in by_itself.stdout, event
+        assert through.stdout == by_itself.stdout, event
+        assert not {m for m in imported if m.split(".")[0] in ("psycopg", "pydantic", "typer", "rich")}, event
+    unrelated, _ = _imports("UserPromptSubmit", {**prompt, "prompt": UNRELATED}, _helper_env(env))
+    assert (unrelated.returncode, unrelated.stdout) == (0, "")
+    assert log_lines(tmp_path / "home") == []
+    with debugloop.connect(env["DEBUGLOOP_DATABASE_URL"]) as dl:  # who is who, as without the helper
+        (session,) = [s for s in dl.agents.sessions(project=str(tmp_path)) if s.session_key == "s-helper"]
+    assert (session.via, session.events, session.os_user) == ("hook", 5, getpass.getuser())
+
+
+def test_a_hook_with_no_helper_answers_by_itself_and_starts_one_for_the_next(env, tmp_path):
+    socket_path = _socket(env)
+    assert hookd.running_pid(socket_path) is None
+    data = payload("UserPromptSubmit", "s-start", tmp_path, prompt=PARAPHRASE)
+    try:
+        first = hook("UserPromptSubmit", data, _helper_env(env))
+        assert "pip install -r requirements.txt" in first.stdout
+        assert hookd.wait_ready(socket_path, 30)
+        pid = hookd.running_pid(socket_path)
+        assert pid is not None
+        second, imported = _imports("UserPromptSubmit", data, _helper_env(env))
+        assert second.stdout == first.stdout and "psycopg" not in imported
+        assert "waiting for Claude Code's context hooks" in (tmp_path / "home" / "hookd.log").read_text()
+        status = run_cli("hooks", "status", "--dir", str(tmp_path), env=_helper_env(env))
+        assert f"the hook helper runs (pid {pid})" in status.stdout
+    finally:
+        stopped = run_cli("hooks", "stop", env=_helper_env(env))
+    assert stopped.returncode == 0 and f"stopped the hook helper (pid {pid})" in stopped.stdout
+    assert hookd.running_pid(socket_path) is None and not os.path.exists(socket_path)
+    assert "hookd: stopped" in (tmp_path / "home" / "hookd.log").read_text()
+
+
+def test_one_helper_per_configuration_and_sigterm_stops_it(helper, env, tmp_path):
+    second = run_cli("hooks", "serve", env=_helper_env(env))
+    assert second.returncode == 1 and f"another helper (pid {helper.pid}) already serves" in second.stdout
+    other = _socket({**env, "DEBUGLOOP_ENABLE_STF_EXTRACTION": "false"})  # other flags: another helper's socket
+    assert other != _socket(env) and not os.path.exists(other)
+    helper.send_signal(signal.SIGTERM)
+    out, _ = helper.communicate(timeout=20)
+    assert helper.returncode == 0 and out.splitlines()[-1] == "hookd: stopped"
+    assert not os.path.exists(_socket(env))
+
+
+def test_the_helper_reconnects_when_its_connection_is_cut(helper, env, tmp_path):
+    data = payload("UserPromptSubmit", "s-cut", tmp_path, prompt=PARAPHRASE)
+    assert "pip install" in hook("UserPromptSubmit", data, _helper_env(env)).stdout
+    with psycopg.connect(env["DEBUGLOOP_DATABASE_URL"], autocommit=True) as conn:  # as a server restart does
+        cut = conn.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'debugloop-hook'"
+        ).fetchone()[0]
+    assert cut >= 1
+    again, imported = _imports("UserPromptSubmit", data, _helper_env(env))
+    assert "pip install -r requirements.txt" in again.stdout and "psycopg" not in imported
+    assert log_lines(tmp_path / "home") == []
+
+
+def test_a_helper_that_cannot_reach_the_database_gives_exit_0_empty_stdout_and_a_log_line(tmp_path):
+    home = tmp_path / "home"
+    env = {
+        "DEBUGLOOP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/debugloop",
+        "DEBUGLOOP_HOME": str(home),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "debugloop.cli", "hooks", "serve"], env=cli_env(_helper_env(env)), text=True
+    )
+    try:
+        assert hookd.wait_ready(_socket(env), 30)
+        done, imported = _imports(
+            "UserPromptSubmit", payload("UserPromptSubmit", "s", tmp_path, prompt="x"), _helper_env(env)
+        )
+        assert (done.returncode, done.stdout) == (0, "") and "psycopg" not in imported
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    (line,) = log_lines(home)
+    assert "UserPromptSubmit session=s DatabaseUnavailable: DEBUGLOOP_DATABASE_URL: cannot connect" in line
+
+
+def test_a_bad_helper_switch_is_a_logged_error_naming_the_variable(env, tmp_path):
+    done = hook(
+        "UserPromptSubmit",
+        payload("UserPromptSubmit", "s", tmp_path, prompt=PARAPHRASE),
+        {**env, "DEBUGLOOP_HOOKD": "sometimes"},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    (line,) = log_lines(tmp_path / "home")
+    assert "DEBUGLOOP_HOOKD='sometimes': expected one of auto, off" in line
+
+
 # -- installing them ----------------------------------------------------------------------
 
 THEIRS = {
@@ -363,7 +505,8 @@ def test_install_keeps_other_hooks_is_idempotent_and_uninstall_restores_the_file
     assert settings.read_text() == text and backup.read_text() == original
 
     status = run_cli("hooks", "status", "--dir", str(tmp_path))
-    assert set(" ".join(status.stdout.split()).split("debugloop hooks on ")[1].split(", ")) == set(ours)
+    events = " ".join(status.stdout.splitlines()[0].split()).split("debugloop hooks on ")[1]
+    assert set(events.split(", ")) == set(ours)
 
     removed = run_cli("hooks", "uninstall", "--dir", str(tmp_path))
     assert removed.returncode == 0, removed.stderr

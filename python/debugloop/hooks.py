@@ -21,6 +21,12 @@ bad input, a bug) exits 0 with nothing on standard output and one line in
 statement timeout and a watchdog that ends the process. A hook connects only to
 what is configured or running; it never starts the embedded server.
 
+The context events, which Claude Code waits for, are answered by the hook helper
+(``debugloop.hookd``) when one runs for this configuration: it keeps psycopg loaded
+and its connections open, and the hook only talks to it over a Unix socket, before
+this module is imported. When none runs, this module answers, and a helper is
+started for the next call (``DEBUGLOOP_HOOKD=off``: never).
+
 Only the standard library is imported at first; psycopg and the managers that an
 event needs are imported when it needs them, and neither typer, rich nor pydantic
 on the way to a prompt's context (``debugloop.cli.main`` dispatches ``hook``
@@ -41,9 +47,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import hookd
+from .hookd import CONTEXT_EVENTS, MAX_INPUT, read_input
+
 AGENT = "claude-code"  # the agent name of Claude Code's attempts, as `debugloop import claude-code` records them
 LOG_NAME = "hooks.log"
-MAX_INPUT = 16 * 1024 * 1024  # bytes of hook JSON read at most
 PROMPT_CHARS = 4000  # the manifest's budget in the context (Claude Code cuts hook output at 10,000)
 ERROR_CHARS = 2000  # what is said after a failed tool call
 IMPORT_EVERY = 20.0  # seconds: PostToolUse imports the transcript at most this often (Stop always does)
@@ -61,9 +69,8 @@ class Budget:
     total_s: float
 
 
-CONTEXT_BUDGET = Budget(connect_s=2, statement_ms=1500, total_s=4.0)
+CONTEXT_BUDGET = Budget(connect_s=2, statement_ms=1500, total_s=4.0)  # hookd.TIMEOUT_S lies within it
 IMPORT_BUDGET = Budget(connect_s=5, statement_ms=30_000, total_s=90.0)
-CONTEXT_EVENTS = ("UserPromptSubmit", "SessionStart", "PostToolUseFailure")
 IMPORT_EVENTS = ("Stop", "SessionEnd", "PostToolUse")
 EVENTS = CONTEXT_EVENTS + IMPORT_EVENTS
 
@@ -74,10 +81,7 @@ class HookInputError(ValueError):
 
 def home() -> Path:
     """DEBUGLOOP_HOME, as the settings read it, without loading them."""
-    from .paths import default_home
-
-    value = os.environ.get("DEBUGLOOP_HOME")
-    return Path(value) if value else default_home()
+    return Path(hookd.home())
 
 
 def log_failure(event: str, payload: dict[str, Any] | None, exc: BaseException) -> None:
@@ -94,8 +98,8 @@ def log_failure(event: str, payload: dict[str, Any] | None, exc: BaseException) 
         pass
 
 
-def read_payload(stdin: TextIO) -> dict[str, Any]:
-    raw = stdin.buffer.read(MAX_INPUT + 1) if hasattr(stdin, "buffer") else stdin.read(MAX_INPUT + 1).encode()
+def read_payload(raw: bytes) -> dict[str, Any]:
+    """The hook's input as Claude Code sends it: one JSON object."""
     if len(raw) > MAX_INPUT:
         raise HookInputError(f"the hook input is larger than {MAX_INPUT} bytes")
     try:
@@ -112,7 +116,7 @@ def _text(payload: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-class _Session:
+class Session:
     """One connection to the configured database within an event's budget, and the
     managers an event uses on it."""
 
@@ -178,7 +182,7 @@ def tool_error(payload: dict[str, Any]) -> tuple[str, str] | None:
     return f"{tool} tool error", _TOOL_ERROR_TAG.sub("", text).strip()
 
 
-def _record(session: _Session, event: str, payload: dict[str, Any]) -> None:
+def _record(session: Session, event: str, payload: dict[str, Any]) -> None:
     key = _text(payload, "session_id")
     if key is None:
         return
@@ -207,13 +211,13 @@ def _context(event: str, text: str) -> str:
     return json.dumps({"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}, ensure_ascii=False)
 
 
-def _prompt_context(session: _Session, prompt: str | None) -> str | None:
+def _prompt_context(session: Session, prompt: str | None) -> str | None:
     if not prompt:
         return None
     return session.manifests().context(prompt, agent_name=AGENT, max_chars=PROMPT_CHARS)
 
 
-def _error_context(session: _Session, event: str, payload: dict[str, Any]) -> str | None:
+def _error_context(session: Session, event: str, payload: dict[str, Any]) -> str | None:
     error = tool_error(payload)
     if error is None:
         return None
@@ -251,7 +255,7 @@ class _ImportLock:
         return fh
 
 
-def _import(session: _Session, event: str, payload: dict[str, Any]) -> None:
+def _import(session: Session, event: str, payload: dict[str, Any]) -> None:
     """The transcript from where the last import stopped. PostToolUse skips it when
     a hook imported it less than IMPORT_EVERY seconds ago, or is importing it now."""
     transcript = _text(payload, "transcript_path")
@@ -274,7 +278,7 @@ def _import(session: _Session, event: str, payload: dict[str, Any]) -> None:
         held.close()
 
 
-def handle(event: str, payload: dict[str, Any], session: _Session) -> str | None:
+def handle(event: str, payload: dict[str, Any], session: Session) -> str | None:
     """What the event prints (None: nothing), after what it records."""
     _record(session, event, payload)
     if event == "UserPromptSubmit":
@@ -293,8 +297,9 @@ def handle(event: str, payload: dict[str, Any], session: _Session) -> str | None
     return None
 
 
-def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
-    """Handle one hook event; always 0. Output is written only when all went well."""
+def run(event: str, raw: bytes, stdout: TextIO) -> int:
+    """Handle one hook event, its input ``raw``, in this process; always 0. Output is
+    written only when all went well."""
     budget = IMPORT_BUDGET if event in IMPORT_EVENTS else CONTEXT_BUDGET
     payload: dict[str, Any] | None = None
     finished = threading.Lock()  # held by whichever ends the event: the watchdog, or the event itself
@@ -310,8 +315,8 @@ def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
     try:
         if event not in EVENTS:
             raise HookInputError(f"unknown hook event {event!r}: expected one of {', '.join(EVENTS)}")
-        payload = read_payload(stdin)
-        session = _Session(budget)
+        payload = read_payload(raw)
+        session = Session(budget)
         try:
             out = handle(event, payload, session)
         finally:
@@ -331,5 +336,6 @@ def run(event: str, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def main(argv: list[str]) -> None:
-    """``debugloop hook EVENT``: the entry point that the hooks in settings.json run."""
-    sys.exit(run(argv[0] if argv else "", sys.stdin, sys.stdout))
+    """``debugloop hook EVENT``: the entry point that the hooks in settings.json run
+    (``debugloop.cli.main`` asks the hook helper first)."""
+    sys.exit(run(argv[0] if argv else "", read_input(), sys.stdout))

@@ -10,12 +10,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Annotated
 from uuid import UUID
 
 import typer
 
-from .. import db
+from .. import db, hookd
 from ..client import Client
 from ..config import load_settings
 from ..embedded import EmbeddedServer
@@ -263,11 +264,16 @@ def _hooks(target: db.Target) -> None:
     """A new prompt like one of an imported Claude Code session that failed runs
     through `debugloop hook UserPromptSubmit`, as Claude Code runs it; what it
     prints is added to the agent's context: the fix found in the session. Then a
-    failed tool call through `debugloop hook PostToolUseFailure`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")} | {db.ENV_URL: target.conninfo}
+    failed tool call through `debugloop hook PostToolUseFailure`. The first hook
+    answers by itself and starts the hook helper; the others go through it; the
+    demo stops it at the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEBUGLOOP_")}
+    env |= {db.ENV_URL: target.conninfo, "DEBUGLOOP_HOME": str(load_settings().home), hookd.ENV_SWITCH: "auto"}
+    helper = hookd.socket_path(env["DEBUGLOOP_HOME"], env)
 
     def run(event: str, payload: dict) -> str:
         say(f"$ echo '{json.dumps(payload)}' | debugloop hook {event}")
+        started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "debugloop.cli", "hook", event],
             input=json.dumps({**payload, "hook_event_name": event}),
@@ -276,17 +282,30 @@ def _hooks(target: db.Target) -> None:
             text=True,
             timeout=60,
         )
+        say(f"({(time.perf_counter() - started) * 1000:.0f} ms from process start to exit)")
         return done.stdout
 
     common = {"session_id": data.HOOK_SESSION, "cwd": data.HOOK_PROJECT}
     say(f"an imported session asked {data.HOOK_FAILED_REQUEST!r} and met an error it then fixed; a new prompt like it:")
-    say(run("UserPromptSubmit", {**common, "prompt": data.HOOK_PROMPT}).rstrip() or "(nothing: no context added)")
-    out.rule(align="left")
-    said = run("PostToolUseFailure", {**common, **data.HOOK_FAILURE})
-    context = json.loads(said)["hookSpecificOutput"]["additionalContext"] if said else "(nothing)"
-    say(f"hookSpecificOutput.additionalContext:\n{context.rstrip()}")
-    out.rule()
+    hookd.stop(helper)  # an earlier demo's, if one is still up: this one shows how it starts
+    try:
+        said = run("UserPromptSubmit", {**common, "prompt": data.HOOK_PROMPT})
+        say(said.rstrip() or "(nothing: no context added)")
+        ready = hookd.wait_ready(helper, 20)
+        say(
+            "no hook helper ran: that hook answered by itself and started one; the next hooks go through it"
+            if ready
+            else "(the hook helper did not start: every hook answers by itself)"
+        )
+        out.rule(align="left")
+        said = run("PostToolUseFailure", {**common, **data.HOOK_FAILURE})
+        context = json.loads(said)["hookSpecificOutput"]["additionalContext"] if said else "(nothing)"
+        say(f"hookSpecificOutput.additionalContext:\n{context.rstrip()}")
+        out.rule()
+        said = run("UserPromptSubmit", {**common, "prompt": data.HOOK_UNRELATED})
+        say(f"an unrelated prompt ({data.HOOK_UNRELATED!r}) adds nothing: {said!r}")
+    finally:
+        hookd.stop(helper)
     say(
-        f"an unrelated prompt ({data.HOOK_UNRELATED!r}) adds nothing: {run('UserPromptSubmit', {**common, 'prompt': data.HOOK_UNRELATED})!r}"
+        "more: debugloop hooks install (this project) or --user; debugloop hooks sessions|status|stop; debugloop mcp install"
     )
-    say("more: debugloop hooks install (this project) or --user; debugloop hooks sessions; debugloop mcp install")

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .. import hookd
 from .. import hooks as runtime
 from ..errors import ConfigurationError
 from .common import AS_CSV, AS_JSON, LIMIT, client, group
@@ -169,10 +170,48 @@ def uninstall(project: SCOPE_PROJECT = False, user: SCOPE_USER = False, director
 
 @app.command("status")
 def status(project: SCOPE_PROJECT = False, user: SCOPE_USER = False, directory: DIRECTORY = None) -> None:
-    """Which events run debugloop's hooks in the settings file."""
+    """Which events run debugloop's hooks in the settings file, and whether the hook
+    helper of this configuration runs."""
     path = settings_path(project, user, directory)
     events = installed(read_object(path))
     say(f"{path}: " + (f"debugloop hooks on {', '.join(events)}" if events else "no debugloop hook"))
+    try:
+        mode = hookd.switch()
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if mode == "off":
+        say(f"the hook helper is off ({hookd.ENV_SWITCH}=off): every hook connects by itself")
+        return
+    socket = hookd.socket_path(runtime.home())
+    pid = hookd.running_pid(socket)
+    say(
+        f"the hook helper runs (pid {pid}) on {socket}"
+        if pid
+        else "no hook helper runs for this configuration: the next context hook starts one"
+    )
+
+
+@app.command("stop")
+def stop() -> None:
+    """Stop the hook helper of this configuration (SIGTERM; it answers the calls in hand first)."""
+    pid = hookd.stop(hookd.socket_path(runtime.home()))
+    say(f"stopped the hook helper (pid {pid})" if pid else "no hook helper runs for this configuration")
+
+
+@app.command("serve")
+def serve(
+    idle: Annotated[
+        float, typer.Option(min=1, help="Exit after this many seconds without a call.", show_default=True)
+    ] = hookd.IDLE_S,
+) -> None:
+    """Run the hook helper in the foreground: it keeps a connection open and answers the
+    context hooks (UserPromptSubmit, SessionStart, PostToolUseFailure) over a Unix socket.
+
+    The hooks start it by themselves when it is missing; DEBUGLOOP_HOOKD=off turns it off.
+    One helper serves one configuration (database, flags, home); SIGTERM stops it."""
+    from ..hookd_server import serve as run_helper
+
+    raise typer.Exit(run_helper(runtime.home(), idle))
 
 
 SESSIONS = table_spec(
