@@ -103,7 +103,7 @@ def ensure_topics(settings: Settings, *, create: bool = True) -> list[str]:
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="debugloop-relay")
     notes = []
     try:
-        existing = {t["topic"]: t for t in admin.describe_topics(list(wanted)) if not t.get("error_code")}
+        existing = {t["name"]: t for t in admin.describe_topics(list(wanted)) if not t.get("error_code")}
         missing = [name for name in wanted if name not in existing]
         if missing and create:
             topics = [
@@ -120,7 +120,7 @@ def ensure_topics(settings: Settings, *, create: bool = True) -> list[str]:
             except TopicAlreadyExistsError:
                 pass  # another relay created them meanwhile
             notes += [f"{name}: created ({settings.topic_partitions} partitions, {wanted[name]})" for name in missing]
-            existing.update({t["topic"]: t for t in admin.describe_topics(missing) if not t.get("error_code")})
+            existing.update({t["name"]: t for t in admin.describe_topics(missing) if not t.get("error_code")})
         for name in wanted:
             if name not in existing:
                 raise ConfigurationError(f"topic {name} does not exist and the relay may not create it")
@@ -130,9 +130,7 @@ def ensure_topics(settings: Settings, *, create: bool = True) -> list[str]:
                     f"topic {name} has {have} partitions, DEBUGLOOP_TOPIC_PARTITIONS says {settings.topic_partitions}"
                 )
         try:
-            described = admin.describe_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, name) for name in wanted], config_filter=None
-            )
+            described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in wanted])
             policies = _cleanup_policies(described)
         except Exception as exc:  # noqa: BLE001 - a broker that cannot describe configs is noted, not fatal
             policies = {}
@@ -153,24 +151,15 @@ def ensure_topics(settings: Settings, *, create: bool = True) -> list[str]:
 
 
 def _cleanup_policies(described: Any) -> dict[str, str]:
-    """cleanup.policy per topic from describe_configs' answer, whatever its shape."""
+    """cleanup.policy per topic from describe_configs' answer ({'topic': {name: {config:
+    value or {'value': ...}}}}); a broker that reports none (Tansu) gives nothing."""
     found: dict[str, str] = {}
-    responses = described if isinstance(described, list) else [described]
-    for response in responses:
-        resources = getattr(response, "resources", None)
-        if resources is None and isinstance(response, dict):
-            resources = response.get("resources") or []
-        for resource in resources or []:
-            if isinstance(resource, dict):
-                name, entries = resource.get("resource_name"), resource.get("configs") or []
-            else:
-                name, entries = resource[3], resource[4]
-            for entry in entries:
-                key, value = (
-                    (entry.get("name"), entry.get("value")) if isinstance(entry, dict) else (entry[0], entry[1])
-                )
-                if key == "cleanup.policy" and value:
-                    found[name] = value
+    for name, configs in ((described or {}).get("topic") or {}).items():
+        value = (configs or {}).get("cleanup.policy")
+        if isinstance(value, dict):
+            value = value.get("value")
+        if value:
+            found[name] = str(value)
     return found
 
 
@@ -464,26 +453,43 @@ def rebuild_cache(cache: BalanceCache, settings: Settings, conn: psycopg.Connect
     return cache.put_many(latest.values())
 
 
-def _read_topic(settings: Settings, topic: str, group: str | None = None, idle: float = 2.0):
-    """(key, event) of a topic from its start to its end (no group) or from the group's
-    committed offsets on; stops after `idle` seconds without a message."""
-    from kafka import KafkaConsumer
+def _read_topic(settings: Settings, topic: str, group: str | None = None, timeout: float = 60.0):
+    """(key, event) of every message of a topic, from its start to the end offsets it
+    had when the partitions were assigned: as a member of consumer group `group`, or,
+    without one, on all partitions assigned by hand."""
+    from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
-        topic,
         bootstrap_servers=settings.kafka_bootstrap.split(","),
         group_id=group,
         auto_offset_reset="earliest",
-        enable_auto_commit=group is not None,
-        session_timeout_ms=7000,
+        enable_auto_commit=False,
+        session_timeout_ms=7000,  # what Tansu's groups accept
         max_poll_interval_ms=7000,
         heartbeat_interval_ms=1000,
-        consumer_timeout_ms=int(idle * 1000),
         client_id="debugloop-consumer",
     )
     try:
-        for message in consumer:
-            yield (message.key.decode() if message.key else None), orjson.loads(message.value)
+        if group is None:
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+        else:
+            consumer.subscribe([topic])
+        deadline = time.monotonic() + timeout
+        end: dict | None = None
+        while time.monotonic() < deadline:
+            for messages in consumer.poll(timeout_ms=300).values():
+                for message in messages:
+                    yield (message.key.decode() if message.key else None), orjson.loads(message.value)
+            assigned = consumer.assignment()
+            if not assigned:
+                continue
+            if end is None:
+                end = consumer.end_offsets(list(assigned))
+            if all(consumer.position(tp) >= offset for tp, offset in end.items()):
+                return
+        raise TimeoutError(f"{topic}: not read to its end within {timeout:.0f} s")
     finally:
         consumer.close()
 
@@ -514,7 +520,7 @@ class PeerRebuild:
 
 
 def consume_balances(
-    settings: Settings, conn: psycopg.Connection, group: str = "debugloop-balances", idle: float = 3.0
+    settings: Settings, conn: psycopg.Connection, group: str = "debugloop-balances", timeout: float = 60.0
 ) -> dict[str, Any]:
     """Join a consumer group on the transactions topic, rebuild every peer's balance
     from the events alone (deduped by version: the sum of the signed amounts, and the
@@ -522,7 +528,7 @@ def consume_balances(
     not kept (each run rebuilds from the start): an operator's check."""
     peers: dict[str, PeerRebuild] = {}
     read = 0
-    for key, event in _read_topic(settings, settings.topic_transactions, group=f"{group}-{time.time_ns()}", idle=idle):
+    for key, event in _read_topic(settings, settings.topic_transactions, f"{group}-{time.time_ns()}", timeout):
         read += 1
         peers.setdefault(key or event["peer_id"], PeerRebuild()).add(event)
     cur = conn.execute(Q.ledger_peer_balances)

@@ -131,7 +131,7 @@ def stats(peers: Annotated[list[str], typer.Argument(help="Peers to read through
 @balances_app.command("consume")
 def consume(
     as_json: AS_JSON = False,
-    idle: Annotated[float, typer.Option(help="Stop after this many seconds without an event.")] = 3.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to read the topic to its end in.")] = 60.0,
 ) -> None:
     """Rebuild every peer's balance from token.transactions.v1 alone and compare with PostgreSQL (exit 1 on a mismatch)."""
     from ..relay import consume_balances
@@ -140,7 +140,7 @@ def consume(
     if settings.kafka_bootstrap is None:
         raise ConfigurationError("DEBUGLOOP_KAFKA_BOOTSTRAP is not set: there are no events to consume")
     with client() as dl, dl.connection() as conn:
-        result = consume_balances(settings, conn, idle=idle)
+        result = consume_balances(settings, conn, timeout=timeout)
     result.pop("rebuilt")
 
     def show() -> None:
