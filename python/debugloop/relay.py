@@ -253,6 +253,7 @@ class Relay:
             except Exception:  # noqa: BLE001 - closing a producer whose broker is gone
                 pass
         self._producer = None
+        self._topics_ready = False  # a broker back from an outage may have lost them: check again
 
     # -- the loop -------------------------------------------------------------------------
 
