@@ -470,6 +470,8 @@ def _valid(name: str, type_: str, world: World):
         return st.lists(st.sampled_from(["openai", "anthropic", "my-alias"]), max_size=2)
     if type_ == "uuid[]":
         return st.lists(st.sampled_from(world.uuids("stf_id")), max_size=2)
+    if type_ == "bigint[]":
+        return st.lists(st.sampled_from(["1", "2", "1000"]), max_size=3)
     if type_ == "vector":
         return VALID_VECTOR
     if type_ == "interval":
@@ -503,6 +505,8 @@ def _wild(name: str, type_: str, world: World):
         base = st.lists(st.one_of(st.sampled_from(["OpenAI", "", "a b"]), SHORT_WILD_TEXT), max_size=4)
     elif type_ == "uuid[]":
         base = st.lists(st.uuids().map(str), max_size=3)
+    elif type_ == "bigint[]":
+        base = st.lists(st.integers(-(2**63), 2**63 - 1).map(str), max_size=3)
     elif type_ == "vector":
         base = WILD_VECTOR
     elif type_ == "interval":

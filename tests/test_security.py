@@ -251,6 +251,15 @@ def _ledger_calls(conn: psycopg.Connection, tag: str) -> None:
     conn.execute("select debugloop.ledger_release(%s)", (released,))
     conn.execute("select * from debugloop.ledger_expire_holds()")
     conn.execute("select debugloop.peer_set_status(%s, 'frozen', 'a test')", (b,))
+    # the relay's calls (it runs as an admin)
+    slots = conn.execute("select debugloop.outbox_claim()").fetchone()[0]
+    assert slots
+    ids = [row[0] for row in conn.execute("select event_id from debugloop.outbox_batch(100)")]
+    conn.execute("select debugloop.outbox_mark(%s)", (ids,))
+    conn.execute("select * from debugloop.outbox_status()")
+    conn.execute("select * from debugloop.outbox_pending()")
+    conn.execute("select debugloop.outbox_prune()")
+    conn.execute("select debugloop.outbox_release()")
 
 
 # what an operator runs besides the definer functions: invoker functions whose bodies
@@ -327,7 +336,8 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "agent_session_record", "peer_create", "peer_map_agent", "peer_adopt_agents", "peer_bind_role",
                   "peer_unbind_role", "peer_set_status", "ledger_grant", "ledger_adjust", "ledger_transfer",
                   "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds",
-                  "attempt_record_usage"}  # fmt: skip
+                  "attempt_record_usage", "outbox_claim", "outbox_batch", "outbox_mark", "outbox_status",
+                  "outbox_pending", "outbox_prune", "outbox_release"}  # fmt: skip
         assert definers <= called, f"not called by this test: {sorted(definers - called)}"
     finally:
         conn.execute(sql.SQL("alter role {} nosuperuser").format(sql.Identifier(HIJACKER)))
@@ -348,7 +358,8 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
         " where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'm'"
     ).fetchone()[0] == ["debugloop_owner"]  # analytics_refresh() refreshes them
     # no role it is a member of, no CREATE anywhere, no DELETE or TRUNCATE on any table but
-    # one: a login role's binding to a peer, which peer_unbind_role removes (audited)
+    # two: a login role's binding to a peer, which peer_unbind_role removes (audited), and
+    # the outbox, whose published events outbox_prune removes after their retention
     assert (
         conn.execute("select count(*) from pg_auth_members where member = 'debugloop_owner'::regrole").fetchone()[0]
         == 0
@@ -365,7 +376,7 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
             where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'r'
               and has_table_privilege('debugloop_owner', c.oid, p)"""
     ).fetchall()
-    assert destructive == [("peer_roles", "delete")]
+    assert sorted(destructive) == [("outbox", "delete"), ("peer_roles", "delete")]
     # the extensions live where no agent can create anything
     assert conn.execute(
         "select array_agg(e.extname::text order by e.extname) from pg_extension e"

@@ -241,6 +241,11 @@ class LedgerAppendOnly(BusinessError):
     pass
 
 
+@_register("DL060", "An outbox call's limit is outside its range (a relay batch, a prune, a status listing).")
+class InvalidOutboxLimit(BusinessError, ValueError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
