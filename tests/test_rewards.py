@@ -20,6 +20,7 @@ from debugloop.errors import (
     RewardsDisabled,
     wrap_exceptions,
 )
+from helpers import login_role
 
 CODE = '''\
 def order_total(items, discount=0.0):
@@ -53,7 +54,9 @@ def c(db):
         yield conn
 
 
-def attempt(conn, agent="alice", status="success", *, correlation=None, approach=None, request="sum an order"):
+def attempt(
+    conn, agent="alice", status="success", *, correlation=None, approach=None, request="sum an order", quality=None
+):
     attempt_id = one(
         conn,
         "select debugloop.attempt_start(%s, %s, 'gpt-4o', correlation_id => %s, approach_description => %s)",
@@ -63,12 +66,13 @@ def attempt(conn, agent="alice", status="success", *, correlation=None, approach
         approach,
     )
     conn.execute(
-        "select debugloop.attempt_finish(%s, %s, error_type => %s, error_message => %s)",
+        "select debugloop.attempt_finish(%s, %s, error_type => %s, error_message => %s, quality_score => %s)",
         (
             attempt_id,
             status,
             None if status == "success" else "KeyError",
             None if status == "success" else "KeyError: 'amount' in row 12",
+            quality,
         ),
     )
     return attempt_id
@@ -451,3 +455,90 @@ def test_imported_history_earns_only_through_the_admin_backfill(c, as_role):
     c.execute("select debugloop.settings_set('enable_token_rewards', 'false')")
     with pytest.raises(RewardsDisabled), wrap_exceptions():
         c.execute("select debugloop.reward_backfill()")
+
+
+# -- fixes (patterns) --------------------------------------------------------------------------
+
+
+def chain(conn, agent, approach):
+    """A retry chain of `agent`: a KeyError, then a success with `approach`."""
+    correlation = uuid.uuid4()
+    attempt(conn, agent, "error", correlation=correlation, request="total the invoice rows")
+    return attempt(conn, agent, correlation=correlation, approach=approach, request="total the invoice rows")
+
+
+def mapping_of(conn, approach):
+    return one(
+        conn,
+        "select m.mapping_id from debugloop.debug_error_success_mappings m"
+        " join debugloop.debug_execution_attempts a on a.approach_hash = m.approach_key"
+        " where a.approach_description = %s limit 1",
+        approach,
+    )
+
+
+def test_a_fix_pays_its_first_fixer_once_confirmed_by_another_peer_the_worked_example(c):
+    first = "use row.get('amount', 0) for rows without an amount"
+    chain(c, "alice", first)
+    m = mapping_of(c, first)
+    chain(c, "alice", first)
+    q = preview(c, "pattern", m)
+    assert q["why_not"] == "every chain that confirms it belongs to one peer: it needs another peer's success"
+    chain(c, "bob", first)
+    # three successes: Wilson bound 1 / (1 + 1.96^2 / 3) = 0.4385, below the lowest tier
+    assert preview(c, "pattern", m)["why_not"] == "its Wilson bound is below the lowest tier"
+    chain(c, "bob", first)
+    # four: 0.5101, the low tier; the first approach to this error: novelty 1; 50 * 1.0 * 1.0 = 50
+    q = preview(c, "pattern", m)
+    assert (q["quality"], q["novelty"], q["base"], q["status"], q["paid"]) == (Decimal("0.5101"), 1, 50, "paid", 50)
+    assert rewards(c, "peer_alice") == [("pattern", 50, "posted")]
+    for _ in range(6):
+        chain(c, "bob", first)  # more evidence pays nothing more: a fix pays once
+    assert rewards(c) == [("pattern", 50, "posted")]
+    # a second approach to the same error is half as novel: 50 * (0.5 + 0.5 * 0.5) = 37.5 -> 38, to bob
+    second = "skip rows without an amount"
+    for agent in ("bob", "alice", "alice", "alice"):
+        chain(c, agent, second)
+    q = preview(c, "pattern", mapping_of(c, second))
+    assert (q["novelty"], q["novelty_multiplier"], q["peer_id"], q["paid"]) == (
+        Decimal("0.5"),
+        Decimal("0.75"),
+        "peer_bob",
+        38,
+    )
+    invariants_hold(c)
+
+
+# -- anti-gaming: one bound role fabricating everything ----------------------------------------
+
+
+def test_one_bound_role_fabricating_chains_scores_and_reuses_earns_only_its_allowance(c, db):
+    c.execute("select debugloop.peer_create('peer_mallory', 'agent', 'mallory')")
+    url = login_role(db.url, "rw_mallory", "debugloop_agent")
+    c.execute("select debugloop.peer_bind_role('peer_mallory', 'rw_mallory')")
+    before = {p: balance(c, p) for p in ("peer_mallory", "peer_alice", "peer_bob")}
+    approach = "wrap the lookup in a try block"
+    with psycopg.connect(url, autocommit=True) as m:
+        # success chains of its own, some under the agent names of other peers
+        for agent in ("mallory", "alice", "bob", "mallory", "alice", "bob"):
+            chain(m, agent, approach)
+        # an STF of its own, with a self-claimed quality, and reuses of it by its own attempts
+        source = attempt(m, "alice")
+        s = one(m, "select debugloop.stf_register('order_total', %s, source_attempt_id => %s)", CODE, source)
+        for agent in ("bob", "alice", "mallory"):
+            m.execute("select debugloop.stf_record_use(%s, %s, true)", (s, attempt(m, agent, quality="1")))
+        # it cannot approve, and it cannot backfill
+        for sql in ("select debugloop.stf_approve(%s)", "select debugloop.reward_backfill()"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                m.execute(sql, (s,) if "%s" in sql else ())
+    # the unconfirmed allowance of a peer is 0: nothing was paid to anyone
+    assert rewards(c) == []
+    assert {p: balance(c, p) for p in before} == before
+    q = preview(c, "pattern", mapping_of(c, approach))
+    assert q["peer_id"] == "peer_mallory" and "one peer" in q["why_not"]
+    assert preview(c, "stf", s)["peer_id"] == "peer_mallory"
+    # the same contributions confirmed by others do pay: an admin approves the STF, bob reuses it
+    c.execute("select debugloop.stf_approve(%s)", (s,))
+    c.execute("select debugloop.stf_record_use(%s, %s, true)", (s, attempt(c, "bob")))
+    assert [k for k, _, _ in rewards(c, "peer_mallory")] == ["stf", "royalty"]
+    invariants_hold(c)
