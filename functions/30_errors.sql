@@ -33,11 +33,28 @@ declare
     name text;
     quoted text[];
     has_digit boolean;
+    i integer;
 begin
     if m is null then
         return null;
     end if;
     has_digit := translate(m, '0123456789', '') <> m;
+    -- a log line's prefix says when and where, not what: a dmesg stamp "[123.456]",
+    -- a syslog or journal date with its host, an ISO timestamp with its zone, a
+    -- server's pid "[123]" or "123#123:" and connection "*45", a "program[pid]:"
+    -- or "kernel:" tag (twice: a journal line may carry a dmesg stamp after its tag)
+    if has_digit and (left(ltrim(m), 1) = '[' or m ~ '^\s*(\d{4}[-/]\d\d[-/]\d\d[T ]|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d )') then
+        for i in 1..2 loop
+            m := regexp_replace(m,
+                '^\s*(\[\s*\d+\.\d+\]\s*'
+                || '|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d([.,]\d+)?(Z|\s?[+-]\d\d:?\d\d|\s[A-Z]{3,5}\M)?\s*'
+                || '|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d\s+[\w.-]+\s+'
+                || '|\[\d+\]:?\s*|\[(error|warn|crit|alert|emerg|notice|info)\]\s+\d+#\d+:\s+(\*\d+\s+)?'
+                || '|(kernel|[\w./-]+\[\d+\]):\s+)+', '');
+        end loop;
+    elsif m ~ '^\s*[\w./-]+\[\d+\]:\s' then
+        m := regexp_replace(m, '^\s*[\w./-]+\[\d+\]:\s+', '');
+    end if;
     -- object reprs with an address: <Foo object at 0x7f..> -> <object>
     if strpos(m, ' at 0x') > 0 then
         m := regexp_replace(m, '<[^<>\n]*? at 0x[0-9a-fA-F]+>', '<object>', 'g');
@@ -117,6 +134,18 @@ begin
         m := regexp_replace(m, '\m(sk|pk|rk|ghp|gho|ghs|github_pat|xox[abpr]|AKIA|AIza)[-_][\w*-]{6,}|\m[\w-]*\*{4,}[\w-]*', '<secret>', 'g');
     end if;
     if has_digit then
+        -- sizes: a number glued to its unit or not ("18734512kB", "2.00 GiB", "512 bytes")
+        if m ~ '\d\s?([kKMGTP]i?B|bytes)\M' then
+            m := regexp_replace(m, '\m\d+(\.\d+)?\s?([kKMGTP]i?B|B|bytes)\M', '<size>', 'g');
+        end if;
+        -- a process's name beside its pid: "Killed process 42 (python3)", "task x:42"
+        if low like any (array['%process %(%', '%pid %(%', '%task %(%']) then
+            m := regexp_replace(m, '\m(process|pid|task) \d+ \([^()\s]+\)', '\1 <n> (<proc>)', 'gi');
+        end if;
+        -- bus and MAC addresses: colon-separated hex groups ("0000:3b:00", "aa:bb:cc:dd:ee:ff")
+        if m like '%:%:%' then
+            m := regexp_replace(m, '\m[0-9a-fA-F]{2,4}(:[0-9a-fA-F]{2,4}){2,}(\.[0-9a-fA-F])?\M', '<addr>', 'g');
+        end if;
         -- versions: pins (pkg==1.2, pkg>=3) go, version numbers become <version>, lists of them one
         if strpos(m, '=') > 0 then
             -- (a pin is written without spaces: "torch==2.1"; "assert 1 == 2" is no pin)
@@ -205,6 +234,11 @@ begin
         m := regexp_replace(m,
             '\s+for url:\s*<url>\s*$|\s*\((<\w+>[\s/,:;-]*)+\)\s*$|\s*\(from -r [^()]*(\([^()]*\))?\)', '', 'g');
     end if;
+    -- a level word before the message says nothing the message does not: "ERROR:",
+    -- "fatal:", "Error:", "##[error]", "(error)", "npm ERR!" (twice: "Error: fatal: x")
+    if m ~* '^\s*(##\[error\]|\[error\]|\(error\)|npm err|(fatal )?error|fatal|warning|panic)' then
+        m := regexp_replace(m, '^\s*((##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|(fatal )?error:|fatal:|warning:)\s*){1,2}', '', 'i');
+    end if;
     -- Python 2's tuple comma "x',))", a shell's script line "bash: line <n>: x"
     m := replace(replace(m, ', )', ')'), ',)', ')');
     if m like '%sh: line <n>: %' then
@@ -236,6 +270,11 @@ declare
 begin
     kind := nullif(btrim(error_type), '');
     body := coalesce(message, '');
+    -- what a runtime prints before an uncaught exception: Java's 'Exception in thread
+    -- "main" ', .NET's "Unhandled exception. "
+    if strpos(body, 'xception') > 0 then
+        body := regexp_replace(body, '^\s*(Exception in thread "[^"]*"|Unhandled exception\.)\s+', '');
+    end if;
     if kind is null then
         found := regexp_match(body, type_prefix || '(.*)$');
         if found is not null then
@@ -392,7 +431,9 @@ begin
     kind := parts.kind;
     normalized_message := coalesce(debugloop.error_normalize(debugloop._error_key_line(parts.body)), '');
     frames := debugloop._error_frames(stacktrace);
-    signature := debugloop._error_hash(kind, normalized_message, frames);
+    -- the group is the message's: frames are where it happened (a second level,
+    -- error_location), and a number and a hex run are one kind of variable part
+    signature := debugloop._error_hash(kind, replace(normalized_message, '<hex>', '<n>'), '{}');
 end
 $$;
 
@@ -409,6 +450,23 @@ as $$
     select (debugloop._error_identity(error_type, message, stacktrace)).signature
 $$;
 comment on function debugloop.error_signature(text, text, text) is 'Hex SHA-256 grouping errors: type, normalised message, application frames.';
+
+-- debugloop.error_location(stacktrace): the second level of an error group: the
+-- hex SHA-256 of the application frames of its stack trace (file:function,
+-- innermost last, line numbers dropped), or null without frames. Why: a group is
+-- the message's (error_signature); where it happened ranks fixes and known
+-- failures within it. Locks: none.
+create or replace function debugloop.error_location(stacktrace text)
+returns text
+language sql
+immutable
+parallel safe
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+    select case when cardinality(f) > 0 then debugloop.util_sha256(array_to_string(f, E'\n')) end
+      from debugloop._error_frames(stacktrace) f
+$$;
+comment on function debugloop.error_location(text) is 'Hex SHA-256 of a stack trace''s application frames: the location within an error group, or null.';
 
 -- debugloop.error_classify(error_type, message, stacktrace): the kind of error:
 -- syntax, import, type, attribute, key_index, value, assertion, timeout, network,
