@@ -105,7 +105,7 @@ begin
     if has_digit and m like '%:%:%' then
         m := regexp_replace(m,
             '\[?(?<![\w:])::[0-9a-fA-F]{0,4}\M\]?(:\d+)?'
-            || '|\[?(?<![\w:])(?=[0-9a-fA-F:]*\d)(?=[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:)([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])\]?(:\d+)?',
+            || '|\[?(?<![\w:.])(?=[0-9a-fA-F:]*\d)(?=[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:)([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])\]?(:\d+)?',
             '<ip>', 'g');
     end if;
     if has_digit and m like '%.%.%.%' then
@@ -171,6 +171,15 @@ begin
     if strpos(m, '=') > 0 then
         m := regexp_replace(m, '(?<![=!<>])=(?!=)\s*(''[^''\n]*''|"[^"\n]*"|[^\s,;)\]}''"]+)', '=<v>', 'g');
     end if;
+    -- an HTTP request line is data ("GET /x HTTP/1.1"); so is the context nginx
+    -- appends to an error-log line (", client: ..., server: ..., request: ...")
+    if strpos(m, 'HTTP/') > 0 or strpos(m, ', client: ') > 0 then
+        m := regexp_replace(m, ',\s*client: .*$|"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT) [^"\s]* HTTP/[\d.]+"', '', 'g');
+    end if;
+    -- an instance named after its kind: "in pod api-7d9f8-x2k4p_default"
+    if strpos(m, 'pod ') > 0 then
+        m := regexp_replace(m, '\m(pod) [\w.-]+(\([\w-]+\))?', '\1 <pod>', 'g');
+    end if;
     -- keep HTTP status codes: protect them from the number rules, as ⟦404⟧: after a
     -- cue (HTTP, status, code), at the start of the message, or before their reason
     if has_digit then
@@ -228,16 +237,15 @@ begin
     if strpos(m, '<path>') > 0 then
         m := regexp_replace(m, '^\s*<path>(\(<n>,<n>\)|(:<n>){1,2})?(:| -)\s+', '');
     end if;
+    -- a sign belongs to its number; a list of numbers is one ("shape[<n>,<n>,<n>]")
+    if strpos(m, '<n>') > 0 then
+        m := regexp_replace(regexp_replace(m, '([:=\s(\[])-<n>', '\1<n>', 'g'), '<n>(\s?[,x]\s?<n>)+', '<n>', 'g');
+    end if;
     -- tails without information: requests' "for url: <url>", parentheses holding only
     -- placeholders "(<hex>/<n>)", pip's "(from -r requirements.txt (line <n>))"
     if strpos(m, '<') > 0 or strpos(m, '(from -r ') > 0 then
         m := regexp_replace(m,
             '\s+for url:\s*<url>\s*$|\s*\((<\w+>[\s/,:;-]*)+\)\s*$|\s*\(from -r [^()]*(\([^()]*\))?\)', '', 'g');
-    end if;
-    -- a level word before the message says nothing the message does not: "ERROR:",
-    -- "fatal:", "Error:", "##[error]", "(error)", "npm ERR!" (twice: "Error: fatal: x")
-    if m ~* '^\s*(##\[error\]|\[error\]|\(error\)|npm err|(fatal )?error|fatal|warning|panic)' then
-        m := regexp_replace(m, '^\s*((##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|(fatal )?error:|fatal:|warning:)\s*){1,2}', '', 'i');
     end if;
     -- Python 2's tuple comma "x',))", a shell's script line "bash: line <n>: x"
     m := replace(replace(m, ', )', ')'), ',)', ')');
@@ -401,6 +409,33 @@ as $$
         '')
 $$;
 
+-- debugloop._error_key(normalized): what of a normalised message makes its group:
+-- the message without what says nothing about the error itself, a level word
+-- before it ("ERROR:", "fatal:", "Error:", "##[error]", "(error)", "npm ERR!";
+-- twice: "Error: fatal: x"), the program that prints it ("docker: x", "make: x"),
+-- a build step's number ("#12 x"), its full stops and a tail of placeholders only
+-- ("No space left on device: <str>"); a number and a hex run are one kind of
+-- variable part, a host and an IP address one kind of address. Why: the displayed
+-- message (error_normalize) keeps these; the group does not depend on them.
+create or replace function debugloop._error_key(normalized text)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    m text := normalized;
+    levels constant text := '##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|PHP (fatal error|warning|notice|parse error):|(fatal )?error:|fatal:|warning:|#<n> ';
+begin
+    m := regexp_replace(m, '^\s*(' || levels || '\s*){1,2}', '', 'i');
+    if m ~ '^\s*[a-z][\w-]*: (?![\w-]+: )' then
+        m := regexp_replace(regexp_replace(m, '^\s*[a-z][\w-]*: ', ''), '^\s*(' || levels || '\s*){1,2}', '', 'i');
+    end if;
+    m := regexp_replace(m, '(:\s*<\w+>|[.!])+\s*$', '');
+    return replace(replace(m, '<hex>', '<n>'), '<ip>', '<host>');
+end
+$$;
+
 -- debugloop._error_hash(kind, normalized, frames): the signature of an error's
 -- parts; the one formula behind error_signature and error_describe.
 create or replace function debugloop._error_hash(kind text, normalized text, frames text[])
@@ -431,16 +466,17 @@ begin
     kind := parts.kind;
     normalized_message := coalesce(debugloop.error_normalize(debugloop._error_key_line(parts.body)), '');
     frames := debugloop._error_frames(stacktrace);
-    -- the group is the message's: frames are where it happened (a second level,
-    -- error_location), and a number and a hex run are one kind of variable part
-    signature := debugloop._error_hash(kind, replace(normalized_message, '<hex>', '<n>'), '{}');
+    -- the group is the message's (_error_key): frames are where it happened, a
+    -- second level (error_location)
+    signature := debugloop._error_hash(kind, debugloop._error_key(normalized_message), '{}');
 end
 $$;
 
 -- debugloop.error_signature(error_type, message, stacktrace): the hex SHA-256 that
--- groups errors: of the error type (builtins. dropped), the normalised key line
--- of the message and, when a stack trace is given, its application frames.
--- Locks: none.
+-- groups errors: of the error type (builtins. dropped) and the group key
+-- (_error_key) of the normalised key line of the message. The stack trace only
+-- supplies a missing type or message: the same error with and without its trace
+-- is one group; where it happened is error_location. Locks: none.
 create or replace function debugloop.error_signature(error_type text, message text, stacktrace text default null)
 returns text
 language sql
@@ -449,7 +485,7 @@ parallel safe
 as $$
     select (debugloop._error_identity(error_type, message, stacktrace)).signature
 $$;
-comment on function debugloop.error_signature(text, text, text) is 'Hex SHA-256 grouping errors: type, normalised message, application frames.';
+comment on function debugloop.error_signature(text, text, text) is 'Hex SHA-256 grouping errors by message: type and normalised key line (frames are error_location).';
 
 -- debugloop.error_location(stacktrace): the second level of an error group: the
 -- hex SHA-256 of the application frames of its stack trace (file:function,
