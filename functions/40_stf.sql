@@ -468,6 +468,39 @@ begin
 end
 $$;
 
+-- debugloop._stf_add_provenance(stf_id, attempt, contributor, inserted): the
+-- attempt (or none) and contributor become a producer of an STF; when the STF was
+-- there already (not `inserted`) and this is a new producer whose attempt
+-- succeeded, the STF counts one more success; then its scores follow
+-- (_stf_rescore). Why: what registering known code does, shared by _stf_register
+-- and stf_extract's path for code seen before (debug_stf_seen_code). Locks: the
+-- STF's row, taken before the provenance insert's foreign-key check takes a share
+-- lock on it (two sessions holding share locks would deadlock on the update).
+create or replace function debugloop._stf_add_provenance(
+    stf_id uuid, attempt debugloop.debug_execution_attempts, contributor text, inserted boolean)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    provenance_added integer;
+begin
+    if not inserted then
+        perform from debugloop.debug_transform_functions f where f.stf_id = _stf_add_provenance.stf_id for update;
+    end if;
+    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
+    values (_stf_add_provenance.stf_id, attempt.attempt_id, coalesce(_stf_add_provenance.contributor, attempt.agent_name))
+    on conflict on constraint debug_stf_provenance_once do nothing;
+    get diagnostics provenance_added = row_count;
+    if not inserted and provenance_added > 0 and attempt.status = 'success' then
+        -- the same code succeeded in one more attempt
+        update debugloop.debug_transform_functions f set success_count = f.success_count + 1
+         where f.stf_id = _stf_add_provenance.stf_id;
+    end if;
+    perform debugloop._stf_rescore(_stf_add_provenance.stf_id);
+end
+$$;
+
 -- debugloop._stf_register(...): stf_register, and whether it inserted the row (a
 -- new STF) rather than adding provenance to an existing one. Why: stf_extract
 -- reports registered or deduplicated without hashing the code a second time.
@@ -496,7 +529,6 @@ declare
     hash text;
     attempt debugloop.debug_execution_attempts;
     id uuid;
-    provenance_added integer;
 begin
     if name is null or btrim(name) = '' then
         raise exception 'name must not be empty' using errcode = 'DL001', column = 'name';
@@ -532,19 +564,9 @@ begin
     returning f.stf_id into id;
     inserted := id is not null;
     if not inserted then
-        -- lock the row before the provenance insert's foreign-key check takes a share
-        -- lock on it: two sessions holding share locks would deadlock on the update
-        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash for update;
+        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash;
     end if;
-    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
-    values (id, _stf_register.source_attempt_id, coalesce(_stf_register.contributor, attempt.agent_name))
-    on conflict on constraint debug_stf_provenance_once do nothing;
-    get diagnostics provenance_added = row_count;
-    if not inserted and provenance_added > 0 and attempt.status = 'success' then
-        -- the same code succeeded in one more attempt
-        update debugloop.debug_transform_functions f set success_count = f.success_count + 1 where f.stf_id = id;
-    end if;
-    perform debugloop._stf_rescore(id);
+    perform debugloop._stf_add_provenance(id, attempt, _stf_register.contributor, inserted);
     stf_id := id;
 end
 $$;
@@ -582,11 +604,10 @@ comment on function debugloop.stf_register(text, text, text, text, text, uuid, t
 revoke execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) from public;
 grant execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) to debugloop_agent, debugloop_admin;
 
--- debugloop._stf_trivial(name, code, language, path): why a unit is not worth
--- registering, or null: fewer than 3 lines of code (a one-line getter), a test
--- (a name starting with test, a file named test_*, *_test.*, *.test.*, *.spec.*
--- or under tests/), or generated code (a "generated" or "do not edit" marker).
-create or replace function debugloop._stf_trivial(name text, code text, language text, path text)
+-- debugloop._stf_trivial_lines(name, code, path, lines): _stf_trivial given the
+-- code's line count (_stf_lines), for a caller that knows it already (stf_extract
+-- reads it from debug_stf_seen_code rather than lexing the code again).
+create or replace function debugloop._stf_trivial_lines(name text, code text, path text, lines integer)
 returns text
 language sql
 immutable
@@ -597,9 +618,22 @@ as $$
             then 'generated code'
         when lower(coalesce(name, '')) ~ '^(test|_test)' or lower(coalesce(path, '')) ~ '(^|/)(tests?/|test_[^/]*$|[^/]*_test\.[a-z]+$|[^/]*\.(test|spec)\.[a-z]+$)'
             then 'a test'
-        when debugloop._stf_lines(code, language) < 3
+        when lines < 3
             then 'fewer than 3 lines of code'
     end
+$$;
+
+-- debugloop._stf_trivial(name, code, language, path): why a unit is not worth
+-- registering, or null: fewer than 3 lines of code (a one-line getter), a test
+-- (a name starting with test, a file named test_*, *_test.*, *.test.*, *.spec.*
+-- or under tests/), or generated code (a "generated" or "do not edit" marker).
+create or replace function debugloop._stf_trivial(name text, code text, language text, path text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select debugloop._stf_trivial_lines(name, code, path, debugloop._stf_lines(code, language))
 $$;
 
 -- debugloop._stf_language_of(path): the language of a file by its extension.
@@ -658,7 +692,10 @@ $$;
 -- added lines per file count as a snippet). Without "units", files and snippets
 -- are registered whole. Trivial units, and units of a language debugloop does
 -- not read (_stf_language_name: a Markdown cell, COBOL), are skipped with the
--- reason (_stf_trivial). Locks: the rows stf_register locks.
+-- reason (_stf_trivial). Code seen before (debug_stf_seen_code: the same
+-- language and code, byte for byte) is not lexed again: its line count decides
+-- whether it is trivial and, once registered, it is deduplicated onto its STF
+-- directly. Locks: the rows stf_register locks, the code's debug_stf_seen_code row.
 create or replace function debugloop.stf_extract(attempt_id uuid)
 returns table (name text, language text, action text, stf_id uuid, detail text)
 language plpgsql
@@ -671,6 +708,8 @@ declare
     unit record;
     why text;
     inserted boolean;
+    seen_key uuid;
+    seen debugloop.debug_stf_seen_code;
 begin
     select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_extract.attempt_id;
     if not found then
@@ -726,16 +765,35 @@ begin
             return next;
             continue;
         end if;
-        why := debugloop._stf_trivial(unit.name, unit.code, unit.language, unit.path);
+        -- code seen before is not lexed again: its line count and STF are known
+        seen_key := md5(language || E'\n' || unit.code)::uuid;
+        select * into seen from debugloop.debug_stf_seen_code c where c.code_md5 = seen_key;
+        if not found then
+            seen := null;
+            seen.lines := debugloop._stf_lines(unit.code, language);
+            insert into debugloop.debug_stf_seen_code (code_md5, language, lines)
+            values (seen_key, language, seen.lines)
+            on conflict on constraint debug_stf_seen_code_pkey do nothing;
+        end if;
+        why := debugloop._stf_trivial_lines(unit.name, unit.code, unit.path, seen.lines);
         if why is not null then
             action := 'skipped';
             detail := why;
             return next;
             continue;
         end if;
+        if seen.stf_id is not null then
+            stf_id := seen.stf_id;
+            perform debugloop._stf_add_provenance(stf_id, attempt, attempt.agent_name, false);
+            action := 'deduplicated';
+            return next;
+            continue;
+        end if;
         select r.stf_id, r.inserted into stf_id, inserted
           from debugloop._stf_register(unit.name, unit.code, unit.language, null, attempt.problem_category,
                                        attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring) r;
+        update debugloop.debug_stf_seen_code c set stf_id = stf_extract.stf_id
+         where c.code_md5 = seen_key and c.stf_id is null;
         action := case when inserted then 'registered' else 'deduplicated' end;
         return next;
     end loop;
