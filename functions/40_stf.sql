@@ -383,6 +383,54 @@ begin
 end
 $$;
 
+-- debugloop._stf_code_stats(stf): the counts in an STF's code that _stf_rescore's
+-- generality, size and complexity come from (see there): lines, path or URL
+-- literals, credentials, magic numbers, branches, parameters. Why: the code never
+-- changes, so its tokens are read once and the row kept in debug_stf_code_stats.
+-- Locks: none.
+create or replace function debugloop._stf_code_stats(s debugloop.debug_transform_functions)
+returns debugloop.debug_stf_code_stats
+language plpgsql
+stable
+as $$
+declare
+    c debugloop.debug_stf_code_stats;
+    tokens text[] := debugloop._stf_tokens(s.stf_code, s.stf_language);
+    t text;
+    previous text := '';
+begin
+    c.stf_id := s.stf_id;
+    c.lines := greatest(1, debugloop._stf_line_count(tokens, s.stf_code, s.stf_language));
+    c.literals := 0; c.credentials := 0; c.magic := 0; c.branches := 0;
+    foreach t in array tokens loop
+        if t ~ '^[A-Za-z]{0,2}["`]' then
+            if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
+                c.literals := c.literals + 1;
+            end if;
+            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-|\[redacted:)'
+               or (previous ~* '(password|passwd|secret|token|api_?key)' ) then
+                c.credentials := c.credentials + 1;
+            end if;
+        elsif t ~ '^\d' and t not in ('0', '1', '2', '10', '100', '0.0', '1.0', '0.5') then
+            c.magic := c.magic + 1;
+        elsif t in ('if', 'elif', 'for', 'while', 'except', 'catch', 'case', 'and', 'or', '&&', '||', '?', '??') then
+            c.branches := c.branches + 1;
+        end if;
+        if t not in ('=', ':', '==', '(', ',') then
+            previous := t;
+        end if;
+    end loop;
+    c.params := coalesce(
+        jsonb_array_length(case when jsonb_typeof(s.stf_parameters) = 'array' then s.stf_parameters end),
+        case when jsonb_typeof(s.stf_parameters) = 'object'
+             then (select count(*) from jsonb_object_keys(s.stf_parameters))::integer end,
+        -- else the names between the first parentheses of the definition
+        (select count(*) from unnest(tokens[array_position(tokens, '(') + 1 : array_position(tokens, ')') - 1]) p
+          where p ~ '^[A-Za-z_$][\w$]*$' and p not in ('self', 'cls'))::integer, 0);
+    return c;
+end
+$$;
+
 -- debugloop._stf_rescore(stf_id): the five quality dimensions of an STF, its
 -- quality and complexity, from its code and its record (README, "STF quality"):
 --   evidence      Wilson lower bound of successes / (successes + failures)
@@ -401,68 +449,38 @@ volatile
 as $$
 declare
     s debugloop.debug_transform_functions;
-    tokens text[];
-    lines integer;
-    literals integer := 0;
-    credentials integer := 0;
-    magic integer := 0;
-    branches integer := 0;
-    params integer;
+    c debugloop.debug_stf_code_stats;
     independent integer;
     evidence numeric; reuse numeric; generality numeric; documentation numeric; size numeric;
-    t text;
-    previous text := '';
 begin
     select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_rescore.stf_id for update;
     if not found then
         return;
     end if;
-    tokens := debugloop._stf_tokens(s.stf_code, s.stf_language);
-    lines := greatest(1, debugloop._stf_line_count(tokens, s.stf_code, s.stf_language));
-    foreach t in array tokens loop
-        if t ~ '^[A-Za-z]{0,2}["`]' then
-            if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
-                literals := literals + 1;
-            end if;
-            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-|\[redacted:)'
-               or (previous ~* '(password|passwd|secret|token|api_?key)' ) then
-                credentials := credentials + 1;
-            end if;
-        elsif t ~ '^\d' and t not in ('0', '1', '2', '10', '100', '0.0', '1.0', '0.5') then
-            magic := magic + 1;
-        elsif t in ('if', 'elif', 'for', 'while', 'except', 'catch', 'case', 'and', 'or', '&&', '||', '?', '??') then
-            branches := branches + 1;
-        end if;
-        if t not in ('=', ':', '==', '(', ',') then
-            previous := t;
-        end if;
-    end loop;
-    params := coalesce(
-        jsonb_array_length(case when jsonb_typeof(s.stf_parameters) = 'array' then s.stf_parameters end),
-        case when jsonb_typeof(s.stf_parameters) = 'object'
-             then (select count(*) from jsonb_object_keys(s.stf_parameters))::integer end,
-        -- else the names between the first parentheses of the definition
-        (select count(*) from unnest(tokens[array_position(tokens, '(') + 1 : array_position(tokens, ')') - 1]) p
-          where p ~ '^[A-Za-z_$][\w$]*$' and p not in ('self', 'cls'))::integer, 0);
+    select * into c from debugloop.debug_stf_code_stats cs where cs.stf_id = s.stf_id;
+    if not found then
+        c := debugloop._stf_code_stats(s);
+        insert into debugloop.debug_stf_code_stats values (c.*) on conflict on constraint debug_stf_code_stats_pkey do nothing;
+    end if;
     select count(distinct u.correlation_id) into independent
       from debugloop.debug_stf_uses u
      where u.stf_id = s.stf_id and u.correlation_id is distinct from s.source_correlation_id;
 
     evidence := debugloop.error_wilson(s.success_count, s.failure_count);
     reuse := least(1, ln(1 + independent) / ln(11));
-    generality := greatest(0, 1 - 0.25 * literals - 0.5 * credentials - least(0.3, 0.05 * magic)
-                              - case when params = 0 then 0.3 else 0 end);
+    generality := greatest(0, 1 - 0.25 * c.literals - 0.5 * c.credentials - least(0.3, 0.05 * c.magic)
+                              - case when c.params = 0 then 0.3 else 0 end);
     documentation := (case when coalesce(btrim(s.docstring), '') <> '' then 0.5 else 0 end)
                    + (case when cardinality(string_to_array(debugloop.util_words(s.stf_name), ' ')) >= 2
                                 or length(s.stf_name) >= 8 then 0.3 else 0 end)
                    + (case when coalesce(btrim(s.stf_description), '') <> '' then 0.2 else 0 end);
-    size := case when lines between 4 and 40 then 1
-                 when lines < 4 then greatest(0, (lines - 1) / 3.0)
-                 else greatest(0, 1 - (lines - 40) / 110.0) end;
+    size := case when c.lines between 4 and 40 then 1
+                 when c.lines < 4 then greatest(0, (c.lines - 1) / 3.0)
+                 else greatest(0, 1 - (c.lines - 40) / 110.0) end;
     update debugloop.debug_transform_functions f
        set evidence_score = round(evidence, 2), reuse_score = round(reuse, 2), generality_score = round(generality, 2),
            documentation_score = round(documentation, 2), size_score = round(size, 2),
-           complexity_score = round(least(1, branches / 15.0), 2),
+           complexity_score = round(least(1, c.branches / 15.0), 2),
            quality_score = round(0.35 * evidence + 0.15 * reuse + 0.20 * generality + 0.15 * documentation + 0.15 * size, 2)
      where f.stf_id = s.stf_id;
 end

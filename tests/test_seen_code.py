@@ -77,8 +77,8 @@ def test_code_seen_before_is_not_lexed_again_and_registers_the_same(db, conn):
     finish(conn, "bob-agent", ARTIFACTS)
     second = lexed(conn) - first
     assert first > 0
-    # known code: only the rescoring of the two STFs lexes, not the line count, the hash or the docstring
-    assert second <= 2 < first
+    # known code is not lexed at all: not for its line count, its hash, its docstring or its scores
+    assert second == 0 < first
     cached = registry(conn)
     conn.commit()
 
@@ -86,10 +86,12 @@ def test_code_seen_before_is_not_lexed_again_and_registers_the_same(db, conn):
     with conn.cursor() as c:
         c.execute("delete from debugloop.debug_stf_provenance")
         c.execute("delete from debugloop.debug_stf_seen_code")
+        c.execute("delete from debugloop.debug_stf_code_stats")
         c.execute("delete from debugloop.debug_transform_functions")
     for agent in ("alice-agent", "bob-agent"):
         finish(conn, agent, ARTIFACTS)
         conn.execute("delete from debugloop.debug_stf_seen_code")
+        conn.execute("delete from debugloop.debug_stf_code_stats")
     assert registry(conn) == cached
     stfs, producers = cached
     assert {(s[1], s[3]) for s in stfs} == {("orders.py", 2), ("slug.ts", 2)}
