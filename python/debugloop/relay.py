@@ -239,7 +239,9 @@ class Relay:
                 enable_idempotence=True,
                 acks="all",
                 max_in_flight_requests_per_connection=5,
-                linger_ms=5,
+                # every batch ends in flush(), which sends at once: a long linger only keeps send()
+                # from waking the sender thread for every new producer batch (a socket write each)
+                linger_ms=1000,
                 batch_size=256 * 1024,
                 retries=2**31 - 1,
                 delivery_timeout_ms=120_000,
