@@ -482,7 +482,14 @@ begin
            documentation_score = round(documentation, 2), size_score = round(size, 2),
            complexity_score = round(least(1, c.branches / 15.0), 2),
            quality_score = round(0.35 * evidence + 0.15 * reuse + 0.20 * generality + 0.15 * documentation + 0.15 * size, 2)
-     where f.stf_id = s.stf_id;
+     where f.stf_id = s.stf_id
+       -- the same scores are not written again (most rescoring of known code changes none)
+       and (f.evidence_score, f.reuse_score, f.generality_score, f.documentation_score, f.size_score,
+            f.complexity_score, f.quality_score)
+           is distinct from
+           (round(evidence, 2), round(reuse, 2), round(generality, 2), round(documentation, 2), round(size, 2),
+            round(least(1, c.branches / 15.0), 2),
+            round(0.35 * evidence + 0.15 * reuse + 0.20 * generality + 0.15 * documentation + 0.15 * size, 2));
 end
 $$;
 
