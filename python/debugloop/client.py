@@ -31,6 +31,7 @@ from .migrate import expected_version, migrate
 from .peers import PeersManager
 from .pricing import PricesManager
 from .queries import Q
+from .rewards import RewardsManager
 from .settings import SettingsManager
 from .stf import StfManager
 
@@ -75,6 +76,7 @@ class Client:
         self.agents = AgentsManager(self)
         self.peers = PeersManager(self)
         self.ledger = LedgerManager(self)
+        self.rewards = RewardsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

@@ -419,3 +419,12 @@ select event from debugloop.v_ledger_transaction_events
  where peer_id = %(peer)s and account_version > coalesce(%(after)s::bigint, 0)
  order by account_version
  limit %(limit)s
+
+-- name: reward_preview
+select * from debugloop.reward_preview(%(kind)s, %(id)s)
+
+-- name: reward_list
+select * from debugloop.reward_list(%(peer)s, %(kind)s, "limit" => %(limit)s)
+
+-- name: reward_backfill
+select * from debugloop.reward_backfill(%(kind)s, "limit" => %(limit)s)
