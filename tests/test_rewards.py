@@ -3,6 +3,7 @@ and royalties, golden states and their reuse bonuses, fixes; every reward one
 ledger transfer from issuance under an id derived from what it pays for, paid once;
 reversal by a reversing transfer; the anti-gaming rules; the admin backfill."""
 
+import json
 import random
 import string
 import threading
@@ -20,7 +21,7 @@ from debugloop.errors import (
     RewardsDisabled,
     wrap_exceptions,
 )
-from helpers import login_role
+from helpers import login_role, run_cli
 
 CODE = '''\
 def order_total(items, discount=0.0):
@@ -542,3 +543,28 @@ def test_one_bound_role_fabricating_chains_scores_and_reuses_earns_only_its_allo
     c.execute("select debugloop.stf_record_use(%s, %s, true)", (s, attempt(c, "bob")))
     assert [k for k, _, _ in rewards(c, "peer_mallory")] == ["stf", "royalty"]
     invariants_hold(c)
+
+
+# -- Python and the CLI ----------------------------------------------------------------------------
+
+
+def test_the_manager_and_the_cli(c, dl, db):
+    s = stf(c)
+    c.execute("select debugloop.stf_approve(%s)", (s,))
+    q = dl.rewards.preview("stf", s)
+    assert (q.status, q.paid, q.base, q.peer_id) == ("paid", 173, 150, "peer_alice")
+    [r] = dl.rewards.list(peer="peer_alice")
+    assert (r.kind, r.amount, r.status, r.source) == ("stf", 173, "posted", "automatic")
+    assert dl.rewards.backfill() == []
+    with pytest.raises(InvalidRewardKind):
+        dl.rewards.preview("royalty", s)
+    env = {"DEBUGLOOP_DATABASE_URL": db.url}
+    out = run_cli("rewards", "list", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert [(x["kind"], x["amount"]) for x in json.loads(out.stdout)] == [("stf", 173)]
+    out = run_cli("rewards", "preview", "stf", str(s), "--json", env=env)
+    assert out.returncode == 0 and json.loads(out.stdout)["paid"] == 173
+    out = run_cli("rewards", "preview", "stf", str(s), env=env)
+    assert "paid 173" in out.stdout and "base 150" in out.stdout
+    out = run_cli("rewards", "backfill", "--json", env=env)
+    assert out.returncode == 0 and json.loads(out.stdout) == []

@@ -32,6 +32,7 @@ from .migrate import expected_version, migrate
 from .peers import PeersManager
 from .pricing import PricesManager
 from .queries import Q
+from .rewards import RewardsManager
 from .settings import SettingsManager
 from .stf import StfManager
 
@@ -77,6 +78,7 @@ class Client:
         self.peers = PeersManager(self)
         self.cache = BalanceCache(settings.valkey_url, ttl=settings.cache_ttl) if settings.valkey_url else None
         self.ledger = LedgerManager(self, cache=self.cache)
+        self.rewards = RewardsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

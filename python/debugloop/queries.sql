@@ -449,3 +449,12 @@ select slot, pending, oldest_pending, published, owner_pid from debugloop.outbox
 
 -- name: outbox_pending
 select topic, key, pending, oldest_pending, first_sequence, last_sequence from debugloop.outbox_pending(%(limit)s)
+
+-- name: reward_preview
+select * from debugloop.reward_preview(%(kind)s, %(id)s)
+
+-- name: reward_list
+select * from debugloop.reward_list(%(peer)s, %(kind)s, "limit" => %(limit)s)
+
+-- name: reward_backfill
+select * from debugloop.reward_backfill(%(kind)s, "limit" => %(limit)s)
