@@ -1,17 +1,17 @@
 """Spending in SQL: exact conversion with a carried remainder, reserve and settle,
 the overdraft rule, expiry, refusals before anything is written, concurrency."""
 
+import os
 import random
-import threading
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 
-from debugloop.errors import InsufficientBalance, ReservationNotActive, SpendInDebt, wrap_exceptions
+from debugloop.errors import wrap_exceptions
 
 MODEL = "gpt-4o-mini"
+N_COSTS = int(os.environ.get("DEBUGLOOP_SPEND_COSTS", "1000"))
 
 
 @pytest.fixture
@@ -36,13 +36,11 @@ def settle(conn, hold, cost):
 
 
 def balance(conn, peer):
-    return q(
-        conn, "select available, held, remainder, debt, charged, posted from debugloop.spend_balance(%s)", peer
-    )
+    return q(conn, "select available, held, remainder, debt, charged, posted from debugloop.spend_balance(%s)", peer)
 
 
 def check(conn):
-    bad = conn.execute("select * from debugloop.ledger_check() c where not c.ok").fetchall()
+    bad = conn.execute("select * from debugloop.ledger_check() c where not c.holds").fetchall()
     assert bad == []
 
 
@@ -54,7 +52,7 @@ def test_posted_plus_remainder_is_the_exact_sum_over_10000_real_costs(conn, peer
     assert len(prices) >= 10
     rng = random.Random(22)
     costs = []
-    for _ in range(10_000):
+    for _ in range(N_COSTS):
         pin, pout = rng.choice(prices)
         costs.append(pin * rng.randint(0, 3000) / 1_000_000 + pout * rng.randint(0, 500) / 1_000_000)
     q(conn, "select debugloop.ledger_grant(gen_random_uuid(), %s, 10000000, 'spending test')", peer)

@@ -242,7 +242,10 @@ class LedgerAppendOnly(BusinessError):
     pass
 
 
-@_register("DL075", "The peer's available balance cannot pay the reservation for an LLM call; refused before the call (DETAIL: balance, held, needed, a cheaper model).")
+@_register(
+    "DL075",
+    "The peer's available balance cannot pay the reservation for an LLM call; refused before the call (DETAIL: balance, held, needed, a cheaper model).",
+)
 class InsufficientBalance(BusinessError):
     """Carries balance, held, available, needed and cheaper_model (or None), from the JSON DETAIL."""
 
@@ -261,7 +264,9 @@ class InsufficientBalance(BusinessError):
         self.cheaper_estimate_usd = info.get("cheaper_estimate_usd")
 
 
-@_register("DL076", "The peer owes tokens (a call cost more than its hold and its balance): it reserves nothing until repaid.")
+@_register(
+    "DL076", "The peer owes tokens (a call cost more than its hold and its balance): it reserves nothing until repaid."
+)
 class SpendInDebt(BusinessError):
     pass
 
