@@ -6,24 +6,24 @@
 -- floor(r + c / 0.001) whole tokens and keeps the rest as the new r, so that after
 -- any sequence of calls Σ posted tokens + r = Σ c / 0.001 exactly (numeric).
 --
--- Reserve, call, settle: spend_reserve holds the estimate (the caller's, else the
+-- Reserve, call, settle: spending_reserve holds the estimate (the caller's, else the
 -- p90 cost of similar requests with the model, else the model's maximum output at
--- its output price) as a ledger hold; spend_settle charges the actual cost: up to
+-- its output price) as a ledger hold; spending_settle charges the actual cost: up to
 -- the hold through ledger_settle, the rest (a call that cost more than its hold)
 -- as a spent transfer from the available balance, and what the balance cannot pay
 -- becomes the peer's debt. The overdraft rule: a peer in debt can reserve nothing
 -- (DL076) until the debt is repaid; each reservation first collects the debt from
--- the available balance (spend_repay does it on demand). So the debt of a peer is
+-- the available balance (spending_repay does it on demand). So the debt of a peer is
 -- bounded by the excess of the calls it had in flight.
 --
 -- Locks: a peer's spend_accounts row (FOR UPDATE) first, then the ledger's locks
 -- (the peer's account, system shards): every spending function takes them in
 -- that order.
 
--- debugloop._spend_convert(remainder, cost_usd): the whole tokens to post for a
+-- debugloop._spending_convert(remainder, cost_usd): the whole tokens to post for a
 -- cost and the remainder carried after it: floor(remainder + cost / 0.001) and the
 -- rest. Exact (numeric). Locks: none.
-create or replace function debugloop._spend_convert(remainder numeric, cost_usd numeric,
+create or replace function debugloop._spending_convert(remainder numeric, cost_usd numeric,
                                                     out posted bigint, out remainder_after numeric)
 language sql
 immutable
@@ -31,9 +31,9 @@ as $$
     select floor(remainder + cost_usd * 1000)::bigint, (remainder + cost_usd * 1000) - floor(remainder + cost_usd * 1000)
 $$;
 
--- debugloop._spend_lock(peer): the spending row of a peer, created when missing,
+-- debugloop._spending_lock(peer): the spending row of a peer, created when missing,
 -- locked FOR UPDATE. DL032 for an unknown peer. Locks: the peer's spend_accounts row.
-create or replace function debugloop._spend_lock(peer text)
+create or replace function debugloop._spending_lock(peer text)
 returns debugloop.spend_accounts
 language plpgsql
 volatile
@@ -48,14 +48,14 @@ begin
 end
 $$;
 
--- debugloop.spend_estimate(model, user_request, estimate_usd): what a reservation
+-- debugloop.spending_estimate(model, user_request, estimate_usd): what a reservation
 -- for a call would hold and why: basis `caller` (the caller's estimate_usd), `p90`
 -- (the p90 cost of past requests like user_request with the model,
 -- attempt_estimate) or `max_output` (the model's max_output_tokens, else the
 -- setting spend_default_max_output_tokens, at its output price); tokens is
 -- ceil(estimate / 0.001), at least 1. DL001 for a negative estimate or a model the
 -- catalog has no price for when nothing else is known. Locks: none.
-create or replace function debugloop.spend_estimate(
+create or replace function debugloop.spending_estimate(
     model text, user_request text default null, estimate_usd numeric default null,
     out basis text, out cost_usd numeric, out tokens bigint)
 returns record
@@ -93,13 +93,13 @@ begin
     tokens := greatest(ceil(cost_usd * 1000), 1)::bigint;
 end
 $$;
-comment on function debugloop.spend_estimate(text, text, numeric) is 'What a reservation would hold for a call: the caller''s estimate, the p90 of similar requests, or the model''s maximum output.';
+comment on function debugloop.spending_estimate(text, text, numeric) is 'What a reservation would hold for a call: the caller''s estimate, the p90 of similar requests, or the model''s maximum output.';
 
--- debugloop._spend_collect(account, peer): collect a peer's debt from its available
+-- debugloop._spending_collect(account, peer): collect a peer's debt from its available
 -- balance (a spent transfer of what it can pay, under an id derived from the debt
 -- and the account's version) and return the row with the debt left. The caller
 -- holds the spend_accounts row. Locks: the peer's ledger account, a compute shard.
-create or replace function debugloop._spend_collect(account debugloop.spend_accounts)
+create or replace function debugloop._spending_collect(account debugloop.spend_accounts)
 returns debugloop.spend_accounts
 language plpgsql
 volatile
@@ -128,12 +128,12 @@ begin
 end
 $$;
 
--- debugloop._spend_cheaper(model, user_request, available): a cheaper model for a
+-- debugloop._spending_cheaper(model, user_request, available): a cheaper model for a
 -- call that `available` tokens cannot pay: one of the manifest's cheaper models
 -- (they succeeded at similar problems at a lower mean cost), cheapest first, whose
 -- p90 estimate for the request (else its mean cost) fits; null when none does.
 -- Locks: none.
-create or replace function debugloop._spend_cheaper(model text, user_request text, available bigint,
+create or replace function debugloop._spending_cheaper(model text, user_request text, available bigint,
                                                    out cheaper_model text, out cheaper_estimate_usd numeric)
 language sql
 stable
@@ -150,16 +150,16 @@ as $$
      limit 1
 $$;
 
--- debugloop.spend_reserve(hold_id, peer, model, user_request, estimate_usd,
+-- debugloop.spending_reserve(hold_id, peer, model, user_request, estimate_usd,
 -- attempt_id, expires_in): reserve tokens before an LLM call: collect the peer's
--- debt first (DL076 while some is left), then hold the estimate (spend_estimate)
+-- debt first (DL076 while some is left), then hold the estimate (spending_estimate)
 -- as a ledger hold under hold_id and record the reservation. A peer whose available
 -- balance (expired holds counted back) cannot pay it is refused before anything is
 -- written: DL075, whose DETAIL is a JSON object with balance, held, available,
--- needed, and cheaper_model / cheaper_estimate_usd (_spend_cheaper) when one fits.
+-- needed, and cheaper_model / cheaper_estimate_usd (_spending_cheaper) when one fits.
 -- The same hold_id again returns the reservation. Locks: the peer's spend row,
 -- then as ledger_hold.
-create or replace function debugloop.spend_reserve(
+create or replace function debugloop.spending_reserve(
     hold_id uuid,
     peer text,
     model text,
@@ -183,24 +183,24 @@ declare
     hold debugloop.ledger_holds;
     result debugloop.spend_reservations;
 begin
-    select * into result from debugloop.spend_reservations r where r.hold_id = spend_reserve.hold_id;
+    select * into result from debugloop.spend_reservations r where r.hold_id = spending_reserve.hold_id;
     if found then
         return result;
     end if;
-    est := debugloop.spend_estimate(model, user_request, estimate_usd);
-    account := debugloop._spend_collect(debugloop._spend_lock(peer));
+    est := debugloop.spending_estimate(model, user_request, estimate_usd);
+    account := debugloop._spending_collect(debugloop._spending_lock(peer));
     if account.debt > 0 then
         raise exception 'peer % owes % tokens: it reserves nothing until the debt is repaid', peer, account.debt
             using errcode = 'DL076', column = 'peer',
                   detail = json_build_object('debt', account.debt)::text,
-                  hint = 'earn or receive tokens; the next reservation (or spend_repay) collects the debt first';
+                  hint = 'earn or receive tokens; the next reservation (or spending_repay) collects the debt first';
     end if;
     select * into ledger from debugloop.ledger_accounts a where a.peer_id = peer and a.shard = 0;
     select coalesce(sum(h.amount), 0) into back
       from debugloop.ledger_holds h
      where h.account_id = ledger.account_id and h.status = 'active' and h.expires_at <= now();
     if ledger.balance + back < est.tokens then
-        cheaper := debugloop._spend_cheaper(model, user_request, ledger.balance + back);
+        cheaper := debugloop._spending_cheaper(model, user_request, ledger.balance + back);
         raise exception 'peer % cannot pay a reservation of % tokens for %: % available', peer, est.tokens, model,
                         ledger.balance + back
             using errcode = 'DL075', column = 'peer',
@@ -219,22 +219,22 @@ begin
     end if;
     insert into debugloop.spend_reservations (
         hold_id, peer_id, model, attempt_id, basis, estimate_usd, hold_tokens, created_by)
-    values (hold.hold_id, peer, model, spend_reserve.attempt_id, est.basis, est.cost_usd, est.tokens,
+    values (hold.hold_id, peer, model, spending_reserve.attempt_id, est.basis, est.cost_usd, est.tokens,
             debugloop._util_caller()::text)
     returning * into result;
     return result;
 end
 $$;
-comment on function debugloop.spend_reserve(uuid, text, text, text, numeric, uuid, interval)
+comment on function debugloop.spending_reserve(uuid, text, text, text, numeric, uuid, interval)
     is 'Reserve tokens (a ledger hold) for an LLM call before it; refused (DL075) with a cheaper model when the balance cannot pay.';
-revoke execute on function debugloop.spend_reserve(uuid, text, text, text, numeric, uuid, interval) from public;
-grant execute on function debugloop.spend_reserve(uuid, text, text, text, numeric, uuid, interval) to debugloop_agent, debugloop_admin;
+revoke execute on function debugloop.spending_reserve(uuid, text, text, text, numeric, uuid, interval) from public;
+grant execute on function debugloop.spending_reserve(uuid, text, text, text, numeric, uuid, interval) to debugloop_agent, debugloop_admin;
 
--- debugloop._spend_active(hold_id, wanted): the reservation, locked with its
+-- debugloop._spending_active(hold_id, wanted): the reservation, locked with its
 -- peer's spend row; DL079 when there is none or it is no longer active (settled
 -- or released: a reservation resolves once). Locks: the peer's spend row, the
 -- reservation.
-create or replace function debugloop._spend_active(hold_id uuid, wanted text)
+create or replace function debugloop._spending_active(hold_id uuid, wanted text)
 returns debugloop.spend_reservations
 language plpgsql
 volatile
@@ -242,13 +242,13 @@ as $$
 declare
     result debugloop.spend_reservations;
 begin
-    select * into result from debugloop.spend_reservations r where r.hold_id = _spend_active.hold_id;
+    select * into result from debugloop.spend_reservations r where r.hold_id = _spending_active.hold_id;
     if not found then
         raise exception 'no reservation %', hold_id using errcode = 'DL079', column = 'hold_id',
-              hint = 'spend_reserve makes one before the call';
+              hint = 'spending_reserve makes one before the call';
     end if;
-    perform debugloop._spend_lock(result.peer_id);
-    select * into result from debugloop.spend_reservations r where r.hold_id = _spend_active.hold_id for update;
+    perform debugloop._spending_lock(result.peer_id);
+    select * into result from debugloop.spend_reservations r where r.hold_id = _spending_active.hold_id for update;
     if result.status <> 'active' then
         raise exception 'reservation % cannot be %: it was %', hold_id, wanted, result.status
             using errcode = 'DL079', column = 'hold_id',
@@ -259,16 +259,16 @@ begin
 end
 $$;
 
--- debugloop.spend_settle(hold_id, cost_usd): the call reserved under hold_id cost
--- cost_usd: charge it, exactly (the carried remainder, _spend_convert). Up to the
+-- debugloop.spending_settle(hold_id, cost_usd): the call reserved under hold_id cost
+-- cost_usd: charge it, exactly (the carried remainder, _spending_convert). Up to the
 -- hold through ledger_settle (the rest of the hold comes back; nothing posted for a
 -- charge of 0 whole tokens: the hold is released); beyond it, or all of it when the
 -- hold expired before the call reported, as a spent transfer from the available
 -- balance; what that cannot pay is added to the peer's debt. Returns the
 -- reservation, settled, with the posted, excess and debt tokens and the remainder
--- after. DL079 when it was settled or released already. Locks: as _spend_active,
+-- after. DL079 when it was settled or released already. Locks: as _spending_active,
 -- then the ledger's.
-create or replace function debugloop.spend_settle(hold_id uuid, cost_usd numeric)
+create or replace function debugloop.spending_settle(hold_id uuid, cost_usd numeric)
 returns debugloop.spend_reservations
 language plpgsql
 volatile
@@ -290,9 +290,9 @@ begin
         raise exception 'cost_usd must be a cost from 0 to 10^6 USD; got %', coalesce(cost_usd::text, 'NULL')
             using errcode = 'DL001', column = 'cost_usd';
     end if;
-    r := debugloop._spend_active(hold_id, 'settled');
+    r := debugloop._spending_active(hold_id, 'settled');
     select * into account from debugloop.spend_accounts s where s.peer_id = r.peer_id;
-    conv := debugloop._spend_convert(account.remainder, cost_usd);
+    conv := debugloop._spending_convert(account.remainder, cost_usd);
     select * into hold from debugloop.ledger_holds h where h.hold_id = r.hold_id;
     if hold.status = 'active' and hold.expires_at > now() and conv.posted > 0 then
         covered := least(conv.posted, hold.amount);
@@ -318,7 +318,7 @@ begin
            updated_at = now()
      where s.peer_id = r.peer_id;
     update debugloop.spend_reservations x
-       set status = 'settled', cost_usd = spend_settle.cost_usd, exact_tokens = spend_settle.cost_usd * 1000,
+       set status = 'settled', cost_usd = spending_settle.cost_usd, exact_tokens = spending_settle.cost_usd * 1000,
            posted_tokens = conv.posted, excess_tokens = paid, debt_tokens = excess - paid,
            remainder_after = conv.remainder_after, resolved_at = now()
      where x.hold_id = r.hold_id
@@ -326,14 +326,14 @@ begin
     return r;
 end
 $$;
-comment on function debugloop.spend_settle(uuid, numeric) is 'Charge the actual cost of a reserved call, exactly (carried remainder); beyond the hold from the balance, else as debt.';
-revoke execute on function debugloop.spend_settle(uuid, numeric) from public;
-grant execute on function debugloop.spend_settle(uuid, numeric) to debugloop_agent, debugloop_admin;
+comment on function debugloop.spending_settle(uuid, numeric) is 'Charge the actual cost of a reserved call, exactly (carried remainder); beyond the hold from the balance, else as debt.';
+revoke execute on function debugloop.spending_settle(uuid, numeric) from public;
+grant execute on function debugloop.spending_settle(uuid, numeric) to debugloop_agent, debugloop_admin;
 
--- debugloop.spend_release(hold_id): the call reserved under hold_id was not made
+-- debugloop.spending_release(hold_id): the call reserved under hold_id was not made
 -- (or failed before it cost anything): its hold comes back whole. DL079 when it
--- was settled or released already. Locks: as _spend_active, then ledger_release's.
-create or replace function debugloop.spend_release(hold_id uuid)
+-- was settled or released already. Locks: as _spending_active, then ledger_release's.
+create or replace function debugloop.spending_release(hold_id uuid)
 returns debugloop.spend_reservations
 language plpgsql
 volatile
@@ -341,7 +341,7 @@ security definer
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
-    r debugloop.spend_reservations := debugloop._spend_active(hold_id, 'released');
+    r debugloop.spend_reservations := debugloop._spending_active(hold_id, 'released');
     hold debugloop.ledger_holds;
 begin
     hold := debugloop.ledger_release(r.hold_id);
@@ -351,14 +351,14 @@ begin
     return r;
 end
 $$;
-comment on function debugloop.spend_release(uuid) is 'Give a reservation''s tokens back: the call was not made.';
-revoke execute on function debugloop.spend_release(uuid) from public;
-grant execute on function debugloop.spend_release(uuid) to debugloop_agent, debugloop_admin;
+comment on function debugloop.spending_release(uuid) is 'Give a reservation''s tokens back: the call was not made.';
+revoke execute on function debugloop.spending_release(uuid) from public;
+grant execute on function debugloop.spending_release(uuid) to debugloop_agent, debugloop_admin;
 
--- debugloop.spend_repay(peer): collect what a peer owes from its available balance
+-- debugloop.spending_repay(peer): collect what a peer owes from its available balance
 -- now, as the next reservation would; returns its spending row. Locks: the peer's
 -- spend row, its ledger account, a compute shard.
-create or replace function debugloop.spend_repay(peer text)
+create or replace function debugloop.spending_repay(peer text)
 returns debugloop.spend_accounts
 language plpgsql
 volatile
@@ -366,18 +366,18 @@ security definer
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
 begin
-    return debugloop._spend_collect(debugloop._spend_lock(peer));
+    return debugloop._spending_collect(debugloop._spending_lock(peer));
 end
 $$;
-comment on function debugloop.spend_repay(text) is 'Collect a peer''s debt (calls beyond their holds) from its available balance.';
-revoke execute on function debugloop.spend_repay(text) from public;
-grant execute on function debugloop.spend_repay(text) to debugloop_agent, debugloop_admin;
+comment on function debugloop.spending_repay(text) is 'Collect a peer''s debt (calls beyond their holds) from its available balance.';
+revoke execute on function debugloop.spending_repay(text) from public;
+grant execute on function debugloop.spending_repay(text) to debugloop_agent, debugloop_admin;
 
--- debugloop.spend_balance(peer): a peer's ledger balance (ledger_balance) with
+-- debugloop.spending_balance(peer): a peer's ledger balance (ledger_balance) with
 -- what spending adds: the carried fraction of a token (remainder), the debt, and
 -- the exact number of tokens its calls cost (charged = Σ cost / 0.001 = posted +
 -- remainder). DL032 for an unknown peer. Locks: none.
-create or replace function debugloop.spend_balance(
+create or replace function debugloop.spending_balance(
     peer text,
     out peer_id text, out balance bigint, out held bigint, out available bigint, out remainder numeric,
     out debt bigint, out charged numeric, out posted bigint)
@@ -391,4 +391,4 @@ as $$
       from debugloop.ledger_balance(peer) b
       left join debugloop.spend_accounts s on s.peer_id = b.peer_id
 $$;
-comment on function debugloop.spend_balance(text) is 'A peer''s balance with the carried token remainder, debt and exact tokens charged.';
+comment on function debugloop.spending_balance(text) is 'A peer''s balance with the carried token remainder, debt and exact tokens charged.';

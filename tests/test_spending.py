@@ -27,16 +27,16 @@ def q(conn, sql, *args):
 
 def reserve(conn, peer, estimate=None, model=MODEL, request=None):
     hold = uuid.uuid4()
-    q(conn, "select debugloop.spend_reserve(%s, %s, %s, %s, %s)", hold, peer, model, request, estimate)
+    q(conn, "select debugloop.spending_reserve(%s, %s, %s, %s, %s)", hold, peer, model, request, estimate)
     return hold
 
 
 def settle(conn, hold, cost):
-    return q(conn, "select (r).* from debugloop.spend_settle(%s, %s) r", hold, cost)
+    return q(conn, "select (r).* from debugloop.spending_settle(%s, %s) r", hold, cost)
 
 
 def balance(conn, peer):
-    return q(conn, "select available, held, remainder, debt, charged, posted from debugloop.spend_balance(%s)", peer)
+    return q(conn, "select available, held, remainder, debt, charged, posted from debugloop.spending_balance(%s)", peer)
 
 
 def check(conn):
@@ -57,7 +57,7 @@ def test_posted_plus_remainder_is_the_exact_sum_over_10000_real_costs(conn, peer
         costs.append(pin * rng.randint(0, 3000) / 1_000_000 + pout * rng.randint(0, 500) / 1_000_000)
     q(conn, "select debugloop.ledger_grant(gen_random_uuid(), %s, 10000000, 'spending test')", peer)
     conn.execute(
-        "select (debugloop.spend_settle((debugloop.spend_reserve(gen_random_uuid(), %s, %s, null, c)).hold_id, c)).status"
+        "select (debugloop.spending_settle((debugloop.spending_reserve(gen_random_uuid(), %s, %s, null, c)).hold_id, c)).status"
         " from unnest(%s::numeric[]) with ordinality u(c, n) order by n",
         (peer, MODEL, costs),
     )
