@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/debugloop demo
+	$(BIN)/python tools/relay_demo.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -41,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search_path.py
 	$(BIN)/python bench/hooks.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/relay.py
 
 clean:
 	rm -rf $(VENV) build dist

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def ccusage_binary(given: str | None) -> str | None:
 def compare_with_ccusage(dl: debugloop.Client, config_dir: Path, binary: str) -> None:
     """Sessions and days: ccusage's totals beside debugloop's (report costs --session / --daily)."""
     for period, key in (("session", "session"), ("daily", "daily")):
+        t = time.perf_counter()
         done = subprocess.run(
             [binary, period, "--json", "--offline", "--timezone", "UTC"],
             capture_output=True,
@@ -109,6 +111,7 @@ def compare_with_ccusage(dl: debugloop.Client, config_dir: Path, binary: str) ->
         if done.returncode != 0:
             print(f"ccusage {period} failed: {done.stderr.strip()[:300]}")
             return
+        print(f"ccusage {period:<7}: {time.perf_counter() - t:.2f} s wall clock")
         theirs = {r["period"]: Decimal(repr(r["totalCost"])) for r in json.loads(done.stdout)[key]}
         ours = {r.period_key: r.cost_usd for r in dl.analytics.costs_by_period(period)}
         equal = sum(1 for k, v in theirs.items() if k in ours and abs(ours[k] - v) <= Decimal("1e-6"))
@@ -127,11 +130,8 @@ def main() -> None:
         tmp = Path(root) / "projects"  # as ccusage expects a Claude config folder: projects/<project>/<session>.jsonl
         tmp.mkdir()
         lines, files = make_corpus(tmp, args.copies)
-        print(
-            f"corpus: {len(files):,} session files, {lines:,} lines, "
-            f"{sum(f.stat().st_size for f in files) / 2**20:.1f} MiB",
-            flush=True,
-        )
+        mib = sum(f.stat().st_size for f in files) / 2**20
+        print(f"corpus: {len(files):,} session files, {lines:,} lines, {mib:.1f} MiB", flush=True)
         t = time.perf_counter()
         units = parse_only(files)
         parse_s = time.perf_counter() - t
@@ -145,7 +145,8 @@ def main() -> None:
             import_s = time.perf_counter() - t
             print(
                 f"import (parse + SQL):      {lines / import_s:>9,.0f} lines/s  ({result.inserted:,} attempts in {import_s:.2f} s, "
-                f"{result.inserted / import_s:,.0f} attempts/s)",
+                f"{result.inserted / import_s:,.0f} attempts/s, {mib / import_s:.1f} MiB/s; "
+                f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB)",
                 flush=True,
             )
             report = dl.imports.report(result.run_id)

@@ -33,11 +33,28 @@ declare
     name text;
     quoted text[];
     has_digit boolean;
+    i integer;
 begin
     if m is null then
         return null;
     end if;
     has_digit := translate(m, '0123456789', '') <> m;
+    -- a log line's prefix says when and where, not what: a dmesg stamp "[123.456]",
+    -- a syslog or journal date with its host, an ISO timestamp with its zone, a
+    -- server's pid "[123]" or "123#123:" and connection "*45", a "program[pid]:"
+    -- or "kernel:" tag (twice: a journal line may carry a dmesg stamp after its tag)
+    if has_digit and (left(ltrim(m), 1) = '[' or m ~ '^\s*(\d{4}[-/]\d\d[-/]\d\d[T ]|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d )') then
+        for i in 1..2 loop
+            m := regexp_replace(m,
+                '^\s*(\[\s*\d+\.\d+\]\s*'
+                || '|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d([.,]\d+)?(Z|\s?[+-]\d\d:?\d\d|\s[A-Z]{3,5}\M)?\s*'
+                || '|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d\s+[\w.-]+\s+'
+                || '|\[\d+\]:?\s*|\[(error|warn|crit|alert|emerg|notice|info)\]\s+\d+#\d+:\s+(\*\d+\s+)?'
+                || '|(kernel|[\w./-]+\[\d+\]):\s+)+', '');
+        end loop;
+    elsif m ~ '^\s*[\w./-]+\[\d+\]:\s' then
+        m := regexp_replace(m, '^\s*[\w./-]+\[\d+\]:\s+', '');
+    end if;
     -- object reprs with an address: <Foo object at 0x7f..> -> <object>
     if strpos(m, ' at 0x') > 0 then
         m := regexp_replace(m, '<[^<>\n]*? at 0x[0-9a-fA-F]+>', '<object>', 'g');
@@ -88,7 +105,7 @@ begin
     if has_digit and m like '%:%:%' then
         m := regexp_replace(m,
             '\[?(?<![\w:])::[0-9a-fA-F]{0,4}\M\]?(:\d+)?'
-            || '|\[?(?<![\w:])(?=[0-9a-fA-F:]*\d)(?=[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:)([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])\]?(:\d+)?',
+            || '|\[?(?<![\w:.])(?=[0-9a-fA-F:]*\d)(?=[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:)([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])\]?(:\d+)?',
             '<ip>', 'g');
     end if;
     if has_digit and m like '%.%.%.%' then
@@ -117,6 +134,18 @@ begin
         m := regexp_replace(m, '\m(sk|pk|rk|ghp|gho|ghs|github_pat|xox[abpr]|AKIA|AIza)[-_][\w*-]{6,}|\m[\w-]*\*{4,}[\w-]*', '<secret>', 'g');
     end if;
     if has_digit then
+        -- sizes: a number glued to its unit or not ("18734512kB", "2.00 GiB", "512 bytes")
+        if m ~ '\d\s?([kKMGTP]i?B|bytes)\M' then
+            m := regexp_replace(m, '\m\d+(\.\d+)?\s?([kKMGTP]i?B|B|bytes)\M', '<size>', 'g');
+        end if;
+        -- a process's name beside its pid: "Killed process 42 (python3)", "task x:42"
+        if low like any (array['%process %(%', '%pid %(%', '%task %(%']) then
+            m := regexp_replace(m, '\m(process|pid|task) \d+ \([^()\s]+\)', '\1 <n> (<proc>)', 'gi');
+        end if;
+        -- bus and MAC addresses: colon-separated hex groups ("0000:3b:00", "aa:bb:cc:dd:ee:ff")
+        if m like '%:%:%' then
+            m := regexp_replace(m, '\m[0-9a-fA-F]{2,4}(:[0-9a-fA-F]{2,4}){2,}(\.[0-9a-fA-F])?\M', '<addr>', 'g');
+        end if;
         -- versions: pins (pkg==1.2, pkg>=3) go, version numbers become <version>, lists of them one
         if strpos(m, '=') > 0 then
             -- (a pin is written without spaces: "torch==2.1"; "assert 1 == 2" is no pin)
@@ -141,6 +170,15 @@ begin
     -- values after a single '=' (not ==, !=, <=, >=)
     if strpos(m, '=') > 0 then
         m := regexp_replace(m, '(?<![=!<>])=(?!=)\s*(''[^''\n]*''|"[^"\n]*"|[^\s,;)\]}''"]+)', '=<v>', 'g');
+    end if;
+    -- an HTTP request line is data ("GET /x HTTP/1.1"); so is the context nginx
+    -- appends to an error-log line (", client: ..., server: ..., request: ...")
+    if strpos(m, 'HTTP/') > 0 or strpos(m, ', client: ') > 0 then
+        m := regexp_replace(m, ',\s*client: .*$|"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT) [^"\s]* HTTP/[\d.]+"', '', 'g');
+    end if;
+    -- an instance named after its kind: "in pod api-7d9f8-x2k4p_default"
+    if strpos(m, 'pod ') > 0 then
+        m := regexp_replace(m, '\m(pod) [\w.-]+(\([\w-]+\))?', '\1 <pod>', 'g');
     end if;
     -- keep HTTP status codes: protect them from the number rules, as ⟦404⟧: after a
     -- cue (HTTP, status, code), at the start of the message, or before their reason
@@ -199,6 +237,10 @@ begin
     if strpos(m, '<path>') > 0 then
         m := regexp_replace(m, '^\s*<path>(\(<n>,<n>\)|(:<n>){1,2})?(:| -)\s+', '');
     end if;
+    -- a sign belongs to its number; a list of numbers is one ("shape[<n>,<n>,<n>]")
+    if strpos(m, '<n>') > 0 then
+        m := regexp_replace(regexp_replace(m, '([:=\s(\[])-<n>', '\1<n>', 'g'), '<n>(\s?[,x]\s?<n>)+', '<n>', 'g');
+    end if;
     -- tails without information: requests' "for url: <url>", parentheses holding only
     -- placeholders "(<hex>/<n>)", pip's "(from -r requirements.txt (line <n>))"
     if strpos(m, '<') > 0 or strpos(m, '(from -r ') > 0 then
@@ -236,6 +278,11 @@ declare
 begin
     kind := nullif(btrim(error_type), '');
     body := coalesce(message, '');
+    -- what a runtime prints before an uncaught exception: Java's 'Exception in thread
+    -- "main" ', .NET's "Unhandled exception. "
+    if strpos(body, 'xception') > 0 then
+        body := regexp_replace(body, '^\s*(Exception in thread "[^"]*"|Unhandled exception\.)\s+', '');
+    end if;
     if kind is null then
         found := regexp_match(body, type_prefix || '(.*)$');
         if found is not null then
@@ -362,6 +409,33 @@ as $$
         '')
 $$;
 
+-- debugloop._error_key(normalized): what of a normalised message makes its group:
+-- the message without what says nothing about the error itself, a level word
+-- before it ("ERROR:", "fatal:", "Error:", "##[error]", "(error)", "npm ERR!";
+-- twice: "Error: fatal: x"), the program that prints it ("docker: x", "make: x"),
+-- a build step's number ("#12 x"), its full stops and a tail of placeholders only
+-- ("No space left on device: <str>"); a number and a hex run are one kind of
+-- variable part, a host and an IP address one kind of address. Why: the displayed
+-- message (error_normalize) keeps these; the group does not depend on them.
+create or replace function debugloop._error_key(normalized text)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    m text := normalized;
+    levels constant text := '##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|PHP (fatal error|warning|notice|parse error):|(fatal )?error:|fatal:|warning:|#<n> ';
+begin
+    m := regexp_replace(m, '^\s*(' || levels || '\s*){1,2}', '', 'i');
+    if m ~ '^\s*[a-z][\w-]*: (?![\w-]+: )' then
+        m := regexp_replace(regexp_replace(m, '^\s*[a-z][\w-]*: ', ''), '^\s*(' || levels || '\s*){1,2}', '', 'i');
+    end if;
+    m := regexp_replace(m, '(:\s*<\w+>|[.!])+\s*$', '');
+    return replace(replace(m, '<hex>', '<n>'), '<ip>', '<host>');
+end
+$$;
+
 -- debugloop._error_hash(kind, normalized, frames): the signature of an error's
 -- parts; the one formula behind error_signature and error_describe.
 create or replace function debugloop._error_hash(kind text, normalized text, frames text[])
@@ -392,14 +466,17 @@ begin
     kind := parts.kind;
     normalized_message := coalesce(debugloop.error_normalize(debugloop._error_key_line(parts.body)), '');
     frames := debugloop._error_frames(stacktrace);
-    signature := debugloop._error_hash(kind, normalized_message, frames);
+    -- the group is the message's (_error_key): frames are where it happened, a
+    -- second level (error_location)
+    signature := debugloop._error_hash(kind, debugloop._error_key(normalized_message), '{}');
 end
 $$;
 
 -- debugloop.error_signature(error_type, message, stacktrace): the hex SHA-256 that
--- groups errors: of the error type (builtins. dropped), the normalised key line
--- of the message and, when a stack trace is given, its application frames.
--- Locks: none.
+-- groups errors: of the error type (builtins. dropped) and the group key
+-- (_error_key) of the normalised key line of the message. The stack trace only
+-- supplies a missing type or message: the same error with and without its trace
+-- is one group; where it happened is error_location. Locks: none.
 create or replace function debugloop.error_signature(error_type text, message text, stacktrace text default null)
 returns text
 language sql
@@ -408,7 +485,24 @@ parallel safe
 as $$
     select (debugloop._error_identity(error_type, message, stacktrace)).signature
 $$;
-comment on function debugloop.error_signature(text, text, text) is 'Hex SHA-256 grouping errors: type, normalised message, application frames.';
+comment on function debugloop.error_signature(text, text, text) is 'Hex SHA-256 grouping errors by message: type and normalised key line (frames are error_location).';
+
+-- debugloop.error_location(stacktrace): the second level of an error group: the
+-- hex SHA-256 of the application frames of its stack trace (file:function,
+-- innermost last, line numbers dropped), or null without frames. Why: a group is
+-- the message's (error_signature); where it happened ranks fixes and known
+-- failures within it. Locks: none.
+create or replace function debugloop.error_location(stacktrace text)
+returns text
+language sql
+immutable
+parallel safe
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+    select case when cardinality(f) > 0 then debugloop.util_sha256(array_to_string(f, E'\n')) end
+      from debugloop._error_frames(stacktrace) f
+$$;
+comment on function debugloop.error_location(text) is 'Hex SHA-256 of a stack trace''s application frames: the location within an error group, or null.';
 
 -- debugloop.error_classify(error_type, message, stacktrace): the kind of error:
 -- syntax, import, type, attribute, key_index, value, assertion, timeout, network,

@@ -383,6 +383,54 @@ begin
 end
 $$;
 
+-- debugloop._stf_code_stats(stf): the counts in an STF's code that _stf_rescore's
+-- generality, size and complexity come from (see there): lines, path or URL
+-- literals, credentials, magic numbers, branches, parameters. Why: the code never
+-- changes, so its tokens are read once and the row kept in debug_stf_code_stats.
+-- Locks: none.
+create or replace function debugloop._stf_code_stats(s debugloop.debug_transform_functions)
+returns debugloop.debug_stf_code_stats
+language plpgsql
+stable
+as $$
+declare
+    c debugloop.debug_stf_code_stats;
+    tokens text[] := debugloop._stf_tokens(s.stf_code, s.stf_language);
+    t text;
+    previous text := '';
+begin
+    c.stf_id := s.stf_id;
+    c.lines := greatest(1, debugloop._stf_line_count(tokens, s.stf_code, s.stf_language));
+    c.literals := 0; c.credentials := 0; c.magic := 0; c.branches := 0;
+    foreach t in array tokens loop
+        if t ~ '^[A-Za-z]{0,2}["`]' then
+            if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
+                c.literals := c.literals + 1;
+            end if;
+            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-|\[redacted:)'
+               or (previous ~* '(password|passwd|secret|token|api_?key)' ) then
+                c.credentials := c.credentials + 1;
+            end if;
+        elsif t ~ '^\d' and t not in ('0', '1', '2', '10', '100', '0.0', '1.0', '0.5') then
+            c.magic := c.magic + 1;
+        elsif t in ('if', 'elif', 'for', 'while', 'except', 'catch', 'case', 'and', 'or', '&&', '||', '?', '??') then
+            c.branches := c.branches + 1;
+        end if;
+        if t not in ('=', ':', '==', '(', ',') then
+            previous := t;
+        end if;
+    end loop;
+    c.params := coalesce(
+        jsonb_array_length(case when jsonb_typeof(s.stf_parameters) = 'array' then s.stf_parameters end),
+        case when jsonb_typeof(s.stf_parameters) = 'object'
+             then (select count(*) from jsonb_object_keys(s.stf_parameters))::integer end,
+        -- else the names between the first parentheses of the definition
+        (select count(*) from unnest(tokens[array_position(tokens, '(') + 1 : array_position(tokens, ')') - 1]) p
+          where p ~ '^[A-Za-z_$][\w$]*$' and p not in ('self', 'cls'))::integer, 0);
+    return c;
+end
+$$;
+
 -- debugloop._stf_rescore(stf_id): the five quality dimensions of an STF, its
 -- quality and complexity, from its code and its record (README, "STF quality"):
 --   evidence      Wilson lower bound of successes / (successes + failures)
@@ -401,70 +449,80 @@ volatile
 as $$
 declare
     s debugloop.debug_transform_functions;
-    tokens text[];
-    lines integer;
-    literals integer := 0;
-    credentials integer := 0;
-    magic integer := 0;
-    branches integer := 0;
-    params integer;
+    c debugloop.debug_stf_code_stats;
     independent integer;
     evidence numeric; reuse numeric; generality numeric; documentation numeric; size numeric;
-    t text;
-    previous text := '';
 begin
     select * into s from debugloop.debug_transform_functions f where f.stf_id = _stf_rescore.stf_id for update;
     if not found then
         return;
     end if;
-    tokens := debugloop._stf_tokens(s.stf_code, s.stf_language);
-    lines := greatest(1, debugloop._stf_line_count(tokens, s.stf_code, s.stf_language));
-    foreach t in array tokens loop
-        if t ~ '^[A-Za-z]{0,2}["`]' then
-            if t ~ '://' or t ~ '^[A-Za-z]{0,2}["`](/|~/|[A-Za-z]:\\\\|\.\./)' or t ~ '^[A-Za-z]{0,2}["`][\w.-]+/[\w.-]+/' then
-                literals := literals + 1;
-            end if;
-            if t ~ '(sk-[\w-]{8,}|ghp_\w{8,}|AKIA[0-9A-Z]{8,}|AIza[\w-]{8,}|xox[abpr]-|\[redacted:)'
-               or (previous ~* '(password|passwd|secret|token|api_?key)' ) then
-                credentials := credentials + 1;
-            end if;
-        elsif t ~ '^\d' and t not in ('0', '1', '2', '10', '100', '0.0', '1.0', '0.5') then
-            magic := magic + 1;
-        elsif t in ('if', 'elif', 'for', 'while', 'except', 'catch', 'case', 'and', 'or', '&&', '||', '?', '??') then
-            branches := branches + 1;
-        end if;
-        if t not in ('=', ':', '==', '(', ',') then
-            previous := t;
-        end if;
-    end loop;
-    params := coalesce(
-        jsonb_array_length(case when jsonb_typeof(s.stf_parameters) = 'array' then s.stf_parameters end),
-        case when jsonb_typeof(s.stf_parameters) = 'object'
-             then (select count(*) from jsonb_object_keys(s.stf_parameters))::integer end,
-        -- else the names between the first parentheses of the definition
-        (select count(*) from unnest(tokens[array_position(tokens, '(') + 1 : array_position(tokens, ')') - 1]) p
-          where p ~ '^[A-Za-z_$][\w$]*$' and p not in ('self', 'cls'))::integer, 0);
+    select * into c from debugloop.debug_stf_code_stats cs where cs.stf_id = s.stf_id;
+    if not found then
+        c := debugloop._stf_code_stats(s);
+        insert into debugloop.debug_stf_code_stats values (c.*) on conflict on constraint debug_stf_code_stats_pkey do nothing;
+    end if;
     select count(distinct u.correlation_id) into independent
       from debugloop.debug_stf_uses u
      where u.stf_id = s.stf_id and u.correlation_id is distinct from s.source_correlation_id;
 
     evidence := debugloop.error_wilson(s.success_count, s.failure_count);
     reuse := least(1, ln(1 + independent) / ln(11));
-    generality := greatest(0, 1 - 0.25 * literals - 0.5 * credentials - least(0.3, 0.05 * magic)
-                              - case when params = 0 then 0.3 else 0 end);
+    generality := greatest(0, 1 - 0.25 * c.literals - 0.5 * c.credentials - least(0.3, 0.05 * c.magic)
+                              - case when c.params = 0 then 0.3 else 0 end);
     documentation := (case when coalesce(btrim(s.docstring), '') <> '' then 0.5 else 0 end)
                    + (case when cardinality(string_to_array(debugloop.util_words(s.stf_name), ' ')) >= 2
                                 or length(s.stf_name) >= 8 then 0.3 else 0 end)
                    + (case when coalesce(btrim(s.stf_description), '') <> '' then 0.2 else 0 end);
-    size := case when lines between 4 and 40 then 1
-                 when lines < 4 then greatest(0, (lines - 1) / 3.0)
-                 else greatest(0, 1 - (lines - 40) / 110.0) end;
+    size := case when c.lines between 4 and 40 then 1
+                 when c.lines < 4 then greatest(0, (c.lines - 1) / 3.0)
+                 else greatest(0, 1 - (c.lines - 40) / 110.0) end;
     update debugloop.debug_transform_functions f
        set evidence_score = round(evidence, 2), reuse_score = round(reuse, 2), generality_score = round(generality, 2),
            documentation_score = round(documentation, 2), size_score = round(size, 2),
-           complexity_score = round(least(1, branches / 15.0), 2),
+           complexity_score = round(least(1, c.branches / 15.0), 2),
            quality_score = round(0.35 * evidence + 0.15 * reuse + 0.20 * generality + 0.15 * documentation + 0.15 * size, 2)
-     where f.stf_id = s.stf_id;
+     where f.stf_id = s.stf_id
+       -- the same scores are not written again (most rescoring of known code changes none)
+       and (f.evidence_score, f.reuse_score, f.generality_score, f.documentation_score, f.size_score,
+            f.complexity_score, f.quality_score)
+           is distinct from
+           (round(evidence, 2), round(reuse, 2), round(generality, 2), round(documentation, 2), round(size, 2),
+            round(least(1, c.branches / 15.0), 2),
+            round(0.35 * evidence + 0.15 * reuse + 0.20 * generality + 0.15 * documentation + 0.15 * size, 2));
+end
+$$;
+
+-- debugloop._stf_add_provenance(stf_id, attempt, contributor, inserted): the
+-- attempt (or none) and contributor become a producer of an STF; when the STF was
+-- there already (not `inserted`) and this is a new producer whose attempt
+-- succeeded, the STF counts one more success; then its scores follow
+-- (_stf_rescore). Why: what registering known code does, shared by _stf_register
+-- and stf_extract's path for code seen before (debug_stf_seen_code). Locks: the
+-- STF's row, taken before the provenance insert's foreign-key check takes a share
+-- lock on it (two sessions holding share locks would deadlock on the update).
+create or replace function debugloop._stf_add_provenance(
+    stf_id uuid, attempt debugloop.debug_execution_attempts, contributor text, inserted boolean)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    provenance_added integer;
+begin
+    if not inserted then
+        perform from debugloop.debug_transform_functions f where f.stf_id = _stf_add_provenance.stf_id for update;
+    end if;
+    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
+    values (_stf_add_provenance.stf_id, attempt.attempt_id, coalesce(_stf_add_provenance.contributor, attempt.agent_name))
+    on conflict on constraint debug_stf_provenance_once do nothing;
+    get diagnostics provenance_added = row_count;
+    if not inserted and provenance_added > 0 and attempt.status = 'success' then
+        -- the same code succeeded in one more attempt
+        update debugloop.debug_transform_functions f set success_count = f.success_count + 1
+         where f.stf_id = _stf_add_provenance.stf_id;
+    end if;
+    perform debugloop._stf_rescore(_stf_add_provenance.stf_id);
 end
 $$;
 
@@ -496,7 +554,6 @@ declare
     hash text;
     attempt debugloop.debug_execution_attempts;
     id uuid;
-    provenance_added integer;
 begin
     if name is null or btrim(name) = '' then
         raise exception 'name must not be empty' using errcode = 'DL001', column = 'name';
@@ -532,19 +589,9 @@ begin
     returning f.stf_id into id;
     inserted := id is not null;
     if not inserted then
-        -- lock the row before the provenance insert's foreign-key check takes a share
-        -- lock on it: two sessions holding share locks would deadlock on the update
-        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash for update;
+        select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash;
     end if;
-    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
-    values (id, _stf_register.source_attempt_id, coalesce(_stf_register.contributor, attempt.agent_name))
-    on conflict on constraint debug_stf_provenance_once do nothing;
-    get diagnostics provenance_added = row_count;
-    if not inserted and provenance_added > 0 and attempt.status = 'success' then
-        -- the same code succeeded in one more attempt
-        update debugloop.debug_transform_functions f set success_count = f.success_count + 1 where f.stf_id = id;
-    end if;
-    perform debugloop._stf_rescore(id);
+    perform debugloop._stf_add_provenance(id, attempt, _stf_register.contributor, inserted);
     stf_id := id;
 end
 $$;
@@ -582,11 +629,10 @@ comment on function debugloop.stf_register(text, text, text, text, text, uuid, t
 revoke execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) from public;
 grant execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) to debugloop_agent, debugloop_admin;
 
--- debugloop._stf_trivial(name, code, language, path): why a unit is not worth
--- registering, or null: fewer than 3 lines of code (a one-line getter), a test
--- (a name starting with test, a file named test_*, *_test.*, *.test.*, *.spec.*
--- or under tests/), or generated code (a "generated" or "do not edit" marker).
-create or replace function debugloop._stf_trivial(name text, code text, language text, path text)
+-- debugloop._stf_trivial_lines(name, code, path, lines): _stf_trivial given the
+-- code's line count (_stf_lines), for a caller that knows it already (stf_extract
+-- reads it from debug_stf_seen_code rather than lexing the code again).
+create or replace function debugloop._stf_trivial_lines(name text, code text, path text, lines integer)
 returns text
 language sql
 immutable
@@ -597,9 +643,22 @@ as $$
             then 'generated code'
         when lower(coalesce(name, '')) ~ '^(test|_test)' or lower(coalesce(path, '')) ~ '(^|/)(tests?/|test_[^/]*$|[^/]*_test\.[a-z]+$|[^/]*\.(test|spec)\.[a-z]+$)'
             then 'a test'
-        when debugloop._stf_lines(code, language) < 3
+        when lines < 3
             then 'fewer than 3 lines of code'
     end
+$$;
+
+-- debugloop._stf_trivial(name, code, language, path): why a unit is not worth
+-- registering, or null: fewer than 3 lines of code (a one-line getter), a test
+-- (a name starting with test, a file named test_*, *_test.*, *.test.*, *.spec.*
+-- or under tests/), or generated code (a "generated" or "do not edit" marker).
+create or replace function debugloop._stf_trivial(name text, code text, language text, path text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select debugloop._stf_trivial_lines(name, code, path, debugloop._stf_lines(code, language))
 $$;
 
 -- debugloop._stf_language_of(path): the language of a file by its extension.
@@ -658,7 +717,10 @@ $$;
 -- added lines per file count as a snippet). Without "units", files and snippets
 -- are registered whole. Trivial units, and units of a language debugloop does
 -- not read (_stf_language_name: a Markdown cell, COBOL), are skipped with the
--- reason (_stf_trivial). Locks: the rows stf_register locks.
+-- reason (_stf_trivial). Code seen before (debug_stf_seen_code: the same
+-- language and code, byte for byte) is not lexed again: its line count decides
+-- whether it is trivial and, once registered, it is deduplicated onto its STF
+-- directly. Locks: the rows stf_register locks, the code's debug_stf_seen_code row.
 create or replace function debugloop.stf_extract(attempt_id uuid)
 returns table (name text, language text, action text, stf_id uuid, detail text)
 language plpgsql
@@ -671,6 +733,8 @@ declare
     unit record;
     why text;
     inserted boolean;
+    seen_key uuid;
+    seen debugloop.debug_stf_seen_code;
 begin
     select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_extract.attempt_id;
     if not found then
@@ -726,16 +790,35 @@ begin
             return next;
             continue;
         end if;
-        why := debugloop._stf_trivial(unit.name, unit.code, unit.language, unit.path);
+        -- code seen before is not lexed again: its line count and STF are known
+        seen_key := md5(language || E'\n' || unit.code)::uuid;
+        select * into seen from debugloop.debug_stf_seen_code c where c.code_md5 = seen_key;
+        if not found then
+            seen := null;
+            seen.lines := debugloop._stf_lines(unit.code, language);
+            insert into debugloop.debug_stf_seen_code (code_md5, language, lines)
+            values (seen_key, language, seen.lines)
+            on conflict on constraint debug_stf_seen_code_pkey do nothing;
+        end if;
+        why := debugloop._stf_trivial_lines(unit.name, unit.code, unit.path, seen.lines);
         if why is not null then
             action := 'skipped';
             detail := why;
             return next;
             continue;
         end if;
+        if seen.stf_id is not null then
+            stf_id := seen.stf_id;
+            perform debugloop._stf_add_provenance(stf_id, attempt, attempt.agent_name, false);
+            action := 'deduplicated';
+            return next;
+            continue;
+        end if;
         select r.stf_id, r.inserted into stf_id, inserted
           from debugloop._stf_register(unit.name, unit.code, unit.language, null, attempt.problem_category,
                                        attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring) r;
+        update debugloop.debug_stf_seen_code c set stf_id = stf_extract.stf_id
+         where c.code_md5 = seen_key and c.stf_id is null;
         action := case when inserted then 'registered' else 'deduplicated' end;
         return next;
     end loop;

@@ -17,13 +17,18 @@
 --   independent_successes  other peers (database roles other than the one that
 --                          recorded the attempt) that succeeded at the same or
 --                          similar problems in chains of their own: one per peer,
---                          so that no role's own chains, however many, count
+--                          so that no role's own chains, however many, count;
+--                          only problems of similarity >= golden_evidence_min_similarity
+--   evidence_weight        the sum over those peers of the similarity of each one's
+--                          most similar problem (1 for the same request)
+--   evidence_sessions      the chains (correlation ids) behind them
+--   best_similarity        the most similar problem another peer succeeded at, counted or not
 --   recorded_by            the role that recorded the attempt
 --   nominate               quality >= golden_min_quality, no later failure, and the
 --                          cost within golden_max_cost_ratio x the median (not tested
 --                          without a cost or with fewer than golden_cost_min_samples)
 --   approve                nominate, quality >= golden_auto_approve_quality and
---                          independent_successes >= golden_auto_approve_min_successes
+--                          evidence_weight >= golden_auto_approve_min_successes
 --   reasons                why not, one line per threshold missed
 -- Locks: none.
 create or replace function debugloop._golden_evidence(attempt debugloop.debug_execution_attempts)
@@ -36,6 +41,10 @@ declare
     median_cost numeric;
     samples integer;
     independent integer;
+    weight numeric;
+    sessions integer;
+    best real;
+    evidence_floor constant real := debugloop._settings_number('golden_evidence_min_similarity')::real;
     later integer;
     ratio numeric;
     reasons text[] := '{}';
@@ -44,13 +53,26 @@ declare
 begin
     select * into neighbours from debugloop._problem_neighbours(attempt.user_request) n;
     select percentile_cont(0.5) within group (order by r.cost_usd) filter (where r.cost_status = 'priced'),
-           count(*) filter (where r.cost_status = 'priced'),
-           -- null recorders (attempts from before migration 0010) are nobody's evidence
-           count(distinct r.recorded_by) filter (where r.correlation_id <> attempt.correlation_id
-                                                   and r.recorded_by <> attempt.recorded_by)
-      into median_cost, samples, independent
+           count(*) filter (where r.cost_status = 'priced')
+      into median_cost, samples
       from debugloop._related_attempts(neighbours.fingerprint || neighbours.similar_hashes, 100) r
      where r.status = 'success' and r.attempt_id <> attempt.attempt_id;
+    -- the evidence: other peers' successes in chains of their own, at the same
+    -- request (similarity 1) or at similar ones; each peer counts once, with the
+    -- similarity of its most similar problem, and only at golden_evidence_min_similarity
+    -- or above (null recorders, attempts from before migration 0010, are nobody's)
+    select count(*) filter (where e.best >= evidence_floor), coalesce(sum(e.best) filter (where e.best >= evidence_floor), 0),
+           coalesce(sum(e.sessions) filter (where e.best >= evidence_floor), 0), max(e.best)
+      into independent, weight, sessions, best
+      from (select r.recorded_by, max(s.similarity) as best,
+                   count(distinct r.correlation_id) filter (where s.similarity >= evidence_floor) as sessions
+              from debugloop._similar_problems(neighbours.fingerprint, neighbours.probe,
+                                               debugloop._settings_number('problem_similar_limit')::integer) s
+             cross join lateral debugloop._related_attempts(array[s.user_request_hash], 100) r
+             where r.status = 'success' and r.attempt_id <> attempt.attempt_id
+               and r.correlation_id <> attempt.correlation_id and r.recorded_by <> attempt.recorded_by
+             group by r.recorded_by) e;
+    weight := round(weight, 3);
     select count(*) into later
       from debugloop.debug_execution_attempts a
      where a.correlation_id = attempt.correlation_id and a.attempt_id <> attempt.attempt_id
@@ -73,17 +95,18 @@ begin
     end if;
     nominate := cardinality(reasons) = 0;
     approve := nominate and attempt.quality_score >= debugloop._settings_number('golden_auto_approve_quality')
-               and independent >= debugloop._settings_number('golden_auto_approve_min_successes');
+               and weight >= debugloop._settings_number('golden_auto_approve_min_successes');
     if nominate and not approve then
-        reasons := reasons || format('approval by hand: automatic approval needs quality >= %s and successes by %s other peers (roles) in chains of their own (has %s, %s)',
+        reasons := reasons || format('approval by hand: automatic approval needs quality >= %s and evidence %s: successes by other peers (roles) in chains of their own at problems of similarity >= %s, each peer weighing its best similarity (has %s, evidence %s from %s peers)',
                                      debugloop._settings_number('golden_auto_approve_quality'),
-                                     debugloop._settings_number('golden_auto_approve_min_successes'),
-                                     attempt.quality_score, independent);
+                                     debugloop._settings_number('golden_auto_approve_min_successes'), evidence_floor,
+                                     attempt.quality_score, weight, independent);
     end if;
     return jsonb_build_object(
         'quality', attempt.quality_score, 'cost_usd', attempt.cost_usd, 'median_cost_usd', median_cost,
         'cost_samples', samples, 'cost_ratio', ratio, 'later_failures', later,
-        'independent_successes', independent, 'recorded_by', attempt.recorded_by,
+        'independent_successes', independent, 'evidence_weight', weight, 'evidence_sessions', sessions,
+        'evidence_min_similarity', evidence_floor, 'best_similarity', round(best::numeric, 3), 'recorded_by', attempt.recorded_by,
         'similar_problems', cardinality(neighbours.similar_hashes),
         'nominate', nominate, 'approve', approve, 'reasons', to_jsonb(reasons));
 end
@@ -548,8 +571,8 @@ returns text
 language sql
 immutable
 as $$
-    select format('automatic: quality %s, %s independent successes at similar problems',
-                  evidence ->> 'quality', evidence ->> 'independent_successes')
+    select format('automatic: quality %s, %s independent successes at similar problems (evidence %s)',
+                  evidence ->> 'quality', evidence ->> 'independent_successes', evidence ->> 'evidence_weight')
 $$;
 
 -- debugloop.v_golden_states: the golden state browser's list.

@@ -1,9 +1,13 @@
-"""Signatures against a labelled corpus of real error messages (tests/data/README.md).
+"""Signatures against two labelled corpora of error messages (tests/data/README.md).
 
 Pairwise: two messages with the same signature should share a group (precision), two
-messages of one group should share a signature (recall). Signatures are taken from the
-type and message: the members of a group come from different projects, whose stack
-frames differ, so their traces would (rightly) split them.
+messages of one group should share a signature (recall). The first corpus
+(error_corpus_*.jsonl) was used while building the normaliser; the held-out one
+(error_holdout.jsonl: system and server logs, GPU and container errors, other
+languages, CI output) was labelled before the normaliser ever ran on it and is
+never tuned on, so it measures what the signatures do on data they were not built
+with. Signatures group by message (type + normalised key line); the stack trace,
+present for some members and absent for others, does not take part.
 """
 
 import itertools
@@ -32,23 +36,43 @@ CATEGORIES = {
 }
 
 
-@pytest.fixture(scope="module")
-def corpus(pg_template, pg_server):
+def _described(pg_template, pg_server, pattern):
     import psycopg
 
-    rows = load_corpus("error_corpus_*.jsonl")
+    rows = load_corpus(pattern)
     with psycopg.connect(pg_server.url(pg_template)) as conn:
         described = conn.execute(
             """select d.signature, d.category
-                 from rows from (jsonb_to_recordset(%s) as (error_type text, message text))
-                      with ordinality as r(error_type, message, i),
-                      debugloop.error_describe(r.error_type, r.message) d
+                 from rows from (jsonb_to_recordset(%s) as (error_type text, message text, stacktrace text))
+                      with ordinality as r(error_type, message, stacktrace, i),
+                      debugloop.error_describe(r.error_type, r.message, r.stacktrace) d
                 order by r.i""",
-            (Jsonb([{"error_type": r["error_type"], "message": r["message"]} for r in rows]),),
+            (Jsonb([{k: r[k] for k in ("error_type", "message", "stacktrace")} for r in rows]),),
         ).fetchall()
     for row, (signature, category) in zip(rows, described, strict=True):
         row["signature"], row["predicted_category"] = signature, category
     return rows
+
+
+@pytest.fixture(scope="module")
+def corpus(pg_template, pg_server):
+    return _described(pg_template, pg_server, "error_corpus_*.jsonl")
+
+
+@pytest.fixture(scope="module")
+def holdout(pg_template, pg_server):
+    return _described(pg_template, pg_server, "error_holdout.jsonl")
+
+
+def _pairwise(rows):
+    """Pairwise precision and recall of "same signature" against "same group"."""
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(rows, 2):
+        same_group, same_signature = a["group"] == b["group"], a["signature"] == b["signature"]
+        tp += same_group and same_signature
+        fp += same_signature and not same_group
+        fn += same_group and not same_signature
+    return tp / (tp + fp), tp / (tp + fn), tp, fp, fn
 
 
 def test_the_corpus_is_large_labelled_and_sourced():
@@ -63,19 +87,44 @@ def test_the_corpus_is_large_labelled_and_sourced():
 
 
 def test_same_signature_has_precision_95_and_recall_90(corpus, measurement):
-    tp = fp = fn = 0
-    for a, b in itertools.combinations(corpus, 2):
-        same_group, same_signature = a["group"] == b["group"], a["signature"] == b["signature"]
-        tp += same_group and same_signature
-        fp += same_signature and not same_group
-        fn += same_group and not same_signature
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    precision, recall, tp, fp, fn = _pairwise(corpus)
     measurement(
         f"error corpus: {len(corpus)} messages, {tp + fn} same-group pairs: "
         f"precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})"
     )
     assert precision >= 0.95
     assert recall >= 0.90
+
+
+def test_the_held_out_corpus_is_large_labelled_and_of_other_sources():
+    rows = load_corpus("error_holdout.jsonl")
+    assert len(rows) >= 150
+    for row in rows:
+        assert set(row) == {"group", "tool", "error_type", "message", "stacktrace", "category", "source"}, row
+        assert row["message"].strip() and row["source"].startswith("https://") and row["category"] in CATEGORIES
+    assert len({row["group"] for row in rows}) >= 40
+    first = {row["message"] for row in load_corpus("error_corpus_*.jsonl")}
+    assert not first & {row["message"] for row in rows}
+    assert {"kernel", "nginx", "postgres", "docker", "kubernetes", "pytorch", "java", "go", "rust", "ci"} <= {
+        row["tool"] for row in rows
+    }
+
+
+def test_held_out_signatures_keep_precision_95_and_do_not_fall(holdout, measurement):
+    precision, recall, tp, fp, fn = _pairwise(holdout)
+    measurement(
+        f"held-out error corpus: {len(holdout)} messages in {len({r['group'] for r in holdout})} groups, "
+        f"{tp + fn} same-group pairs: precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})"
+    )
+    assert precision >= 0.95
+    assert recall >= 0.74  # measured 0.744 (0.623 at the first, blind measurement)
+
+
+@pytest.mark.xfail(
+    reason="issue 16's goal, not reached yet: held-out recall 0.744 (types given vs absent split groups)"
+)
+def test_held_out_signatures_reach_recall_92(holdout):
+    assert _pairwise(holdout)[1] >= 0.92
 
 
 def test_categories_agree_with_the_labels(corpus, measurement):

@@ -117,8 +117,12 @@ def test_the_same_error_on_another_machine_has_the_same_signature(conn):
     frames = one(conn, "select debugloop._error_frames(%s)", here)
     assert frames == ["app/views.py:handler", "app/loader.py:load"]  # library frames left out
     elsewhere = here.replace("in load", "in load_config")
-    assert sig(conn, "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", elsewhere) != sig(
+    # one error in two places: one group (the message's), two locations within it
+    assert sig(conn, "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", elsewhere) == sig(
         conn, "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", here
+    )
+    assert one(conn, "select debugloop.error_location(%s)", elsewhere) != one(
+        conn, "select debugloop.error_location(%s)", here
     )
 
 

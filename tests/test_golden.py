@@ -61,6 +61,14 @@ def only_golden(dl, conn):
     return dl.golden.get(golden_id[0])
 
 
+def golden_of(dl, conn, attempt_id):
+    """The golden state of one attempt."""
+    (golden_id,) = conn.execute(
+        "select golden_state_id from debugloop.debug_golden_states where execution_attempt_id = %s", (attempt_id,)
+    ).fetchone()
+    return dl.golden.get(golden_id)
+
+
 # -- manual nomination -----------------------------------------------------------------
 
 
@@ -133,7 +141,42 @@ def test_a_good_success_is_nominated_and_approved_once_others_succeed_the_same_w
     attempt = dl.attempts.get(first)
     assert attempt.is_golden_state and attempt.golden_state_approved_by == "debugloop"
     review = conn.execute("select reviewed_by, decision, notes from debugloop.debug_golden_reviews").fetchall()
-    assert review == [("debugloop", "approved", "automatic: quality 0.95, 2 independent successes at similar problems")]
+    assert review == [
+        (
+            "debugloop",
+            "approved",
+            "automatic: quality 0.95, 2 independent successes at similar problems (evidence 2.000)",
+        )
+    ]
+
+
+UNRELATED = "Resize the uploaded profile photos and store their thumbnails in the bucket"
+
+
+def first_success_after_peers(dl, conn, as_role, request, approach):
+    """Four other peers solve ``request``; then a new task (REQUEST) succeeds for the first
+    time. Returns its golden state's approval status and evidence."""
+    for peer in ("peer_b", "peer_c", "peer_d", "peer_e"):
+        solve(as_role(peer, "debugloop_agent"), request=request, approach=approach)
+    first = solve(dl)
+    golden = golden_of(dl, conn, first)
+    return golden.approval_status, golden.nomination_evidence
+
+
+def test_successes_at_an_unrelated_request_do_not_approve_a_new_tasks_first_success(dl, conn, as_role):
+    """Issue 16: the hashed embedding scores unrelated requests of the same shape 0.3-0.44;
+    below golden_evidence_min_similarity they are no evidence, however many peers."""
+    status, evidence = first_success_after_peers(dl, conn, as_role, UNRELATED, "count lines with a regex")
+    assert status == "pending" and evidence["approve"] is False and evidence["independent_successes"] == 0
+    assert (evidence["best_similarity"] or 0) < evidence["evidence_min_similarity"] == 0.45
+
+
+def test_successes_at_a_paraphrase_approve_a_new_tasks_first_success_weighted_by_similarity(dl, conn, as_role):
+    status, evidence = first_success_after_peers(dl, conn, as_role, PARAPHRASE, "sum the rows with csv")
+    assert status == "approved"
+    # four peers at the paraphrase's similarity (0.557 < 1 each): weighted, more than 2 peers are needed
+    assert evidence["independent_successes"] == 4 and evidence["evidence_sessions"] == 4
+    assert 2 <= evidence["evidence_weight"] < 4 and evidence["best_similarity"] >= 0.45
 
 
 def test_attempts_below_the_quality_threshold_or_without_one_are_not_nominated(dl, conn):

@@ -207,6 +207,7 @@ def _agent_calls(conn: psycopg.Connection) -> dict:
 def _admin_calls(conn: psycopg.Connection, made: dict, model: str) -> None:
     """Every SECURITY DEFINER function only an admin may call (and the settings audit
     trigger's, through settings_set)."""
+    conn.execute("select debugloop.settings_set('enable_token_rewards', 'true')")  # the reward triggers do their work
     conn.execute("select * from debugloop.price_set('hijackers', %s, 1.5, 6)", (model,))
     doc = {model + "-mini": {"litellm_provider": "hijackers", "mode": "chat", "input_cost_per_token": 1e-07,
                              "output_cost_per_token": 4e-07}}  # fmt: skip
@@ -225,6 +226,8 @@ def _admin_calls(conn: psycopg.Connection, made: dict, model: str) -> None:
     conn.execute("select debugloop.stf_reembed()")
     conn.execute("select * from debugloop.analytics_refresh()")
     _ledger_calls(conn, model)
+    conn.execute("select * from debugloop.reward_backfill()")
+    conn.execute("select debugloop.settings_set('enable_token_rewards', 'false')")
     conn.execute("select debugloop.settings_set('golden_min_quality', '0.81')")
     conn.execute("select debugloop.settings_set('golden_min_quality', '0.8')")
 
@@ -337,7 +340,11 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "peer_unbind_role", "peer_set_status", "ledger_grant", "ledger_adjust", "ledger_transfer",
                   "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds",
                   "attempt_record_usage", "outbox_claim", "outbox_batch", "outbox_mark", "outbox_status",
-                  "outbox_pending", "outbox_prune", "outbox_release"}  # fmt: skip
+                  "outbox_pending", "outbox_prune", "outbox_release", "reward_backfill",
+                  # the reward triggers, fired by the approvals, reuses and retries above
+                  "tg_debug_transform_functions__reward", "tg_debug_golden_states__reward",
+                  "tg_debug_golden_reuses__bonus", "tg_debug_stf_uses__royalty",
+                  "tg_debug_error_success_mappings__reward"}  # fmt: skip
         assert definers <= called, f"not called by this test: {sorted(definers - called)}"
     finally:
         conn.execute(sql.SQL("alter role {} nosuperuser").format(sql.Identifier(HIJACKER)))

@@ -19,6 +19,7 @@ from . import db
 from .agents import AgentsManager
 from .analytics import AnalyticsManager
 from .attempts import AttemptRecorder, AttemptsManager
+from .cache import BalanceCache
 from .config import Settings, load_settings
 from .errors import SchemaNotMigrated, wrap_exceptions
 from .errors_manager import ErrorsManager
@@ -31,6 +32,7 @@ from .migrate import expected_version, migrate
 from .peers import PeersManager
 from .pricing import PricesManager
 from .queries import Q
+from .rewards import RewardsManager
 from .settings import SettingsManager
 from .stf import StfManager
 
@@ -74,7 +76,9 @@ class Client:
         self.imports = ImportManager(self)
         self.agents = AgentsManager(self)
         self.peers = PeersManager(self)
-        self.ledger = LedgerManager(self)
+        self.cache = BalanceCache(settings.valkey_url, ttl=settings.cache_ttl) if settings.valkey_url else None
+        self.ledger = LedgerManager(self, cache=self.cache)
+        self.rewards = RewardsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:
@@ -137,6 +141,8 @@ class Client:
 
     def close(self) -> None:
         self._pool.close()
+        if self.cache is not None:
+            self.cache.close()
 
     def __enter__(self) -> Client:
         return self

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigurationError
@@ -53,9 +53,54 @@ class Settings(BaseSettings):
     connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for a connection.")
     pool_size: int = Field(default=4, ge=1, description="Connections a client may hold at once.")
 
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port, comma-separated) for the outbox relay; unset: the outbox fills.",
+    )
+    valkey_url: str | None = Field(
+        default=None,
+        description="The Valkey/Redis of the balance cache (redis://host:port/db); unset: balances come from PostgreSQL.",
+    )
+    topic_transactions: str = Field(
+        default="token.transactions.v1", pattern=r"^[A-Za-z0-9._-]{1,249}$", description="The transactions topic."
+    )
+    topic_balances: str = Field(
+        default="token.balances.v1", pattern=r"^[A-Za-z0-9._-]{1,249}$", description="The compacted balances topic."
+    )
+    topic_partitions: int = Field(default=10, ge=1, le=10000, description="Partitions of each topic.")
+    topic_replication: int = Field(default=1, ge=1, le=100, description="Replication factor of topics it creates.")
+    relay_batch_size: int = Field(default=2000, ge=1, le=100000, description="Events the relay sends per batch.")
+    relay_poll_interval: float = Field(
+        default=0.01, gt=0, le=60, description="Seconds the relay waits when the outbox has nothing pending."
+    )
+    relay_flush_timeout: float = Field(
+        default=30, gt=0, le=600, description="Seconds the relay waits for a batch's acks before it backs off."
+    )
+    cache_ttl: int = Field(default=3600, ge=1, description="Seconds a cached balance lives in Valkey.")
+
     enable_stf_extraction: bool | None = _flag_field("enable_stf_extraction")
     enable_cost_tracking: bool | None = _flag_field("enable_cost_tracking")
     enable_golden_states: bool | None = _flag_field("enable_golden_states")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port[,host:port...], got {server.strip()!r}")
+        return value.strip()
+
+    @field_validator("valkey_url")
+    @classmethod
+    def _valkey(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://", "valkey://", "valkeys://")):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value.strip()
 
     def flag_overrides(self) -> dict[str, bool]:
         """The flags this process sets explicitly, keyed by their database name."""

@@ -281,6 +281,16 @@ class InvalidOutboxLimit(BusinessError, ValueError):
     pass
 
 
+@_register("DL065", "A reward kind is not one of stf, golden, pattern (reward_preview, reward_backfill).")
+class InvalidRewardKind(BusinessError, ValueError):
+    pass
+
+
+@_register("DL066", "Token rewards are off (enable_token_rewards): a backfill would pay nothing.")
+class RewardsDisabled(BusinessError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -1056,6 +1058,94 @@ def _head_md5(path: Path) -> str:
         return hashlib.md5(fh.read(HEAD_BYTES)).hexdigest()
 
 
+@dataclass
+class _Batch:
+    """Units of one log file parsed and ready to record: the lines skipped and read
+    on the way, the sessions first seen, and the read position after them."""
+
+    path: Path
+    skipped: list[Skipped]
+    lines: int
+    sessions: list[dict[str, Any]]
+    units: list[dict[str, Any]]
+    file: dict[str, Any]
+    consumed: int
+
+
+class _Pipeline:
+    """The batches of many files, produced by a thread of their own (``produce(path)``
+    yields a file's batches) at most QUEUE_BATCHES ahead of the caller, who takes
+    them file by file, in order (``of(path)``). The parsing runs while the caller
+    waits on the database; an error while a file is produced is raised to the
+    caller in that file's place, and the next file goes on."""
+
+    QUEUE_BATCHES = 4
+
+    def __init__(self, produce: Callable[[Path], Iterator[Any]], files: list[Path]) -> None:
+        self._queue: queue.Queue = queue.Queue(self.QUEUE_BATCHES)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(produce, files), name="debugloop-import", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, produce: Callable[[Path], Iterator[Any]], files: list[Path]) -> None:
+        for path in files:
+            try:
+                for item in produce(path):
+                    if not self._put((path, "item", item)) or self._skip == path:
+                        break
+            except BaseException as exc:  # raised to the caller with the file
+                if not self._put((path, "error", exc)):
+                    return
+            if not self._put((path, "end", None)):
+                return
+
+    _skip: Path | None = None
+
+    def of(self, path: Path) -> Iterator[Any]:
+        """The batches of ``path`` (the next file in order); if the caller stops
+        early (an error while recording), the rest of the file is dropped."""
+        finished = False
+        try:
+            while True:
+                got, kind, item = self._queue.get()
+                if got != path:
+                    raise RuntimeError(f"the import's batches are out of order: {got} before {path}")
+                if kind == "end":
+                    finished = True
+                    return
+                if kind == "error":
+                    self._drain_to_end(path)
+                    finished = True
+                    raise item
+                yield item
+        finally:
+            if not finished:
+                self._skip = path
+                self._drain_to_end(path)
+
+    def _drain_to_end(self, path: Path) -> None:
+        while self._thread.is_alive() or not self._queue.empty():
+            try:
+                got, kind, _ = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "end" and got == path:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class ImportManager(Manager):
     """``debugloop.import_*``: agent logs as attempts."""
 
@@ -1073,29 +1163,39 @@ class ImportManager(Manager):
         from where its last import stopped. Responses still open at the end of a file
         are recorded when the file has not changed for ``settle`` seconds (0: always,
         as a one-shot import does; ``--follow`` waits). ``progress(bytes_done,
-        bytes_total)`` is called as files are read."""
+        bytes_total)`` is called as batches are recorded. Claude Code logs are parsed
+        by a second thread while the database records the previous batch (the two
+        cores work at once); what is recorded, and in which order, is the same."""
         if source not in SOURCES:
             raise InvalidParameter(f"source must be one of {', '.join(SOURCES)}, got {source!r}", field="source")
         files = find_files(source, paths)
         result = ImportResult(run_id=run_id or uuid.uuid4())
         sizes = {f: f.stat().st_size for f in files}
         total, done = sum(sizes.values()), 0
-        for path in files:
-            try:
-                if source == "claude-code":
-                    self._jsonl(path, result, settle, lambda n, base=done: progress and progress(base + n, total))
-                else:
-                    self._document(source, path, result, default_model)
-            except OSError as exc:
-                result.skipped.append(Skipped(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
-            except DebugloopError as exc:  # the file's session or read position refused: the next file goes on
-                refusal = _refusal(exc)
-                if refusal is None:
-                    raise
-                result.skipped.append(Skipped(str(path), 1, refusal.reason, field=refusal.field))
-            done += sizes[path]
-            if progress:
-                progress(done, total)
+        batches = _Pipeline(lambda path: self._jsonl_batches(path, settle), files) if source == "claude-code" else None
+        try:
+            for path in files:
+                try:
+                    if batches is not None:
+                        for batch in batches.of(path):
+                            self._record(batch, result)
+                            if progress and batch is not None:
+                                progress(done + batch.consumed, total)
+                    else:
+                        self._document(source, path, result, default_model)
+                except OSError as exc:
+                    result.skipped.append(Skipped(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
+                except DebugloopError as exc:  # the file's session or read position refused: the next file goes on
+                    refusal = _refusal(exc)
+                    if refusal is None:
+                        raise
+                    result.skipped.append(Skipped(str(path), 1, refusal.reason, field=refusal.field))
+                done += sizes[path]
+                if progress:
+                    progress(done, total)
+        finally:
+            if batches is not None:
+                batches.close()
         return result
 
     def _position(self, source: str, path: Path):
@@ -1168,9 +1268,12 @@ class ImportManager(Manager):
                 self._send_batch(source, result, sessions, units[:half], None, report)
                 units = units[half:]
 
-    def _jsonl(self, path: Path, result: ImportResult, settle: float, progress: Callable[[int], None]) -> None:
-        """A JSON-lines log from where the last import stopped, in batches; each batch
-        commits its units with the read position and the parser's state."""
+    def _jsonl_batches(self, path: Path, settle: float) -> Iterator[_Batch | None]:
+        """A JSON-lines log from where the last import stopped, parsed into batches
+        (None first, once the file counts as read); each batch commits its units
+        with the read position and the parser's state (_record). The sessions and
+        the state are copied as they are at the batch's end, so the parser may go
+        on while the batch is recorded."""
         source = ClaudeCodeParser.source
         head = _head_md5(path)
         position = self._position(source, path)
@@ -1178,29 +1281,28 @@ class ImportManager(Manager):
         if position is not None and position["head_md5"] == head and position["byte_offset"] <= path.stat().st_size:
             offset, line_no, state = position["byte_offset"], position["line_number"], position["state"]
         parser = ClaudeCodeParser(path, state)
-        result.files += 1
+        yield None
         sent_sessions: set[str] = set()
         units: list[dict[str, Any]] = []
+        skipped: list[Skipped] = []
+        lines = 0
 
-        def send(end: int, lines: int) -> None:
+        def batch(end: int, line_number: int) -> _Batch:
+            nonlocal units, skipped, lines
             sessions = [s for k, s in parser.sessions.items() if k not in sent_sessions]
             for s in sessions:
                 s["title"] = parser.s["title"] or parser.s.get("first_request")
             file = {
                 "path": str(path),
                 "byte_offset": end,
-                "line_number": lines,
+                "line_number": line_number,
                 "head_md5": head,
-                "state": parser.state(),
+                "state": orjson.loads(orjson.dumps(parser.state())),
             }
-            self._send_batch(source, result, sessions, units, file, refused)
             sent_sessions.update(s["key"] for s in sessions)
-            units.clear()
-
-        def refused(unit: dict, refusal: _Refusal) -> None:
-            line = unit.get("usage_at") if refusal.field == "usage" else unit.get("at")
-            field = _LOG_FIELDS[source].get(refusal.field or "", refusal.field)
-            result.skipped.append(Skipped(str(path), line or line_no, refusal.reason, field=field))
+            done = _Batch(path, skipped, lines, [dict(s) for s in sessions], units, file, end)
+            units, skipped, lines = [], [], 0
+            return done
 
         with path.open("rb") as fh:
             fh.seek(offset)
@@ -1222,28 +1324,43 @@ class ImportManager(Manager):
                         check_claude_line(obj)
                     units += parser.feed(line_no, obj)
                 except BadValue as exc:  # a valid line with a value that cannot be recorded
-                    result.skipped.append(Skipped(str(path), line_no, exc.reason, field=exc.field))
+                    skipped.append(Skipped(str(path), line_no, exc.reason, field=exc.field))
                 except (orjson.JSONDecodeError, ValueError) as exc:
                     if not complete:  # the last line is cut short: read it again next time
-                        result.skipped.append(Skipped(str(path), line_no, f"truncated line ({len(raw)} bytes): {exc}"))
+                        skipped.append(Skipped(str(path), line_no, f"truncated line ({len(raw)} bytes): {exc}"))
                         line_no -= 1
                         break
-                    result.skipped.append(Skipped(str(path), line_no, f"malformed line: {exc}"))
+                    skipped.append(Skipped(str(path), line_no, f"malformed line: {exc}"))
                 except (TypeError, KeyError, AttributeError, IndexError) as exc:  # a shape no check foresaw
-                    result.skipped.append(Skipped(str(path), line_no, f"unexpected value: {type(exc).__name__}: {exc}"))
+                    skipped.append(Skipped(str(path), line_no, f"unexpected value: {type(exc).__name__}: {exc}"))
             elif not complete:
                 line_no -= 1
                 break
             pos = next_pos
             consumed = offset + pos
-            result.lines += 1
+            lines += 1
             if len(units) >= BATCH_UNITS:
-                send(consumed, line_no)
-                progress(consumed)
+                yield batch(consumed, line_no)
         if settle <= 0 or time.time() - path.stat().st_mtime >= settle:
             units += parser.flush()
-        send(consumed, line_no)
-        progress(consumed)
+        yield batch(consumed, line_no)
+
+    def _record(self, batch: _Batch | None, result: ImportResult) -> None:
+        """Record one batch of _jsonl_batches (None: count the file)."""
+        if batch is None:
+            result.files += 1
+            return
+        source = ClaudeCodeParser.source
+        path = batch.path
+        result.skipped += batch.skipped
+        result.lines += batch.lines
+
+        def refused(unit: dict, refusal: _Refusal) -> None:
+            line = unit.get("usage_at") if refusal.field == "usage" else unit.get("at")
+            field = _LOG_FIELDS[source].get(refusal.field or "", refusal.field)
+            result.skipped.append(Skipped(str(path), line or batch.file["line_number"], refusal.reason, field=field))
+
+        self._send_batch(source, result, batch.sessions, batch.units, batch.file, refused)
 
     def _document(self, source: str, path: Path, result: ImportResult, default_model: str | None) -> None:
         """A whole-JSON log (SWE-agent, OpenHands): read again only when it changed;

@@ -6,7 +6,12 @@ fractional one is refused there by name.
 
 A transfer or hold that its payer cannot pay comes back with ``status ==
 'refused'`` (``.refused``) and its reason in ``.refusal``: nothing moved, and
-the id stays refused."""
+the id stays refused.
+
+With a balance cache (``DEBUGLOOP_VALKEY_URL``; debugloop.cache), ``balance`` and
+``balances`` read Valkey first and fill it from PostgreSQL on a miss; the
+manager takes the cache as an object with ``get_many`` and ``put_many`` and
+imports no cache module."""
 
 from __future__ import annotations
 
@@ -26,14 +31,58 @@ from .queries import Q
 Amount = int | Decimal | float
 
 
+def _cached_balance(fields: dict[str, Any]) -> Balance:
+    return Balance(
+        peer_id=fields["peer_id"],
+        balance=fields["balance"],
+        held=fields["held"],
+        available=fields["available"],
+        lifetime_earned=fields["lifetime_earned"],
+        lifetime_spent=fields["lifetime_spent"],
+        version=fields["version"],
+        last_transfer_id=fields.get("last_transaction_id"),
+        last_transfer_at=fields.get("last_updated") if fields["version"] else None,
+    )
+
+
 class LedgerManager(Manager):
     """``debugloop.ledger_*``: the double-entry token ledger."""
+
+    def __init__(self, db, cache: Any = None) -> None:
+        super().__init__(db)
+        self.cache = cache
 
     # -- reads ------------------------------------------------------------------------
 
     def balance(self, peer: str, conn: psycopg.Connection | None = None) -> Balance:
-        """A peer's balance, held and available tokens, lifetime earned and spent, version."""
-        return self._model(Balance, Q.ledger_balance, {"peer": peer}, conn)
+        """A peer's balance, held and available tokens, lifetime earned and spent, version.
+        From the cache when one is configured and holds the peer (not inside the
+        caller's transaction ``conn``, which reads PostgreSQL)."""
+        if self.cache is None or conn is not None or peer.startswith("sys_"):
+            return self._model(Balance, Q.ledger_balance, {"peer": peer}, conn)
+        return self.balances([peer])[0]
+
+    def balances(self, peers: list[str]) -> list[Balance]:
+        """The balances of several peers, in order: the cache's in one round trip, the
+        misses from PostgreSQL in one query (and then cached). UnknownPeer for a peer
+        that does not exist."""
+        cached = self.cache.get_many(peers) if self.cache is not None else [None] * len(peers)
+        result = [_cached_balance(c) if c is not None else None for c in cached]
+        missing = [p for p, b in zip(peers, result, strict=True) if b is None]
+        if missing:
+            fresh = {b.peer_id: b for b in self._models(Balance, Q.ledger_balances, {"peers": missing})}
+            if self.cache is not None:
+                self._fill([b for p, b in fresh.items() if not p.startswith("sys_")])
+            result = [b if b is not None else fresh[p] for p, b in zip(peers, result, strict=True)]
+        return result
+
+    def _fill(self, balances: list[Balance]) -> None:
+        """Cache what was read, by its version: never over a newer one (the cache's
+        script refuses it); a cache that is down is skipped."""
+        try:
+            self.cache.put_many(b.model_dump() for b in balances)
+        except Exception:  # noqa: BLE001 - the cache is never the truth; a failed fill costs nothing
+            pass
 
     def history(
         self, peer: str, *, before: int | None = None, limit: int = 50, conn: psycopg.Connection | None = None

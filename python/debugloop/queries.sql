@@ -360,6 +360,10 @@ select * from debugloop.peer_current()
 -- name: ledger_balance
 select * from debugloop.ledger_balance(%(peer)s)
 
+-- name: ledger_balances
+-- several peers' balances (a cache's misses); an unknown peer raises DL032
+select b.* from unnest(%(peers)s::text[]) p cross join lateral debugloop.ledger_balance(p) b
+
 -- name: ledger_history
 select * from debugloop.ledger_history(%(peer)s, before => %(before)s, "limit" => %(limit)s)
 
@@ -419,3 +423,38 @@ select event from debugloop.v_ledger_transaction_events
  where peer_id = %(peer)s and account_version > coalesce(%(after)s::bigint, 0)
  order by account_version
  limit %(limit)s
+
+-- name: ledger_peer_balances
+-- every peer's balance (not the system accounts'), for `debugloop cache rebuild` and the consumer's check
+select peer_id, balance, held, available, lifetime_earned, lifetime_spent, version, last_transfer_id, last_transfer_at
+  from debugloop.v_ledger_balances where kind <> 'system' order by peer_id
+
+-- name: outbox_claim
+select debugloop.outbox_claim() as slots
+
+-- name: outbox_batch
+select event_id, event_type, topic, key, sequence, payload, created_at from debugloop.outbox_batch(%(limit)s)
+
+-- name: outbox_mark
+select debugloop.outbox_mark(%(event_ids)s) as marked
+
+-- name: outbox_release
+select debugloop.outbox_release() as released
+
+-- name: outbox_prune
+select debugloop.outbox_prune(%(limit)s) as pruned
+
+-- name: outbox_status
+select slot, pending, oldest_pending, published, owner_pid from debugloop.outbox_status()
+
+-- name: outbox_pending
+select topic, key, pending, oldest_pending, first_sequence, last_sequence from debugloop.outbox_pending(%(limit)s)
+
+-- name: reward_preview
+select * from debugloop.reward_preview(%(kind)s, %(id)s)
+
+-- name: reward_list
+select * from debugloop.reward_list(%(peer)s, %(kind)s, "limit" => %(limit)s)
+
+-- name: reward_backfill
+select * from debugloop.reward_backfill(%(kind)s, "limit" => %(limit)s)

