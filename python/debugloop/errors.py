@@ -9,6 +9,7 @@ that performs that mapping. The README's error table is checked against
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -238,6 +239,40 @@ class NotPermitted(BusinessError, PermissionError):
 
 @_register("DL038", "The ledger is append-only: an UPDATE, DELETE or TRUNCATE of transfers or entries was refused.")
 class LedgerAppendOnly(BusinessError):
+    pass
+
+
+@_register(
+    "DL075",
+    "The peer's available balance cannot pay the reservation for an LLM call; refused before the call (DETAIL: balance, held, needed, a cheaper model).",
+)
+class InsufficientBalance(BusinessError):
+    """Carries balance, held, available, needed and cheaper_model (or None), from the JSON DETAIL."""
+
+    def __init__(self, message: str, **kw) -> None:
+        super().__init__(message, **kw)
+        try:
+            info = json.loads(self.detail or "{}")
+        except ValueError:
+            info = {}
+        self.balance = info.get("balance")
+        self.held = info.get("held")
+        self.available = info.get("available")
+        self.needed = info.get("needed")
+        self.model = info.get("model")
+        self.cheaper_model = info.get("cheaper_model")
+        self.cheaper_estimate_usd = info.get("cheaper_estimate_usd")
+
+
+@_register(
+    "DL076", "The peer owes tokens (a call cost more than its hold and its balance): it reserves nothing until repaid."
+)
+class SpendInDebt(BusinessError):
+    pass
+
+
+@_register("DL079", "No such reservation, or it was settled or released already: a reservation resolves once.")
+class ReservationNotActive(BusinessError):
     pass
 
 

@@ -1,0 +1,394 @@
+-- spending: LLM calls paid in tokens (1 token = $0.001), reserved before the call
+-- and settled after it.
+--
+-- Exact conversion: a call that cost c USD is c / 0.001 tokens, a fraction in
+-- general. Each peer carries its remainder r in [0, 1): a charge posts
+-- floor(r + c / 0.001) whole tokens and keeps the rest as the new r, so that after
+-- any sequence of calls Σ posted tokens + r = Σ c / 0.001 exactly (numeric).
+--
+-- Reserve, call, settle: spending_reserve holds the estimate (the caller's, else the
+-- p90 cost of similar requests with the model, else the model's maximum output at
+-- its output price) as a ledger hold; spending_settle charges the actual cost: up to
+-- the hold through ledger_settle, the rest (a call that cost more than its hold)
+-- as a spent transfer from the available balance, and what the balance cannot pay
+-- becomes the peer's debt. The overdraft rule: a peer in debt can reserve nothing
+-- (DL076) until the debt is repaid; each reservation first collects the debt from
+-- the available balance (spending_repay does it on demand). So the debt of a peer is
+-- bounded by the excess of the calls it had in flight.
+--
+-- Locks: a peer's spend_accounts row (FOR UPDATE) first, then the ledger's locks
+-- (the peer's account, system shards): every spending function takes them in
+-- that order.
+
+-- debugloop._spending_convert(remainder, cost_usd): the whole tokens to post for a
+-- cost and the remainder carried after it: floor(remainder + cost / 0.001) and the
+-- rest. Exact (numeric). Locks: none.
+create or replace function debugloop._spending_convert(remainder numeric, cost_usd numeric,
+                                                    out posted bigint, out remainder_after numeric)
+language sql
+immutable
+as $$
+    select floor(remainder + cost_usd * 1000)::bigint, (remainder + cost_usd * 1000) - floor(remainder + cost_usd * 1000)
+$$;
+
+-- debugloop._spending_lock(peer): the spending row of a peer, created when missing,
+-- locked FOR UPDATE. DL032 for an unknown peer. Locks: the peer's spend_accounts row.
+create or replace function debugloop._spending_lock(peer text)
+returns debugloop.spend_accounts
+language plpgsql
+volatile
+as $$
+declare
+    result debugloop.spend_accounts;
+begin
+    perform debugloop._ledger_account(peer);  -- DL032 unknown, DL001 system peer
+    insert into debugloop.spend_accounts (peer_id) values (peer) on conflict do nothing;
+    select * into result from debugloop.spend_accounts s where s.peer_id = peer for update;
+    return result;
+end
+$$;
+
+-- debugloop.spending_estimate(model, user_request, estimate_usd): what a reservation
+-- for a call would hold and why: basis `caller` (the caller's estimate_usd), `p90`
+-- (the p90 cost of past requests like user_request with the model,
+-- attempt_estimate) or `max_output` (the model's max_output_tokens, else the
+-- setting spend_default_max_output_tokens, at its output price); tokens is
+-- ceil(estimate / 0.001), at least 1. DL001 for a negative estimate or a model the
+-- catalog has no price for when nothing else is known. Locks: none.
+create or replace function debugloop.spending_estimate(
+    model text, user_request text default null, estimate_usd numeric default null,
+    out basis text, out cost_usd numeric, out tokens bigint)
+returns record
+language plpgsql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    price debugloop.model_price_catalog;
+begin
+    if estimate_usd is not null then
+        if estimate_usd < 0 or estimate_usd = 'NaN'::numeric or estimate_usd > 1000000 then
+            raise exception 'estimate_usd must be a cost from 0 to 10^6 USD; got %', estimate_usd
+                using errcode = 'DL001', column = 'estimate_usd';
+        end if;
+        basis := 'caller';
+        cost_usd := estimate_usd;
+    end if;
+    if basis is null and user_request is not null and btrim(user_request) <> '' then
+        select 'p90', e.cost_p90_usd into basis, cost_usd
+          from debugloop.attempt_estimate(user_request, model) e
+         where e.samples > 0 and e.cost_p90_usd is not null;
+    end if;
+    if basis is null then
+        price := debugloop.price_lookup(model, now());
+        if price.catalog_id is null then
+            raise exception 'model % has no price: a reservation needs an estimate', coalesce(quote_literal(model), 'NULL')
+                using errcode = 'DL001', column = 'model', hint = 'pass estimate_usd, or add the model to the price catalog';
+        end if;
+        basis := 'max_output';
+        cost_usd := price.output_price_per_million
+                    * coalesce(price.max_output_tokens, debugloop._settings_number('spend_default_max_output_tokens'))
+                    / 1000000;
+    end if;
+    tokens := greatest(ceil(cost_usd * 1000), 1)::bigint;
+end
+$$;
+comment on function debugloop.spending_estimate(text, text, numeric) is 'What a reservation would hold for a call: the caller''s estimate, the p90 of similar requests, or the model''s maximum output.';
+
+-- debugloop._spending_collect(account, peer): collect a peer's debt from its available
+-- balance (a spent transfer of what it can pay, under an id derived from the debt
+-- and the account's version) and return the row with the debt left. The caller
+-- holds the spend_accounts row. Locks: the peer's ledger account, a compute shard.
+create or replace function debugloop._spending_collect(account debugloop.spend_accounts)
+returns debugloop.spend_accounts
+language plpgsql
+volatile
+as $$
+declare
+    available bigint;
+    paid bigint;
+    posted debugloop.ledger_transfers;
+    result debugloop.spend_accounts := account;
+begin
+    if account.debt = 0 then
+        return account;
+    end if;
+    select a.balance, a.version into available
+      from debugloop.ledger_accounts a where a.peer_id = account.peer_id and a.shard = 0 for update;
+    paid := least(account.debt, available);
+    if paid > 0 then
+        posted := debugloop.ledger_transfer(
+            gen_random_uuid(), account.peer_id, 'sys_compute', paid, 'spent', 'llm_query',
+            memo => 'debt of calls that cost more than their holds');
+        update debugloop.spend_accounts s set debt = s.debt - paid, updated_at = now()
+         where s.peer_id = account.peer_id
+        returning s.* into result;
+    end if;
+    return result;
+end
+$$;
+
+-- debugloop._spending_cheaper(model, user_request, available): a cheaper model for a
+-- call that `available` tokens cannot pay: one of the manifest's cheaper models
+-- (they succeeded at similar problems at a lower mean cost), cheapest first, whose
+-- p90 estimate for the request (else its mean cost) fits; null when none does.
+-- Locks: none.
+create or replace function debugloop._spending_cheaper(model text, user_request text, available bigint,
+                                                   out cheaper_model text, out cheaper_estimate_usd numeric)
+language sql
+stable
+as $$
+    select c.model, c.cost
+      from debugloop._problem_neighbours(user_request) n
+     cross join lateral jsonb_array_elements(
+               coalesce(debugloop._manifest_cost(model, n.fingerprint, n.similar_hashes) -> 'cheaper_models', '[]')) m
+     cross join lateral (select m ->> 'model' as model,
+                                coalesce((debugloop._attempt_estimate(m ->> 'model', n.fingerprint, n.similar_hashes)).cost_p90_usd,
+                                         (m ->> 'avg_cost_usd')::numeric) as cost) c
+     where user_request is not null and c.cost is not null and greatest(ceil(c.cost * 1000), 1) <= available
+     order by c.cost, c.model
+     limit 1
+$$;
+
+-- debugloop.spending_reserve(hold_id, peer, model, user_request, estimate_usd,
+-- attempt_id, expires_in): reserve tokens before an LLM call: collect the peer's
+-- debt first (DL076 while some is left), then hold the estimate (spending_estimate)
+-- as a ledger hold under hold_id and record the reservation. A peer whose available
+-- balance (expired holds counted back) cannot pay it is refused before anything is
+-- written: DL075, whose DETAIL is a JSON object with balance, held, available,
+-- needed, and cheaper_model / cheaper_estimate_usd (_spending_cheaper) when one fits.
+-- The same hold_id again returns the reservation. Locks: the peer's spend row,
+-- then as ledger_hold.
+create or replace function debugloop.spending_reserve(
+    hold_id uuid,
+    peer text,
+    model text,
+    user_request text default null,
+    estimate_usd numeric default null,
+    attempt_id uuid default null,
+    expires_in interval default null
+)
+returns debugloop.spend_reservations
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    account debugloop.spend_accounts;
+    est record;
+    ledger debugloop.ledger_accounts;
+    back bigint;
+    cheaper record;
+    hold debugloop.ledger_holds;
+    result debugloop.spend_reservations;
+begin
+    select * into result from debugloop.spend_reservations r where r.hold_id = spending_reserve.hold_id;
+    if found then
+        return result;
+    end if;
+    est := debugloop.spending_estimate(model, user_request, estimate_usd);
+    account := debugloop._spending_collect(debugloop._spending_lock(peer));
+    if account.debt > 0 then
+        raise exception 'peer % owes % tokens: it reserves nothing until the debt is repaid', peer, account.debt
+            using errcode = 'DL076', column = 'peer',
+                  detail = json_build_object('debt', account.debt)::text,
+                  hint = 'earn or receive tokens; the next reservation (or spending_repay) collects the debt first';
+    end if;
+    select * into ledger from debugloop.ledger_accounts a where a.peer_id = peer and a.shard = 0;
+    select coalesce(sum(h.amount), 0) into back
+      from debugloop.ledger_holds h
+     where h.account_id = ledger.account_id and h.status = 'active' and h.expires_at <= now();
+    if ledger.balance + back < est.tokens then
+        cheaper := debugloop._spending_cheaper(model, user_request, ledger.balance + back);
+        raise exception 'peer % cannot pay a reservation of % tokens for %: % available', peer, est.tokens, model,
+                        ledger.balance + back
+            using errcode = 'DL075', column = 'peer',
+                  detail = json_strip_nulls(json_build_object(
+                      'balance', ledger.balance + ledger.held, 'held', ledger.held - back,
+                      'available', ledger.balance + back, 'needed', est.tokens, 'model', model,
+                      'cheaper_model', cheaper.cheaper_model, 'cheaper_estimate_usd', cheaper.cheaper_estimate_usd))::text,
+                  hint = case when cheaper.cheaper_model is not null
+                              then format('%s succeeded at similar problems and its estimate fits', cheaper.cheaper_model)
+                              else 'earn or receive tokens, or pass a smaller estimate' end;
+    end if;
+    hold := debugloop.ledger_hold(hold_id, peer, est.tokens, expires_in, 'llm_query',
+                                  case when model is not null then jsonb_build_object('model_used', model) end);
+    if hold.status <> 'active' then  -- not reached under the lock above; kept as the rule
+        raise exception 'the hold for peer % was refused: %', peer, hold.refusal using errcode = 'DL075', column = 'peer';
+    end if;
+    insert into debugloop.spend_reservations (
+        hold_id, peer_id, model, attempt_id, basis, estimate_usd, hold_tokens, created_by)
+    values (hold.hold_id, peer, model, spending_reserve.attempt_id, est.basis, est.cost_usd, est.tokens,
+            debugloop._util_caller()::text)
+    returning * into result;
+    return result;
+end
+$$;
+comment on function debugloop.spending_reserve(uuid, text, text, text, numeric, uuid, interval)
+    is 'Reserve tokens (a ledger hold) for an LLM call before it; refused (DL075) with a cheaper model when the balance cannot pay.';
+revoke execute on function debugloop.spending_reserve(uuid, text, text, text, numeric, uuid, interval) from public;
+grant execute on function debugloop.spending_reserve(uuid, text, text, text, numeric, uuid, interval) to debugloop_agent, debugloop_admin;
+
+-- debugloop._spending_active(hold_id, wanted): the reservation, locked with its
+-- peer's spend row; DL079 when there is none or it is no longer active (settled
+-- or released: a reservation resolves once). Locks: the peer's spend row, the
+-- reservation.
+create or replace function debugloop._spending_active(hold_id uuid, wanted text)
+returns debugloop.spend_reservations
+language plpgsql
+volatile
+as $$
+declare
+    result debugloop.spend_reservations;
+begin
+    select * into result from debugloop.spend_reservations r where r.hold_id = _spending_active.hold_id;
+    if not found then
+        raise exception 'no reservation %', hold_id using errcode = 'DL079', column = 'hold_id',
+              hint = 'spending_reserve makes one before the call';
+    end if;
+    perform debugloop._spending_lock(result.peer_id);
+    select * into result from debugloop.spend_reservations r where r.hold_id = _spending_active.hold_id for update;
+    if result.status <> 'active' then
+        raise exception 'reservation % cannot be %: it was %', hold_id, wanted, result.status
+            using errcode = 'DL079', column = 'hold_id',
+                  detail = json_build_object('status', result.status, 'posted_tokens', result.posted_tokens)::text,
+                  hint = 'a reservation resolves once; a new call reserves again';
+    end if;
+    return result;
+end
+$$;
+
+-- debugloop.spending_settle(hold_id, cost_usd): the call reserved under hold_id cost
+-- cost_usd: charge it, exactly (the carried remainder, _spending_convert). Up to the
+-- hold through ledger_settle (the rest of the hold comes back; nothing posted for a
+-- charge of 0 whole tokens: the hold is released); beyond it, or all of it when the
+-- hold expired before the call reported, as a spent transfer from the available
+-- balance; what that cannot pay is added to the peer's debt. Returns the
+-- reservation, settled, with the posted, excess and debt tokens and the remainder
+-- after. DL079 when it was settled or released already. Locks: as _spending_active,
+-- then the ledger's.
+create or replace function debugloop.spending_settle(hold_id uuid, cost_usd numeric)
+returns debugloop.spend_reservations
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    r debugloop.spend_reservations;
+    account debugloop.spend_accounts;
+    conv record;
+    hold debugloop.ledger_holds;
+    covered bigint := 0;
+    excess bigint;
+    available bigint;
+    paid bigint := 0;
+    posted debugloop.ledger_transfers;
+begin
+    if cost_usd is null or cost_usd < 0 or cost_usd = 'NaN'::numeric or cost_usd > 1000000 then
+        raise exception 'cost_usd must be a cost from 0 to 10^6 USD; got %', coalesce(cost_usd::text, 'NULL')
+            using errcode = 'DL001', column = 'cost_usd';
+    end if;
+    r := debugloop._spending_active(hold_id, 'settled');
+    select * into account from debugloop.spend_accounts s where s.peer_id = r.peer_id;
+    conv := debugloop._spending_convert(account.remainder, cost_usd);
+    select * into hold from debugloop.ledger_holds h where h.hold_id = r.hold_id;
+    if hold.status = 'active' and hold.expires_at > now() and conv.posted > 0 then
+        covered := least(conv.posted, hold.amount);
+        hold := debugloop.ledger_settle(r.hold_id, covered,
+                                        case when r.model is not null then jsonb_build_object('model_used', r.model) end);
+    elsif hold.status = 'active' then
+        hold := debugloop.ledger_release(r.hold_id);  -- 0 whole tokens, or expired: give it back
+    end if;
+    excess := conv.posted - covered;
+    if excess > 0 then
+        select a.balance into available from debugloop.ledger_accounts a
+         where a.peer_id = r.peer_id and a.shard = 0 for update;
+        paid := least(excess, available);
+        if paid > 0 then
+            posted := debugloop.ledger_transfer(
+                debugloop._ledger_derived_id(r.hold_id::text, 'spend-excess'), r.peer_id, 'sys_compute', paid, 'spent',
+                'llm_query', memo => 'the call cost more than its hold',
+                metadata => case when r.model is not null then jsonb_build_object('model_used', r.model) end);
+        end if;
+    end if;
+    update debugloop.spend_accounts s
+       set remainder = conv.remainder_after, debt = s.debt + (excess - paid), charged = s.charged + cost_usd * 1000,
+           updated_at = now()
+     where s.peer_id = r.peer_id;
+    update debugloop.spend_reservations x
+       set status = 'settled', cost_usd = spending_settle.cost_usd, exact_tokens = spending_settle.cost_usd * 1000,
+           posted_tokens = conv.posted, excess_tokens = paid, debt_tokens = excess - paid,
+           remainder_after = conv.remainder_after, resolved_at = now()
+     where x.hold_id = r.hold_id
+    returning x.* into r;
+    return r;
+end
+$$;
+comment on function debugloop.spending_settle(uuid, numeric) is 'Charge the actual cost of a reserved call, exactly (carried remainder); beyond the hold from the balance, else as debt.';
+revoke execute on function debugloop.spending_settle(uuid, numeric) from public;
+grant execute on function debugloop.spending_settle(uuid, numeric) to debugloop_agent, debugloop_admin;
+
+-- debugloop.spending_release(hold_id): the call reserved under hold_id was not made
+-- (or failed before it cost anything): its hold comes back whole. DL079 when it
+-- was settled or released already. Locks: as _spending_active, then ledger_release's.
+create or replace function debugloop.spending_release(hold_id uuid)
+returns debugloop.spend_reservations
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    r debugloop.spend_reservations := debugloop._spending_active(hold_id, 'released');
+    hold debugloop.ledger_holds;
+begin
+    hold := debugloop.ledger_release(r.hold_id);
+    update debugloop.spend_reservations x set status = 'released', resolved_at = now()
+     where x.hold_id = r.hold_id
+    returning x.* into r;
+    return r;
+end
+$$;
+comment on function debugloop.spending_release(uuid) is 'Give a reservation''s tokens back: the call was not made.';
+revoke execute on function debugloop.spending_release(uuid) from public;
+grant execute on function debugloop.spending_release(uuid) to debugloop_agent, debugloop_admin;
+
+-- debugloop.spending_repay(peer): collect what a peer owes from its available balance
+-- now, as the next reservation would; returns its spending row. Locks: the peer's
+-- spend row, its ledger account, a compute shard.
+create or replace function debugloop.spending_repay(peer text)
+returns debugloop.spend_accounts
+language plpgsql
+volatile
+security definer
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+begin
+    return debugloop._spending_collect(debugloop._spending_lock(peer));
+end
+$$;
+comment on function debugloop.spending_repay(text) is 'Collect a peer''s debt (calls beyond their holds) from its available balance.';
+revoke execute on function debugloop.spending_repay(text) from public;
+grant execute on function debugloop.spending_repay(text) to debugloop_agent, debugloop_admin;
+
+-- debugloop.spending_balance(peer): a peer's ledger balance (ledger_balance) with
+-- what spending adds: the carried fraction of a token (remainder), the debt, and
+-- the exact number of tokens its calls cost (charged = Σ cost / 0.001 = posted +
+-- remainder). DL032 for an unknown peer. Locks: none.
+create or replace function debugloop.spending_balance(
+    peer text,
+    out peer_id text, out balance bigint, out held bigint, out available bigint, out remainder numeric,
+    out debt bigint, out charged numeric, out posted bigint)
+returns record
+language sql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+    select b.peer_id, b.balance, b.held, b.available, coalesce(s.remainder, 0), coalesce(s.debt, 0),
+           coalesce(s.charged, 0), (coalesce(s.charged, 0) - coalesce(s.remainder, 0))::bigint
+      from debugloop.ledger_balance(peer) b
+      left join debugloop.spend_accounts s on s.peer_id = b.peer_id
+$$;
+comment on function debugloop.spending_balance(text) is 'A peer''s balance with the carried token remainder, debt and exact tokens charged.';
