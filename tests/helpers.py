@@ -9,10 +9,13 @@ imports another, and fixtures live in the ``servers`` plugin.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,3 +146,61 @@ def ledger_fingerprint(conn) -> dict[str, str]:
     }
     conn.rollback()
     return digests
+
+
+# -- the relay's tests (test_relay, test_rewards_e2e) ---------------------------------------
+
+_topics = itertools.count()
+
+
+def settings_for(bootstrap, valkey=None, **extra):
+    """Settings with topics of this test's own (the broker is the session's)."""
+    from debugloop.config import load_settings
+
+    n = f"{os.getpid()}x{next(_topics)}"
+    return load_settings(
+        kafka_bootstrap=bootstrap,
+        valkey_url=valkey,
+        topic_transactions=f"t{n}.token.transactions.v1",
+        topic_balances=f"t{n}.token.balances.v1",
+        **extra,
+    )
+
+
+@contextmanager
+def relay_thread(settings, url, cache=None, **kwargs):
+    """A relay running in a thread of this process, stopped (and joined) afterwards."""
+    from debugloop.relay import Relay
+
+    relay = Relay(settings, url, cache=cache, **kwargs)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+
+
+def pending(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute("select count(*) from debugloop.outbox where published_at is null").fetchone()[0]
+
+
+def wait_drained(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while pending(url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pending(url) == 0
+
+
+# an STF's code, the rewards' tests' (test_rewards, test_rewards_e2e)
+ORDER_TOTAL = '''\
+def order_total(items, discount=0.0):
+    """The total of an order's items after a discount."""
+    total = sum(item.price * item.quantity for item in items)
+    if discount:
+        total = total * (1 - discount)
+    return round(total, 2)
+'''

@@ -15,56 +15,16 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from contextlib import contextmanager
 
 import psycopg
 import pytest
 
 import debugloop
 from debugloop.cache import BalanceCache
-from debugloop.config import load_settings
 from debugloop.devservers import free_port, tansu
 from debugloop.errors import ConfigurationError
-from debugloop.relay import Relay, _read_topic, consume_balances, ensure_topics, kafka_partition, relay_status
-
-_topics = itertools.count()
-
-
-def settings_for(bootstrap, valkey=None, **extra):
-    """Settings with topics of this test's own (the broker is the session's)."""
-    n = f"{os.getpid()}x{next(_topics)}"
-    return load_settings(
-        kafka_bootstrap=bootstrap,
-        valkey_url=valkey,
-        topic_transactions=f"t{n}.token.transactions.v1",
-        topic_balances=f"t{n}.token.balances.v1",
-        **extra,
-    )
-
-
-@contextmanager
-def relay_thread(settings, url, cache=None, **kwargs):
-    relay = Relay(settings, url, cache=cache, **kwargs)
-    thread = threading.Thread(target=relay.run, daemon=True)
-    thread.start()
-    try:
-        yield relay
-    finally:
-        relay.stop()
-        thread.join(timeout=60)
-        assert not thread.is_alive()
-
-
-def pending(url):
-    with psycopg.connect(url) as conn:
-        return conn.execute("select count(*) from debugloop.outbox where published_at is null").fetchone()[0]
-
-
-def wait_drained(url, timeout=60):
-    deadline = time.monotonic() + timeout
-    while pending(url) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pending(url) == 0
+from debugloop.relay import _read_topic, consume_balances, ensure_topics, kafka_partition, relay_status
+from helpers import pending, relay_thread, settings_for, wait_drained
 
 
 def make_peers(dl, n):

@@ -21,16 +21,8 @@ from debugloop.errors import (
     RewardsDisabled,
     wrap_exceptions,
 )
+from helpers import ORDER_TOTAL as CODE
 from helpers import login_role, run_cli
-
-CODE = '''\
-def order_total(items, discount=0.0):
-    """The total of an order's items after a discount."""
-    total = sum(item.price * item.quantity for item in items)
-    if discount:
-        total = total * (1 - discount)
-    return round(total, 2)
-'''
 
 
 def one(conn, sql, *args):

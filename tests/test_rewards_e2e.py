@@ -5,8 +5,8 @@ peer's balance in Valkey."""
 
 from debugloop.cache import BalanceCache
 from debugloop.relay import _read_topic
-from test_relay import relay_thread, settings_for, wait_drained
-from test_rewards import CODE
+from helpers import ORDER_TOTAL as CODE
+from helpers import relay_thread, settings_for, wait_drained
 
 
 def test_a_successful_attempt_earns_an_stf_reward_that_reaches_kafka_and_valkey(dl, db, kafka_bootstrap, valkey_url):
