@@ -253,6 +253,12 @@ def _ledger_calls(conn: psycopg.Connection, tag: str) -> None:
     conn.execute("select debugloop.ledger_hold(%s, %s, 4)", (released, a))
     conn.execute("select debugloop.ledger_release(%s)", (released,))
     conn.execute("select * from debugloop.ledger_expire_holds()")
+    reserved, given_back = uuid.uuid4(), uuid.uuid4()  # spending, on the same peer's grant
+    conn.execute("select * from debugloop.spending_reserve(%s, %s, 'gpt-4o', estimate_usd => 0.01)", (reserved, a))
+    conn.execute("select * from debugloop.spending_settle(%s, 0.0042)", (reserved,))
+    conn.execute("select * from debugloop.spending_reserve(%s, %s, 'gpt-4o', estimate_usd => 0.01)", (given_back, a))
+    conn.execute("select * from debugloop.spending_release(%s)", (given_back,))
+    conn.execute("select * from debugloop.spending_repay(%s)", (a,))
     conn.execute("select debugloop.peer_set_status(%s, 'frozen', 'a test')", (b,))
     # the relay's calls (it runs as an admin)
     slots = conn.execute("select debugloop.outbox_claim()").fetchone()[0]
@@ -340,7 +346,8 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "peer_unbind_role", "peer_set_status", "ledger_grant", "ledger_adjust", "ledger_transfer",
                   "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds",
                   "attempt_record_usage", "outbox_claim", "outbox_batch", "outbox_mark", "outbox_status",
-                  "outbox_pending", "outbox_prune", "outbox_release", "reward_backfill",
+                  "outbox_pending", "outbox_prune", "outbox_release", "reward_backfill", "spending_reserve",
+                  "spending_settle", "spending_release", "spending_repay",
                   # the reward triggers, fired by the approvals, reuses and retries above
                   "tg_debug_transform_functions__reward", "tg_debug_golden_states__reward",
                   "tg_debug_golden_reuses__bonus", "tg_debug_stf_uses__royalty",
