@@ -48,6 +48,22 @@ begin
 end
 $$;
 
+-- debugloop._spending_usd(value, field): a cost in USD from 0 to 10^6, as given; DL001
+-- naming `field` for none, a negative, NaN or more. Locks: none.
+create or replace function debugloop._spending_usd(value numeric, field text)
+returns numeric
+language plpgsql
+immutable
+as $$
+begin
+    if value is null or value < 0 or value = 'NaN'::numeric or value > 1000000 then
+        raise exception '% must be a cost from 0 to 10^6 USD; got %', field, coalesce(value::text, 'NULL')
+            using errcode = 'DL001', column = field;
+    end if;
+    return value;
+end
+$$;
+
 -- debugloop.spending_estimate(model, user_request, estimate_usd): what a reservation
 -- for a call would hold and why: basis `caller` (the caller's estimate_usd), `p90`
 -- (the p90 cost of past requests like user_request with the model,
@@ -67,12 +83,8 @@ declare
     price debugloop.model_price_catalog;
 begin
     if estimate_usd is not null then
-        if estimate_usd < 0 or estimate_usd = 'NaN'::numeric or estimate_usd > 1000000 then
-            raise exception 'estimate_usd must be a cost from 0 to 10^6 USD; got %', estimate_usd
-                using errcode = 'DL001', column = 'estimate_usd';
-        end if;
         basis := 'caller';
-        cost_usd := estimate_usd;
+        cost_usd := debugloop._spending_usd(estimate_usd, 'estimate_usd');
     end if;
     if basis is null and user_request is not null and btrim(user_request) <> '' then
         select 'p90', e.cost_p90_usd into basis, cost_usd
@@ -286,10 +298,7 @@ declare
     paid bigint := 0;
     posted debugloop.ledger_transfers;
 begin
-    if cost_usd is null or cost_usd < 0 or cost_usd = 'NaN'::numeric or cost_usd > 1000000 then
-        raise exception 'cost_usd must be a cost from 0 to 10^6 USD; got %', coalesce(cost_usd::text, 'NULL')
-            using errcode = 'DL001', column = 'cost_usd';
-    end if;
+    perform debugloop._spending_usd(cost_usd, 'cost_usd');
     r := debugloop._spending_active(hold_id, 'settled');
     select * into account from debugloop.spend_accounts s where s.peer_id = r.peer_id;
     conv := debugloop._spending_convert(account.remainder, cost_usd);
