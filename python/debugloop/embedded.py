@@ -26,6 +26,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from .devservers import free_port
 from .errors import EmbeddedServerError
 from .queries import Q
 
@@ -77,12 +78,6 @@ def psql_path() -> Path:
 
 def pg_dump_path() -> Path:
     return _bin("pg_dump")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _port_is_free(port: int) -> bool:
@@ -241,7 +236,7 @@ class EmbeddedServer:
             port = requested
         else:
             remembered = self._remembered_port()
-            port = remembered if remembered and _port_is_free(remembered) else _free_port()
+            port = remembered if remembered and _port_is_free(remembered) else free_port()
         self._state_file.write_text(json.dumps({"port": port}))
         return port
 
