@@ -1107,7 +1107,8 @@ comment on view debugloop.v_stfs is 'STFs with their quality, usage, approval an
 -- debugloop.stf_list(status, language, attempt_id, limit): the STFs of v_stfs of
 -- one approval status and language, and only those that one attempt produced (by
 -- its id or a unique prefix of 8+ hex digits), where each is given (null: any);
--- best quality first, then most used, then newest; at most `limit` (null: all).
+-- best quality first, then most used, then newest, then by name (the STFs of one
+-- import batch are discovered at the same time); at most `limit` (null: all).
 -- Locks: none.
 create or replace function debugloop.stf_list(
     status text default null,
@@ -1125,7 +1126,7 @@ as $$
        and (stf_list.language is null or v.stf_language = debugloop._stf_language(stf_list.language))
        and (stf_list.attempt_id is null
             or v.stf_id in (select p.stf_id from debugloop.debug_stf_provenance p where p.attempt_id = debugloop._attempt_resolve(stf_list.attempt_id, 'attempt_id')))
-     order by v.quality_score desc nulls last, v.usage_count desc, v.discovered_at desc
+     order by v.quality_score desc nulls last, v.usage_count desc, v.discovered_at desc, v.stf_name, v.stf_id
      limit debugloop._util_limit(stf_list."limit")
 $$;
 comment on function debugloop.stf_list(text, text, text, integer) is 'STFs by quality, optionally of one status and language, or those one attempt produced.';
