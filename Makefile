@@ -18,8 +18,9 @@ demo: $(STAMP)
 	$(BIN)/debugloop demo
 	$(BIN)/python tools/relay_demo.py
 
+# two workers (pytest-xdist): the suite mostly waits on its servers
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # Python: ruff's checks and its formatter's verdict ([tool.ruff]); SQL: PostgreSQL's own
 # parser on every file and function body, and the project's rules (tools/sql_lint.py,

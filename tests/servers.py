@@ -123,6 +123,18 @@ def measurement():
     return _MEASUREMENTS.append
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist, a worker hands its lines to the controller, which prints them."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["measurements"] = list(_MEASUREMENTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _MEASUREMENTS.extend(getattr(node, "workeroutput", {}).get("measurements", []))
+
+
 def pytest_terminal_summary(terminalreporter):
     if _MEASUREMENTS:
         terminalreporter.section("measurements")
