@@ -32,6 +32,7 @@ declare
     whole text;
     name text;
     quoted text[];
+    ref text;
     has_digit boolean;
     i integer;
 begin
@@ -43,17 +44,41 @@ begin
     -- a syslog or journal date with its host, an ISO timestamp with its zone, a
     -- server's pid "[123]" or "123#123:" and connection "*45", a "program[pid]:"
     -- or "kernel:" tag (twice: a journal line may carry a dmesg stamp after its tag)
-    if has_digit and (left(ltrim(m), 1) = '[' or m ~ '^\s*(\d{4}[-/]\d\d[-/]\d\d[T ]|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d )') then
+    -- (also: a bracketed stamp with a clock time "[Tue Mar 05 10:11:12.1 2024]",
+    -- "[02-Dec-2026 10:11:12 UTC]", a server's bracketed fields after it "[core:alert]
+    -- [pid 1:tid 2] [client 10.0.0.1:5]", a host before a "program[pid]:" tag, a glog
+    -- or absl prefix "E1202 10:11:12.345678 42 file.cc:12]")
+    if has_digit and (left(ltrim(m), 1) = '[' or m ~ '^\s*(\d{4}[-/]\d\d[-/]\d\d[T ]|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d |[IWEF]\d{4} \d\d:)') then
         for i in 1..2 loop
             m := regexp_replace(m,
                 '^\s*(\[\s*\d+\.\d+\]\s*'
                 || '|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d([.,]\d+)?(Z|\s?[+-]\d\d:?\d\d|\s[A-Z]{3,5}\M)?\s*'
                 || '|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d\s+[\w.-]+\s+'
+                || '|\[[^\]\n]{0,40}\d\d:\d\d:\d\d[^\]\n]{0,30}\]:?\s*|\[(pid|client|tid) [^\]\n]{0,60}\]\s*|\[[\w.-]+:(error|warn|crit|alert|emerg|notice|info|debug)\]\s*'
+                || '|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s*'
+                || '|[\w.-]+\s+(?=[\w./-]+\[\d+\]:\s)'
                 || '|\[\d+\]:?\s*|\[(error|warn|crit|alert|emerg|notice|info)\]\s+\d+#\d+:\s+(\*\d+\s+)?'
                 || '|(kernel|[\w./-]+\[\d+\]):\s+)+', '');
         end loop;
     elsif m ~ '^\s*[\w./-]+\[\d+\]:\s' then
         m := regexp_replace(m, '^\s*[\w./-]+\[\d+\]:\s+', '');
+    end if;
+    -- a Kubernetes event row: "Warning  BackOff  3m12s (x25 over 8m)  kubelet  x" is "x"
+    if m ~ '^\s*(Normal|Warning)\s' then
+        m := regexp_replace(m, '^\s*(Normal|Warning)\s+[A-Z]\w+\s+\S+(\s+\(x\d+ over \S+\))?\s+[\w,/-]+\s+', '');
+    end if;
+    -- instances named after their kind: "pod api-7d9f8-x2k4p_default(uid)"
+    if strpos(m, 'pod ') > 0 then
+        m := regexp_replace(m, '\m(pod) [\w.-]+(\([\w-]+\))?', '\1 <pod>', 'g');
+    end if;
+    -- an image's tag or digest is a version: "image \"ghcr.io/acme/api:v2.3\"" names
+    -- the image "ghcr.io/acme/api", wherever the message repeats the reference
+    if strpos(m, 'image ') > 0 or strpos(m, 'manifest for ') > 0 then
+        for ref in
+            select r[1] from regexp_matches(m, '(?:image|manifest for)\s+["'']?([\w.-]+(?::\d+)?(?:/[\w.-]+)*:[\w.+-]+)', 'g') as r
+        loop
+            m := replace(m, ref, regexp_replace(ref, ':[\w.+-]+$', ''));
+        end loop;
     end if;
     -- object reprs with an address: <Foo object at 0x7f..> -> <object>
     if strpos(m, ' at 0x') > 0 then
@@ -77,7 +102,7 @@ begin
     end if;
     -- a TypeScript message repeats its code: "error TS2322: x" is "x"
     if strpos(m, ' TS') > 0 or strpos(low, 'error ts') > 0 then
-        m := regexp_replace(m, '(^|\s)(error|warning) TS\d+:\s*', '\1');
+        m := regexp_replace(m, '(^|\s)((error|warning) )?TS\d+:\s*', '\1');
     end if;
     -- the scheme of a urllib3 pool is a variable part of the URL it serves
     m := replace(m, 'HTTPSConnectionPool', 'HTTPConnectionPool');
@@ -129,6 +154,10 @@ begin
     if low like any (array['%.py%', '%.pyc%', '%.pyi%', '%.ipynb%', '%.js%', '%.mjs%', '%.cjs%', '%.jsx%', '%.ts%', '%.tsx%', '%.vue%', '%.svelte%', '%.json%', '%.jsonl%', '%.yaml%', '%.yml%', '%.toml%', '%.lock%', '%.txt%', '%.md%', '%.csv%', '%.tsv%', '%.html%', '%.css%', '%.scss%', '%.sh%', '%.ini%', '%.cfg%', '%.conf%', '%.log%', '%.xml%', '%.sql%', '%.db%', '%.sqlite%', '%.rb%', '%.go%', '%.rs%', '%.java%', '%.kt%', '%.c%', '%.h%', '%.cc%', '%.cpp%', '%.hpp%', '%.cs%', '%.php%', '%.swift%', '%.dart%', '%.env%', '%.pem%', '%.key%', '%.crt%', '%.zip%', '%.tar%', '%.gz%', '%.whl%']) then
         m := regexp_replace(m, '\m[\w.-]+\.(py|pyc|pyi|ipynb|js|mjs|cjs|jsx|ts|tsx|vue|svelte|json|jsonl|yaml|yml|toml|lock|txt|md|csv|tsv|html|css|scss|sh|ini|cfg|conf|log|xml|sql|db|sqlite|rb|go|rs|java|kt|c|h|cc|cpp|hpp|cs|php|swift|dart|env|pem|key|crt|zip|tar|gz|whl)\M', '<path>', 'g');
     end if;
+    -- the generated names of a Deployment's pods ("web-6b7f9c8d4-2xkqz")
+    if has_digit and strpos(m, '-') > 0 then
+        m := regexp_replace(m, '(^|[\s"''(])[a-z][a-z0-9-]*-[a-z0-9]{8,10}-[a-z0-9]{5}\M', '\1<pod>', 'g');
+    end if;
     -- secrets: API keys and tokens, masked or not
     if strpos(m, '****') > 0 or m like any (array['%sk-%', '%sk\_%', '%pk\_%', '%rk\_%', '%gh_\_%', '%github\_pat%', '%xox%', '%AKIA%', '%AIza%']) then
         m := regexp_replace(m, '\m(sk|pk|rk|ghp|gho|ghs|github_pat|xox[abpr]|AKIA|AIza)[-_][\w*-]{6,}|\m[\w-]*\*{4,}[\w-]*', '<secret>', 'g');
@@ -175,10 +204,6 @@ begin
     -- appends to an error-log line (", client: ..., server: ..., request: ...")
     if strpos(m, 'HTTP/') > 0 or strpos(m, ', client: ') > 0 then
         m := regexp_replace(m, ',\s*client: .*$|"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT) [^"\s]* HTTP/[\d.]+"', '', 'g');
-    end if;
-    -- an instance named after its kind: "in pod api-7d9f8-x2k4p_default"
-    if strpos(m, 'pod ') > 0 then
-        m := regexp_replace(m, '\m(pod) [\w.-]+(\([\w-]+\))?', '\1 <pod>', 'g');
     end if;
     -- keep HTTP status codes: protect them from the number rules, as ⟦404⟧: after a
     -- cue (HTTP, status, code), at the start of the message, or before their reason
@@ -383,6 +408,23 @@ begin
 end
 $$;
 
+-- debugloop._error_failure_words(): the LIKE patterns of words that say something
+-- failed, for _error_key_line.
+create or replace function debugloop._error_failure_words()
+returns text[]
+language sql
+immutable
+parallel safe
+as $$
+    select array['%error%', '%fatal%', '%exception%', '%fail%', '%denied%', '%refused%',
+                 '%not found%', '%cannot%', '%can''t%', '%could not%', '%unable%', '%invalid%',
+                 '%unexpected%', '%missing%', '%timed out%', '%timeout%', '%no such%',
+                 '%exit code%', '%exit status%', '%err!%', '%abort%', '%panic%',
+                 '%not defined%', '%undefined%', '%does not exist%', '%too long%',
+                 '%too many%', '%too large%', '%exceeded%', '%not supported%',
+                 '%unrecognized%', '%no matching%', '%overloaded%']
+$$;
+
 -- debugloop._error_key_line(message): the line of a multi-line message that says
 -- what went wrong: the first line with a word of failure (error, fatal, failed,
 -- denied, not found, ...), else the first non-blank line. Progress lines before
@@ -394,20 +436,22 @@ language sql
 immutable
 parallel safe
 as $$
+    -- a line's level word or tag ("npm ERR!", "ERROR:", "[error]", "[tsl]", "error:")
+    -- is no word of failure by itself: "npm ERR! code E404", "npm ERR! Darwin 21.6.0"
+    -- and "[tsl] ERROR in src/x.ts(3,1)" precede the line that says what failed;
+    -- only when no line says more does it count
+    with lines as (
+        select l, i, lower(l) as low,
+               lower(regexp_replace(l, '^\s*((?:npm ERR!|npm error|npm WARN|##\[error\]|\[[\w-]+\]|error|fatal|warning|err|e)(?:\s*:)?\s+)+', '', 'i')) as said
+          from string_to_table(message, E'\n') with ordinality as t(l, i)
+    )
     select coalesce(
-        (select l from string_to_table(message, E'\n') with ordinality as t(l, i)
-          where lower(l) like any (array['%error%', '%fatal%', '%exception%', '%fail%', '%denied%', '%refused%',
-                                         '%not found%', '%cannot%', '%can''t%', '%could not%', '%unable%', '%invalid%',
-                                         '%unexpected%', '%missing%', '%timed out%', '%timeout%', '%no such%',
-                                         '%exit code%', '%exit status%', '%err!%', '%abort%', '%panic%',
-                                         '%not defined%', '%undefined%', '%does not exist%', '%too long%',
-                                         '%too many%', '%too large%', '%exceeded%', '%not supported%',
-                                         '%unrecognized%', '%no matching%', '%overloaded%'])
-          order by i limit 1),
-        (select l from string_to_table(message, E'\n') with ordinality as t(l, i)
-          where btrim(l) <> '' order by i limit 1),
+        (select l from lines where said like any (debugloop._error_failure_words()) order by i limit 1),
+        (select l from lines where low like any (debugloop._error_failure_words()) order by i limit 1),
+        (select l from lines where btrim(l) <> '' order by i limit 1),
         '')
 $$;
+
 
 -- debugloop._error_key(normalized): what of a normalised message makes its group:
 -- the message without what says nothing about the error itself, a level word
@@ -425,15 +469,50 @@ parallel safe
 as $$
 declare
     m text := normalized;
-    levels constant text := '##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|PHP (fatal error|warning|notice|parse error):|(fatal )?error:|fatal:|warning:|#<n> ';
+    levels constant text := 'Error response from daemon:|##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|PHP (fatal error|warning|notice|parse error):|(fatal )?error:|fatal:|warning:|#<n> ';
 begin
-    m := regexp_replace(m, '^\s*(' || levels || '\s*){1,2}', '', 'i');
-    if m ~ '^\s*[a-z][\w-]*: (?![\w-]+: )' then
-        m := regexp_replace(regexp_replace(m, '^\s*[a-z][\w-]*: ', ''), '^\s*(' || levels || '\s*){1,2}', '', 'i');
+    -- (the level words are grouped before the space after them: "Error:  x" loses "Error:  ")
+    m := regexp_replace(m, '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
+    if m ~ '^\s*[a-z][\w-]*: ((?![\w-]+: )|(?=(error|fatal|warning): ))' then
+        m := regexp_replace(regexp_replace(m, '^\s*[a-z][\w-]*: ', ''), '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
     end if;
+    -- a wrapped server message: "connection failed: ... failed: FATAL: x" is "x"
+    -- (upper case level words only: "error:" in prose stays)
+    if m ~ '\m(FATAL|ERROR|PANIC): ' then
+        m := regexp_replace(m, '^.*\m(FATAL|ERROR|PANIC):\s+', '');
+    end if;
+    -- a request is data: "Get <str>: dial unix" and "Post <str>: dial unix" are one
+    m := regexp_replace(m, '\m(GET|POST|PUT|PATCH|DELETE|HEAD|Get|Post|Put|Patch|Delete|Head) (<str>|<url>|<path>)', '<request>', 'g');
     m := regexp_replace(m, '(:\s*<\w+>|[.!])+\s*$', '');
     return replace(replace(m, '<hex>', '<n>'), '<ip>', '<host>');
 end
+$$;
+
+-- debugloop._error_group_kind(kind, key): what of an error's type takes part in its
+-- group: its short name (no module or package path: "torch.cuda.OutOfMemoryError"
+-- and "torch.OutOfMemoryError" are one type), and only when the group key says
+-- little by itself, fewer than three words ("KeyError: 'x'", "Metaspace"). Why: a
+-- message of three words or more names the error on its own, and one report
+-- carries the type (a driver's exception class, a type field) while its twin from
+-- a server log or a cut tool output does not; the words then agree, the types not.
+-- One exception: a library's type that takes a standard exception's name
+-- (requests.exceptions.JSONDecodeError, requests...HTTPError) wraps the standard
+-- one and says which layer failed, so its package stays: the fix is another.
+create or replace function debugloop._error_group_kind(kind text, key text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select case
+        when kind is null then null
+        when cardinality(regexp_split_to_array(btrim(regexp_replace(coalesce(key, ''), '<\w+>|[^A-Za-z]+', ' ', 'g')), '\s+')) >= 3
+            then case when strpos(kind, '.') > 0
+                       and split_part(kind, '.', 1) <> all (array['builtins', 'exceptions', 'json', 'urllib', 'http', 'socket', 'ssl', 'asyncio', 'subprocess', 'sqlite3', 'concurrent', 'multiprocessing', 'java', 'javax', 'kotlin', 'System', 'Microsoft'])
+                       and regexp_replace(kind, '^.*\.', '') = any (array['JSONDecodeError', 'ConnectionError', 'HTTPError', 'URLError', 'SSLError', 'TimeoutError', 'ValueError', 'TypeError', 'KeyError', 'IndexError', 'OSError', 'IOError', 'FileNotFoundError', 'PermissionError', 'RuntimeError', 'MemoryError', 'ImportError', 'AttributeError', 'NotImplementedError', 'UnicodeDecodeError', 'UnicodeEncodeError', 'ConnectionRefusedError', 'ConnectionResetError', 'BrokenPipeError', 'Exception'])
+                      then split_part(kind, '.', 1) end
+        else regexp_replace(kind, '^.*(\.|::)', '')
+    end
 $$;
 
 -- debugloop._error_hash(kind, normalized, frames): the signature of an error's
@@ -468,7 +547,8 @@ begin
     frames := debugloop._error_frames(stacktrace);
     -- the group is the message's (_error_key): frames are where it happened, a
     -- second level (error_location)
-    signature := debugloop._error_hash(kind, debugloop._error_key(normalized_message), '{}');
+    signature := debugloop._error_hash(debugloop._error_group_kind(kind, debugloop._error_key(normalized_message)),
+                                       debugloop._error_key(normalized_message), '{}');
 end
 $$;
 

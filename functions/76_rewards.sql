@@ -35,33 +35,72 @@ language sql
 immutable
 as $$ select debugloop._ledger_derived_id(object_id::text || coalesce(':' || reuse_key, ''), 'reward:' || kind) $$;
 
--- debugloop._reward_tier(quality): the base tokens of a quality (the seed's tiers,
--- from the reward_tier_* settings): 0 below the low tier. Locks: none.
-create or replace function debugloop._reward_tier(quality numeric)
-returns bigint
+-- debugloop._reward_settings(): every number of the reward formulas and the
+-- enable_token_rewards flag, as one jsonb object (key -> value in force), read in
+-- one statement. Why: a quote needs about fifteen of them; one read of the settings
+-- rows costs what one settings_get costs. An overridable setting (none of the
+-- reward ones is) comes from settings_get, session override first. Locks: none.
+create or replace function debugloop._reward_settings()
+returns jsonb
 language sql
 stable
 as $$
+    select jsonb_object_agg(s.key, case when s.overridable then debugloop.settings_get(s.key) else s.value end)
+      from debugloop.settings s
+     where s.key like 'reward\_%' or s.key = 'enable_token_rewards'
+$$;
+
+-- debugloop._reward_number(settings, key): one number of _reward_settings().
+-- Locks: none.
+create or replace function debugloop._reward_number(settings jsonb, key text)
+returns numeric
+language sql
+immutable
+as $$ select (settings ->> key)::numeric $$;
+
+-- debugloop._reward_tier(quality, settings): the base tokens of a quality (the
+-- seed's tiers, from the reward_tier_* settings): 0 below the low tier. Locks:
+-- none.
+create or replace function debugloop._reward_tier(quality numeric, settings jsonb)
+returns bigint
+language sql
+immutable
+as $$
     select case
-        when quality >= debugloop._settings_number('reward_tier_high_quality')
-            then debugloop._settings_number('reward_tier_high_tokens')
-        when quality >= debugloop._settings_number('reward_tier_mid_quality')
-            then debugloop._settings_number('reward_tier_mid_tokens')
-        when quality >= debugloop._settings_number('reward_tier_low_quality')
-            then debugloop._settings_number('reward_tier_low_tokens')
+        when quality >= debugloop._reward_number(settings, 'reward_tier_high_quality')
+            then debugloop._reward_number(settings, 'reward_tier_high_tokens')
+        when quality >= debugloop._reward_number(settings, 'reward_tier_mid_quality')
+            then debugloop._reward_number(settings, 'reward_tier_mid_tokens')
+        when quality >= debugloop._reward_number(settings, 'reward_tier_low_quality')
+            then debugloop._reward_number(settings, 'reward_tier_low_tokens')
         else 0
     end::bigint
 $$;
 
--- debugloop._reward_novelty_multiplier(novelty): (1 - w) + w * novelty, w =
--- reward_novelty_weight (seed: 0.5 + 0.5 * novelty). Locks: none.
-create or replace function debugloop._reward_novelty_multiplier(novelty numeric)
+-- debugloop._reward_novelty_multiplier(novelty, settings): (1 - w) + w * novelty,
+-- w = reward_novelty_weight (seed: 0.5 + 0.5 * novelty). Locks: none.
+create or replace function debugloop._reward_novelty_multiplier(novelty numeric, settings jsonb)
 returns numeric
 language sql
-stable
+immutable
 as $$
-    select (1 - debugloop._settings_number('reward_novelty_weight'))
-           + debugloop._settings_number('reward_novelty_weight') * coalesce(novelty, 1)
+    select (1 - debugloop._reward_number(settings, 'reward_novelty_weight'))
+           + debugloop._reward_number(settings, 'reward_novelty_weight') * coalesce(novelty, 1)
+$$;
+
+-- debugloop._reward_stf_formula(quality, novelty, complexity, settings): the
+-- seed's STF reward, scores already checked: tier(quality) * (0.5 + 0.5 *
+-- novelty) * (1 + 0.3 * complexity), rounded half up, capped at reward_stf_cap.
+-- Locks: none.
+create or replace function debugloop._reward_stf_formula(quality numeric, novelty numeric, complexity numeric, settings jsonb)
+returns bigint
+language sql
+immutable
+as $$
+    select least(debugloop._reward_number(settings, 'reward_stf_cap'),
+                 round(debugloop._reward_tier(coalesce(quality, 0), settings)
+                       * debugloop._reward_novelty_multiplier(novelty, settings)
+                       * (1 + debugloop._reward_number(settings, 'reward_complexity_weight') * coalesce(complexity, 0))))::bigint
 $$;
 
 -- debugloop.reward_stf_amount(quality, novelty, complexity): the seed's STF
@@ -78,9 +117,7 @@ begin
     if quality not between 0 and 1 or novelty not between 0 and 1 or complexity not between 0 and 1 then
         raise exception 'quality, novelty and complexity must lie in [0, 1]' using errcode = 'DL001';
     end if;
-    return least(_settings_number('reward_stf_cap'),
-                 round(_reward_tier(coalesce(quality, 0)) * _reward_novelty_multiplier(novelty)
-                       * (1 + _settings_number('reward_complexity_weight') * coalesce(complexity, 0))))::bigint;
+    return _reward_stf_formula(quality, novelty, complexity, _reward_settings());
 end
 $$;
 comment on function debugloop.reward_stf_amount(numeric, numeric, numeric) is 'The STF reward of a quality, novelty and complexity (the seed''s formula, settings'' numbers).';
@@ -154,16 +191,16 @@ as $$
      where p.object_id = _reward_paid.object_id and p.kind = _reward_paid.kind
 $$;
 
--- debugloop._reward_why_not(peer_id, attempt_id, backfill): why the contributor of
--- this attempt earns nothing now (rewards off, no peer, frozen, imported), or
--- null. Locks: none.
-create or replace function debugloop._reward_why_not(peer_id text, attempt_id uuid, backfill boolean)
+-- debugloop._reward_why_not(peer_id, attempt_id, backfill, settings): why the
+-- contributor of this attempt earns nothing now (rewards off, no peer, frozen,
+-- imported), or null. Locks: none.
+create or replace function debugloop._reward_why_not(peer_id text, attempt_id uuid, backfill boolean, settings jsonb)
 returns text
 language sql
 stable
 as $$
     select case
-        when not debugloop.settings_flag('enable_token_rewards') then 'token rewards are off (enable_token_rewards)'
+        when not (settings ->> 'enable_token_rewards')::boolean then 'token rewards are off (enable_token_rewards)'
         when peer_id is null then 'its attempt belongs to no peer (map the agent name or bind the role)'
         when exists (select from debugloop.peers p where p.peer_id = _reward_why_not.peer_id and p.status = 'frozen')
             then 'its peer is frozen'
@@ -188,10 +225,11 @@ as $$
     end
 $$;
 
--- debugloop._reward_quote_finish(quote): the quote completed: its state (paid,
--- reversed, refused, unpaid) and the amount a payment would post now, after the
--- peer's daily cap. Locks: none.
-create or replace function debugloop._reward_quote_finish(quote debugloop.reward_quote)
+-- debugloop._reward_quote_finish(quote, settings): the quote completed: its state
+-- (paid, reversed, refused, unpaid) and the amount a payment would post now, after
+-- the peer's daily cap (what reward_daily_totals holds for it today, UTC). Locks:
+-- none.
+create or replace function debugloop._reward_quote_finish(quote debugloop.reward_quote, settings jsonb)
 returns debugloop.reward_quote
 language plpgsql
 stable
@@ -199,7 +237,7 @@ set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     state record;
-    today bigint;
+    room bigint;
 begin
     select * into state from _reward_state(quote.reward_id);
     quote.status := state.status;
@@ -209,12 +247,11 @@ begin
         quote.why_not := 'paid already';
     end if;
     if quote.why_not is null and quote.peer_id is not null then
-        select coalesce(sum(p.amount), 0) into today
-          from reward_payments p
-         where p.peer_id = quote.peer_id and p.kind <> 'reversal'
-           and p.paid_at >= date_trunc('day', now(), 'UTC');
-        if quote.amount > _settings_number('reward_daily_cap') - today then
-            quote.amount := greatest(0, _settings_number('reward_daily_cap') - today);
+        room := _reward_number(settings, 'reward_daily_cap')
+                - coalesce((select d.tokens from reward_daily_totals d
+                             where d.peer_id = quote.peer_id and d.day = (now() at time zone 'UTC')::date), 0);
+        if quote.amount > room then
+            quote.amount := greatest(0, room);
             if quote.amount = 0 then
                 quote.why_not := 'its peer reached the daily cap (reward_daily_cap)';
             end if;
@@ -231,13 +268,15 @@ begin
 end
 $$;
 
--- debugloop._reward_pay(quote, reuse_key, kind, transaction_type, reason, memo,
--- source): pay an eligible quote once: under a lock of the peer's rewards, its
--- daily cap and frozen state read again, the reward_payments row inserted (nothing
--- when another payer did it first) and the ledger transfer posted from issuance.
--- Returns the reward id, or null when nothing was paid. Locks: an advisory lock of
--- the peer's rewards, then the ledger's.
-create or replace function debugloop._reward_pay(quote debugloop.reward_quote, reuse_key text, kind text,
+-- debugloop._reward_pay(quote, settings, reuse_key, kind, transaction_type, reason,
+-- memo, source): pay a quote (its terms, not yet finished) once, if nothing in its
+-- terms says why not: under a lock of the peer's rewards, its state and daily cap
+-- read (_reward_quote_finish), the reward_payments row inserted (nothing when
+-- another payer did it first), the peer's daily total raised and the ledger
+-- transfer posted from issuance. Returns the reward id, or null when nothing was
+-- paid. Locks: an advisory lock of the peer's rewards, the peer's row of today in
+-- reward_daily_totals, then the ledger's.
+create or replace function debugloop._reward_pay(quote debugloop.reward_quote, settings jsonb, reuse_key text, kind text,
                                                  transaction_type text, reason text, memo text, source text)
 returns uuid
 language plpgsql
@@ -247,12 +286,12 @@ as $$
 declare
     id uuid := _reward_id(kind, quote.object_id, reuse_key);
 begin
-    if not quote.eligible or exists (select from reward_payments p where p.reward_id = id) then
+    if quote.why_not is not null or exists (select from reward_payments p where p.reward_id = id) then
         return null;
     end if;
     perform pg_advisory_xact_lock(hashtextextended('debugloop.reward:' || quote.peer_id, 0));
     quote.reward_id := id;
-    quote := _reward_quote_finish(quote);  -- the daily cap and the peer's state under the lock
+    quote := _reward_quote_finish(quote, settings);  -- the daily cap and the peer's state under the lock
     if not quote.eligible then
         return null;
     end if;
@@ -265,6 +304,9 @@ begin
     if not found then
         return null;
     end if;
+    insert into reward_daily_totals as d (peer_id, day, tokens)
+    values (quote.peer_id, (now() at time zone 'UTC')::date, quote.amount)
+    on conflict on constraint reward_daily_totals_pkey do update set tokens = d.tokens + excluded.tokens;
     perform _ledger_post_single(_ledger_check(row(
         id, 'sys_issuance', quote.peer_id, quote.amount, transaction_type, reason, memo,
         least(1, quote.quality), quote.novelty, quote.contribution_hash, quote.metadata, null, null)::ledger_request));
@@ -313,33 +355,53 @@ $$;
 -- debugloop._reward_stf_novelty(stf): 1 - the highest cosine similarity of the STF
 -- to the STFs discovered before it, by the neural embedding where both have one of
 -- the same model, else by the hashed sparse embedding (util_embed_sparse); 1 when
--- none is like it. The 32 nearest by the HNSW index are weighed (an earlier STF
--- further away than those is not near). Rounded to 4 places. Locks: none.
+-- none is like it. The one place that says which embedding novelty uses. Only the
+-- highest similarity counts: one nearest neighbour by the HNSW index, "discovered
+-- before it" applied inside the scan (iterative, in strict order: the first row is
+-- the nearest earlier STF the graph finds; at most 5,000 index tuples visited, so
+-- an earlier STF further away than the 5,000 nearest is not near). An STF with
+-- fewer than 500 earlier ones (the first of a table, where few rows pass that
+-- filter) is compared with each of them instead: exact, and cheaper there. Rounded
+-- to 4 places. Locks: none.
 create or replace function debugloop._reward_stf_novelty(stf debugloop.debug_transform_functions)
 returns numeric
 language plpgsql
 stable
 set search_path = debugloop, pg_catalog, pg_temp
+set hnsw.iterative_scan = strict_order
+set hnsw.ef_search = 20
+set hnsw.max_scan_tuples = 5000
 as $$
 declare
+    neural boolean := stf.embedding_neural is not null;
     similarity double precision;
 begin
-    if stf.embedding_neural is not null then
-        select max(1 - n.distance) into similarity
-          from (select o.discovered_at, o.stf_id, o.embedding_neural <=> stf.embedding_neural as distance
-                  from debug_transform_functions o
-                 where o.embedding_neural is not null and o.embedding_model = stf.embedding_model
-                 order by o.embedding_neural <=> stf.embedding_neural
-                 limit 32) n
-         where (n.discovered_at, n.stf_id) < (stf.discovered_at, stf.stf_id);
-    elsif stf.embedding is not null then
-        select max(1 - n.distance) into similarity
-          from (select o.discovered_at, o.stf_id, o.embedding <=> stf.embedding as distance
-                  from debug_transform_functions o
-                 where o.embedding is not null
-                 order by o.embedding <=> stf.embedding
-                 limit 32) n
-         where (n.discovered_at, n.stf_id) < (stf.discovered_at, stf.stf_id);
+    if not neural and stf.embedding is null then
+        return 1;
+    end if;
+    if (select count(*) from (select from debug_transform_functions o
+                                where (o.discovered_at, o.stf_id) < (stf.discovered_at, stf.stf_id)
+                                order by o.discovered_at, o.stf_id limit 500) e) < 500 then
+        select max(1 - case when neural then e.embedding_neural <=> stf.embedding_neural
+                            else e.embedding <=> stf.embedding end) into similarity
+          from (select o.embedding, o.embedding_neural, o.embedding_model from debug_transform_functions o
+                 where (o.discovered_at, o.stf_id) < (stf.discovered_at, stf.stf_id)
+                 order by o.discovered_at, o.stf_id limit 500) e
+         where case when neural then e.embedding_neural is not null and e.embedding_model = stf.embedding_model
+                    else e.embedding is not null end;
+    elsif neural then
+        select 1 - (o.embedding_neural <=> stf.embedding_neural) into similarity
+          from debug_transform_functions o
+         where o.embedding_neural is not null and o.embedding_model = stf.embedding_model
+           and (o.discovered_at, o.stf_id) < (stf.discovered_at, stf.stf_id)
+         order by o.embedding_neural <=> stf.embedding_neural
+         limit 1;
+    else
+        select 1 - (o.embedding <=> stf.embedding) into similarity
+          from debug_transform_functions o
+         where o.embedding is not null and (o.discovered_at, o.stf_id) < (stf.discovered_at, stf.stf_id)
+         order by o.embedding <=> stf.embedding
+         limit 1;
     end if;
     return round(greatest(0, least(1, 1 - coalesce(similarity, 0)))::numeric, 4);
 end
@@ -373,82 +435,112 @@ as $$
       left join debugloop.debug_execution_attempts a on a.attempt_id = _reward_metadata.attempt_id
 $$;
 
--- debugloop._reward_stf_quote(stf_id, backfill): the contribution reward of an
--- STF: its factors (quality, novelty, complexity), the amount, whether it is
--- payable now and why not. Raises DL002 for an unknown STF. Locks: none.
-create or replace function debugloop._reward_stf_quote(stf_id uuid, backfill boolean default false)
-returns debugloop.reward_quote
+-- debugloop._reward_stf_row(stf_id): the STF's row, or DL002. Locks: none.
+create or replace function debugloop._reward_stf_row(stf_id uuid)
+returns debugloop.debug_transform_functions
 language plpgsql
 stable
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
     stf debug_transform_functions;
-    review debug_stf_reviews;
-    source uuid;
-    q reward_quote;
 begin
-    select * into stf from debug_transform_functions f where f.stf_id = _reward_stf_quote.stf_id;
+    select * into stf from debug_transform_functions f where f.stf_id = _reward_stf_row.stf_id;
     if not found then
-        raise exception 'STF % does not exist', coalesce(_reward_stf_quote.stf_id::text, 'NULL')
+        raise exception 'STF % does not exist', coalesce(_reward_stf_row.stf_id::text, 'NULL')
             using errcode = 'DL002', column = 'stf_id';
     end if;
-    source := _reward_stf_source(stf);
+    return stf;
+end
+$$;
+
+-- debugloop._reward_stf_terms(stf, backfill, settings): the contribution reward of
+-- an STF: its factors (quality, novelty, complexity), the amount and why it is not
+-- payable, before its state and the daily cap (_reward_quote_finish). Locks: none.
+create or replace function debugloop._reward_stf_terms(stf debugloop.debug_transform_functions, backfill boolean,
+                                                       settings jsonb)
+returns debugloop.reward_quote
+language plpgsql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    reviewer text;
+    automatic boolean;
+    source uuid := _reward_stf_source(stf);
+    q reward_quote;
+begin
     q.kind := 'stf';
     q.object_id := stf.stf_id;
     q.peer_id := _reward_attempt_peer(source);
     q.quality := coalesce(stf.quality_score, 0);
     q.novelty := _reward_stf_novelty(stf);
     q.complexity := coalesce(stf.complexity_score, 0);
-    q.base := _reward_tier(q.quality);
+    q.base := _reward_tier(q.quality, settings);
     q.quality_multiplier := 1;
-    q.novelty_multiplier := _reward_novelty_multiplier(q.novelty);
-    q.complexity_multiplier := 1 + _settings_number('reward_complexity_weight') * q.complexity;
+    q.novelty_multiplier := _reward_novelty_multiplier(q.novelty, settings);
+    q.complexity_multiplier := 1 + _reward_number(settings, 'reward_complexity_weight') * q.complexity;
     q.type_multiplier := 1;
-    q.cap := _settings_number('reward_stf_cap');
-    q.amount := reward_stf_amount(q.quality, q.novelty, q.complexity);
+    q.cap := _reward_number(settings, 'reward_stf_cap');
+    q.amount := _reward_stf_formula(q.quality, q.novelty, q.complexity, settings);
     q.reward_id := _reward_id('stf', stf.stf_id);
     q.reuse_paid := (_reward_paid(stf.stf_id, 'royalty')).tokens;
     q.contribution_hash := 'sha256:' || stf.stf_hash;
     q.metadata := _reward_metadata(stf.stf_id, source, q.complexity);
     if stf.approval_status = 'approved' then
-        select * into review from debug_stf_reviews r
+        select r.reviewed_by, r.automatic into reviewer, automatic from debug_stf_reviews r
          where r.stf_id = stf.stf_id and r.decision = 'approved' order by r.review_id desc limit 1;
     end if;
     q.why_not := coalesce(
-        _reward_why_not(q.peer_id, source, backfill),
+        _reward_why_not(q.peer_id, source, backfill, settings),
         case when stf.approval_status <> 'approved' then format('the STF is %s: it pays when another peer approves it',
                                                                 stf.approval_status) end,
-        _reward_reviewer_why_not(coalesce(review.reviewed_by, 'unknown'), coalesce(review.automatic, false), q.peer_id),
+        _reward_reviewer_why_not(coalesce(reviewer, 'unknown'), coalesce(automatic, false), q.peer_id),
         case when q.base = 0 then 'its quality is below the lowest tier' end);
-    return _reward_quote_finish(q);
+    return q;
 end
+$$;
+
+-- debugloop._reward_stf_quote(stf_id, backfill): the contribution reward of an
+-- STF, as reward_preview shows it: its factors, the amount, whether it is payable
+-- now and why not. Raises DL002 for an unknown STF. Locks: none.
+create or replace function debugloop._reward_stf_quote(stf_id uuid, backfill boolean default false)
+returns debugloop.reward_quote
+language sql
+stable
+as $$
+    select debugloop._reward_quote_finish(debugloop._reward_stf_terms(debugloop._reward_stf_row(stf_id), backfill, s), s)
+      from debugloop._reward_settings() s
 $$;
 
 -- debugloop._reward_stf(stf_id, backfill): pay an STF's contribution reward if it
 -- is payable (approved by another peer, ...), or reverse it when the STF is
--- rejected. Returns the id of what was posted, or null. Locks: as _reward_pay.
+-- rejected. Returns the id of what was posted, or null. Raises DL002 for an
+-- unknown STF. Locks: as _reward_pay.
 create or replace function debugloop._reward_stf(stf_id uuid, backfill boolean default false)
 returns uuid
 language plpgsql
 volatile
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
+declare
+    stf debug_transform_functions := _reward_stf_row(stf_id);
+    settings jsonb := _reward_settings();
 begin
-    if (select f.approval_status from debug_transform_functions f where f.stf_id = _reward_stf.stf_id) = 'rejected' then
+    if stf.approval_status = 'rejected' then
         return _reward_reverse(_reward_id('stf', stf_id), 'STF ' || stf_id || ' was rejected: its reward is reversed');
     end if;
-    return _reward_pay(_reward_stf_quote(stf_id, backfill), null, 'stf', 'earned', 'stf_contribution',
+    return _reward_pay(_reward_stf_terms(stf, backfill, settings), settings, null, 'stf', 'earned', 'stf_contribution',
                        'STF ' || stf_id || ' approved', case when backfill then 'backfill' else 'automatic' end);
 end
 $$;
 
--- debugloop._reward_royalty_quote(stf_id, attempt_id, backfill): the royalty of one
+-- debugloop._reward_royalty_terms(stf_id, attempt_id, backfill, settings): the royalty of one
 -- reuse of an STF by an attempt: payable when the reuse succeeded, the attempt is
 -- another peer's than the STF's contributor and the STF is not rejected; the n-th
 -- royalty of an STF is reward_royalty_tokens * reward_royalty_decay^(n-1), within
 -- reward_royalty_cap. Locks: none.
-create or replace function debugloop._reward_royalty_quote(stf_id uuid, attempt_id uuid, backfill boolean default false)
+create or replace function debugloop._reward_royalty_terms(stf_id uuid, attempt_id uuid, backfill boolean, settings jsonb)
 returns debugloop.reward_quote
 language plpgsql
 stable
@@ -462,9 +554,9 @@ declare
     paid record;
     q reward_quote;
 begin
-    select * into stf from debug_transform_functions f where f.stf_id = _reward_royalty_quote.stf_id;
+    select * into stf from debug_transform_functions f where f.stf_id = _reward_royalty_terms.stf_id;
     select * into use from debug_stf_uses u
-     where u.stf_id = _reward_royalty_quote.stf_id and u.attempt_id = _reward_royalty_quote.attempt_id;
+     where u.stf_id = _reward_royalty_terms.stf_id and u.attempt_id = _reward_royalty_terms.attempt_id;
     source := _reward_stf_source(stf);
     user_peer := _reward_attempt_peer(attempt_id);
     paid := _reward_paid(stf_id, 'royalty');
@@ -473,23 +565,34 @@ begin
     q.peer_id := _reward_attempt_peer(source);
     q.quality := coalesce(stf.quality_score, 0);
     q.complexity := coalesce(stf.complexity_score, 0);
-    q.base := _settings_number('reward_royalty_tokens');
-    q.cap := _settings_number('reward_royalty_cap');
-    q.amount := _reward_diminishing(q.base, _settings_number('reward_royalty_decay'), paid.n + 1, paid.tokens, q.cap);
+    q.base := _reward_number(settings, 'reward_royalty_tokens');
+    q.cap := _reward_number(settings, 'reward_royalty_cap');
+    q.amount := _reward_diminishing(q.base, _reward_number(settings, 'reward_royalty_decay'), paid.n + 1, paid.tokens, q.cap);
     q.reward_id := _reward_id('royalty', stf_id, attempt_id::text);
     q.reuse_paid := paid.tokens;
     q.contribution_hash := 'sha256:' || stf.stf_hash;
     q.metadata := _reward_metadata(stf_id, attempt_id, q.complexity);
     q.why_not := coalesce(
-        _reward_why_not(q.peer_id, attempt_id, backfill),
+        _reward_why_not(q.peer_id, attempt_id, backfill, settings),
         case when use.use_id is null then 'no such use of the STF'
              when not use.success then 'the reuse failed'
              when stf.approval_status = 'rejected' then 'the STF is rejected'
              when user_peer is null then 'the reusing attempt belongs to no peer'
              when user_peer = q.peer_id then 'a reuse by its own peer earns nothing'
              when q.amount = 0 then 'its royalties reached their cap (reward_royalty_cap)' end);
-    return _reward_quote_finish(q);
+    return q;
 end
+$$;
+
+-- debugloop._reward_royalty_quote(stf_id, attempt_id, backfill): _reward_royalty_terms finished
+-- (_reward_quote_finish): what reward_preview shows. Locks: none.
+create or replace function debugloop._reward_royalty_quote(stf_id uuid, attempt_id uuid, backfill boolean default false)
+returns debugloop.reward_quote
+language sql
+stable
+as $$
+    select debugloop._reward_quote_finish(debugloop._reward_royalty_terms(stf_id, attempt_id, backfill, s), s)
+      from debugloop._reward_settings() s
 $$;
 
 -- debugloop._reward_royalty(stf_id, attempt_id, backfill): pay the royalty of one
@@ -499,20 +602,21 @@ returns uuid
 language sql
 volatile
 as $$
-    select debugloop._reward_pay(debugloop._reward_royalty_quote(stf_id, attempt_id, backfill), attempt_id::text,
+    select debugloop._reward_pay(debugloop._reward_royalty_terms(stf_id, attempt_id, backfill, s), s, attempt_id::text,
                                  'royalty', 'bonus', 'stf_contribution', 'royalty: STF ' || stf_id || ' reused',
                                  case when backfill then 'backfill' else 'automatic' end)
+      from debugloop._reward_settings() s
 $$;
 
 -- ---------------------------------------------------------------------------------
 -- Golden states
 
--- debugloop._reward_golden_quote(golden_state_id, backfill): the approval reward
+-- debugloop._reward_golden_terms(golden_state_id, backfill, settings): the approval reward
 -- of a golden state: reward_golden_tokens * (1 + quality) (the seed's quality
 -- multiplier 1.0 to 2.0), within reward_golden_cap; payable once another peer
 -- approved it (not an automatic approval). Raises DL002 for an unknown one. Locks:
 -- none.
-create or replace function debugloop._reward_golden_quote(golden_state_id uuid, backfill boolean default false)
+create or replace function debugloop._reward_golden_terms(golden_state_id uuid, backfill boolean, settings jsonb)
 returns debugloop.reward_quote
 language plpgsql
 stable
@@ -523,9 +627,9 @@ declare
     review debug_golden_reviews;
     q reward_quote;
 begin
-    select * into golden from debug_golden_states g where g.golden_state_id = _reward_golden_quote.golden_state_id;
+    select * into golden from debug_golden_states g where g.golden_state_id = _reward_golden_terms.golden_state_id;
     if not found then
-        raise exception 'golden state % does not exist', coalesce(_reward_golden_quote.golden_state_id::text, 'NULL')
+        raise exception 'golden state % does not exist', coalesce(_reward_golden_terms.golden_state_id::text, 'NULL')
             using errcode = 'DL002', column = 'golden_state_id';
     end if;
     q.kind := 'golden';
@@ -533,12 +637,12 @@ begin
     q.peer_id := _reward_attempt_peer(golden.execution_attempt_id);
     q.quality := golden.quality_score;
     q.complexity := coalesce(golden.complexity_score, 0);
-    q.base := _settings_number('reward_golden_tokens');
+    q.base := _reward_number(settings, 'reward_golden_tokens');
     q.quality_multiplier := 1 + golden.quality_score;
     q.novelty_multiplier := 1;
     q.complexity_multiplier := 1;
     q.type_multiplier := 1;
-    q.cap := _settings_number('reward_golden_cap');
+    q.cap := _reward_number(settings, 'reward_golden_cap');
     q.amount := least(q.cap, round(q.base * q.quality_multiplier));
     q.reward_id := _reward_id('golden', golden.golden_state_id);
     q.reuse_paid := (_reward_paid(golden.golden_state_id, 'golden_reuse')).tokens;
@@ -549,12 +653,23 @@ begin
          where r.golden_state_id = golden.golden_state_id and r.decision = 'approved' order by r.review_id desc limit 1;
     end if;
     q.why_not := coalesce(
-        _reward_why_not(q.peer_id, golden.execution_attempt_id, backfill),
+        _reward_why_not(q.peer_id, golden.execution_attempt_id, backfill, settings),
         case when golden.approval_status <> 'approved'
              then format('the golden state is %s: it pays when another peer approves it', golden.approval_status) end,
         _reward_reviewer_why_not(coalesce(review.reviewed_by, 'unknown'), coalesce(review.automatic, false), q.peer_id));
-    return _reward_quote_finish(q);
+    return q;
 end
+$$;
+
+-- debugloop._reward_golden_quote(golden_state_id, backfill): _reward_golden_terms finished
+-- (_reward_quote_finish): what reward_preview shows. Locks: none.
+create or replace function debugloop._reward_golden_quote(golden_state_id uuid, backfill boolean default false)
+returns debugloop.reward_quote
+language sql
+stable
+as $$
+    select debugloop._reward_quote_finish(debugloop._reward_golden_terms(golden_state_id, backfill, s), s)
+      from debugloop._reward_settings() s
 $$;
 
 -- debugloop._reward_golden(golden_state_id, backfill): pay a golden state's
@@ -566,24 +681,27 @@ language plpgsql
 volatile
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
+declare
+    settings jsonb := _reward_settings();
 begin
     if (select g.approval_status from debug_golden_states g where g.golden_state_id = _reward_golden.golden_state_id)
        = 'rejected' then
         return _reward_reverse(_reward_id('golden', golden_state_id),
                                'golden state ' || golden_state_id || ' was rejected: its reward is reversed');
     end if;
-    return _reward_pay(_reward_golden_quote(golden_state_id, backfill), null, 'golden', 'earned', 'golden_state',
-                       'golden state ' || golden_state_id || ' approved', case when backfill then 'backfill' else 'automatic' end);
+    return _reward_pay(_reward_golden_terms(golden_state_id, backfill, settings), settings, null, 'golden', 'earned',
+                       'golden_state', 'golden state ' || golden_state_id || ' approved',
+                       case when backfill then 'backfill' else 'automatic' end);
 end
 $$;
 
--- debugloop._reward_golden_reuse_quote(golden_state_id, attempt_id, backfill): the
+-- debugloop._reward_golden_reuse_terms(golden_state_id, attempt_id, backfill, settings): the
 -- bonus of one successful reuse of an approved golden state by another peer: the
 -- n-th is reward_golden_reuse_tokens * reward_golden_reuse_decay^(n-1), within
 -- reward_golden_reuse_cap and within reward_golden_cap with the approval reward.
 -- Locks: none.
-create or replace function debugloop._reward_golden_reuse_quote(golden_state_id uuid, attempt_id uuid,
-                                                                backfill boolean default false)
+create or replace function debugloop._reward_golden_reuse_terms(golden_state_id uuid, attempt_id uuid,
+                                                                backfill boolean, settings jsonb)
 returns debugloop.reward_quote
 language plpgsql
 stable
@@ -597,32 +715,43 @@ declare
     base_paid bigint;
     q reward_quote;
 begin
-    select * into golden from debug_golden_states g where g.golden_state_id = _reward_golden_reuse_quote.golden_state_id;
+    select * into golden from debug_golden_states g where g.golden_state_id = _reward_golden_reuse_terms.golden_state_id;
     select * into reuse from debug_golden_reuses r
-     where r.golden_state_id = _reward_golden_reuse_quote.golden_state_id and r.attempt_id = _reward_golden_reuse_quote.attempt_id;
+     where r.golden_state_id = _reward_golden_reuse_terms.golden_state_id and r.attempt_id = _reward_golden_reuse_terms.attempt_id;
     paid := _reward_paid(golden_state_id, 'golden_reuse');
     base_paid := (_reward_state(_reward_id('golden', golden_state_id))).paid;
     q.kind := 'golden_reuse';
     q.object_id := golden_state_id;
     q.peer_id := _reward_attempt_peer(golden.execution_attempt_id);
     q.quality := golden.quality_score;
-    q.base := _settings_number('reward_golden_reuse_tokens');
-    q.cap := least(_settings_number('reward_golden_reuse_cap'), _settings_number('reward_golden_cap') - base_paid);
-    q.amount := _reward_diminishing(q.base, _settings_number('reward_golden_reuse_decay'), paid.n + 1, paid.tokens, q.cap);
+    q.base := _reward_number(settings, 'reward_golden_reuse_tokens');
+    q.cap := least(_reward_number(settings, 'reward_golden_reuse_cap'), _reward_number(settings, 'reward_golden_cap') - base_paid);
+    q.amount := _reward_diminishing(q.base, _reward_number(settings, 'reward_golden_reuse_decay'), paid.n + 1, paid.tokens, q.cap);
     q.reward_id := _reward_id('golden_reuse', golden_state_id, attempt_id::text);
     q.reuse_paid := paid.tokens;
     q.contribution_hash := debugloop.util_sha256('golden:' || golden.problem_hash || ':' || coalesce(golden.approach_hash, ''));
     q.metadata := _reward_metadata(null, attempt_id, null);
     q.why_not := coalesce(
-        _reward_why_not(q.peer_id, attempt_id, backfill),
+        _reward_why_not(q.peer_id, attempt_id, backfill, settings),
         case when reuse.reuse_id is null then 'no such reuse of the golden state'
              when not reuse.success then 'the reuse failed'
              when golden.approval_status <> 'approved' then 'the golden state is not approved'
              when user_peer is null then 'the reusing attempt belongs to no peer'
              when user_peer = q.peer_id then 'a reuse by its own peer earns nothing'
              when q.amount = 0 then 'its reuse bonuses reached their cap' end);
-    return _reward_quote_finish(q);
+    return q;
 end
+$$;
+
+-- debugloop._reward_golden_reuse_quote(golden_state_id, attempt_id, backfill): _reward_golden_reuse_terms finished
+-- (_reward_quote_finish): what reward_preview shows. Locks: none.
+create or replace function debugloop._reward_golden_reuse_quote(golden_state_id uuid, attempt_id uuid, backfill boolean default false)
+returns debugloop.reward_quote
+language sql
+stable
+as $$
+    select debugloop._reward_quote_finish(debugloop._reward_golden_reuse_terms(golden_state_id, attempt_id, backfill, s), s)
+      from debugloop._reward_settings() s
 $$;
 
 -- debugloop._reward_golden_reuse(golden_state_id, attempt_id, backfill): pay the
@@ -632,10 +761,11 @@ returns uuid
 language sql
 volatile
 as $$
-    select debugloop._reward_pay(debugloop._reward_golden_reuse_quote(golden_state_id, attempt_id, backfill),
+    select debugloop._reward_pay(debugloop._reward_golden_reuse_terms(golden_state_id, attempt_id, backfill, s), s,
                                  attempt_id::text, 'golden_reuse', 'bonus', 'golden_state',
                                  'golden state ' || golden_state_id || ' reused',
                                  case when backfill then 'backfill' else 'automatic' end)
+      from debugloop._reward_settings() s
 $$;
 
 -- ---------------------------------------------------------------------------------
@@ -663,7 +793,7 @@ as $$
      order by c.started_at, c.attempt_id
 $$;
 
--- debugloop._reward_pattern_quote(mapping_id, backfill): the reward of a fix. Its
+-- debugloop._reward_pattern_terms(mapping_id, backfill, settings): the reward of a fix. Its
 -- quality is the Wilson lower bound of its successes and failures (what ranks
 -- fixes), so it earns a tier only with evidence (0.5 needs 4 successes and no
 -- failure); it is confirmed when reward_pattern_confirmations distinct chains
@@ -673,7 +803,7 @@ $$;
 -- approaches. No complexity; the type multiplier is reward_pattern_type_multiplier.
 -- amount = tier(wilson) * (0.5 + 0.5 novelty) * type, within reward_pattern_cap.
 -- Raises DL002 for an unknown mapping. Locks: none.
-create or replace function debugloop._reward_pattern_quote(mapping_id uuid, backfill boolean default false)
+create or replace function debugloop._reward_pattern_terms(mapping_id uuid, backfill boolean, settings jsonb)
 returns debugloop.reward_quote
 language plpgsql
 stable
@@ -687,9 +817,9 @@ declare
     earlier integer;
     q reward_quote;
 begin
-    select * into mapping from debug_error_success_mappings m where m.mapping_id = _reward_pattern_quote.mapping_id;
+    select * into mapping from debug_error_success_mappings m where m.mapping_id = _reward_pattern_terms.mapping_id;
     if not found then
-        raise exception 'fix % does not exist', coalesce(_reward_pattern_quote.mapping_id::text, 'NULL')
+        raise exception 'fix % does not exist', coalesce(_reward_pattern_terms.mapping_id::text, 'NULL')
             using errcode = 'DL002', column = 'mapping_id';
     end if;
     select count(*), count(distinct c.peer_id) into chains, peers from _reward_pattern_chains(mapping, backfill) c;
@@ -702,12 +832,12 @@ begin
     q.quality := mapping.wilson_lower_bound;
     q.novelty := round(1.0 / (1 + earlier), 4);
     q.complexity := 0;
-    q.base := _reward_tier(q.quality);
+    q.base := _reward_tier(q.quality, settings);
     q.quality_multiplier := 1;
-    q.novelty_multiplier := _reward_novelty_multiplier(q.novelty);
+    q.novelty_multiplier := _reward_novelty_multiplier(q.novelty, settings);
     q.complexity_multiplier := 1;
-    q.type_multiplier := _settings_number('reward_pattern_type_multiplier');
-    q.cap := _settings_number('reward_pattern_cap');
+    q.type_multiplier := _reward_number(settings, 'reward_pattern_type_multiplier');
+    q.cap := _reward_number(settings, 'reward_pattern_cap');
     q.amount := least(q.cap, round(q.base * q.novelty_multiplier * q.type_multiplier));
     q.reward_id := _reward_id('pattern', mapping.mapping_id);
     q.reuse_paid := 0;
@@ -715,14 +845,25 @@ begin
     q.metadata := _reward_metadata(mapping.successful_stf_ids[1], first_chain.attempt_id, null);
     q.why_not := coalesce(
         case when mapping.approach_key like 'attempt:%' then 'an approach without a description is never confirmed' end,
-        _reward_why_not(q.peer_id, first_chain.attempt_id, backfill),
-        case when chains < _settings_number('reward_pattern_confirmations')
+        _reward_why_not(q.peer_id, first_chain.attempt_id, backfill, settings),
+        case when chains < _reward_number(settings, 'reward_pattern_confirmations')
              then format('confirmed by %s of the %s distinct chains it needs', chains,
-                         _settings_number('reward_pattern_confirmations'))
+                         _reward_number(settings, 'reward_pattern_confirmations'))
              when peers < 2 then 'every chain that confirms it belongs to one peer: it needs another peer''s success'
              when q.base = 0 then 'its Wilson bound is below the lowest tier' end);
-    return _reward_quote_finish(q);
+    return q;
 end
+$$;
+
+-- debugloop._reward_pattern_quote(mapping_id, backfill): _reward_pattern_terms finished
+-- (_reward_quote_finish): what reward_preview shows. Locks: none.
+create or replace function debugloop._reward_pattern_quote(mapping_id uuid, backfill boolean default false)
+returns debugloop.reward_quote
+language sql
+stable
+as $$
+    select debugloop._reward_quote_finish(debugloop._reward_pattern_terms(mapping_id, backfill, s), s)
+      from debugloop._reward_settings() s
 $$;
 
 -- debugloop._reward_pattern(mapping_id, backfill): pay a fix's reward if payable.
@@ -732,9 +873,10 @@ returns uuid
 language sql
 volatile
 as $$
-    select debugloop._reward_pay(debugloop._reward_pattern_quote(mapping_id, backfill), null, 'pattern', 'earned',
+    select debugloop._reward_pay(debugloop._reward_pattern_terms(mapping_id, backfill, s), s, null, 'pattern', 'earned',
                                  'pattern_contribution', 'fix ' || mapping_id || ' confirmed',
                                  case when backfill then 'backfill' else 'automatic' end)
+      from debugloop._reward_settings() s
 $$;
 
 -- debugloop._reward_pattern_success(mapping): after a fix succeeded again: pay it
