@@ -497,8 +497,11 @@ $$;
 -- attempt (or none) and contributor become a producer of an STF; when the STF was
 -- there already (not `inserted`) and this is a new producer whose attempt
 -- succeeded, the STF counts one more success; then its scores follow
--- (_stf_rescore). Why: what registering known code does, shared by _stf_register
--- and stf_extract's path for code seen before (debug_stf_seen_code). Locks: the
+-- (_stf_rescore). In a batch of learn_pending (_learn_batching) the success is
+-- counted and the count and scores written once per STF at the batch's end: each
+-- write of an STF row inserts into its HNSW and GIN indexes. Why: what
+-- registering known code does, shared by _stf_register and stf_extract's path
+-- for code seen before (debug_stf_seen_code). Locks: the
 -- STF's row, taken before the provenance insert's foreign-key check takes a share
 -- lock on it (two sessions holding share locks would deadlock on the update).
 create or replace function debugloop._stf_add_provenance(
@@ -517,6 +520,13 @@ begin
     values (_stf_add_provenance.stf_id, attempt.attempt_id, coalesce(_stf_add_provenance.contributor, attempt.agent_name))
     on conflict on constraint debug_stf_provenance_once do nothing;
     get diagnostics provenance_added = row_count;
+    if debugloop._learn_batching() then
+        -- in a batch of learn_pending: counted, and the row updated and rescored once, at the batch's end
+        if not inserted and provenance_added > 0 and attempt.status = 'success' then
+            perform debugloop._learn_count_success(_stf_add_provenance.stf_id);
+        end if;
+        return;
+    end if;
     if not inserted and provenance_added > 0 and attempt.status = 'success' then
         -- the same code succeeded in one more attempt
         update debugloop.debug_transform_functions f set success_count = f.success_count + 1
@@ -830,8 +840,9 @@ grant execute on function debugloop.stf_extract(uuid) to debugloop_agent, debugl
 
 -- debugloop._stf_extract_attempt(attempt): with the flag enable_stf_extraction on
 -- for the session, the code of a successful attempt's artefacts becomes STFs
--- (stf_extract). Why: the extraction trigger's rule. Locks: the STF rows it
--- registers.
+-- (stf_extract); in an import that defers learning (_learn_deferred) the
+-- extraction is queued for learn_pending (functions/65_learn.sql). Why: the extraction trigger's rule.
+-- Locks: the STF rows it registers, or the attempt's queue row.
 create or replace function debugloop._stf_extract_attempt(attempt debugloop.debug_execution_attempts)
 returns void
 language plpgsql
@@ -839,7 +850,11 @@ volatile
 as $$
 begin
     if attempt.artifacts is not null and debugloop.settings_flag('enable_stf_extraction') then
-        perform debugloop.stf_extract(attempt.attempt_id);
+        if debugloop._learn_deferred(attempt) then
+            perform debugloop._learn_enqueue(attempt);
+        else
+            perform debugloop.stf_extract(attempt.attempt_id);
+        end if;
     end if;
 end
 $$;

@@ -255,6 +255,7 @@ declare
     new_id uuid;
     caller text := debugloop._util_caller()::text;
     scope text := current_setting('debugloop.import_retries_only', true);
+    deferred text := current_setting('debugloop.learn_deferred', true);
     err_state text;
     err_message text;
     err_detail text;
@@ -279,6 +280,9 @@ begin
        and s.session_key in (select e ->> 'session' from jsonb_array_elements(coalesce(units, '[]')) e);
 
     perform set_config('debugloop.import_retries_only', 'on', true);
+    if debugloop.settings_flag('import_defer_learning') then
+        perform set_config('debugloop.learn_deferred', 'on', true);
+    end if;
     begin
         for u, i in select e, n from jsonb_array_elements(coalesce(units, '[]')) with ordinality x(e, n) loop
             if jsonb_typeof(u) <> 'object' then
@@ -397,6 +401,7 @@ begin
                           when err_column like 'units%' then err_column else 'units.' || err_column end;
     end;
     perform set_config('debugloop.import_retries_only', coalesce(scope, ''), true);
+    perform set_config('debugloop.learn_deferred', coalesce(deferred, ''), true);
 
     if file is not null and jsonb_typeof(file) <> 'null' then
         perform debugloop._import_position(source, file);

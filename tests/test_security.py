@@ -227,6 +227,7 @@ def _admin_calls(conn: psycopg.Connection, made: dict, model: str) -> None:
     conn.execute("select * from debugloop.analytics_refresh()")
     _ledger_calls(conn, model)
     conn.execute("select * from debugloop.reward_backfill()")
+    conn.execute("select debugloop.learn_queued(), debugloop.learn_pending(100)")
     conn.execute("select debugloop.settings_set('enable_token_rewards', 'false')")
     conn.execute("select debugloop.settings_set('golden_min_quality', '0.81')")
     conn.execute("select debugloop.settings_set('golden_min_quality', '0.8')")
@@ -347,7 +348,7 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "ledger_transfers", "ledger_hold", "ledger_settle", "ledger_release", "ledger_expire_holds",
                   "attempt_record_usage", "outbox_claim", "outbox_batch", "outbox_mark", "outbox_status",
                   "outbox_pending", "outbox_prune", "outbox_release", "reward_backfill", "spending_reserve",
-                  "spending_settle", "spending_release", "spending_repay",
+                  "spending_settle", "spending_release", "spending_repay", "learn_pending", "learn_queued",
                   # the reward triggers, fired by the approvals, reuses and retries above
                   "tg_debug_transform_functions__reward", "tg_debug_golden_states__reward",
                   "tg_debug_golden_reuses__bonus", "tg_debug_stf_uses__royalty",
@@ -390,7 +391,8 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
             where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'r'
               and has_table_privilege('debugloop_owner', c.oid, p)"""
     ).fetchall()
-    assert sorted(destructive) == [("outbox", "delete"), ("peer_roles", "delete")]
+    # the learning queue's rows are deleted with the learning they stand for (learn_pending)
+    assert sorted(destructive) == [("debug_learn_queue", "delete"), ("outbox", "delete"), ("peer_roles", "delete")]
     # the extensions live where no agent can create anything
     assert conn.execute(
         "select array_agg(e.extname::text order by e.extname) from pg_extension e"

@@ -25,6 +25,7 @@ from .errors import SchemaNotMigrated, wrap_exceptions
 from .errors_manager import ErrorsManager
 from .golden import GoldenManager
 from .importers import ImportManager
+from .learning import LearningManager
 from .ledger import LedgerManager
 from .manifest import ManifestManager
 from .meta import MetaManager
@@ -79,6 +80,7 @@ class Client:
         self.cache = BalanceCache(settings.valkey_url, ttl=settings.cache_ttl) if settings.valkey_url else None
         self.ledger = LedgerManager(self, cache=self.cache)
         self.rewards = RewardsManager(self)
+        self.learning = LearningManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

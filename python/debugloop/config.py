@@ -25,6 +25,7 @@ FLAGS = (
     "enable_stf_extraction",
     "enable_cost_tracking",
     "enable_golden_states",
+    "import_defer_learning",
 )
 
 
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     enable_stf_extraction: bool | None = _flag_field("enable_stf_extraction")
     enable_cost_tracking: bool | None = _flag_field("enable_cost_tracking")
     enable_golden_states: bool | None = _flag_field("enable_golden_states")
+    import_defer_learning: bool | None = _flag_field("import_defer_learning")
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -291,6 +291,11 @@ class RewardsDisabled(BusinessError):
     pass
 
 
+@_register("DL070", "learn_pending's max_rows is outside 1..100,000.")
+class InvalidLearnBatch(BusinessError, ValueError):
+    pass
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

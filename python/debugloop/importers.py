@@ -125,6 +125,7 @@ class ImportResult:
     inserted: int = 0
     finished: int = 0
     duplicates: int = 0
+    learned: int = 0  # attempts whose queued learning (STFs, golden states) this run did
     skipped: list[Skipped] = field(default_factory=list)
 
 
@@ -1146,6 +1147,49 @@ class _Pipeline:
         self._thread.join()
 
 
+class _Learner:
+    """The learning the import queues (``learn_pending``: STFs, golden states), done
+    by a thread of its own on a connection of its own while the import inserts
+    (the database's second core), then to the end of the queue once the import
+    finished (:meth:`finish`). ``progress(learned, learned + queued)`` after each
+    batch that learned something."""
+
+    BATCH_ROWS = 500
+
+    def __init__(self, manager: Manager, progress: Callable[[int, int], None] | None) -> None:
+        self._manager = manager
+        self._progress = progress
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self.learned = 0
+        self._thread = threading.Thread(target=self._run, name="debugloop-learn", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                last = self._done.is_set()  # read before the batch: rows committed after it are still to come
+                n = self._manager._value(Q.learn_pending, {"max_rows": self.BATCH_ROWS})
+                self.learned += n
+                if n and self._progress:
+                    self._progress(self.learned, self.learned + self._manager._value(Q.learn_queued))
+                if n == 0:
+                    if last:
+                        return
+                    self._done.wait(0.05)
+        except BaseException as exc:  # raised to the caller by finish()
+            self._error = exc
+
+    def finish(self) -> int:
+        """Wait until the queue is drained (rows another worker holds excepted);
+        how many attempts this learner learned."""
+        self._done.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.learned
+
+
 class ImportManager(Manager):
     """``debugloop.import_*``: agent logs as attempts."""
 
@@ -1158,6 +1202,8 @@ class ImportManager(Manager):
         settle: float = 0.0,
         progress: Callable[[int, int], None] | None = None,
         run_id: uuid.UUID | None = None,
+        learn: bool = True,
+        learning: Callable[[int, int], None] | None = None,
     ) -> ImportResult:
         """Import the logs of ``source`` under ``paths`` (files or folders); each file
         from where its last import stopped. Responses still open at the end of a file
@@ -1165,13 +1211,19 @@ class ImportManager(Manager):
         as a one-shot import does; ``--follow`` waits). ``progress(bytes_done,
         bytes_total)`` is called as batches are recorded. Claude Code logs are parsed
         by a second thread while the database records the previous batch (the two
-        cores work at once); what is recorded, and in which order, is the same."""
+        cores work at once); what is recorded, and in which order, is the same.
+        What the attempts teach (STFs, golden states), queued by import_units when
+        import_defer_learning is on, is learned on a second connection while the
+        import goes on, and to the end before this returns (``learning(learned,
+        total)`` tells how far); ``learn=False`` leaves it queued for
+        ``debugloop learn`` or the relay."""
         if source not in SOURCES:
             raise InvalidParameter(f"source must be one of {', '.join(SOURCES)}, got {source!r}", field="source")
         files = find_files(source, paths)
         result = ImportResult(run_id=run_id or uuid.uuid4())
         sizes = {f: f.stat().st_size for f in files}
         total, done = sum(sizes.values()), 0
+        learner = _Learner(self, learning) if learn and files else None
         batches = _Pipeline(lambda path: self._jsonl_batches(path, settle), files) if source == "claude-code" else None
         try:
             for path in files:
@@ -1196,6 +1248,8 @@ class ImportManager(Manager):
         finally:
             if batches is not None:
                 batches.close()
+            if learner is not None:
+                result.learned = learner.finish()
         return result
 
     def _position(self, source: str, path: Path):

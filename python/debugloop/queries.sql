@@ -307,6 +307,12 @@ select * from debugloop.analytics_stf_usage(%(limit)s)
 select inserted, finished, duplicates
   from debugloop.import_units(%(source)s, %(run_id)s, %(sessions)s, %(units)s, %(file)s)
 
+-- name: learn_pending
+select debugloop.learn_pending(%(max_rows)s) as learned
+
+-- name: learn_queued
+select debugloop.learn_queued() as queued
+
 -- name: import_file_position
 select byte_offset, line_number, head_md5, state from debugloop.import_file_position(%(source)s, %(path)s)
 

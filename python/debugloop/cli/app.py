@@ -34,6 +34,7 @@ from . import (
     stf,
 )
 from .demo import demo
+from .learn import learn
 from .manifest import manifest
 from .render import err
 
@@ -84,6 +85,7 @@ for name, group in GROUPS.items():
 app.command("manifest")(manifest)
 app.command("balance")(ledger.balance)
 app.command("demo")(demo)
+app.command("learn")(learn)
 app.command("hook")(hooks.hook)
 
 USAGE_EXIT = 2

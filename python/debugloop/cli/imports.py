@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..client import Client
 from ..importers import ImportResult
@@ -54,20 +54,27 @@ def _import(
     with client() as dl:
         if not follow:
             progress = Progress(
-                TextColumn(f"importing {source} logs"),
+                TextColumn("{task.description}"),
                 BarColumn(),
-                DownloadColumn(),
+                TextColumn("{task.fields[amount]}"),
                 TimeRemainingColumn(),
                 console=err,
                 transient=True,
             )
             with progress:
-                task = progress.add_task("import", total=None)
+                task = progress.add_task(f"importing {source} logs", total=None, amount="")
+                # the second phase: STFs learned from the attempts, on a second connection (import_defer_learning)
+                learning = progress.add_task("learning (STFs)", total=None, amount="", visible=False)
                 result = dl.imports.run(
                     source,
                     paths,
                     default_model=model,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    progress=lambda done, total: progress.update(
+                        task, completed=done, total=total, amount=f"{done / 2**20:,.1f}/{total / 2**20:,.1f} MiB"
+                    ),
+                    learning=lambda done, total: progress.update(
+                        learning, completed=done, total=total, amount=f"{done:,}/{total:,} attempts", visible=True
+                    ),
                 )
             print_import(dl, source, result, as_json)
             skipped = len(result.skipped)
