@@ -487,6 +487,7 @@ def _read_topic(settings: Settings, topic: str, group: str | None = None, timeou
         session_timeout_ms=7000,  # what Tansu's groups accept
         max_poll_interval_ms=7000,
         heartbeat_interval_ms=1000,
+        fetch_max_wait_ms=100,  # read to the end: a partition already there answers empty, and soon
         client_id="debugloop-consumer",
     )
     try:
