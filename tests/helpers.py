@@ -188,11 +188,24 @@ def pending(url):
         return conn.execute("select count(*) from debugloop.outbox where published_at is null").fetchone()[0]
 
 
-def wait_drained(url, timeout=60):
+def published(url):
+    """Events the relay marked published (moved to outbox_published), pruned ones aside."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("select count(*) from debugloop.outbox_published").fetchone()[0]
+
+
+def wait_until(condition, what, timeout=60.0, every=0.02):
+    """Poll `condition` until it is true (returns its value), failing with `what` after
+    `timeout` seconds: a test waits on the state it needs, not on a fixed sleep."""
     deadline = time.monotonic() + timeout
-    while pending(url) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pending(url) == 0
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        time.sleep(every)
+    return value
+
+
+def wait_drained(url, timeout=60):
+    wait_until(lambda: pending(url) == 0, "the outbox drained", timeout)
 
 
 # an STF's code, the rewards' tests' (test_rewards, test_rewards_e2e)

@@ -140,11 +140,24 @@ def test_a_batch_reads_its_slots_in_order_and_marking_and_pruning_follow(dl, db,
         assert relay.execute("select debugloop.outbox_mark(%s)", ([batch[0][0]],)).fetchone()[0] == 0
         status = relay.execute("select sum(pending), sum(published) from debugloop.outbox_status()").fetchone()
         assert status == (total - 4, 4)
+        # the marked events moved, whole, to outbox_published, stamped with the mark's time
+        moved = relay.execute(
+            "select event_id, key, sequence, topic, published_at >= created_at from debugloop.outbox_published"
+            " order by event_id"
+        ).fetchall()
+        assert moved == [(*row, True) for row in batch[:4]]
+        assert (
+            relay.execute(
+                "select count(*) from debugloop.outbox where event_id = any(%s)", ([r[0] for r in batch[:4]],)
+            ).fetchone()[0]
+            == 0
+        )
         pending = relay.execute("select sum(pending) from debugloop.outbox_pending()").fetchone()[0]
         assert pending == total - 4
         assert relay.execute("select debugloop.outbox_prune()").fetchone()[0] == 0  # kept for 168 hours
         dl.settings.set("outbox_retention_hours", 0)
         assert relay.execute("select debugloop.outbox_prune()").fetchone()[0] == 4
+        assert relay.execute("select count(*) from debugloop.outbox_published").fetchone()[0] == 0
         assert relay.execute("select count(*) from debugloop.outbox_batch(1000)").fetchone()[0] == total - 4
 
 

@@ -24,7 +24,7 @@ from debugloop.cache import BalanceCache
 from debugloop.devservers import free_port, tansu
 from debugloop.errors import ConfigurationError
 from debugloop.relay import _read_topic, consume_balances, ensure_topics, kafka_partition, relay_status
-from helpers import pending, relay_thread, settings_for, wait_drained
+from helpers import pending, published, relay_thread, settings_for, wait_drained, wait_until
 
 
 def make_peers(dl, n):
@@ -136,18 +136,14 @@ def test_kill_9_mid_batch_then_restart_loses_nothing_and_keeps_order(dl, db, kaf
     log = (tmp_path / "relay.log").open("w")
     with Load(db.url, peers) as load:
         first = _relay_process(settings, db.url, log)
-        deadline = time.monotonic() + 30
-        with psycopg.connect(db.url, autocommit=True) as conn:  # wait until it is in the middle of its work
-            while time.monotonic() < deadline:
-                published = conn.execute("select count(*) from debugloop.outbox where published_at is not null")
-                if published.fetchone()[0] > 500:
-                    break
-                time.sleep(0.05)
+        wait_until(lambda: published(db.url) > 500, "the first relay in the middle of its work")
         first.send_signal(signal.SIGKILL)
         first.wait()
-        time.sleep(0.5)
+        # its session ends with it, and its slots' locks with the session
+        wait_until(lambda: not _slot_owners(db.url), "the killed relay's slots free")
+        killed_at = published(db.url)
         second = _relay_process(settings, db.url, log)
-        time.sleep(1.5)
+        wait_until(lambda: published(db.url) > killed_at + 200, "the second relay publishing under load")
     assert load.done > 100
     wait_drained(db.url)
     second.send_signal(signal.SIGTERM)
@@ -160,6 +156,20 @@ def test_kill_9_mid_batch_then_restart_loses_nothing_and_keeps_order(dl, db, kaf
     assert result["mismatches"] == [] and result["events"] > 0
 
 
+def _slot_owners(url):
+    with psycopg.connect(url) as conn:
+        return {pid for (pid,) in conn.execute("select owner_pid from debugloop.outbox_status()") if pid}
+
+
+def _all_slots_owned(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute("select bool_and(owner_pid is not null) from debugloop.outbox_status()").fetchone()[0]
+
+
+def _logged(caplog, start):
+    return any(r.getMessage().startswith(start) for r in caplog.records if r.name == "debugloop.relay")
+
+
 def _tansu(port):
     return tansu(port)[0]
 
@@ -169,24 +179,26 @@ def test_a_broker_down_for_30_s_under_load_is_waited_out_in_one_line_and_nothing
     with it; every event written from the outage on must reach the restarted one."""
     port = free_port()
     broker = _tansu(port)
-    settings = settings_for(f"127.0.0.1:{port}", relay_flush_timeout=5)
+    settings = settings_for(f"127.0.0.1:{port}", relay_flush_timeout=2)
     peers = make_peers(dl, 6)
     caplog.set_level(logging.INFO, logger="debugloop.relay")
     try:
         with relay_thread(settings, db.url):
             with Load(db.url, peers, pause=0.01):
-                time.sleep(1.5)
-                broker.terminate()
+                wait_until(lambda: published(db.url) > 50, "the relay publishing under load")
+                stopped = time.monotonic()
+                broker.kill()  # stopped at once (SIGTERM makes Tansu linger for seconds)
                 broker.wait()
-                time.sleep(1)  # a mark of what the broker acknowledged as it went
+                # what the broker acknowledged as it went is marked once the relay sees it gone
+                wait_until(lambda: _logged(caplog, "broker unavailable"), "the outage noticed")
                 with psycopg.connect(db.url) as conn:
                     (gone,) = conn.execute(
-                        "select coalesce(array_agg(event_id), '{}') from debugloop.outbox where published_at is not null"
+                        "select coalesce(array_agg(event_id), '{}') from debugloop.outbox_published"
                     ).fetchone()
-                time.sleep(29)
+                time.sleep(max(0.0, stopped + 30 - time.monotonic()))  # the outage lasts 30 s, under load
                 assert pending(db.url) > 0  # the outbox filled meanwhile
                 broker = _tansu(port)
-                time.sleep(2)
+                wait_until(lambda: _logged(caplog, "broker back after"), "the relay back on the broker", 30)
             wait_drained(db.url)
         lines = [r.getMessage() for r in caplog.records if r.name == "debugloop.relay"]
         outage = [line for line in lines if "broker unavailable" in line]
@@ -194,10 +206,11 @@ def test_a_broker_down_for_30_s_under_load_is_waited_out_in_one_line_and_nothing
         assert any(line.startswith("broker back after") for line in lines)
         with psycopg.connect(db.url) as conn:
             after = conn.execute(
-                "select key, array_agg(sequence order by event_id) from debugloop.outbox"
+                "select key, array_agg(sequence order by event_id) from debugloop.outbox_published"
                 " where event_id <> all(%s) and topic = 'token.transactions.v1' group by key",
                 (gone,),
             ).fetchall()
+        assert after, "no event written from the outage on"
         seen = versions_in_order(settings)
         for key, versions in after:
             assert set(versions) <= set(seen[key]), key
@@ -212,14 +225,16 @@ def test_a_terminated_database_connection_is_reconnected(dl, db, kafka_bootstrap
     caplog.set_level(logging.INFO, logger="debugloop.relay")
     with relay_thread(settings, db.url):
         with Load(db.url, peers, pause=0.005):
-            time.sleep(1.5)
+            wait_until(lambda: published(db.url) > 20, "the relay publishing under load")
             with psycopg.connect(db.url, autocommit=True) as conn:
                 killed = conn.execute(
                     "select count(pg_terminate_backend(pid)) from pg_stat_activity"
                     " where application_name = 'debugloop-relay' and datname = current_database()"
                 ).fetchone()[0]
             assert killed == 1
-            time.sleep(1.5)
+            wait_until(lambda: _logged(caplog, "database back after"), "the relay reconnected")
+            before = published(db.url)
+            wait_until(lambda: published(db.url) > before, "the relay publishing again under load")
         wait_drained(db.url)
     assert_complete_and_ordered(settings, dl, peers)
     lines = [r.getMessage() for r in caplog.records if r.name == "debugloop.relay"]
@@ -232,13 +247,19 @@ def test_two_relays_at_once_never_reorder_a_peer(dl, db, kafka_bootstrap):
     peers = make_peers(dl, 10)
     with relay_thread(settings, db.url) as one:
         with Load(db.url, peers) as load:
-            time.sleep(1)
+            wait_until(lambda: one.stats.sent > 0, "the first relay publishing")
             with relay_thread(settings, db.url) as two:
-                time.sleep(3)
+                # the slots shared: each relay holds some, and each sends its own
+                wait_until(lambda: len(_slot_owners(db.url)) == 2, "two relays holding slots")
+                sent = one.stats.sent
+                wait_until(lambda: two.stats.sent > 100 and one.stats.sent > sent + 100, "both relays publishing")
                 with dl.connection() as conn:
                     owners = relay_status(conn, settings)["relays"]
                 assert len(owners) == 2
-            time.sleep(0.5)  # one takes the slots of two over
+            # one takes the slots of two over, all of them, and publishes on alone
+            wait_until(lambda: len(_slot_owners(db.url)) == 1 and _all_slots_owned(db.url), "one relay holding all")
+            sent = one.stats.sent
+            wait_until(lambda: one.stats.sent > sent + 100, "one relay publishing alone again")
         wait_drained(db.url)
     assert load.done > 50 and one.stats.sent > 0 and two.stats.sent > 0
     assert_complete_and_ordered(settings, dl, peers)
@@ -255,8 +276,7 @@ def test_with_valkey_stopped_reads_fall_back_and_transfers_never_fail(db, kafka_
         alice, bob = make_peers(dl, 2)
         with relay_thread(settings, db.url, BalanceCache(url)) as relay:
             dl.ledger.transfer(uuid.uuid4(), alice, bob, 5)
-            wait_drained(db.url)
-            time.sleep(0.2)
+            wait_drained(db.url)  # the relay caches a batch's balances before it marks the batch
             assert dl.ledger.balance(alice).version == 2 and dl.cache.stats.hits == 1
             server.stop()
             for _ in range(20):

@@ -373,8 +373,9 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
         " where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'm'"
     ).fetchone()[0] == ["debugloop_owner"]  # analytics_refresh() refreshes them
     # no role it is a member of, no CREATE anywhere, no DELETE or TRUNCATE on any table but
-    # two: a login role's binding to a peer, which peer_unbind_role removes (audited), and
-    # the outbox, whose published events outbox_prune removes after their retention
+    # three: a login role's binding to a peer, which peer_unbind_role removes (audited), the
+    # outbox, whose events outbox_mark moves to outbox_published once the broker has them,
+    # and outbox_published, whose events outbox_prune removes after their retention
     assert (
         conn.execute("select count(*) from pg_auth_members where member = 'debugloop_owner'::regrole").fetchone()[0]
         == 0
@@ -391,8 +392,14 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
             where c.relnamespace = 'debugloop'::regnamespace and c.relkind = 'r'
               and has_table_privilege('debugloop_owner', c.oid, p)"""
     ).fetchall()
-    # the learning queue's rows are deleted with the learning they stand for (learn_pending)
-    assert sorted(destructive) == [("debug_learn_queue", "delete"), ("outbox", "delete"), ("peer_roles", "delete")]
+    # the learning queue's rows are deleted with the learning they stand for (learn_pending);
+    # published outbox rows move to outbox_published, which the relay prunes
+    assert sorted(destructive) == [
+        ("debug_learn_queue", "delete"),
+        ("outbox", "delete"),
+        ("outbox_published", "delete"),
+        ("peer_roles", "delete"),
+    ]
     # the extensions live where no agent can create anything
     assert conn.execute(
         "select array_agg(e.extname::text order by e.extname) from pg_extension e"
