@@ -225,27 +225,20 @@ as $$
     end
 $$;
 
--- debugloop._reward_quote_finish(quote, settings): the quote completed: its state
--- (paid, reversed, refused, unpaid) and the amount a payment would post now, after
--- the peer's daily cap (what reward_daily_totals holds for it today, UTC). Locks:
--- none.
-create or replace function debugloop._reward_quote_finish(quote debugloop.reward_quote, settings jsonb)
+-- debugloop._reward_daily_room(quote, settings): the quote within its peer's daily
+-- cap (what reward_daily_totals holds for it today, UTC), and eligible unless
+-- something says why not. Why apart: a payment needs only this under its lock (the
+-- reward's row, inserted on conflict do nothing, settles whether it was paid).
+-- Locks: none.
+create or replace function debugloop._reward_daily_room(quote debugloop.reward_quote, settings jsonb)
 returns debugloop.reward_quote
 language plpgsql
 stable
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
 declare
-    state record;
     room bigint;
 begin
-    select * into state from _reward_state(quote.reward_id);
-    quote.status := state.status;
-    quote.paid := state.paid;
-    quote.reversed := state.reversed;
-    if quote.why_not is null and state.status <> 'unpaid' then
-        quote.why_not := 'paid already';
-    end if;
     if quote.why_not is null and quote.peer_id is not null then
         room := _reward_number(settings, 'reward_daily_cap')
                 - coalesce((select d.tokens from reward_daily_totals d
@@ -268,12 +261,37 @@ begin
 end
 $$;
 
+-- debugloop._reward_quote_finish(quote, settings): the quote completed, as
+-- reward_preview shows it: its state (paid, reversed, refused, unpaid; "paid
+-- already" unless unpaid) and the amount a payment would post now, after the
+-- peer's daily cap (_reward_daily_room). Locks: none.
+create or replace function debugloop._reward_quote_finish(quote debugloop.reward_quote, settings jsonb)
+returns debugloop.reward_quote
+language plpgsql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    state record;
+begin
+    select * into state from _reward_state(quote.reward_id);
+    quote.status := state.status;
+    quote.paid := state.paid;
+    quote.reversed := state.reversed;
+    if quote.why_not is null and state.status <> 'unpaid' then
+        quote.why_not := 'paid already';
+    end if;
+    return _reward_daily_room(quote, settings);
+end
+$$;
+
 -- debugloop._reward_pay(quote, settings, reuse_key, kind, transaction_type, reason,
 -- memo, source): pay a quote (its terms, not yet finished) once, if nothing in its
--- terms says why not: under a lock of the peer's rewards, its state and daily cap
--- read (_reward_quote_finish), the reward_payments row inserted (nothing when
--- another payer did it first), the peer's daily total raised and the ledger
--- transfer posted from issuance. Returns the reward id, or null when nothing was
+-- terms says why not and it has no reward_payments row: under a lock of the peer's
+-- rewards, its daily cap read (_reward_daily_room), the reward_payments row
+-- inserted (nothing when another payer did it first: the row is the reward's state,
+-- written before its transfer and before any reversal), the peer's daily total
+-- raised and the ledger transfer posted from issuance. Returns the reward id, or null when nothing was
 -- paid. Locks: an advisory lock of the peer's rewards, the peer's row of today in
 -- reward_daily_totals, then the ledger's.
 create or replace function debugloop._reward_pay(quote debugloop.reward_quote, settings jsonb, reuse_key text, kind text,
@@ -291,7 +309,8 @@ begin
     end if;
     perform pg_advisory_xact_lock(hashtextextended('debugloop.reward:' || quote.peer_id, 0));
     quote.reward_id := id;
-    quote := _reward_quote_finish(quote, settings);  -- the daily cap and the peer's state under the lock
+    quote.status := 'unpaid';
+    quote := _reward_daily_room(quote, settings);  -- the daily cap under the lock
     if not quote.eligible then
         return null;
     end if;

@@ -211,6 +211,62 @@ def test_a_second_worked_example_with_novelty_from_an_earlier_stf(c):
     assert [r[1] for r in rewards(c)] == [159, 318]
 
 
+def clones(conn, of, names_and_times):
+    """STFs copied from the row of `of` under other names, hashes and discovery times,
+    without an embedding of their own (the caller gives them one)."""
+    for name, discovered in names_and_times:
+        conn.execute(
+            "insert into debugloop.debug_transform_functions select (jsonb_populate_record("
+            " null::debugloop.debug_transform_functions, to_jsonb(b) || jsonb_build_object('stf_id', gen_random_uuid(),"
+            " 'stf_hash', encode(sha256(%s::text::bytea), 'hex'), 'stf_name', %s::text, 'discovered_at', %s::timestamptz))).*"
+            " from debugloop.debug_transform_functions b where b.stf_id = %s",
+            (name, name, discovered, of),
+        )
+
+
+def test_novelty_among_hundreds_of_earlier_stfs_is_the_nearest_earlier_one_by_the_index(c):
+    base = stf(c)
+    # 520 STFs discovered first, each embedded from its own name (one family of alike
+    # functions): more than the 500 below which every earlier STF is compared exactly,
+    # so the novelties below come from the HNSW index
+    clones(c, base, [(f"filler_{i}", f"2020-01-01T00:{i // 60:02d}:{i % 60:02d}Z") for i in range(520)])
+    clones(
+        c,
+        base,
+        [
+            ("same", "2021-01-01T00:00:00Z"),
+            ("lonely", "2021-01-02T00:00:00Z"),
+            ("mixed", "2021-01-03T00:00:00Z"),
+            ("mixed_later", "2022-01-01T00:00:00Z"),
+        ],
+    )
+    ids = dict(c.execute("select stf_name, stf_id from debugloop.debug_transform_functions").fetchall())
+    c.execute(
+        "update debugloop.debug_transform_functions set embedding = case stf_name"
+        " when 'same' then (select embedding from debugloop.debug_transform_functions where stf_name = 'filler_7')"
+        " when 'lonely' then '{1:1}/1048576'::debugloop.sparsevec"
+        " when 'mixed_later' then (select embedding from debugloop.debug_transform_functions where stf_name = 'mixed')"
+        " else embedding end"
+    )
+    c.execute("analyze debugloop.debug_transform_functions")
+    exact = one(
+        c,
+        "select round(1 - max(1 - (o.embedding operator(debugloop.<=>) m.embedding))::numeric, 4)"
+        " from debugloop.debug_transform_functions o, debugloop.debug_transform_functions m"
+        " where m.stf_name = 'mixed' and (o.discovered_at, o.stf_id) < (m.discovered_at, m.stf_id)",
+    )
+    # same has filler_7's embedding: similarity 1, novelty 0; lonely is like nothing: 1
+    assert preview(c, "stf", ids["same"])["novelty"] == 0
+    assert preview(c, "stf", ids["lonely"])["novelty"] == 1
+    # mixed is near its fillers, not as near as mixed_later (identical to it, discovered after it:
+    # it does not count), and the index finds what an exact search finds, within its recall
+    mixed = preview(c, "stf", ids["mixed"])["novelty"]
+    assert 0 < exact and abs(mixed - exact) <= Decimal("0.02")
+    # by hand, for same: tier(0.80) = 150; x (0.5 + 0.5 * 0) = 0.5; x 1.15: 86.25 -> 86
+    c.execute("select debugloop.stf_approve(%s)", (ids["same"],))
+    assert rewards(c) == [("stf", 86, "posted")]
+
+
 def test_the_same_code_pays_once_to_the_peer_whose_attempt_produced_it_first(c):
     s = stf(c, agent="alice")
     again = one(
@@ -269,6 +325,12 @@ def test_the_daily_cap_of_a_peer(c):
     c.execute("select debugloop.stf_approve(%s)", (third,))
     assert preview(c, "stf", third)["why_not"] == "its peer reached the daily cap (reward_daily_cap)"
     assert [r[1] for r in rewards(c)] == [173, 27]  # 200 - 173 left for the second, nothing for the third
+    # the cap reads the peer's total of the day, which the payments raised; a reversal does not lower it
+    c.execute("select debugloop.stf_reject(%s)", (first,))
+    assert c.execute("select peer_id, tokens from debugloop.reward_daily_totals").fetchall() == [("peer_alice", 200)]
+    c.execute("select debugloop.stf_reopen(%s)", (third,))
+    c.execute("select debugloop.stf_approve(%s)", (third,))
+    assert [r[1] for r in rewards(c)] == [173, 27, 173]  # the two rewards and the reversal of the first
 
 
 def test_preview_refuses_an_unknown_kind_or_id(c):
@@ -353,6 +415,20 @@ def test_the_golden_caps_reuse_bonus_500_and_total_1000(c):
     assert sum(a for _, a in paid) == 1000 and sorted(a for k, a in paid if k == "golden_reuse") == [50, 50, 50, 50]
 
 
+def test_a_rejected_golden_state_has_its_approval_reward_reversed(c):
+    g = golden(c, quality="0.75")
+    c.execute("select debugloop.golden_approve(%s)", (g,))
+    c.execute("select debugloop.golden_record_reuse(%s, %s, true)", (g, attempt(c, "bob")))
+    paid = balance(c, "peer_alice")
+    c.execute("select debugloop.golden_reject(%s)", (g,))
+    # 350 for the approval comes back to issuance; the reuse bonus of 50 was earned by the reuse and stays
+    assert balance(c, "peer_alice") == paid - 350
+    assert rewards(c) == [("golden", 350, "posted"), ("golden_reuse", 50, "posted"), ("reversal", 350, "posted")]
+    q = preview(c, "golden", g)
+    assert (q["status"], q["paid"], q["reversed"]) == ("reversed", 350, 350)
+    invariants_hold(c)
+
+
 def test_an_automatic_or_own_approval_pays_no_golden_reward(c, as_role):
     g = golden(c)
     reviewer = as_role("rw_alice_reviewer", "debugloop_admin")
@@ -429,6 +505,29 @@ def test_concurrent_reuses_and_backfills_pay_each_reward_once_and_the_bank_holds
     invariants_hold(c)
 
 
+def test_two_connections_approving_and_backfilling_at_once_pay_each_reward_once(c, db):
+    stfs = [stf(c, CODE.replace("2)", f"{n})")) for n in range(3, 7)]
+    goldens = [golden(c) for _ in range(2)]
+    calls = []
+    for s in stfs:
+        calls += [("select debugloop.stf_approve(%s)", (s,))] * 2 + [("select debugloop.reward_backfill('stf')", ())]
+    for g in goldens:
+        calls += [("select debugloop.golden_approve(%s)", (g,))] * 2 + [
+            ("select debugloop.reward_backfill('golden')", ())
+        ]
+    errors = at_once(db, *calls)
+    # of each pair of approvals one finds the object approved already (DL010); nothing else fails
+    assert len(errors) == len(stfs) + len(goldens)
+    assert {e.sqlstate for e in errors} == {"DL010"}
+    paid = c.execute("select object_id, count(*) from debugloop.reward_payments group by object_id").fetchall()
+    assert sorted(str(o) for o, n in paid if n == 1) == sorted(str(x) for x in stfs + goldens)
+    assert all(n == 1 for _, n in paid)
+    assert one(c, "select count(*) from debugloop.reward_backfill()") == 0
+    issued = one(c, "select sum(amount) from debugloop.reward_payments")
+    assert one(c, "select lifetime_earned - 1000 from debugloop.ledger_balance('peer_alice')") == issued
+    invariants_hold(c)
+
+
 def test_imported_history_earns_only_through_the_admin_backfill(c, as_role):
     s = stf(c)
     source = one(c, "select source_execution_id from debugloop.debug_transform_functions where stf_id = %s", s)
@@ -500,6 +599,18 @@ def test_a_fix_pays_its_first_fixer_once_confirmed_by_another_peer_the_worked_ex
         38,
     )
     invariants_hold(c)
+
+
+def test_a_fix_pays_its_pattern_type_multiplier_within_the_pattern_cap(c):
+    c.execute("select debugloop.settings_set('reward_pattern_type_multiplier', '3')")
+    c.execute("select debugloop.settings_set('reward_pattern_cap', '120')")
+    approach = "coerce the amount with Decimal(str(x))"
+    for agent in ("alice", "alice", "bob", "bob"):
+        chain(c, agent, approach)
+    q = preview(c, "pattern", mapping_of(c, approach))
+    # by hand: four successes, Wilson 0.5101: 50 * (0.5 + 0.5 * 1) * 3 = 150, capped at 120
+    assert (q["base"], q["type_multiplier"], q["cap"], q["paid"]) == (50, 3, 120, 120)
+    assert rewards(c, "peer_alice") == [("pattern", 120, "posted")]
 
 
 # -- anti-gaming: one bound role fabricating everything ----------------------------------------
