@@ -395,7 +395,11 @@ grant execute on function debugloop.attempt_record_usage(uuid, jsonb) to debuglo
 -- chain, or starts a new one. The insert triggers add the request fingerprint and
 -- the estimated cost. Raises DL001 for an empty agent name or request, a model
 -- name longer than 256 characters, a started_at that is not a finite time from
--- 1970 to a day from now. Locks: inserts one row; reads the parent row.
+-- 1970 to a day from now. With enable_token_spending on, the attempt's peer
+-- reserves its cost first (_spending_attempt_start: estimate_usd, else the p90 of
+-- similar requests, else the model's maximum output); DL075 or DL076 refuse it
+-- before anything is written. Locks: inserts one row; reads the parent row; the
+-- reservation's locks (spending_reserve).
 create or replace function debugloop.attempt_start(
     agent_name text,
     user_request text,
@@ -408,7 +412,8 @@ create or replace function debugloop.attempt_start(
     execution_id uuid default null,
     tools_used jsonb default null,
     stf_ids uuid[] default null,
-    started_at timestamptz default null
+    started_at timestamptz default null,
+    estimate_usd numeric default null
 )
 returns uuid
 language plpgsql
@@ -419,7 +424,7 @@ as $$
 declare
     parent debugloop.debug_execution_attempts;
     chain uuid := attempt_start.correlation_id;
-    new_id uuid;
+    new_id uuid := gen_random_uuid();
 begin
     if agent_name is null or btrim(agent_name) = '' then
         raise exception 'agent_name must not be empty' using errcode = 'DL001', column = 'agent_name';
@@ -443,12 +448,14 @@ begin
                       hint = 'a retry shares its parent''s correlation id; omit correlation_id to inherit it';
         end if;
     end if;
+    -- spending: the reservation, or its refusal before anything is written
+    perform debugloop._spending_attempt_start(new_id, agent_name, user_request, nullif(btrim(model), ''), estimate_usd);
     -- the insert triggers add the fingerprint, the approach hash and the estimate
     insert into debugloop.debug_execution_attempts as a (
-        correlation_id, execution_id, parent_attempt_id, agent_name, agent_type, user_request,
+        attempt_id, correlation_id, execution_id, parent_attempt_id, agent_name, agent_type, user_request,
         problem_category, approach_description, stf_ids, model_used, tools_used, started_at)
     values (
-        coalesce(chain, gen_random_uuid()), attempt_start.execution_id, attempt_start.parent_attempt_id,
+        new_id, coalesce(chain, gen_random_uuid()), attempt_start.execution_id, attempt_start.parent_attempt_id,
         btrim(attempt_start.agent_name), attempt_start.agent_type, attempt_start.user_request,
         attempt_start.problem_category, attempt_start.approach_description, attempt_start.stf_ids,
         nullif(btrim(model), ''), attempt_start.tools_used, coalesce(attempt_start.started_at, now()))
@@ -456,10 +463,10 @@ begin
     return new_id;
 end
 $$;
-comment on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz)
+comment on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz, numeric)
     is 'Record the start of an agent attempt; returns its id.';
-revoke execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz) from public;
-grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz) to debugloop_agent, debugloop_admin;
+revoke execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz, numeric) from public;
+grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, text, text, text, uuid, jsonb, uuid[], timestamptz, numeric) to debugloop_agent, debugloop_admin;
 
 -- debugloop.attempt_finish(...): record how an attempt ended and return the row.
 -- Status is success, error, timeout or cancelled (DL001); quality and confidence
@@ -469,7 +476,9 @@ grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, 
 -- per LLM call), added to the usage recorded while it ran (attempt_record_usage):
 -- only the calls made since. The finish trigger computes the duration, the
 -- canonical usage and the cost at the prices in force at the attempt's start, and
--- pins that price version. Locks: the attempt's row.
+-- pins that price version; a reserved attempt's cost is then settled in the same
+-- transaction (_spending_attempt_finish). Locks: the attempt's row; the
+-- settlement's locks (spending_settle).
 create or replace function debugloop.attempt_finish(
     attempt_id uuid,
     status text,
@@ -520,6 +529,7 @@ begin
            tools_used = coalesce(attempt_finish.tools_used, a.tools_used)
      where a.attempt_id = attempt.attempt_id
     returning a.* into attempt;
+    perform debugloop._spending_attempt_finish(attempt);  -- spending: settle the cost, in this transaction
     return attempt;
 end
 $$;

@@ -32,7 +32,9 @@ as $$
 $$;
 
 -- debugloop._spending_lock(peer): the spending row of a peer, created when missing,
--- locked FOR UPDATE. DL032 for an unknown peer. Locks: the peer's spend_accounts row.
+-- locked FOR UPDATE. DL032 for an unknown peer, DL001 for a system one (checked
+-- when the row is made: a peer with a row is known). Locks: the peer's
+-- spend_accounts row.
 create or replace function debugloop._spending_lock(peer text)
 returns debugloop.spend_accounts
 language plpgsql
@@ -41,9 +43,14 @@ as $$
 declare
     result debugloop.spend_accounts;
 begin
-    perform debugloop._ledger_account(peer);  -- DL032 unknown, DL001 system peer
-    insert into debugloop.spend_accounts (peer_id) values (peer) on conflict do nothing;
+    -- one key lookup on the path every reserve and settle takes; the checks and the
+    -- insert only for a peer's first reservation
     select * into result from debugloop.spend_accounts s where s.peer_id = peer for update;
+    if not found then
+        perform debugloop._ledger_account(peer);  -- DL032 unknown, DL001 system peer
+        insert into debugloop.spend_accounts (peer_id) values (peer) on conflict do nothing;
+        select * into result from debugloop.spend_accounts s where s.peer_id = peer for update;
+    end if;
     return result;
 end
 $$;
@@ -208,11 +215,14 @@ begin
                   hint = 'earn or receive tokens; the next reservation (or spending_repay) collects the debt first';
     end if;
     select * into ledger from debugloop.ledger_accounts a where a.peer_id = peer and a.shard = 0;
-    select coalesce(sum(h.amount), 0) into back
-      from debugloop.ledger_holds h
-     where h.account_id = ledger.account_id and h.status = 'active' and h.expires_at <= now();
+    back := 0;
+    if ledger.holds_expire_at <= now() then  -- the earliest expiry of its active holds: most often none is due
+        select coalesce(sum(h.amount), 0) into back
+          from debugloop.ledger_holds h
+         where h.account_id = ledger.account_id and h.status = 'active' and h.expires_at <= now();
+    end if;
     if ledger.balance + back < est.tokens then
-        cheaper := debugloop._spending_cheaper(model, user_request, ledger.balance + back);
+        select * into cheaper from debugloop._spending_cheaper(model, user_request, ledger.balance + back);
         raise exception 'peer % cannot pay a reservation of % tokens for %: % available', peer, est.tokens, model,
                         ledger.balance + back
             using errcode = 'DL075', column = 'peer',
@@ -401,3 +411,109 @@ as $$
       left join debugloop.spend_accounts s on s.peer_id = b.peer_id
 $$;
 comment on function debugloop.spending_balance(text) is 'A peer''s balance with the carried token remainder, debt and exact tokens charged.';
+
+-- Attempts (issue 22, wired): with enable_token_spending on, attempt_start reserves
+-- for the attempt's peer before its row is written, and attempt_finish settles the
+-- attempt's cost in the same transaction. The hold id is derived from the attempt
+-- id. Imported history is never charged: an import writes its attempts without
+-- attempt_start, so they have no reservation, and only a reserved attempt is settled.
+
+-- debugloop._spending_attempt_peer(agent_name): the peer an attempt that the calling
+-- role starts is charged to: the peer the role is bound to; for an admin role (or a
+-- superuser), the peer the agent name maps to; else none (the rule by which rewards
+-- credit an attempt's peer). Locks: none.
+create or replace function debugloop._spending_attempt_peer(agent_name text)
+returns text
+language sql
+stable
+as $$
+    select coalesce(
+        (select r.peer_id from debugloop.peer_roles r where r.role_name = debugloop._util_caller()),
+        (select n.peer_id from debugloop.peer_agent_names n
+          where n.agent_name = btrim(_spending_attempt_peer.agent_name)
+            and pg_catalog.pg_has_role(debugloop._util_caller(), 'debugloop_admin', 'member')))
+$$;
+
+-- debugloop._spending_attempt_hold(attempt_id): the hold id of an attempt's
+-- reservation. Locks: none.
+create or replace function debugloop._spending_attempt_hold(attempt_id uuid)
+returns uuid
+language sql
+immutable
+as $$ select debugloop._ledger_derived_id(attempt_id::text, 'spend') $$;
+
+-- debugloop._spending_attempt_start(attempt_id, agent_name, user_request, model,
+-- estimate_usd): attempt_start's reservation, made before the attempt's row: none
+-- while enable_token_spending is off, for an attempt of no peer
+-- (_spending_attempt_peer) or without a model and an estimate; else
+-- spending_reserve for its model and request (the caller's estimate_usd, else the
+-- p90 of similar requests, else the model's maximum output), whose refusals (DL075
+-- with a cheaper model, DL076) stop the attempt before anything is written.
+-- Locks: as spending_reserve.
+create or replace function debugloop._spending_attempt_start(attempt_id uuid, agent_name text, user_request text,
+                                                          model text, estimate_usd numeric)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    peer text;
+begin
+    if not debugloop.settings_flag('enable_token_spending') or (model is null and estimate_usd is null) then
+        return;
+    end if;
+    peer := debugloop._spending_attempt_peer(agent_name);
+    if peer is not null then
+        perform debugloop.spending_reserve(debugloop._spending_attempt_hold(attempt_id), peer, model, user_request,
+                                           estimate_usd, attempt_id);
+    end if;
+end
+$$;
+
+-- debugloop._spending_attempt_finish(attempt): attempt_finish's settlement of a
+-- finished attempt's reservation, if it has an active one (whatever the flag says
+-- now: the hold was made): its cost_usd settled (spending_settle), or the hold
+-- released when the attempt has no cost (no usage, an unpriced model). Locks: as
+-- spending_settle.
+create or replace function debugloop._spending_attempt_finish(attempt debugloop.debug_execution_attempts)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+    hold uuid := debugloop._spending_attempt_hold(attempt.attempt_id);
+begin
+    if not exists (select from debugloop.spend_reservations r where r.hold_id = hold and r.status = 'active') then
+        return;
+    end if;
+    if attempt.cost_usd is not null then
+        perform debugloop.spending_settle(hold, attempt.cost_usd);
+    else
+        perform debugloop.spending_release(hold);
+    end if;
+end
+$$;
+
+-- debugloop.spending_reservation(id): the reservation under this hold id, or the one
+-- an attempt made (by attempt id); DL002 when there is none. Locks: none.
+create or replace function debugloop.spending_reservation(id uuid)
+returns debugloop.spend_reservations
+language plpgsql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+declare
+    result debugloop.spend_reservations;
+begin
+    select * into result from debugloop.spend_reservations r
+     where r.hold_id = spending_reservation.id or r.attempt_id = spending_reservation.id
+     order by r.hold_id = spending_reservation.id desc, r.created_at desc
+     limit 1;
+    if not found then
+        raise exception 'no reservation % (by hold id or attempt id)', coalesce(id::text, 'NULL')
+            using errcode = 'DL002', column = 'id';
+    end if;
+    return result;
+end
+$$;
+comment on function debugloop.spending_reservation(uuid) is 'A reservation by its hold id, or the one an attempt made.';

@@ -24,6 +24,7 @@ try:  # the SDKs' HTTP client: httpx2 in openai 3 and anthropic 2, httpx before
 except ImportError:
     httpx = pytest.importorskip("httpx")
 
+from debugloop.errors import InsufficientBalance  # noqa: E402
 from debugloop.integrations import anthropic as dl_anthropic  # noqa: E402
 from debugloop.integrations import openai as dl_openai  # noqa: E402
 
@@ -168,3 +169,41 @@ def test_the_litellm_callback_records_a_call_priced_as_litellm_prices_it(dl):
     theirs = Decimal(repr(litellm.completion_cost(completion_response=response)))
     assert abs(attempt.cost_usd - theirs) <= Decimal("1e-8")
     assert json.loads(json.dumps(dl.attempts.get(attempt.attempt_id).usage_raw))  # stored as the response's JSON
+
+
+def test_a_wrapped_client_falls_back_to_the_cheaper_model_the_balance_can_pay(dl):
+    """Token spending on: a call its peer cannot pay is refused before it is sent, or,
+    with fallback, sent to the cheaper model the refusal names and recorded on it."""
+    sent: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        model = json.loads(request.content)["model"]
+        sent.append(model)
+        return httpx.Response(200, json={**CHAT, "model": model})
+
+    dl.peers.create("peer_wrapped", kind="agent", display_name="wrapped", agent_names=["fixer"])
+    big = {"prompt_tokens": 100_000, "completion_tokens": 20_000, "total_tokens": 120_000}
+    for model in ("gpt-4o", "gpt-4o-mini") * 3:  # history: both succeeded at TASK
+        a = dl.attempts.start("historian", TASK, model)
+        dl.attempts.finish(a, "success", usage=big)
+    dl.settings.set("enable_token_spending", "true")
+    r = dl.spending.reserve("peer_wrapped", "gpt-4o-mini", estimate_usd=Decimal("0.95"))
+    dl.spending.settle(r.hold_id, Decimal("0.95"))  # 50 tokens left: gpt-4o's p90 (450) does not fit
+    transport = httpx.MockTransport(handle)
+    client = openai.OpenAI(api_key="sk-test", base_url="http://llm.test/v1", max_retries=0,
+                           http_client=httpx.Client(transport=transport))  # fmt: skip
+    strict = dl_openai.wrap(client, dl, agent_name="fixer")
+    with dl.task(TASK, agent_name="fixer"), pytest.raises(InsufficientBalance) as refused:
+        strict.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "total?"}])
+    assert sent == [] and refused.value.cheaper_model == "gpt-4o-mini"  # refused before the call
+    client = openai.OpenAI(api_key="sk-test", base_url="http://llm.test/v1", max_retries=0,
+                           http_client=httpx.Client(transport=transport))  # fmt: skip
+    lenient = dl_openai.wrap(client, dl, agent_name="fixer", fallback=True)
+    with dl.task(TASK, agent_name="fixer") as task:
+        reply = lenient.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "total?"}])
+    assert sent == ["gpt-4o-mini"] and reply.model == "gpt-4o-mini"
+    (attempt,) = dl.attempts.chain(task.correlation_id)
+    assert (attempt.model_used, attempt.status) == ("gpt-4o-mini", "success")
+    reservation = dl.spending.reservation(attempt.attempt_id)
+    assert (reservation.model, reservation.status) == ("gpt-4o-mini", "settled")
+    assert reservation.cost_usd == attempt.cost_usd and dl.spending.balance("peer_wrapped").held == 0

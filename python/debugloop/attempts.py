@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ import psycopg
 
 from ._manager import Manager
 from .adapt import ErrorText, jsonable, jsonb, to_decimal
+from .errors import InsufficientBalance
 from .models import Attempt, ChainEntry, SimilarProblem
 from .queries import Q
 from .units import with_units
@@ -35,9 +37,15 @@ class AttemptsManager(Manager):
         tools_used: Any = None,
         stf_ids: list[UUID] | None = None,
         started_at: datetime | None = None,
+        estimate_usd: float | Decimal | None = None,
         conn: psycopg.Connection | None = None,
     ) -> UUID:
-        """Record the start of an attempt; returns its id."""
+        """Record the start of an attempt; returns its id.
+
+        With ``enable_token_spending`` on, the attempt's peer reserves its cost first
+        (``estimate_usd``, else the p90 of similar requests, else the model's maximum
+        output): InsufficientBalance (with ``cheaper_model``) or SpendInDebt refuse
+        it before anything is recorded; ``finish`` settles the exact cost."""
         params = {
             "agent_name": agent_name,
             "user_request": user_request,
@@ -51,6 +59,7 @@ class AttemptsManager(Manager):
             "tools_used": jsonb(tools_used, "tools_used"),
             "stf_ids": stf_ids,
             "started_at": started_at,
+            "estimate_usd": to_decimal(estimate_usd),
         }
         return self._value(Q.attempt_start, params, conn)
 
@@ -139,6 +148,22 @@ class AttemptsManager(Manager):
         return self._models(SimilarProblem, Q.attempt_similar_problems, {"problem": problem, "k": k}, conn)
 
 
+def start_within_balance(
+    start: Callable[[str | None], UUID], model: str | None, fallback: bool
+) -> tuple[UUID, str | None]:
+    """``start(model)``, and when the balance cannot pay its reservation
+    (InsufficientBalance) and ``fallback`` is on, ``start`` again with the cheaper
+    model the refusal names (one whose estimate fits and that succeeded at similar
+    problems); returns the attempt id and the model to call. Without a cheaper model,
+    or without ``fallback``, the refusal goes on: nothing was recorded."""
+    try:
+        return start(model), model
+    except InsufficientBalance as refused:
+        if not fallback or not refused.cheaper_model:
+            raise
+        return start(refused.cheaper_model), refused.cheaper_model
+
+
 def status_of(exc: BaseException) -> str:
     """The attempt status that an exception ends an attempt with."""
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
@@ -152,16 +177,26 @@ class AttemptRecorder:
     """The context manager behind ``Client.attempt()``; see there.
 
     Set ``quality_score``, ``artifacts``, ``model`` or ``confidence_score`` on it
-    before the block ends to record them; ``result`` holds the finished row.
+    before the block ends to record them; ``result`` holds the finished row. With
+    ``fallback``, ``model`` is the model to call: the cheaper one when the balance
+    could not pay the requested one (``requested_model``).
     """
 
     def __init__(
-        self, attempts: AttemptsManager, agent_name: str, user_request: str, model: str | None, start: dict[str, Any]
+        self,
+        attempts: AttemptsManager,
+        agent_name: str,
+        user_request: str,
+        model: str | None,
+        start: dict[str, Any],
+        fallback: bool = False,
     ) -> None:
         self._attempts = attempts
-        self._start = {"agent_name": agent_name, "user_request": user_request, "model": model, **start}
+        self._start = {"agent_name": agent_name, "user_request": user_request, **start}
+        self._fallback = fallback
         self.attempt_id: UUID | None = None
         self.model = model
+        self.requested_model = model
         self.quality_score: float | Decimal | None = None
         self.confidence_score: float | Decimal | None = None
         self.artifacts: Any = None
@@ -176,7 +211,9 @@ class AttemptRecorder:
         self._attempts.record_usage(self.attempt_id, usage)
 
     def __enter__(self) -> AttemptRecorder:
-        self.attempt_id = self._attempts.start(**self._start)
+        self.attempt_id, self.model = start_within_balance(
+            lambda model: self._attempts.start(model=model, **self._start), self.model, self._fallback
+        )
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:

@@ -35,6 +35,7 @@ from .pricing import PricesManager
 from .queries import Q
 from .rewards import RewardsManager
 from .settings import SettingsManager
+from .spending import SpendingManager
 from .stf import StfManager
 
 
@@ -81,6 +82,7 @@ class Client:
         self.ledger = LedgerManager(self, cache=self.cache)
         self.rewards = RewardsManager(self)
         self.learning = LearningManager(self)
+        self.spending = SpendingManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:
@@ -113,7 +115,9 @@ class Client:
         with wrap_exceptions(), self._pool.connection() as pooled:
             yield pooled
 
-    def attempt(self, agent_name: str, user_request: str, model: str | None = None, **start) -> AttemptRecorder:
+    def attempt(
+        self, agent_name: str, user_request: str, model: str | None = None, *, fallback: bool = False, **start
+    ) -> AttemptRecorder:
         """Record one attempt around a block of work::
 
             with dl.attempt(agent_name="fixer", user_request=task, model="gpt-4o") as a:
@@ -124,9 +128,15 @@ class Client:
         success; on an exception, with error (timeout for TimeoutError, cancelled for
         KeyboardInterrupt and task cancellation) and the exception's type, message
         and stack trace, and the exception goes on. ``start`` takes the other
-        arguments of :meth:`AttemptsManager.start`.
+        arguments of :meth:`AttemptsManager.start` (``estimate_usd`` among them).
+
+        With ``enable_token_spending`` on, entering reserves the attempt's cost and
+        the finish settles it. A balance that cannot pay raises InsufficientBalance
+        on entry, before anything is recorded; with ``fallback=True`` the attempt is
+        recorded on the cheaper model the refusal names instead, and ``a.model`` is
+        the model to call (``a.requested_model`` the one asked for).
         """
-        return AttemptRecorder(self.attempts, agent_name, user_request, model, start)
+        return AttemptRecorder(self.attempts, agent_name, user_request, model, start, fallback)
 
     def task(self, user_request: str, *, agent_name: str | None = None, correlation_id: UUID | None = None):
         """The LLM calls that wrapped clients or the LiteLLM callback record in this

@@ -80,7 +80,8 @@ select debugloop.attempt_start(
     correlation_id => %(correlation_id)s, parent_attempt_id => %(parent_attempt_id)s,
     agent_type => %(agent_type)s, problem_category => %(problem_category)s,
     approach_description => %(approach_description)s, execution_id => %(execution_id)s,
-    tools_used => %(tools_used)s, stf_ids => %(stf_ids)s, started_at => %(started_at)s) as attempt_id
+    tools_used => %(tools_used)s, stf_ids => %(stf_ids)s, started_at => %(started_at)s,
+    estimate_usd => %(estimate_usd)s) as attempt_id
 
 -- name: attempt_record_usage
 select * from debugloop.attempt_record_usage(%(attempt_id)s, %(usage)s)
@@ -464,3 +465,26 @@ select * from debugloop.reward_list(%(peer)s, %(kind)s, "limit" => %(limit)s)
 
 -- name: reward_backfill
 select * from debugloop.reward_backfill(%(kind)s, "limit" => %(limit)s)
+
+-- name: spending_estimate
+select * from debugloop.spending_estimate(%(model)s, %(user_request)s, %(estimate_usd)s)
+
+-- name: spending_reserve
+select * from debugloop.spending_reserve(
+    %(hold_id)s, %(peer)s, %(model)s, user_request => %(user_request)s, estimate_usd => %(estimate_usd)s,
+    attempt_id => %(attempt_id)s, expires_in => %(expires_in)s)
+
+-- name: spending_settle
+select * from debugloop.spending_settle(%(hold_id)s, %(cost_usd)s)
+
+-- name: spending_release
+select * from debugloop.spending_release(%(hold_id)s)
+
+-- name: spending_repay
+select * from debugloop.spending_repay(%(peer)s)
+
+-- name: spending_balance
+select * from debugloop.spending_balance(%(peer)s)
+
+-- name: spending_reservation
+select * from debugloop.spending_reservation(%(hold_id)s)

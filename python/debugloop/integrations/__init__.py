@@ -19,7 +19,13 @@ Which task a call belongs to is a context variable: ``with dl.task(...)`` (or
 ``task(dl, ...)``) sets it for the block, in threads and asyncio tasks started
 inside it as ``contextvars`` carry it; a call outside any task starts a task of its
 own. Recording never breaks the call: a failure to record is logged
-(``debugloop.integrations``) and the response is returned as the SDK gave it.
+(``debugloop.integrations``) and the response is returned as the SDK gave it. The
+one exception is spending: with ``enable_token_spending`` on, a wrapped client's
+call that its peer's balance cannot pay raises InsufficientBalance before the call
+is made, unless the wrapper was made with ``fallback=True`` and the refusal names a
+cheaper model that succeeded at similar problems: the call then goes to that model
+(and is recorded on it). The LiteLLM callback hears of a call after it was made,
+so it charges what it can and refuses nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from ..adapt import ErrorText
-from ..attempts import AttemptsManager, status_of
+from ..attempts import AttemptsManager, start_within_balance, status_of
+from ..errors import InsufficientBalance, SpendInDebt
 
 
 class Recording(Protocol):
@@ -97,37 +104,52 @@ def request_text(messages: Any, fallback: str) -> str:
 
 
 class Recorder:
-    """Records one LLM call as an attempt: started when the call started, finished
-    with the response's usage (or the exception), priced by SQL."""
+    """Records one LLM call as an attempt: started before the call (so that, with
+    token spending on, its reservation is made or refused before the call; with
+    ``fallback``, a refused call goes to the cheaper model the refusal names),
+    finished with the response's usage (or the exception), priced by SQL."""
 
-    def __init__(self, dl: Recording, agent_name: str, agent_type: str) -> None:
+    def __init__(self, dl: Recording, agent_name: str, agent_type: str, fallback: bool = False) -> None:
         self.dl = dl
         self.agent_name = agent_name
         self.agent_type = agent_type
+        self.fallback = fallback
 
-    def record(
-        self,
-        *,
-        model: str | None,
-        request: str,
-        started_at: datetime,
-        response: Any = None,
-        error: BaseException | None = None,
-        usage: Any = None,
-    ) -> UUID | None:
-        """The attempt of one call; None (and a log line) when it could not be recorded."""
+    def begin(self, *, model: str | None, request: str, started_at: datetime) -> tuple[UUID | None, str | None]:
+        """Start the attempt of a call about to be made: its id (None, and a log line,
+        when it could not be recorded) and the model to call. A refused reservation
+        (InsufficientBalance without a cheaper model or fallback, SpendInDebt) goes on
+        to the caller: the call is not made."""
         t = current_task.get()
-        try:
-            attempt_id = self.dl.attempts.start(
+
+        def start(chosen: str | None) -> UUID:
+            return self.dl.attempts.start(
                 (t.agent_name if t and t.agent_name else self.agent_name),
                 t.user_request if t else request,
-                model,
+                chosen,
                 correlation_id=t.correlation_id if t else None,
                 agent_type=self.agent_type,
                 started_at=started_at,
             )
-            if t is not None:
-                t.attempts.append(attempt_id)
+
+        try:
+            attempt_id, model = start_within_balance(start, model, self.fallback)
+        except (InsufficientBalance, SpendInDebt):
+            raise
+        except Exception:  # recording never breaks the caller's LLM call
+            log.exception("debugloop could not record the %s call of model %s", self.agent_type, model)
+            return None, model
+        if t is not None:
+            t.attempts.append(attempt_id)
+        return attempt_id, model
+
+    def end(
+        self, attempt_id: UUID | None, *, response: Any = None, error: BaseException | None = None, usage: Any = None
+    ):
+        """Finish the attempt of a call with its response's usage and model, or its error."""
+        if attempt_id is None:
+            return
+        try:
             answered = getattr(response, "model", None) or (
                 response.get("model") if isinstance(response, dict) else None
             )
@@ -145,51 +167,77 @@ class Recorder:
                     error_message=text.message,
                     error_stacktrace=text.stacktrace,
                 )
-            return attempt_id
         except Exception:  # recording never breaks the caller's LLM call
-            log.exception("debugloop could not record the %s call of model %s", self.agent_type, model)
+            log.exception("debugloop could not record the end of the %s call %s", self.agent_type, attempt_id)
+
+    def record(
+        self,
+        *,
+        model: str | None,
+        request: str,
+        started_at: datetime,
+        response: Any = None,
+        error: BaseException | None = None,
+        usage: Any = None,
+    ) -> UUID | None:
+        """The attempt of a call already made (a callback that hears of it after the
+        fact); None (and a log line) when it could not be recorded, a refused
+        reservation included: the call cannot be undone."""
+        try:
+            attempt_id, _ = self.begin(model=model, request=request, started_at=started_at)
+        except (InsufficientBalance, SpendInDebt):
+            log.exception(
+                "debugloop could not reserve for the %s call of model %s, made already", self.agent_type, model
+            )
             return None
+        self.end(attempt_id, response=response, error=error, usage=usage)
+        return attempt_id
 
 
 def patch(resource: Any, name: str, recorder: Recorder, messages: str, label: str) -> None:
-    """Replace ``resource.name`` (an SDK's ``create``, sync or async: an awaitable
-    result is recorded when it is awaited) by one that records each call it makes.
-    The request text is the last user message of the call's ``messages`` argument,
-    else "``label`` with ``model``". A streamed call (``stream=True``) is passed
-    through unrecorded: its usage comes with its last chunk, which the caller
-    reads. Patching twice patches once."""
+    """Replace ``resource.name`` (an SDK's ``create``, sync or async) by one that
+    records each call it makes: the attempt starts before the call (Recorder.begin:
+    with token spending on, a call the balance cannot pay raises InsufficientBalance
+    and is not made, or goes to the cheaper model with the recorder's ``fallback``)
+    and finishes after it. The request text is the last user message of the call's
+    ``messages`` argument, else "``label`` with ``model``". A streamed call
+    (``stream=True``) is passed through unrecorded: its usage comes with its last
+    chunk, which the caller reads. Patching twice patches once."""
     original = getattr(resource, name)
     if getattr(original, "__debugloop__", False):
         return
 
-    def record(kwargs: dict[str, Any], started: datetime, response: Any = None, error: BaseException | None = None):
+    def begin(kwargs: dict[str, Any]) -> tuple[UUID | None, dict[str, Any]]:
         model = kwargs.get("model")
         request = request_text(kwargs.get(messages), f"{label} with {model}")
-        recorder.record(model=model, request=request, started_at=started, response=response, error=error)
+        attempt_id, chosen = recorder.begin(model=model, request=request, started_at=datetime.now(UTC))
+        return attempt_id, (kwargs if chosen == model else {**kwargs, "model": chosen})
 
     def create(*args: Any, **kwargs: Any) -> Any:
-        started = datetime.now(UTC)
+        if kwargs.get("stream"):
+            return original(*args, **kwargs)
+        attempt_id, kwargs = begin(kwargs)
         try:
             result = original(*args, **kwargs)
         except BaseException as exc:
-            record(kwargs, started, error=exc)
+            recorder.end(attempt_id, error=exc)
             raise
-        if inspect.isawaitable(result):  # an async client: record when the call is awaited
-            return _awaited(result, kwargs, started)
-        if not kwargs.get("stream"):
-            record(kwargs, started, result)
+        recorder.end(attempt_id, response=result)
         return result
 
-    async def _awaited(result: Any, kwargs: dict[str, Any], started: datetime) -> Any:
+    async def acreate(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("stream"):
+            return await original(*args, **kwargs)
+        attempt_id, kwargs = await asyncio.to_thread(begin, kwargs)
         try:
-            response = await result
+            response = await original(*args, **kwargs)
         except BaseException as exc:
-            await asyncio.to_thread(record, kwargs, started, error=exc)
+            await asyncio.to_thread(recorder.end, attempt_id, error=exc)
             raise
-        if not kwargs.get("stream"):
-            await asyncio.to_thread(record, kwargs, started, response)
+        await asyncio.to_thread(recorder.end, attempt_id, response=response)
         return response
 
-    create.__debugloop__ = True  # type: ignore[attr-defined]
-    create.__wrapped__ = original  # type: ignore[attr-defined]
-    setattr(resource, name, create)
+    wrapper = acreate if inspect.iscoroutinefunction(inspect.unwrap(original)) else create
+    wrapper.__debugloop__ = True  # type: ignore[attr-defined]
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(resource, name, wrapper)

@@ -9,9 +9,10 @@ from typing import Any
 from . import Recorder, Recording, patch
 
 
-def wrap(client: Any, dl: Recording, *, agent_name: str = "anthropic") -> Any:
+def wrap(client: Any, dl: Recording, *, agent_name: str = "anthropic", fallback: bool = False) -> Any:
     """``client`` (``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``), its calls
-    recorded in ``dl``; the same object is returned."""
-    recorder = Recorder(dl, agent_name, "anthropic")
+    recorded in ``dl``; the same object is returned. ``fallback``: a call its peer's
+    balance cannot pay goes to the cheaper model the refusal names (debugloop.integrations)."""
+    recorder = Recorder(dl, agent_name, "anthropic", fallback)
     patch(client.messages, "create", recorder, "messages", "Anthropic message")
     return client

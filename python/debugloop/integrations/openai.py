@@ -9,10 +9,12 @@ from typing import Any
 from . import Recorder, Recording, patch
 
 
-def wrap(client: Any, dl: Recording, *, agent_name: str = "openai") -> Any:
+def wrap(client: Any, dl: Recording, *, agent_name: str = "openai", fallback: bool = False) -> Any:
     """``client`` (``openai.OpenAI`` or ``openai.AsyncOpenAI``), its calls recorded
-    in ``dl``; the same object is returned, for ``client = wrap(OpenAI(), dl)``."""
-    recorder = Recorder(dl, agent_name, "openai")
+    in ``dl``; the same object is returned, for ``client = wrap(OpenAI(), dl)``.
+    ``fallback``: a call its peer's balance cannot pay goes to the cheaper model
+    the refusal names (debugloop.integrations)."""
+    recorder = Recorder(dl, agent_name, "openai", fallback)
     patch(client.chat.completions, "create", recorder, "messages", "OpenAI chat completion")
     if hasattr(client, "responses"):
         patch(client.responses, "create", recorder, "input", "OpenAI response")

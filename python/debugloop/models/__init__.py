@@ -45,9 +45,14 @@ from .meta import ApiEntry, Component, Setting
 from .peers import AdoptedAgent, AgentName, AgentNameSeen, CurrentPeer, Peer, PeerRole, PeerSummary
 from .pricing import CostEstimate, PriceImportRow, PriceVersion, RepriceRow
 from .rewards import BackfillRow, Reward, RewardQuote
+from .spending import Reservation, SpendAccount, SpendBalance, SpendEstimate
 from .stf import Stf, StfExtraction, StfMatch, StfProvenance, StfSummary
 
 __all__ = [
+    "Reservation",
+    "SpendAccount",
+    "SpendBalance",
+    "SpendEstimate",
     "BackfillRow",
     "Reward",
     "RewardQuote",
