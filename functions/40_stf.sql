@@ -610,29 +610,35 @@ language plpgsql
 immutable
 as $$
 declare
-    item record;
+    bad record;
 begin
     if jsonb_typeof(artifacts) is distinct from 'object'
        or not artifacts ?| array['repository', 'branch', 'commit_sha', 'snippets', 'units'] then
         return;
     end if;
-    perform debugloop._stf_pointer_check(
-        jsonb_build_object('repository', artifacts -> 'repository', 'branch', artifacts -> 'branch',
-                           'commit_sha', artifacts -> 'commit_sha'),
-        '{"repository": "artifacts.repository", "branch": "artifacts.branch", "commit_sha": "artifacts.commit_sha"}');
-    for item in
-        select format('artifacts.%s[%s].', k.key, e.i - 1) as prefix, e.u
-          from unnest(array['snippets', 'units']) with ordinality k(key, ord),
-               jsonb_array_elements(case when jsonb_typeof(artifacts -> k.key) = 'array' then artifacts -> k.key else '[]' end)
-                   with ordinality e(u, i)
-         where jsonb_typeof(e.u) = 'object' and e.u ?| array['line_start', 'line_end']
-         order by k.ord, e.i
-    loop
-        perform debugloop._stf_pointer_check(
-            jsonb_build_object('file_path', item.u -> 'path', 'line_start', item.u -> 'line_start', 'line_end', item.u -> 'line_end'),
-            jsonb_build_object('file_path', item.prefix || 'path', 'line_start', item.prefix || 'line_start',
-                               'line_end', item.prefix || 'line_end'));
-    end loop;
+    -- every part at once, in the artefacts' order: the first bad one is refused
+    select i.parts, i.names into bad
+      from (select 0 as ord, 0::bigint as n,
+                   jsonb_build_object('repository', artifacts -> 'repository', 'branch', artifacts -> 'branch',
+                                      'commit_sha', artifacts -> 'commit_sha') as parts,
+                   '{"repository": "artifacts.repository", "branch": "artifacts.branch",
+                     "commit_sha": "artifacts.commit_sha"}'::jsonb as names
+            union all
+            select k.ord, e.i,
+                   jsonb_build_object('file_path', e.u -> 'path', 'line_start', e.u -> 'line_start', 'line_end', e.u -> 'line_end'),
+                   jsonb_build_object('file_path', format('artifacts.%s[%s].path', k.key, e.i - 1),
+                                      'line_start', format('artifacts.%s[%s].line_start', k.key, e.i - 1),
+                                      'line_end', format('artifacts.%s[%s].line_end', k.key, e.i - 1))
+              from unnest(array['snippets', 'units']) with ordinality k(key, ord),
+                   jsonb_array_elements(case when jsonb_typeof(artifacts -> k.key) = 'array' then artifacts -> k.key else '[]' end)
+                       with ordinality e(u, i)
+             where jsonb_typeof(e.u) = 'object' and e.u ?| array['line_start', 'line_end']) i
+     where exists (select from debugloop._stf_pointer_problems(i.parts))
+     order by i.ord, i.n
+     limit 1;
+    if found then
+        perform debugloop._stf_pointer_check(bad.parts, bad.names);
+    end if;
 end
 $$;
 

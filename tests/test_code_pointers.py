@@ -451,3 +451,23 @@ def test_the_manifest_lists_three_distinct_sources_oldest_first(dl, conn):
     assert [s["line_start"] for s in sources] == [10, 20, 30]
     without = dl.stfs.register("slugify_text", "def slug(t):\n    t = t.lower()\n    return t.replace(' ', '-')\n")
     assert conn.execute("select debugloop._manifest_stf_sources(%s)", (without,)).fetchone()[0] is None
+
+
+def test_lines_are_left_out_where_the_file_or_its_place_is_not_known():
+    snippet = {"code": CODE, "line_start": 5}  # no path: lines of what file
+    (unit,) = split_artifacts({"snippets": [snippet]})
+    assert "line_start" not in unit and "line_end" not in unit
+    (unit,) = split_artifacts({"snippets": [{"code": CODE, "path": "a.py"}]})  # no line_start
+    assert "line_start" not in unit
+    bare = "--- a/a.js\n+++ b/a.js\n+const a = 1;\n+const b = 2;\n+const c = 3;\n"  # no hunk header
+    (unit,) = split_artifacts({"diff": bare})
+    assert "line_start" not in unit
+
+
+def test_a_source_renders_with_the_parts_known(conn):
+    def render(source):
+        return conn.execute("select debugloop._manifest_source(%s)", (json.dumps(source),)).fetchone()[0]
+
+    assert render({"repository": "acme/shop"}) == "acme/shop"
+    assert render({"file_path": "a.py", "line_start": 3}) == "a.py:3"
+    assert render({"repository": "r", "branch": "b", "commit_sha": SHA, "file_path": "a.py"}) == f"r@b {SHA[:12]} a.py"

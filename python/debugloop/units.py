@@ -126,7 +126,9 @@ def split_artifacts(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
         its first (an int), or None when not known."""
 
         def at(n: int) -> int:
-            return lines[min(n, len(lines)) - 1] if isinstance(lines, list) else lines + n - 1  # type: ignore[operator]
+            if isinstance(lines, list):
+                return lines[min(n, len(lines)) - 1]
+            return (lines or 1) + n - 1
 
         is_python = language == "python" or (language is None and path is not None and path.endswith(PYTHON_SUFFIXES))
         split = split_python(code, path) if is_python else None
