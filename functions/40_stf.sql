@@ -603,17 +603,21 @@ $$;
 -- an attempt's artefacts that a caller passed with bad parts
 -- (_stf_pointer_check): the artefacts' repository, branch and commit_sha, and
 -- each snippet's and unit's path, line_start and line_end. Why: attempt_finish
--- takes them explicitly, so a bad value is an error, not an unknown. Locks: none.
+-- takes them explicitly, so a bad value is an error, not an unknown; but while
+-- import_units records a log (it sets debugloop.import_retries_only for its
+-- loop, and finishes a unit imported as running through attempt_finish) nothing
+-- is refused: what a log says is kept where it is valid (stf_extract). Locks: none.
 create or replace function debugloop._stf_check_artifact_pointers(artifacts jsonb)
 returns void
 language plpgsql
-immutable
+stable
 as $$
 declare
     bad record;
 begin
     if jsonb_typeof(artifacts) is distinct from 'object'
-       or not artifacts ?| array['repository', 'branch', 'commit_sha', 'snippets', 'units'] then
+       or not artifacts ?| array['repository', 'branch', 'commit_sha', 'snippets', 'units']
+       or current_setting('debugloop.import_retries_only', true) = 'on' then
         return;
     end if;
     -- every part at once, in the artefacts' order: the first bad one is refused

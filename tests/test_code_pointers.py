@@ -383,9 +383,11 @@ def test_sqlstates_of_the_refusals(conn):
         conn.rollback()
 
 
-def test_a_log_imported_with_bad_parts_keeps_the_good_ones_and_the_queue_carries_them(dl, conn):
-    """import_units (the path of logs) refuses nothing for a bad pointer part: it is
-    left unknown when the queued learning registers the code."""
+@pytest.mark.parametrize("first_running", [False, True], ids=["finished", "running-then-finished"])
+def test_a_log_imported_with_bad_parts_keeps_the_good_ones_and_the_queue_carries_them(dl, conn, first_running):
+    """import_units (the path of logs) refuses nothing for a bad pointer part, also when
+    it finishes a unit imported as running (through attempt_finish): the part is left
+    unknown when the queued learning registers the code."""
     session = {"key": "s1", "correlation_id": str(uuid.uuid4()), "path": "/logs/s1.jsonl", "title": "orders"}
     unit = {
         "key": "u1", "session": "s1", "request": "sum the prices of an order", "model": "gpt-4o",
@@ -395,11 +397,13 @@ def test_a_log_imported_with_bad_parts_keeps_the_good_ones_and_the_queue_carries
             "units": [{"name": "order_total", "code": CODE, "path": "shop/orders.py", "line_start": 7, "line_end": 3}],
         },
     }  # fmt: skip
+    batches = [{**unit, "status": "running", "artifacts": None}, unit] if first_running else [unit]
     with wrap_exceptions():
-        conn.execute(
-            "select * from debugloop.import_units('claude-code', %s, %s, %s)",
-            (uuid.uuid4(), json.dumps([session]), json.dumps([unit])),
-        )
+        for sent in batches:
+            conn.execute(
+                "select * from debugloop.import_units('claude-code', %s, %s, %s)",
+                (uuid.uuid4(), json.dumps([session]), json.dumps([sent])),
+            )
     assert conn.execute("select debugloop.learn_queued()").fetchone()[0] == 1
     assert provenance(conn, "order_total") == []
     assert conn.execute("select debugloop.learn_pending(10)").fetchone()[0] == 1
