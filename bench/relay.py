@@ -70,22 +70,29 @@ def throughput(url: str, settings, peers: list[str], events: int) -> None:
           f"(batch {settings.relay_batch_size}, incl. the producer's start and the topics' check)")  # fmt: skip
 
 
-def _writer(url: str, peers: list[str], per_second: float, seed: int, stop, done) -> None:
+def _writer(url: str, peers: list[str], per_second: float, seed: int, stop, done, measuring, results) -> None:
     """A paced writer in a process of its own: one transfer every 1/per_second s
-    (catching up when late), counted in the shared `done`."""
+    (catching up when late), counted in the shared `done`; the round trips of the
+    transfers while `measuring` is set go to `results` at the end (in ms: the start
+    of a transaction, which the latencies count from, to its commit's answer)."""
     rng = random.Random(seed)
     interval = 1 / per_second
+    trips: list[float] = []
     with psycopg.connect(url, autocommit=True) as conn:
         next_at = time.perf_counter()
         while not stop.is_set():
             a, b = rng.sample(peers, 2)
+            started = time.perf_counter()
             conn.execute("select debugloop.ledger_transfer(%s, %s, %s, 1)", (uuid.uuid4(), a, b))
+            if measuring.is_set():
+                trips.append((time.perf_counter() - started) * 1000)
             with done.get_lock():
                 done.value += 1
             next_at += interval
             delay = next_at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+    results.put(trips)
 
 
 def _reader(url: str, valkey: str, peers: list[str], stop, counts) -> None:
@@ -129,17 +136,24 @@ def steady(url: str, settings, valkey: str, peers: list[str], rate: int, seconds
     stop = ctx.Event()
     done = ctx.Value("q", 0)
     counts = ctx.Array("q", 4)
-    procs = [ctx.Process(target=_writer, args=(url, peers, rate / writers, i, stop, done)) for i in range(writers)]
+    timing, results = ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_writer, args=(url, peers, rate / writers, i, stop, done, timing, results))
+        for i in range(writers)
+    ]
     procs.append(ctx.Process(target=_reader, args=(url, valkey, peers, stop, counts)))
     for proc in procs:
         proc.start()
     time.sleep(2)  # the processes started, the relay caught up
     measuring.set()
+    timing.set()
     first, read0, started = done.value, list(counts), time.perf_counter()
     time.sleep(seconds)
     last, read1, elapsed = done.value, list(counts), time.perf_counter() - started
     measuring.clear()
+    timing.clear()
     stop.set()
+    trips = [t for _ in range(writers) for t in results.get()]
     for proc in procs:
         proc.join()
     relay.stop()
@@ -150,6 +164,7 @@ def steady(url: str, settings, valkey: str, peers: list[str], rate: int, seconds
           f"{(last - first) / elapsed:,.0f}/s for {elapsed:.0f} s; the relay published {events / elapsed:,.0f} events/s")  # fmt: skip
     print(latency("commit -> broker ack", acks))
     print(latency("commit -> Valkey", caches))
+    print(latency("writer's transfer round trip", trips) + "  (in both: from the transaction's start)")
     print(f"hit rate, mixed workload (reader process): {hits / max(1, hits + misses):.2%} of {reads:,} reads "
           f"({reads / elapsed:,.0f}/s; {hits:,} hits, {misses:,} misses, {errors} errors)")  # fmt: skip
     print(
