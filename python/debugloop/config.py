@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     relay_flush_timeout: float = Field(
         default=30, gt=0, le=600, description="Seconds the relay waits for a batch's acks before it backs off."
     )
+    relay_learn_rows: int = Field(
+        default=100,
+        ge=0,
+        le=100000,
+        description="Queued attempts the relay learns per transaction between batches (learn_pending); 0: none.",
+    )
+    relay_prune_interval: float = Field(
+        default=60, gt=0, le=86400, description="Seconds between the relay's prunes of published outbox events."
+    )
     cache_ttl: int = Field(default=3600, ge=1, description="Seconds a cached balance lives in Valkey.")
 
     enable_stf_extraction: bool | None = _flag_field("enable_stf_extraction")
