@@ -72,11 +72,16 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=600, help="pairs per mode and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--durable", action="store_true", help="fsync on (default: off, as the tests run)")
+    parser.add_argument("--profile", action="store_true", help="track_functions = all: the functions' times")
     args = parser.parse_args()
     modes = ("off", "on", "limits")
     with throwaway_server(fast=not args.durable) as status:
         url = status.url()
         setup(url)
+        if args.profile:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("select set_config('track_functions', 'all', false)")
+                conn.execute(f"alter database {conn.info.dbname} set track_functions = 'all'")
         samples: dict[str, list[float]] = {m: [] for m in modes}
         elapsed: dict[str, float] = dict.fromkeys(modes, 0.0)
         with debugloop.connect(url) as dl:
@@ -93,6 +98,10 @@ def main() -> None:
         with psycopg.connect(url) as conn:
             reservations = conn.execute("select count(*) from debugloop.spend_reservations").fetchone()[0]
             alerts = conn.execute("select count(*) from debugloop.spend_budget_alerts").fetchone()[0]
+            profile = conn.execute(
+                "select funcname, calls, round(total_time::numeric / calls * 1000, 1), round(self_time::numeric / calls"
+                " * 1000, 1) from pg_stat_user_functions where schemaname = 'debugloop' order by total_time desc limit 30"
+            ).fetchall()
     for m in modes:
         print(latency(f"start+finish, spending {m}", samples[m]) + f"  {len(samples[m]) / elapsed[m]:,.0f} pairs/s")
     p95 = {m: percentile(samples[m], 0.95) for m in modes}
@@ -103,6 +112,10 @@ def main() -> None:
     )
     print(f"spending with limits vs off: p95 {p95['limits'] - p95['off']:+.3f} ms")
     print(f"({reservations:,} reservations made, {alerts} alerts)")
+    if args.profile:
+        print(f"{'function':<36} {'calls':>7} {'total us':>9} {'self us':>8}  (per call, all modes)")
+        for name, calls, total, own in profile:
+            print(f"{name:<36} {calls:>7} {total:>9} {own:>8}")
 
 
 if __name__ == "__main__":

@@ -191,8 +191,9 @@ $$;
 
 -- debugloop._spending_rate_limits(peer, model): the rate limits of `peer` with
 -- `model`: the most specific admin rule (source `rule`), else the catalog's limits
--- of the model's price in force (`catalog`), else the settings (`setting`), else
--- none; a null limit is no limit. Locks: none.
+-- (`catalog`: the latest active row with limits whose name is the model's, or the
+-- part after its provider prefix), else the settings (`setting`), else none; a
+-- null limit is no limit. Locks: none.
 create or replace function debugloop._spending_rate_limits(peer text, model text, out source text,
                                                         out requests_per_minute integer, out tokens_per_minute bigint)
 returns record
@@ -200,7 +201,8 @@ language plpgsql
 stable
 as $$
 declare
-    price debugloop.model_price_catalog;
+    catalog_rpm integer;
+    catalog_tpm bigint;
 begin
     select 'rule', r.requests_per_minute, r.tokens_per_minute into source, requests_per_minute, tokens_per_minute
       from debugloop.spend_rate_limits r
@@ -211,14 +213,18 @@ begin
     if found then
         return;
     end if;
-    if model is not null then
-        price := debugloop.price_lookup(model, now());
-    end if;
-    requests_per_minute := coalesce(price.requests_per_minute,
-                                    nullif(debugloop._settings_number('spend_default_requests_per_minute'), 0));
-    tokens_per_minute := coalesce(price.tokens_per_minute,
-                                  nullif(debugloop._settings_number('spend_default_tokens_per_minute'), 0));
-    source := case when price.requests_per_minute is not null or price.tokens_per_minute is not null then 'catalog'
+    -- the catalog's row with limits named as the model (or as its last part, after a
+    -- provider's prefix: gemini/gemini-1.5-flash), the latest in force: an index probe
+    select c.requests_per_minute, c.tokens_per_minute into catalog_rpm, catalog_tpm
+      from debugloop.model_price_catalog c
+     where (c.requests_per_minute is not null or c.tokens_per_minute is not null)
+       and lower(c.model_name) in (lower(_spending_rate_limits.model), lower(split_part(_spending_rate_limits.model, '/', -1)))
+       and c.is_active and c.effective_from <= now()
+     order by lower(c.model_name) = lower(_spending_rate_limits.model) desc, c.effective_from desc
+     limit 1;
+    requests_per_minute := coalesce(catalog_rpm, nullif(debugloop._settings_number('spend_default_requests_per_minute'), 0));
+    tokens_per_minute := coalesce(catalog_tpm, nullif(debugloop._settings_number('spend_default_tokens_per_minute'), 0));
+    source := case when catalog_rpm is not null or catalog_tpm is not null then 'catalog'
                    when requests_per_minute is not null or tokens_per_minute is not null then 'setting'
                    else 'none' end;
 end

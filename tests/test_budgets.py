@@ -276,6 +276,9 @@ def test_rate_limits_from_the_catalog_then_the_settings(conn, peers):
         "catalog",
         3,
     )
+    prefixed = q(conn, "select source, requests_per_minute from debugloop.budget_rate_status(%s, %s)", a,
+                 "google/budget-model")  # fmt: skip
+    assert prefixed == ("catalog", 3)
     reserve(conn, a, "0.001")
     with pytest.raises(RateLimited) as refused:
         reserve(conn, a, "0.001")

@@ -119,3 +119,8 @@ insert into debugloop.settings (key, value, value_type, overridable, min_value, 
 -- spending_settle takes the call's LLM tokens (for the tokens-per-minute limits):
 -- functions/76_spending.sql creates the new signature
 drop function if exists debugloop.spending_settle(uuid, numeric);
+
+-- the catalog's rows with rate limits (LiteLLM's rpm/tpm; a few dozen), by name: what a
+-- reservation looks up for its model's limits (a full price_lookup costs ~0.1 ms)
+create index model_price_catalog_rate_limited on debugloop.model_price_catalog (lower(model_name))
+    where requests_per_minute is not null or tokens_per_minute is not null;
