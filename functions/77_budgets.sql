@@ -97,9 +97,10 @@ begin
             jsonb_strip_nulls(jsonb_build_object(
                 'event_type', 'spend.budget.exceeded.v1', 'alert_id', alert.alert_id, 'budget_id', budget.budget_id,
                 'peer_id', peer, 'team_id', budget.team_id, 'budget_peer_id', budget.peer_id, 'period', budget.period,
-                'period_start', alert.period_start,
-                'period_end', debugloop._budget_period_end(budget.period, alert.period_start), 'used', used,
-                'soft_limit', budget.soft_limit, 'hard_limit', budget.hard_limit, 'occurred_at', alert.created_at)));
+                'period_start', debugloop._ledger_time(alert.period_start),
+                'period_end', debugloop._ledger_time(debugloop._budget_period_end(budget.period, alert.period_start)),
+                'used', used, 'soft_limit', budget.soft_limit, 'hard_limit', budget.hard_limit,
+                'occurred_at', debugloop._ledger_time(alert.created_at))));
     end if;
 end
 $$;

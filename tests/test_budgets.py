@@ -6,12 +6,14 @@ retry-after; the report, the views, the manifest's spend block; the Python
 managers and the CLI; and a recorded call through the real broker into Valkey."""
 
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 
 from debugloop.errors import (
     BudgetExceeded,
@@ -22,9 +24,12 @@ from debugloop.errors import (
     UnknownPeer,
     wrap_exceptions,
 )
-from helpers import relay_thread, run_cli, settings_for, wait_drained, wait_until
+from helpers import REPO, relay_thread, run_cli, settings_for, wait_drained, wait_until
 
 MODEL = "gpt-4o-mini"
+ALERT = Draft202012Validator(
+    json.loads((REPO / "schemas" / "spend.alerts.v1.json").read_text()), format_checker=FormatChecker()
+)
 
 
 @pytest.fixture
@@ -100,6 +105,7 @@ def test_a_soft_limit_alerts_once_per_period_with_a_row_and_an_event(conn, peers
     assert len(events) == 1
     topic, key, payload = events[0]
     assert (topic, key) == ("spend.alerts.v1", a)
+    ALERT.validate(payload)
     assert (payload["budget_id"], payload["used"], payload["soft_limit"], payload["period"]) == (
         str(budget),
         30,
@@ -166,6 +172,43 @@ def test_a_team_budget_is_shared_by_its_peers_and_retiring_frees_them(conn, peer
     reserve(conn, a, "0.030")
     assert used(conn, team) == 25
     assert q(conn, "select state from debugloop.v_spend_budgets where budget_id = %s", team)[0] == "retired"
+
+
+def test_eight_connections_never_take_a_team_budget_past_its_hard_limit(db, conn, peers):
+    """Two peers of a team, four connections each, reserving 5 tokens at a time against
+    a hard limit of 100: exactly 20 reservations get through, whatever the order, and
+    the counter equals what the reservations hold."""
+    a, b = peers
+    q(conn, "select debugloop.budget_team_set('team_race', array[%s, %s])", a, b)
+    team = q(
+        conn, "select budget_id from debugloop.budget_set(team => 'team_race', period => 'day', hard_limit => 100)"
+    )[0]
+    start = threading.Barrier(8)
+    made, refused, other = [], [], []
+
+    def worker(peer):
+        with psycopg.connect(db.url, autocommit=True) as c:
+            start.wait()
+            for _ in range(10):
+                try:
+                    made.append(reserve(c, peer, "0.005"))
+                except BudgetExceeded:
+                    refused.append(peer)
+                except Exception as exc:  # noqa: BLE001 - a deadlock or anything else fails the test below
+                    other.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(a if i % 2 else b,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert other == []
+    assert (len(made), len(refused)) == (20, 60)
+    assert (
+        used(conn, team)
+        == 100
+        == q(conn, "select sum(hold_tokens) from debugloop.spend_reservations where %s = any(budget_ids)", team)[0]
+    )
 
 
 def test_budget_set_replaces_the_limits_and_retire_ends_the_budget(conn, peers):
@@ -430,4 +473,5 @@ def test_a_recorded_call_reaches_kafka_and_valkey_and_so_does_its_alert(dl, db, 
     cached = cache.get("peer_e2e")
     assert cached["available"] == truth.available == 1000 - 20
     [alert] = [e for key, e in _read_topic(settings, settings.topic_alerts) if key == "peer_e2e"]
+    ALERT.validate(alert)
     assert (alert["budget_id"], alert["used"], alert["soft_limit"]) == (str(budget.budget_id), 20, 10)
