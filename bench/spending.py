@@ -100,7 +100,8 @@ def main() -> None:
             alerts = conn.execute("select count(*) from debugloop.spend_budget_alerts").fetchone()[0]
             profile = conn.execute(
                 "select funcname, calls, round(total_time::numeric / calls * 1000, 1), round(self_time::numeric / calls"
-                " * 1000, 1) from pg_stat_user_functions where schemaname = 'debugloop' order by total_time desc limit 30"
+                " * 1000, 1) from pg_stat_user_functions where schemaname = 'debugloop'"
+                " order by funcname like any (array['%budget%', '%spending_rate%']) desc, total_time desc limit 30"
             ).fetchall()
     for m in modes:
         print(latency(f"start+finish, spending {m}", samples[m]) + f"  {len(samples[m]) / elapsed[m]:,.0f} pairs/s")

@@ -318,6 +318,12 @@ begin
                                       debugloop._manifest_usd((doc #>> '{cost,estimate,cost_p90_usd}')::numeric),
                                       doc #>> '{cost,estimate,samples}', doc #>> '{cost,estimate,basis}')
                          where doc #> '{cost,estimate}' is not null),
+                       (select format('- In tokens ($0.001 each): %s%s%s',
+                                      coalesce('a similar request costs ' || (doc #>> '{cost,spend,tokens_p50}')
+                                               || ' (p90 ' || (doc #>> '{cost,spend,tokens_p90}') || ')', 'no estimate'),
+                                      '; ' || (doc #>> '{cost,spend,available_tokens}') || ' available to you',
+                                      ', ' || (doc #>> '{cost,spend,budget_remaining_tokens}') || ' left under your budget')
+                         where doc #> '{cost,spend}' is not null),
                        (select format('- Similar solved tasks cost %s on average, retries included (%s tasks)',
                                       debugloop._manifest_usd((doc #>> '{cost,similar_solved,avg_cost_usd}')::numeric),
                                       doc #>> '{cost,similar_solved,tasks}')

@@ -387,6 +387,9 @@ def test_the_manifest_shows_the_tokens_of_a_similar_request_and_the_available_ba
     assert spend.tokens_p50 <= spend.tokens_p90
     assert spend.peer_id == a and spend.available_tokens == dl.spending.balance(a).available >= 100_000
     assert spend.budget_remaining_tokens == 900
+    markdown = dl.manifest_markdown("Parse the invoice CSV and compute the total", agent_name="budget-a", model=MODEL)
+    line = f"- In tokens ($0.001 each): a similar request costs {spend.tokens_p50} (p90 {spend.tokens_p90});"
+    assert f"{line} {spend.available_tokens} available to you, 900 left under your budget" in markdown
     other = dl.manifest("Parse the invoice CSV and compute the total", agent_name="nobody", model=MODEL)
     assert other.cost.spend.available_tokens is None and other.cost.spend.tokens_p90 == spend.tokens_p90
 
