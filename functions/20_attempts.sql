@@ -267,14 +267,17 @@ $$;
 -- debugloop._attempt_set_estimate(attempt): a starting attempt with its
 -- estimated_cost_usd, unless it has one: the p50 cost, for its model, of earlier
 -- attempts at the same request (by fingerprint; _attempt_estimate). No model, no
--- estimate. Locks: none.
+-- estimate; a request debug_problems does not know yet has no earlier attempts
+-- (every attempt's insert enters its request there, _attempt_add_problem), so it
+-- is not searched for them. Locks: none.
 create or replace function debugloop._attempt_set_estimate(attempt debugloop.debug_execution_attempts)
 returns debugloop.debug_execution_attempts
 language plpgsql
 stable
 as $$
 begin
-    if attempt.estimated_cost_usd is null and attempt.model_used is not null then
+    if attempt.estimated_cost_usd is null and attempt.model_used is not null
+       and exists (select from debugloop.debug_problems p where p.user_request_hash = attempt.user_request_hash) then
         select e.cost_p50_usd into attempt.estimated_cost_usd
           from debugloop._attempt_estimate(attempt.model_used, attempt.user_request_hash, null) e;
     end if;
