@@ -12,7 +12,10 @@ load of a shared machine falls on each alike):
           (soft and hard limits, never reached) and a rate limit rule for the peer and model
 
 Prints p50/p95/p99 and pairs/s per mode, and the p95 that spending adds (goal: <= 1 ms)
-and that the budget and rate limit checks add on top of it.
+and that the budget and rate limit checks add on top of it. Then the server's own time
+(clock_timestamp around the call, in pg_temp wrappers: what a loaded machine's client
+round trips do not blur) of spending_reserve + spending_settle in modes on and limits,
+and of the two checks alone when no budget and no rate limit applies.
 """
 
 from __future__ import annotations
@@ -67,6 +70,57 @@ def mode(url: str, name: str) -> None:
             conn.execute("select debugloop.budget_rate_limit_set(%s, %s, 1000000, 1000000000)", (PEER, MODEL))
 
 
+# the server's time of one call, in milliseconds
+TIMERS = """
+create function pg_temp.timed_reserve(hold uuid, peer text) returns double precision language plpgsql as $$
+declare t timestamptz := clock_timestamp();
+begin
+    perform debugloop.spending_reserve(hold, peer, 'gpt-4o-mini', estimate_usd => 0.01);
+    return extract(epoch from clock_timestamp() - t) * 1000;
+end $$;
+create function pg_temp.timed_settle(hold uuid) returns double precision language plpgsql as $$
+declare t timestamptz := clock_timestamp();
+begin
+    perform debugloop.spending_settle(hold, 0.0042, 1200);
+    return extract(epoch from clock_timestamp() - t) * 1000;
+end $$;
+create function pg_temp.timed_checks(peer text) returns double precision language plpgsql as $$
+declare t timestamptz := clock_timestamp();
+begin
+    perform debugloop._spending_rate_check(peer, 'gpt-4o-mini');
+    perform debugloop._budget_count(peer, 10);
+    return extract(epoch from clock_timestamp() - t) * 1000;
+end $$;
+"""
+
+
+def server(url: str, pairs: int, rounds: int) -> None:
+    """Server-side times of reserve + settle (on, limits) and of the checks with nothing set."""
+    samples: dict[str, list[float]] = {"on": [], "limits": [], "checks": []}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(TIMERS)
+        for _round in range(rounds):
+            for m in ("on", "limits"):
+                mode(url, m)
+                for i in range(pairs + 20):
+                    hold = uuid.uuid4()
+                    t = conn.execute("select pg_temp.timed_reserve(%s, %s)", (hold, PEER)).fetchone()[0]
+                    t += conn.execute("select pg_temp.timed_settle(%s)", (hold,)).fetchone()[0]
+                    if i >= 20:  # after the plans of the mode
+                        samples[m].append(t)
+                if m == "on":
+                    samples["checks"] += [
+                        conn.execute("select pg_temp.timed_checks(%s)", (PEER,)).fetchone()[0] for _ in range(pairs)
+                    ]
+    print(latency("server: reserve+settle, on", samples["on"]))
+    print(latency("server: reserve+settle, limits", samples["limits"]))
+    print(latency("server: both checks, nothing set", samples["checks"]))
+    p50 = {m: statistics.median(v) for m, v in samples.items()}
+    p95 = {m: percentile(v, 0.95) for m, v in samples.items()}
+    print(f"server: budgets + rate limit add p50 {p50['limits'] - p50['on']:+.3f} ms, p95 {p95['limits'] - p95['on']:+.3f} ms"
+          f" to a reserve+settle pair; with nothing set the checks cost p50 {p50['checks']:.3f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=600, help="pairs per mode and round")
@@ -77,6 +131,7 @@ def main() -> None:
     modes = ("off", "on", "limits")
     with throwaway_server(fast=not args.durable) as status:
         url = status.url()
+        print(f"load average {' '.join(open('/proc/loadavg').read().split()[:3])} at the start")
         setup(url)
         if args.profile:
             with psycopg.connect(url, autocommit=True) as conn:
@@ -95,6 +150,7 @@ def main() -> None:
                     t0 = time.perf_counter()
                     samples[m] += [pair(dl, i) for i in range(args.pairs)]
                     elapsed[m] += time.perf_counter() - t0
+        server(url, args.pairs, args.rounds)
         with psycopg.connect(url) as conn:
             reservations = conn.execute("select count(*) from debugloop.spend_reservations").fetchone()[0]
             alerts = conn.execute("select count(*) from debugloop.spend_budget_alerts").fetchone()[0]
@@ -103,6 +159,7 @@ def main() -> None:
                 " * 1000, 1) from pg_stat_user_functions where schemaname = 'debugloop'"
                 " order by funcname like any (array['%budget%', '%spending_rate%']) desc, total_time desc limit 30"
             ).fetchall()
+    print(f"load average {' '.join(open('/proc/loadavg').read().split()[:3])} at the end")
     for m in modes:
         print(latency(f"start+finish, spending {m}", samples[m]) + f"  {len(samples[m]) / elapsed[m]:,.0f} pairs/s")
     p95 = {m: percentile(samples[m], 0.95) for m in modes}
