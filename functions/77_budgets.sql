@@ -163,7 +163,8 @@ $$;
 -- debugloop._budget_adjust(reservation, delta): correct the usage of the budgets a
 -- reservation counted against, in the period it was made in, by `delta` tokens
 -- (posted - held at a settle, - held at a release); a rise that crosses a soft
--- limit writes its alert. Locks: those usage rows.
+-- limit writes its alert. Locks: those usage rows, in budget id order (as
+-- _budget_count: two peers of the same teams never wait on each other in a cycle).
 create or replace function debugloop._budget_adjust(r debugloop.spend_reservations, delta bigint)
 returns void
 language plpgsql
@@ -175,6 +176,11 @@ begin
     if r.budget_ids is null or delta = 0 then
         return;
     end if;
+    perform from debugloop.spend_budget_usage x
+     where (x.budget_id, x.period_start) in (select b.budget_id, date_trunc(b.period, r.created_at, 'UTC')
+                                                from debugloop.spend_budgets b where b.budget_id = any (r.budget_ids))
+     order by x.budget_id
+       for update;
     for u in
         update debugloop.spend_budget_usage x
            set used = x.used + delta, updated_at = now()

@@ -175,40 +175,63 @@ def test_a_team_budget_is_shared_by_its_peers_and_retiring_frees_them(conn, peer
 
 
 def test_eight_connections_never_take_a_team_budget_past_its_hard_limit(db, conn, peers):
-    """Two peers of a team, four connections each, reserving 5 tokens at a time against
-    a hard limit of 100: exactly 20 reservations get through, whatever the order, and
-    the counter equals what the reservations hold."""
+    """Two peers of two teams, four connections each, reserving 5 tokens at a time
+    against hard limits of 100: exactly 20 reservations get through, whatever the order,
+    and the counters equal what the reservations hold; then they settle and reserve at
+    once (both paths lock the two teams' rows) without a deadlock."""
     a, b = peers
-    q(conn, "select debugloop.budget_team_set('team_race', array[%s, %s])", a, b)
-    team = q(
-        conn, "select budget_id from debugloop.budget_set(team => 'team_race', period => 'day', hard_limit => 100)"
-    )[0]
-    start = threading.Barrier(8)
+    budgets = []
+    for team in ("team_race", "team_race_2"):
+        q(conn, "select debugloop.budget_team_set(%s, array[%s, %s])", team, a, b)
+        sql = "select budget_id from debugloop.budget_set(team => %s, period => 'day', hard_limit => 100)"
+        budgets.append(q(conn, sql, team)[0])
     made, refused, other = [], [], []
+    held = iter(made)
+    lock = threading.Lock()
 
-    def worker(peer):
-        with psycopg.connect(db.url, autocommit=True) as c:
-            start.wait()
-            for _ in range(10):
+    def reserving(c, peer):
+        for _ in range(10):
+            made.append(reserve(c, peer, "0.005"))
+
+    def settling(c, peer):
+        for _ in range(5):
+            with lock:
+                hold = next(held, None)
+            if hold is not None:
+                q(c, "select debugloop.spending_settle(%s, 0.003)", hold)  # 3 tokens posted of 5 held
+            reserve(c, peer, "0.002")
+
+    def run(work):
+        start = threading.Barrier(8)
+
+        def worker(peer):
+            with psycopg.connect(db.url, autocommit=True) as c:
+                start.wait()
                 try:
-                    made.append(reserve(c, peer, "0.005"))
+                    work(c, peer)
                 except BudgetExceeded:
                     refused.append(peer)
-                except Exception as exc:  # noqa: BLE001 - a deadlock or anything else fails the test below
+                except Exception as exc:  # noqa: BLE001 - a deadlock or anything else fails the test
                     other.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(a if i % 2 else b,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert other == []
-    assert (len(made), len(refused)) == (20, 60)
-    assert (
-        used(conn, team)
-        == 100
-        == q(conn, "select sum(hold_tokens) from debugloop.spend_reservations where %s = any(budget_ids)", team)[0]
-    )
+        threads = [threading.Thread(target=worker, args=(a if i % 2 else b,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert other == []
+        return q(
+            conn,
+            "select coalesce(sum(case status when 'settled' then posted_tokens else hold_tokens end), 0)"
+            " from debugloop.spend_reservations where status <> 'released' and %s = any(budget_ids)",
+            budgets[0],
+        )[0]
+
+    assert run(reserving) == 100 == used(conn, budgets[0]) == used(conn, budgets[1])
+    assert len(made) == 20 and len(refused) == 8  # each worker stops at its first refusal
+    truth = run(settling)
+    assert truth == used(conn, budgets[0]) == used(conn, budgets[1]) <= 100
+    assert q(conn, "select count(*) from debugloop.spend_reservations where status = 'settled'")[0] > 0
 
 
 def test_budget_set_replaces_the_limits_and_retire_ends_the_budget(conn, peers):
