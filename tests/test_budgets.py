@@ -288,6 +288,28 @@ def test_only_an_admin_sets_budgets_and_rate_limits(db, as_role, peers):
     assert getattr(refused.value, "sqlstate", None) == "42501"
 
 
+def test_an_agent_role_reads_its_budgets_and_is_held_to_them(dl, as_role, peers):
+    """An agent's own role (bound to its peer) reserves through attempt_start: its
+    budgets refuse it, it reads them and its balance in the manifest, and it may not
+    raise them."""
+    a, _ = peers
+    dl.settings.set("enable_token_spending", "true")
+    dl.budgets.set(peer=a, period="week", hard_limit=30)
+    agent = as_role("budget_agent_a", "debugloop_agent")
+    dl.peers.bind_role(a, "budget_agent_a")
+    started = agent.attempts.start("budget-a", "Sum the invoice lines", MODEL, estimate_usd="0.02")
+    with pytest.raises(BudgetExceeded):
+        agent.attempts.start("budget-a", "Sum the invoice lines", MODEL, estimate_usd="0.02")
+    [mine] = agent.budgets.status(a)
+    assert (mine.used, mine.remaining, mine.period) == (20, 10, "week")
+    assert agent.manifest("Sum the invoice lines", model=MODEL).cost.spend.budget_remaining_tokens == 10
+    with pytest.raises(Exception) as refused:
+        agent.budgets.set(peer=a, period="week", hard_limit=1000)
+    assert getattr(refused.value, "sqlstate", None) == "42501"
+    agent.attempts.finish(started, "success", usage={"input_tokens": 100, "output_tokens": 10})
+    assert agent.budgets.status(a)[0].used == dl.spending.reservation(started).posted_tokens
+
+
 def test_requests_per_minute_refused_with_a_retry_after(conn, peers):
     a, b = peers
     rule = q(conn, "select rule_id from debugloop.budget_rate_limit_set(%s, %s, 2)", a, MODEL)
