@@ -163,6 +163,7 @@ def settings_for(bootstrap, valkey=None, **extra):
         valkey_url=valkey,
         topic_transactions=f"t{n}.token.transactions.v1",
         topic_balances=f"t{n}.token.balances.v1",
+        topic_alerts=f"t{n}.spend.alerts.v1",
         **extra,
     )
 
@@ -181,6 +182,23 @@ def relay_thread(settings, url, cache=None, **kwargs):
         relay.stop()
         thread.join(timeout=60)
         assert not thread.is_alive()
+
+
+def relay_process(settings, url, log, **env):
+    """`debugloop relay` in a process of its own (output to the file `log`), with the
+    topics of `settings`, batches of 200 events and extra DEBUGLOOP_* variables."""
+    env = {
+        **os.environ,
+        "DEBUGLOOP_DATABASE_URL": url,
+        "DEBUGLOOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "DEBUGLOOP_TOPIC_TRANSACTIONS": settings.topic_transactions,
+        "DEBUGLOOP_TOPIC_BALANCES": settings.topic_balances,
+        "DEBUGLOOP_RELAY_BATCH_SIZE": "200",
+        **{f"DEBUGLOOP_{name.upper()}": str(value) for name, value in env.items()},
+    }
+    if settings.valkey_url:
+        env["DEBUGLOOP_VALKEY_URL"] = settings.valkey_url
+    return subprocess.Popen([sys.executable, "-m", "debugloop.cli", "relay"], env=env, stdout=log, stderr=log)
 
 
 def pending(url):
