@@ -3,8 +3,9 @@
     .venv/bin/python bench/spending.py [--pairs 600] [--rounds 3] [--durable]
 
 attempt_start + attempt_finish pairs through the Python client (each call its own
-commit, as an agent records), in three modes run in turns (round robin, so that the
-load of a shared machine falls on each alike):
+commit, as an agent records), in three modes run in turns (round robin, each mode
+first, second and last in turn, so that the load of a shared machine and the growing
+tables fall on each alike):
 
   off     enable_token_spending off: no reservation
   on      spending on: attempt_start reserves (a ledger hold), attempt_finish settles
@@ -142,8 +143,8 @@ def main() -> None:
         with debugloop.connect(url) as dl:
             for i in range(200):  # warm up: pool, plans, caches
                 pair(dl, i)
-            for _round in range(args.rounds):
-                for m in modes:
+            for r in range(args.rounds):
+                for m in modes[r % 3 :] + modes[: r % 3]:  # each mode first, second and last in turn
                     mode(url, m)
                     for i in range(50):
                         pair(dl, i)  # the new mode's plans

@@ -288,13 +288,13 @@ $$;
 
 -- debugloop.spending_settle(hold_id, cost_usd, llm_tokens): the call reserved under
 -- hold_id cost cost_usd (and used llm_tokens input + output tokens, counted by the
--- tokens-per-minute rate limits when given): charge it, exactly (the carried remainder, _spending_convert). Up to the
--- hold through ledger_settle (the rest of the hold comes back; nothing posted for a
--- charge of 0 whole tokens: the hold is released); beyond it, or all of it when the
--- hold expired before the call reported, as a spent transfer from the available
--- balance; what that cannot pay is added to the peer's debt. Returns the
--- reservation, settled, with the posted, excess and debt tokens and the remainder
--- after; the budgets it counted against count the tokens posted instead of the
+-- tokens-per-minute rate limits when given): charge it, exactly (the carried
+-- remainder, _spending_convert). Up to the hold through ledger_settle (the rest of
+-- the hold comes back; nothing posted for a charge of 0 whole tokens: the hold is
+-- released); beyond it, or all of it when the hold expired before the call
+-- reported, as a spent transfer from the available balance; what that cannot pay
+-- is added to the peer's debt. Returns the reservation, settled, with the posted,
+-- excess and debt tokens and the remainder after; the budgets it counted against count the tokens posted instead of the
 -- hold. DL079 when it was settled or released already. Locks: as _spending_active,
 -- its budgets' usage rows and rate counter, then the ledger's.
 create or replace function debugloop.spending_settle(hold_id uuid, cost_usd numeric, llm_tokens bigint default null)

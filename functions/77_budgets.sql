@@ -496,7 +496,7 @@ begin
         raise exception 'tokens_per_minute must be positive (or null: no limit); got %', tokens_per_minute
             using errcode = 'DL087', column = 'tokens_per_minute';
     end if;
-    if model is not null and (btrim(model) = '' or length(model) > 200) then
+    if model is not null and (btrim(model) = '' or length(model) > 256) then
         raise exception 'model must be a model name (or null: every model); got %', quote_literal(left(model, 40))
             using errcode = 'DL087', column = 'model';
     end if;

@@ -491,6 +491,10 @@ def test_the_cli_reports_spending_alerts_and_budgets(db, dl, peers):
     assert budgets.returncode == 0 and "soft" in budgets.stdout and "12" in budgets.stdout
     bad = run_cli("spend", "budget-set", "--peer", a, "--period", "day", env=env)
     assert bad.returncode == 1 and "soft_limit, a hard_limit or both" in bad.stderr
+    dl.budgets.rate_limit_set(a, MODEL, requests_per_minute=5)
+    shown = run_cli("spend", "limits", a, MODEL, env=env)
+    assert shown.returncode == 0 and "5 requests and - tokens per minute (rule)" in shown.stdout, shown.stderr
+    assert json.loads(run_cli("spend", "limits", a, "--json", env=env).stdout)["source"] == "none"
     helped = run_cli("spend", "--help", env=env)
     assert all(word in helped.stdout for word in ("alerts", "budgets", "--period", "--json"))
 

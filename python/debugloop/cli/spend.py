@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from .common import AS_CSV, AS_JSON, LIMIT, client
-from .render import Col, count, emit, say, table_spec, usd, when
+from .render import Col, count, emit, emit_document, say, table_spec, usd, when
 
 app = typer.Typer(
     help="Spending of tokens on LLM calls: the report by peer, model and period (default), alerts, budgets.",
@@ -165,3 +165,22 @@ def rate_limit(
         r = dl.budgets.rate_limit_set(peer, model, requests_per_minute=rpm, tokens_per_minute=tpm)
     say(f"{r.peer_id or 'every peer'} with {r.model or 'every model'}: {count(r.requests_per_minute)} requests,"
         f" {count(r.tokens_per_minute)} tokens per minute")  # fmt: skip
+
+
+@app.command("limits")
+def limits(
+    peer: Annotated[str, typer.Argument(help="The peer.")],
+    model: Annotated[str | None, typer.Argument(help="The model (default: a call without one).")] = None,
+    as_json: AS_JSON = False,
+) -> None:
+    """The rate limits of a peer with a model (from a rule, the catalog or the settings)
+    and what the current minute used."""
+    with client() as dl:
+        r = dl.budgets.rate_status(peer, model)
+
+    def text() -> None:
+        say(f"{r.peer_id} with {r.model_name or 'no model'}: {count(r.requests_per_minute)} requests and"
+            f" {count(r.tokens_per_minute)} tokens per minute ({r.source})")  # fmt: skip
+        say(f"this minute ({r.minute:%H:%M} UTC): {count(r.requests)} requests, {count(r.tokens)} tokens")
+
+    emit_document(r.model_dump(), as_json, text)
