@@ -267,14 +267,17 @@ $$;
 -- debugloop._attempt_set_estimate(attempt): a starting attempt with its
 -- estimated_cost_usd, unless it has one: the p50 cost, for its model, of earlier
 -- attempts at the same request (by fingerprint; _attempt_estimate). No model, no
--- estimate. Locks: none.
+-- estimate; a request debug_problems does not know yet has no earlier attempts
+-- (every attempt's insert enters its request there, _attempt_add_problem), so it
+-- is not searched for them. Locks: none.
 create or replace function debugloop._attempt_set_estimate(attempt debugloop.debug_execution_attempts)
 returns debugloop.debug_execution_attempts
 language plpgsql
 stable
 as $$
 begin
-    if attempt.estimated_cost_usd is null and attempt.model_used is not null then
+    if attempt.estimated_cost_usd is null and attempt.model_used is not null
+       and exists (select from debugloop.debug_problems p where p.user_request_hash = attempt.user_request_hash) then
         select e.cost_p50_usd into attempt.estimated_cost_usd
           from debugloop._attempt_estimate(attempt.model_used, attempt.user_request_hash, null) e;
     end if;
@@ -472,7 +475,9 @@ grant execute on function debugloop.attempt_start(text, text, text, uuid, uuid, 
 -- Status is success, error, timeout or cancelled (DL001); quality and confidence
 -- scores are finite numbers in [0, 1], completed_at a finite time before a day
 -- from now (DL001); an unknown attempt is DL002, finishing twice DL007, bad usage
--- DL005 or DL045. `usage` is any supported usage object or an array of them (one
+-- DL005 or DL045, a bad code pointer in the artefacts (repository, branch,
+-- commit_sha; a snippet's or unit's path and lines) DL050, DL051 or DL052
+-- (_stf_check_artifact_pointers). `usage` is any supported usage object or an array of them (one
 -- per LLM call), added to the usage recorded while it ran (attempt_record_usage):
 -- only the calls made since. The finish trigger computes the duration, the
 -- canonical usage and the cost at the prices in force at the attempt's start, and
@@ -510,6 +515,7 @@ begin
     perform debugloop._util_check_number(confidence_score, 'confidence_score', 0, 1);
     perform debugloop._price_check_model(model, 'model');
     perform debugloop._util_check_time(completed_at, 'completed_at', now() + interval '1 day');
+    perform debugloop._stf_check_artifact_pointers(artifacts);
     attempt := debugloop._attempt_lock_running(attempt_finish.attempt_id, '');
     if completed_at is not null and completed_at < attempt.started_at then
         raise exception 'completed_at (%) is before the attempt started (%)', completed_at, attempt.started_at

@@ -276,6 +276,28 @@ class ReservationNotActive(BusinessError):
     pass
 
 
+@_register(
+    "DL050",
+    "A code pointer's lines are bad: not a whole number of at least 1, line_end before line_start or without it,"
+    " lines without a file.",
+)
+class InvalidLineRange(BusinessError, ValueError):
+    pass
+
+
+@_register("DL051", "A code pointer's commit is not a SHA of 7 to 40 hex digits.")
+class InvalidCommitSha(BusinessError, ValueError):
+    pass
+
+
+@_register(
+    "DL052",
+    "A code pointer's repository, branch or file path is not a string, is empty, too long or holds control characters.",
+)
+class InvalidCodeLocation(BusinessError, ValueError):
+    pass
+
+
 @_register("DL060", "An outbox call's limit is outside its range (a relay batch, a prune, a status listing).")
 class InvalidOutboxLimit(BusinessError, ValueError):
     pass

@@ -179,7 +179,9 @@ select * from debugloop.error_known_failures(%(user_request)s, %(k)s)
 select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(language)s,
     description => %(description)s, problem_category => %(problem_category)s,
     source_attempt_id => %(source_attempt_id)s, contributor => %(contributor)s,
-    parameters => %(parameters)s, docstring => %(docstring)s) as stf_id
+    parameters => %(parameters)s, docstring => %(docstring)s, repository => %(repository)s,
+    branch => %(branch)s, commit_sha => %(commit_sha)s, file_path => %(file_path)s,
+    line_start => %(line_start)s, line_end => %(line_end)s) as stf_id
 
 -- name: stf_get
 select * from debugloop.stf_get(%(stf_id)s::text)

@@ -39,6 +39,7 @@ from .manifest import (
     ManifestGolden,
     ManifestModel,
     ManifestSolved,
+    ManifestSource,
     ManifestStf,
 )
 from .meta import ApiEntry, Component, Setting
@@ -98,6 +99,7 @@ __all__ = [
     "ManifestGolden",
     "ManifestModel",
     "ManifestSolved",
+    "ManifestSource",
     "ManifestStf",
     "Metric",
     "Peer",

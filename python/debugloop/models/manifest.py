@@ -10,6 +10,17 @@ from uuid import UUID
 from .base import Document
 
 
+class ManifestSource(Document):
+    """Where an STF's code came from: one of its producers' code pointers."""
+
+    repository: str | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+    file_path: str | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+
 class ManifestStf(Document):
     stf_id: UUID
     name: str
@@ -24,6 +35,7 @@ class ManifestStf(Document):
     success_rate: Decimal | None = None
     description: str | None = None
     code: str
+    sources: list[ManifestSource] = []
 
 
 class ManifestGolden(Document):
