@@ -19,7 +19,18 @@ import pytest
 
 import debugloop
 from debugloop.errors import InvalidLearnBatch
-from helpers import CODE, FIX, REPO, REQUEST, relay_process, relay_thread, run_cli, settings_for, wait_until
+from helpers import (
+    CODE,
+    FIX,
+    REPO,
+    REQUEST,
+    relay_process,
+    relay_thread,
+    run_cli,
+    settings_for,
+    terminate_backends,
+    wait_until,
+)
 
 LOGS = REPO / "examples" / "agent-logs" / "claude-code"
 USAGE = {"prompt_tokens": 2_000, "completion_tokens": 300}
@@ -269,12 +280,7 @@ def test_the_relay_waits_out_an_outage_of_its_learn_connection_in_one_line(
 
     with relay_thread(settings, db.url) as relay:
         wait_until(lambda: relay.stats.learned > 0, "the relay learning")
-        with psycopg.connect(db.url, autocommit=True) as c:
-            killed = c.execute(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                " where application_name = 'debugloop-relay-learn' and datname = current_database()"
-            ).fetchone()[0]
-        assert killed == 1
+        assert terminate_backends(db.url, "debugloop-relay-learn") == 1
         wait_until(lambda: lines("database (learn queue) back after"), "the learn connection back")
         wait_until(lambda: queued(conn) == 0, "the queue drained", 120)
     assert len(lines("database (learn queue) unavailable")) == 1 and not lines("database unavailable")
