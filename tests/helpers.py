@@ -201,6 +201,17 @@ def relay_process(settings, url, log, **env):
     return subprocess.Popen([sys.executable, "-m", "debugloop.cli", "relay"], env=env, stdout=log, stderr=log)
 
 
+def terminate_backends(url, application_name):
+    """Terminate the sessions of `application_name` on this database (a database
+    outage as one client sees it); how many."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            " where application_name = %s and datname = current_database()",
+            (application_name,),
+        ).fetchone()[0]
+
+
 def pending(url):
     with psycopg.connect(url) as conn:
         return conn.execute("select count(*) from debugloop.outbox where published_at is null").fetchone()[0]

@@ -6,6 +6,7 @@ with SIGKILL in the middle of a batch loses nothing; rows another drainer holds
 are skipped, and attempts are learned in the order they were queued."""
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -18,7 +19,18 @@ import pytest
 
 import debugloop
 from debugloop.errors import InvalidLearnBatch
-from helpers import CODE, FIX, REPO, REQUEST, relay_process, run_cli, settings_for, wait_until
+from helpers import (
+    CODE,
+    FIX,
+    REPO,
+    REQUEST,
+    relay_process,
+    relay_thread,
+    run_cli,
+    settings_for,
+    terminate_backends,
+    wait_until,
+)
 
 LOGS = REPO / "examples" / "agent-logs" / "claude-code"
 USAGE = {"prompt_tokens": 2_000, "completion_tokens": 300}
@@ -251,3 +263,26 @@ def test_the_relay_drains_the_learn_queue_and_a_kill_9_mid_batch_loses_nothing(
     assert "Traceback" not in text and text.strip().splitlines()[-1].split("debugloop relay: ")[-1].startswith(
         "relay stopped"
     )
+
+
+def test_the_relay_waits_out_an_outage_of_its_learn_connection_in_one_line(
+    db, dl, conn, reference, kafka_bootstrap, caplog
+):
+    dl.imports.run("claude-code", [LOGS], learn=False)
+    conn.commit()
+    caplog.set_level(logging.INFO, logger="debugloop.relay")
+    settings = settings_for(kafka_bootstrap, relay_learn_rows=2)
+
+    def lines(start):
+        return [
+            r.getMessage() for r in caplog.records if r.name == "debugloop.relay" and r.getMessage().startswith(start)
+        ]
+
+    with relay_thread(settings, db.url) as relay:
+        wait_until(lambda: relay.stats.learned > 0, "the relay learning")
+        assert terminate_backends(db.url, "debugloop-relay-learn") == 1
+        wait_until(lambda: lines("database (learn queue) back after"), "the learn connection back")
+        wait_until(lambda: queued(conn) == 0, "the queue drained", 120)
+    assert len(lines("database (learn queue) unavailable")) == 1 and not lines("database unavailable")
+    conn.commit()
+    assert learned(conn) == reference

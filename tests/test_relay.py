@@ -33,7 +33,16 @@ from debugloop.relay import (
     kafka_partition,
     relay_status,
 )
-from helpers import pending, published, relay_process, relay_thread, settings_for, wait_drained, wait_until
+from helpers import (
+    pending,
+    published,
+    relay_process,
+    relay_thread,
+    settings_for,
+    terminate_backends,
+    wait_drained,
+    wait_until,
+)
 
 
 def make_peers(dl, n):
@@ -222,12 +231,7 @@ def test_a_terminated_database_connection_is_reconnected(dl, db, kafka_bootstrap
     with relay_thread(settings, db.url):
         with Load(db.url, peers, pause=0.005):
             wait_until(lambda: published(db.url) > 20, "the relay publishing under load")
-            with psycopg.connect(db.url, autocommit=True) as conn:
-                killed = conn.execute(
-                    "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                    " where application_name = 'debugloop-relay' and datname = current_database()"
-                ).fetchone()[0]
-            assert killed == 1
+            assert terminate_backends(db.url, "debugloop-relay") == 1
             wait_until(lambda: _logged(caplog, "database back after"), "the relay reconnected")
             before = published(db.url)
             wait_until(lambda: published(db.url) > before, "the relay publishing again under load")

@@ -17,8 +17,9 @@ the batch in hand, gives the slots up and exits. Published events are pruned
 after the setting ``outbox_retention_hours``, every ``relay_prune_interval`` seconds.
 
 The same process drains the learn queue (one service, not two): between outbox
-batches it calls ``learn_pending(relay_learn_rows)`` on a connection of its own,
-each call one transaction; a short batch, so that the outbox waits little. An
+batches it calls ``learn_pending(n)`` on a connection of its own, each call one
+transaction; n adapts (up to ``relay_learn_rows``) so that a batch takes about
+50 ms, and the outbox waits little. An
 outage of that connection is waited out like the outbox's, without stopping it.
 
 Also here: ``relay_status`` (``debugloop relay status``), the topics' creation
@@ -52,6 +53,7 @@ BALANCES = "token.balances.v1"
 ALERTS = "spend.alerts.v1"  # spend.budget.exceeded.v1 events (functions/77_budgets.sql)
 CLAIM_EVERY = 1.0  # seconds between rebalancing the slots
 PRUNE_LIMIT = 10000
+LEARN_TARGET = 0.05  # seconds a batch of the learn queue should take, the outbox waiting meanwhile
 
 
 def kafka_partition(key: str, partitions: int) -> int:
@@ -211,6 +213,7 @@ class Relay:
         self._next_prune = time.monotonic() + self.settings.relay_prune_interval
         self._learn_conn: psycopg.Connection | None = None
         self._next_learn = 0.0
+        self._learn_rows = 1  # the learn batch, adapted to take about LEARN_TARGET
         self._learn_outage = Outage("database (learn queue)")
         self._topics = topic_names(self.settings)
         self._topics_ready = False
@@ -393,11 +396,14 @@ class Relay:
 
     def learn(self) -> int:
         """One batch of the learn queue (learn_pending), in a transaction of its own on
-        the relay's second connection; how many attempts it learned. A database that
-        fails is retried with backoff, the outbox going on meanwhile."""
-        rows = self.settings.relay_learn_rows
-        if not rows or self.stopping or time.monotonic() < self._next_learn:
+        the relay's second connection; how many attempts it learned. The batch adapts
+        to stay short (LEARN_TARGET seconds), so that the outbox waits little: it doubles
+        while batches are quick, up to relay_learn_rows, and halves when one is slow. A
+        database that fails is retried with backoff, the outbox going on meanwhile."""
+        if not self.settings.relay_learn_rows or self.stopping or time.monotonic() < self._next_learn:
             return 0
+        rows = min(self._learn_rows, self.settings.relay_learn_rows)
+        started = time.monotonic()
         try:
             if self._learn_conn is None or self._learn_conn.closed:
                 self._learn_conn = psycopg.connect(self.conninfo, autocommit=True,
@@ -412,6 +418,11 @@ class Relay:
             return 0
         self._learn_outage.ok()
         self.stats.learned += learned
+        took = time.monotonic() - started
+        if learned == rows and took < LEARN_TARGET / 2:
+            self._learn_rows = min(rows * 2, self.settings.relay_learn_rows)
+        elif took > LEARN_TARGET * 2:
+            self._learn_rows = max(1, rows // 2)
         if not learned:  # an empty queue is looked at again after a poll interval, not every batch
             self._next_learn = time.monotonic() + max(self.settings.relay_poll_interval, 0.2)
         return learned
