@@ -741,6 +741,10 @@ begin
     code := debugloop.util_redact(code, true);
     description := debugloop.util_redact(description);
     docstring := debugloop.util_redact(docstring, true);
+    -- a repository URL may carry a token (https://user:token@host/...)
+    pointer.repository := debugloop.util_redact(pointer.repository);
+    pointer.branch := debugloop.util_redact(pointer.branch);
+    pointer.file_path := debugloop.util_redact(pointer.file_path);
     normalized := debugloop.stf_normalize(code, lang);
     hash := debugloop._stf_hash_normalized(normalized, lang);
     insert into debugloop.debug_transform_functions as f (

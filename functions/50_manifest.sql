@@ -140,7 +140,9 @@ $$;
 --   golden_states   the k best golden states for similar problems (_golden_similar)
 --   known_failures  approaches that failed here and never succeeded, with their errors
 --   error_fixes     errors met at the problem or similar ones that have a fix, with the best fix
---   cost            estimate for `model`, mean cost of similar solved tasks, cheaper models
+--   cost            estimate for `model`, mean cost of similar solved tasks, cheaper models,
+--                   and `spend`: the tokens of a similar request and the caller's available
+--                   balance (_spending_manifest)
 --   agent           this agent's attempts and successes at the problem and similar ones
 -- A section is absent when it has nothing to say, or when its flag is off for the
 -- session: stfs with enable_stf_extraction, golden_states with
@@ -210,7 +212,8 @@ begin
     doc := doc || jsonb_build_object('error_fixes', section);
 
     if debugloop.settings_flag('enable_cost_tracking') then
-        doc := doc || jsonb_build_object('cost', debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes));
+        doc := doc || jsonb_build_object('cost', debugloop._spending_manifest(
+                          debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes), who));
     end if;
 
     if who is not null then
@@ -361,6 +364,12 @@ begin
                                       debugloop._manifest_usd((doc #>> '{cost,estimate,cost_p90_usd}')::numeric),
                                       doc #>> '{cost,estimate,samples}', doc #>> '{cost,estimate,basis}')
                          where doc #> '{cost,estimate}' is not null),
+                       (select format('- In tokens ($0.001 each): %s%s%s',
+                                      coalesce('a similar request costs ' || (doc #>> '{cost,spend,tokens_p50}')
+                                               || ' (p90 ' || (doc #>> '{cost,spend,tokens_p90}') || ')', 'no estimate'),
+                                      '; ' || (doc #>> '{cost,spend,available_tokens}') || ' available to you',
+                                      ', ' || (doc #>> '{cost,spend,budget_remaining_tokens}') || ' left under your budget')
+                         where doc #> '{cost,spend}' is not null),
                        (select format('- Similar solved tasks cost %s on average, retries included (%s tasks)',
                                       debugloop._manifest_usd((doc #>> '{cost,similar_solved,avg_cost_usd}')::numeric),
                                       doc #>> '{cost,similar_solved,tasks}')

@@ -1462,17 +1462,24 @@ language sql
 immutable
 as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
--- debugloop.v_ledger_transaction_events: the token.transactions.v1 event of every
--- peer leg (the system accounts' legs publish nothing), in version order per peer:
--- the seed's fields, and the direction, the account version and the balances after
--- it, so that the outbox relay publishes it without another lookup (schemas/ has its
--- JSON Schema); read by peer through the accounts' index and the entries' key. The
--- counterparty is null when its account is a system one; the time is written out as
--- _ledger_time writes it, because a view may call no unpinned function (the planner
--- would inline it on the caller's search path).
-create or replace view debugloop.v_ledger_transaction_events as
-select a.peer_id, e.account_version, e.transfer_id,
-       jsonb_build_object(
+-- debugloop._ledger_transaction_event(entry, transfer, counterparty_system): the
+-- token.transactions.v1 event of one peer leg: the seed's fields, and the
+-- direction, the account version and the balances after it, so that the outbox
+-- relay publishes it without another lookup (schemas/ has its JSON Schema). The
+-- counterparty is null when its account is a system one; the time is written out
+-- as _ledger_time writes it. Why: one shape for the view and for the outbox's
+-- writer (_ledger_outbox), which builds it from the entries a statement inserted
+-- instead of finding them again through the view. PL/pgSQL with its search path
+-- pinned, as a function a view calls must be. Locks: none.
+create or replace function debugloop._ledger_transaction_event(
+    e debugloop.ledger_entries, t debugloop.ledger_transfers, counterparty_system boolean)
+returns jsonb
+language plpgsql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+begin
+    return jsonb_build_object(
         'transaction_id', t.transfer_id,
         'peer_id', e.peer_id,
         'transaction_type', t.transaction_type,
@@ -1483,7 +1490,8 @@ select a.peer_id, e.account_version, e.transfer_id,
         'quality_score', t.quality_score,
         'novelty_score', t.novelty_score,
         'counterparty_peer_id',
-            case when oa.system then null else o.other end,
+            case when counterparty_system then null
+                 when t.from_account_id = e.account_id then t.to_peer_id else t.from_peer_id end,
         'metadata', coalesce(t.metadata, '{}'),
         'hold_id', t.hold_id,
         'memo', t.memo,
@@ -1491,14 +1499,21 @@ select a.peer_id, e.account_version, e.transfer_id,
         'balance', e.balance_after + e.held_after,
         'held', e.held_after,
         'available', e.balance_after,
-        'timestamp', to_char(e.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) as event
+        'timestamp', to_char(e.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+end
+$$;
+
+-- debugloop.v_ledger_transaction_events: the token.transactions.v1 event of every
+-- peer leg (_ledger_transaction_event; the system accounts' legs publish nothing),
+-- in version order per peer; read by peer through the accounts' index and the
+-- entries' key.
+create or replace view debugloop.v_ledger_transaction_events as
+select a.peer_id, e.account_version, e.transfer_id, debugloop._ledger_transaction_event(e, t, oa.system) as event
   from debugloop.ledger_entries e
   join debugloop.ledger_transfers t on t.transfer_id = e.transfer_id
   join debugloop.ledger_accounts a on a.account_id = e.account_id
-  cross join lateral (select case when t.from_account_id = e.account_id then t.to_peer_id else t.from_peer_id end as other,
-                             case when t.from_account_id = e.account_id then t.to_account_id else t.from_account_id end
-                                 as other_account) o
-  join debugloop.ledger_accounts oa on oa.account_id = o.other_account
+  join debugloop.ledger_accounts oa
+    on oa.account_id = case when t.from_account_id = e.account_id then t.to_account_id else t.from_account_id end
  where not a.system;
 comment on view debugloop.v_ledger_transaction_events is 'The token.transactions.v1 event of every peer''s entry.';
 

@@ -163,6 +163,7 @@ def settings_for(bootstrap, valkey=None, **extra):
         valkey_url=valkey,
         topic_transactions=f"t{n}.token.transactions.v1",
         topic_balances=f"t{n}.token.balances.v1",
+        topic_alerts=f"t{n}.spend.alerts.v1",
         **extra,
     )
 

@@ -475,3 +475,12 @@ def test_a_source_renders_with_the_parts_known(conn):
     assert render({"repository": "acme/shop"}) == "acme/shop"
     assert render({"file_path": "a.py", "line_start": 3}) == "a.py:3"
     assert render({"repository": "r", "branch": "b", "commit_sha": SHA, "file_path": "a.py"}) == f"r@b {SHA[:12]} a.py"
+
+
+def test_a_token_in_a_repository_url_is_redacted(dl, conn):
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    dl.stfs.register("order_total", CODE, repository=f"https://ci:{token}@github.com/acme/shop")
+    succeed(dl, {"repository": f"https://ci:{token}@github.com/acme/web", "files": {"web/orders.py": CODE + "# w\n"}})
+    stored = conn.execute("select string_agg(repository, ' ') from debugloop.debug_stf_provenance").fetchone()[0]
+    assert "github.com/acme/shop" in stored and "github.com/acme/web" in stored
+    assert token not in stored

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     topic_balances: str = Field(
         default="token.balances.v1", pattern=r"^[A-Za-z0-9._-]{1,249}$", description="The compacted balances topic."
     )
+    topic_alerts: str = Field(
+        default="spend.alerts.v1", pattern=r"^[A-Za-z0-9._-]{1,249}$", description="The topic of spending alerts."
+    )
     topic_partitions: int = Field(default=10, ge=1, le=10000, description="Partitions of each topic.")
     topic_replication: int = Field(default=1, ge=1, le=100, description="Replication factor of topics it creates.")
     relay_batch_size: int = Field(default=2000, ge=1, le=100000, description="Events the relay sends per batch.")

@@ -50,6 +50,7 @@ log = logging.getLogger("debugloop.relay")
 
 TRANSACTIONS = "token.transactions.v1"  # the outbox's topic names; settings map them to the broker's
 BALANCES = "token.balances.v1"
+ALERTS = "spend.alerts.v1"  # spend.budget.exceeded.v1 events (functions/77_budgets.sql)
 CLAIM_EVERY = 1.0  # seconds between rebalancing the slots
 PRUNE_LIMIT = 10000
 LEARN_TARGET = 0.05  # seconds a batch of the learn queue should take, the outbox waiting meanwhile
@@ -63,7 +64,7 @@ def kafka_partition(key: str, partitions: int) -> int:
 
 
 def topic_names(settings: Settings) -> dict[str, str]:
-    return {TRANSACTIONS: settings.topic_transactions, BALANCES: settings.topic_balances}
+    return {TRANSACTIONS: settings.topic_transactions, BALANCES: settings.topic_balances, ALERTS: settings.topic_alerts}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -99,14 +100,18 @@ class Outage:
 
 
 def ensure_topics(settings: Settings, *, create: bool = True) -> list[str]:
-    """Create the two topics when missing (partitions, cleanup policy delete or compact,
+    """Create the three topics (transactions, balances, alerts) when missing (partitions, cleanup policy delete or compact,
     retention unlimited), else check their partitions; the broker's cleanup policy is
     checked when it reports one. Returns what it did, one line per topic. Raises
     ConfigurationError when a topic differs."""
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    wanted = {settings.topic_transactions: "delete", settings.topic_balances: "compact"}
+    wanted = {
+        settings.topic_transactions: "delete",
+        settings.topic_balances: "compact",
+        settings.topic_alerts: "delete",
+    }
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="debugloop-relay")
     notes = []
     try:
