@@ -237,9 +237,9 @@ def test_the_relay_drains_the_learn_queue_and_a_kill_9_mid_batch_loses_nothing(
     conn.commit()
     settings = settings_for(kafka_bootstrap)
     log = (tmp_path / "relay.log").open("w")
-    first = relay_process(settings, db.url, log, relay_learn_rows=2)
+    first = relay_process(settings, db.url, log, relay_learn_rows=2)  # a batch of at most 2: some are left
     try:
-        wait_until(lambda: 0 < queued(conn) < waiting and _learning_now(db.url), "the relay in a learn batch")
+        wait_until(lambda: 4 < queued(conn) < waiting and _learning_now(db.url), "the relay in a learn batch")
         first.kill()
         first.wait()
         conn.commit()
