@@ -8,7 +8,7 @@
 
 -- debugloop._similar_problems(fingerprint, probe, k): the problems (distinct
 -- requests, debug_problems) like the one with this fingerprint and embedding
--- (util_embed of its text, as halfvec): the request itself first when it is known,
+-- (util_embed_semantic of its text): the request itself first when it is known,
 -- similarity 1, then up to k nearest by cosine similarity of their embeddings
 -- (HNSW), at least the setting problem_min_similarity. Why: one meaning of
 -- "similar problems" for known failures, estimates, golden states and the
@@ -19,7 +19,7 @@ language plpgsql
 stable
 as $$
 -- PL/pgSQL, not SQL: an inlined SQL function would evaluate an argument such as
--- util_embed(problem) once per row it is used in
+-- util_embed_semantic(problem) once per row it is used in
 declare
     floor real := debugloop._settings_number('problem_min_similarity')::real;
 begin
@@ -40,14 +40,15 @@ $$;
 
 -- debugloop._problem_probe(fingerprint, problem): the embedding a problem is
 -- compared by: the one debug_problems holds for its fingerprint (the request is
--- then known and embedded already), else util_embed of its text. Locks: none.
+-- then known and embedded already), else util_embed_semantic of its text (by
+-- meaning, issue 16). Locks: none.
 create or replace function debugloop._problem_probe(fingerprint text, problem text)
 returns debugloop.halfvec
 language sql
 stable
 as $$
     select coalesce((select p.embedding from debugloop.debug_problems p where p.user_request_hash = fingerprint),
-                    debugloop.util_embed(problem)::debugloop.halfvec)
+                    debugloop.util_embed_semantic(problem))
 $$;
 
 -- debugloop._problem_neighbours(problem): the fingerprint and embedding (probe,
@@ -90,7 +91,7 @@ $$;
 
 -- debugloop.attempt_similar_problems(problem, k): the requests agents were given
 -- that are like this one: the same request (by fingerprint) first, then the most
--- similar (cosine similarity of util_embed, at least problem_min_similarity), each
+-- similar (cosine similarity of util_embed_semantic, at least problem_min_similarity), each
 -- with its attempts and successes so far. Raises DL001 for an empty problem or k
 -- outside 1..40. Locks: none.
 create or replace function debugloop.attempt_similar_problems(problem text, k integer default 10)
@@ -258,7 +259,7 @@ begin
     if not exists (select from debugloop.debug_problems p where p.user_request_hash = attempt.user_request_hash) then
         insert into debugloop.debug_problems (user_request_hash, user_request, problem_category, embedding, first_seen_at)
         values (attempt.user_request_hash, attempt.user_request, attempt.problem_category,
-                debugloop.util_embed(attempt.user_request)::debugloop.halfvec, attempt.started_at)
+                debugloop.util_embed_semantic(attempt.user_request), attempt.started_at)
         on conflict (user_request_hash) do nothing;
     end if;
 end

@@ -364,7 +364,7 @@ $$;
 -- debugloop._stf_set_search(stf): an STF with what a problem is matched against
 -- in step with it: the search text (_stf_search_text), its full-text document
 -- (name words weigh most, then description and documentation, then every word of
--- the code) and its SQL embedding (util_embed_sparse). Locks: none.
+-- the code) and its SQL embeddings (util_embed_sparse, util_embed_semantic). Locks: none.
 create or replace function debugloop._stf_set_search(stf debugloop.debug_transform_functions)
 returns debugloop.debug_transform_functions
 language plpgsql
@@ -379,6 +379,7 @@ begin
                                                       debugloop.util_words(stf.problem_category))), 'B')
         || setweight(to_tsvector('english', stf.search_text), 'C');
     stf.embedding := debugloop.util_embed_sparse(stf.search_text);
+    stf.embedding_semantic := debugloop.util_embed_semantic(stf.search_text);
     return stf;
 end
 $$;
@@ -1182,22 +1183,57 @@ end
 $$;
 comment on function debugloop.stf_get(text) is 'One STF by its id or a unique prefix of at least 8 hex digits.';
 
+-- debugloop._stf_semantic_backfill(): what has no semantic embedding yet gets
+-- one (util_embed_semantic): STFs with a search text (registered before
+-- migration 0060), problems and golden states (whose hashed embeddings migration
+-- 0062 cleared); the number of rows updated. Why: a migration cannot compute it,
+-- as functions/ is loaded after the migrations; debugloop.migrate runs this after
+-- every reload. Locks: the rows it updates.
+create or replace function debugloop._stf_semantic_backfill()
+returns bigint
+language sql
+volatile
+as $$
+    with stfs as (
+        update debugloop.debug_transform_functions f
+           set embedding_semantic = debugloop.util_embed_semantic(f.search_text)
+         where f.embedding_semantic is null and f.search_text <> ''
+        returning 1
+    ), problems as (
+        update debugloop.debug_problems p
+           set embedding = debugloop.util_embed_semantic(p.user_request)
+         where p.embedding is null
+        returning 1
+    ), golden as (
+        update debugloop.debug_golden_states g
+           set embedding = debugloop.util_embed_semantic(g.problem_description)
+         where g.embedding is null and g.problem_description is not null
+        returning 1
+    )
+    select (select count(*) from stfs) + (select count(*) from problems) + (select count(*) from golden)
+$$;
+
 -- debugloop.stf_match(problem, k, language, problem_category, approved_only,
 -- query_embedding, embedding_model): the STFs for a problem, best first. Only
 -- recommendable STFs take part: approved ones, and pending ones whose quality
 -- reaches the setting stf_recommend_min_quality. Candidates: the 50 nearest by
--- cosine distance, of the SQL embedding (util_embed_sparse of the problem), or of
--- the neural one when query_embedding is given with its model. Filters (language,
+-- cosine distance, of the SQL embedding by meaning (util_embed_semantic of the
+-- problem), or of the neural one when query_embedding is given with its model. Filters (language,
 -- category, approved only) apply inside the HNSW scan (pgvector iterative scan,
 -- bounded by the setting stf_max_scan_tuples); when fewer STFs than the setting
 -- stf_exact_search_below (2,000) pass them or are in the registry, or the bounded
 -- scan found fewer than k, an exact search runs instead, so k rows come back
 -- whenever k match and a filter that matches nothing costs no scan.
 -- Ranking (README, "STF matching"):
---   similarity = 1 - cosine distance of the embeddings
+--   similarity = 1 - cosine distance of the embeddings (the SQL path: of the lexical
+--                embedding, util_embed_sparse)
+--   meaning    = 1 - cosine distance of util_embed_semantic (the SQL path; the neural
+--                path: the similarity)
 --   text       = ts_rank of the full-text document against any word of the problem, the
 --                name weighing 1, description and docstring 0.4, the code 0.2; scaled to 0..1
---   score      = (similarity + 0.1 * text) * (0.8 + 0.2 * quality) * (0.9 + 0.1 * evidence)
+--   match      = w * meaning + (1 - w) * similarity, w the setting stf_semantic_weight
+--                (the neural path: the similarity)
+--   score      = (match + 0.1 * text) * (0.8 + 0.2 * quality) * (0.9 + 0.1 * evidence)
 --   confidence = similarity * (0.5 + 0.5 * evidence), 0..1
 -- Raises DL001 for an empty problem, k outside 1..1000, a language debugloop does
 -- not read, a query_embedding without its model or one that _stf_check_embedding
@@ -1221,6 +1257,8 @@ as $$
 declare
     neural boolean := query_embedding is not null;
     probe debugloop.sparsevec;
+    meaning debugloop.halfvec;
+    semantic_weight real := debugloop._settings_number('stf_semantic_weight');
     min_quality numeric := debugloop._settings_number('stf_recommend_min_quality');
     lang text := debugloop._stf_language(language);
     query tsquery;
@@ -1241,7 +1279,8 @@ begin
     end if;
     if not neural then
         probe := debugloop.util_embed_sparse(problem);
-        if probe is null then
+        meaning := debugloop.util_embed_semantic(problem);
+        if probe is null or meaning is null then
             return;  -- no word to match
         end if;
     end if;
@@ -1256,7 +1295,7 @@ begin
         case when approved_only then $f$f.approval_status = 'approved'$f$
              else $f$(f.approval_status = 'approved' or (f.approval_status = 'pending' and f.quality_score >= $4))$f$ end,
         case when neural then 'f.embedding_model = $5' end);
-    distance := case when neural then 'f.embedding_neural operator(debugloop.<=>) $6' else 'f.embedding operator(debugloop.<=>) $1' end;
+    distance := case when neural then 'f.embedding_neural operator(debugloop.<=>) $6' else 'f.embedding_semantic operator(debugloop.<=>) $7' end;
     -- a selective filter or a small registry: when fewer than stf_exact_search_below
     -- STFs pass the filters, an exact search over them is cheaper than an index
     -- scan that would visit many to find few, and its answer does not depend on
@@ -1264,7 +1303,7 @@ begin
     select c.reltuples into estimate from pg_class c where c.oid = 'debugloop.debug_transform_functions'::regclass;
     if exact_below > 0 and (lang is not null or problem_category is not null or approved_only or estimate < exact_below) then
         execute format('select count(*) from (select from debugloop.debug_transform_functions f where %s limit %s) m', filters, exact_below)
-           into matching using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+           into matching using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding, meaning;
     end if;
     if matching is null or matching >= exact_below then
         -- the HNSW index, the filters applied inside the scan (iterative, bounded)
@@ -1273,13 +1312,13 @@ begin
         perform set_config('hnsw.ef_search', '100', true);
         execute format('select array_agg(c.id order by c.d), array_agg(c.d order by c.d) from (select f.stf_id as id, %1$s as d'
                        ' from debugloop.debug_transform_functions f where %2$s order by %1$s limit 50) c', distance, filters)
-           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding, meaning;
     end if;
     if coalesce(cardinality(candidates), 0) < least(k, 50) and (matching is null or matching > 0) then
         -- an exact search (the + 0 keeps the index out): few match, or the bounded scan stopped early
         execute format('select array_agg(c.id order by c.d), array_agg(c.d order by c.d) from (select f.stf_id as id, %1$s as d'
                        ' from debugloop.debug_transform_functions f where %2$s order by (%1$s) + 0 limit 50) c', distance, filters)
-           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding, meaning;
     end if;
 
     -- rank the candidates on the narrow columns, then fetch the wide ones (code,
@@ -1289,13 +1328,22 @@ begin
         select c.id, d.distance
           from unnest(coalesce(candidates, '{}')) with ordinality as c(id, ord)
           join unnest(coalesce(distances, '{}')) with ordinality as d(distance, ord) on d.ord = c.ord
-    ), ranked as (
-        select vec.id, vec.distance, r.text_value,
-               ((1 - vec.distance + 0.1 * r.text_value) * (0.8 + 0.2 * coalesce(f.quality_score, 0))
-                                                         * (0.9 + 0.1 * coalesce(f.evidence_score, 0)))::real as score
+    ), lexical as (
+        -- the SQL path: candidates by meaning, their lexical similarity exact
+        select vec.id, case when neural then vec.distance
+                            else coalesce(f.embedding operator(debugloop.<=>) probe, 1) end as distance,
+               case when neural then 1 - vec.distance
+                    else semantic_weight * (1 - vec.distance)
+                         + (1 - semantic_weight) * (1 - coalesce(f.embedding operator(debugloop.<=>) probe, 1)) end as fused,
+               f.search_document, f.quality_score, f.evidence_score
           from vec join debugloop.debug_transform_functions f on f.stf_id = vec.id
-         cross join lateral (select coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', f.search_document, query, 32), 0) as text_value) r
-         order by 4 desc, vec.id
+    ), ranked as (
+        select l.id, l.distance, r.text_value,
+               ((l.fused + 0.1 * r.text_value) * (0.8 + 0.2 * coalesce(l.quality_score, 0))
+                                               * (0.9 + 0.1 * coalesce(l.evidence_score, 0)))::real as score
+          from lexical l
+         cross join lateral (select coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', l.search_document, query, 32), 0) as text_value) r
+         order by 4 desc, l.id
          limit k
     )
     select x.stf_id, x.stf_name, x.stf_language, x.problem_category, x.approval_status,
@@ -1387,12 +1435,13 @@ set search_path = debugloop, pg_catalog, pg_temp
 as $$
     with updated as (
         update debugloop.debug_transform_functions f
-           set embedding = debugloop.util_embed_sparse(f.search_text)
+           set embedding = debugloop.util_embed_sparse(f.search_text),
+               embedding_semantic = debugloop.util_embed_semantic(f.search_text)
         returning 1
     )
     select count(*) from updated
 $$;
-comment on function debugloop.stf_reembed() is 'Recompute every STF''s SQL embedding (after a change of debugloop.util_synonyms).';
+comment on function debugloop.stf_reembed() is 'Recompute every STF''s SQL embeddings (after a change of debugloop.util_synonyms or of the word vectors).';
 revoke execute on function debugloop.stf_reembed() from public;
 grant execute on function debugloop.stf_reembed() to debugloop_admin;
 

