@@ -76,7 +76,7 @@ def holdout3(pg_template, pg_server):
 
 
 # Floors at the measured figures (precision, recall); see the measurement lines.
-HOLDOUT2_FLOOR = (0.93, 0.44)
+HOLDOUT2_FLOOR = (0.97, 0.63)  # blind: 0.932, 0.441
 HOLDOUT3_FLOOR = (0.0, 0.0)
 HOLDOUT3_GOAL_REASON = "not measured yet"
 
@@ -167,7 +167,7 @@ def test_the_blind_corpus_shares_no_tool_with_the_others():
 def test_first_held_out_set_keeps_precision_and_recall(holdout, measurement):
     precision, recall = _measure(holdout, "held-out 1 (dev)", measurement)
     assert precision >= 0.95
-    assert recall >= 0.89  # measured 0.892 (0.623 at its blind measurement)
+    assert recall >= 0.90  # measured 0.901 (0.623 at its blind measurement)
 
 
 def test_second_held_out_set_keeps_precision_and_recall(holdout2, measurement):
