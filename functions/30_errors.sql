@@ -126,10 +126,10 @@ begin
             || '|\m\d{1,2}/\d{1,2}/\d{2,4}\M'
             || '|\m\d{1,2}:\d{2}:\d{2}([.,]\d+)?\M', '<date>', 'g');
     end if;
-    -- addresses: IPv6 (also ::1), IPv4, with a port; hostnames with a known top-level domain, localhost
+    -- addresses: IPv6 (also ::1, and bracketed with a port: "[::]:80"), IPv4, with a port; hostnames with a known top-level domain, localhost
     if has_digit and m like '%:%:%' then
         m := regexp_replace(m,
-            '\[?(?<![\w:])::[0-9a-fA-F]{0,4}\M\]?(:\d+)?'
+            '\[[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}\](:\d+)?|\[?(?<![\w:])::[0-9a-fA-F]{0,4}\M\]?(:\d+)?'
             || '|\[?(?<![\w:.])(?=[0-9a-fA-F:]*\d)(?=[0-9a-fA-F]{0,4}:[0-9a-fA-F]{0,4}:)([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])\]?(:\d+)?',
             '<ip>', 'g');
     end if;
@@ -190,7 +190,8 @@ begin
         -- hex: 0x addresses, and hashes (git SHAs, MD5, SHA-1...) of 7 to 64 hex digits
         -- (no lookahead for "a digit among them": PostgreSQL runs lookarounds slowly)
         m := regexp_replace(m, '\m(0x[0-9a-fA-F]+|[0-9a-fA-F]{7,64})\M', '<hex>', 'g');
-        -- durations
+        -- durations, Go's compound ones among them ("1h0m0s", "2m11s", "4m50.5s")
+        m := regexp_replace(m, '\m\d+h(\d+m)?(\d+(\.\d+)?s)?\M|\m\d+m\d+(\.\d+)?s\M', '<duration>', 'g');
         m := regexp_replace(m, '\m\d+(\.\d+)?\s?(ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?)\M', '<duration>', 'g');
     end if;
     if strpos(m, 'from versions: ') > 0 then
@@ -299,7 +300,7 @@ declare
     found text[];
     short text;
     -- "SomeError: the message" (the type with an optional module path)
-    type_prefix constant text := '^\s*([A-Za-z_][\w.]*(Error|Exception|Warning|Exit|Interrupt|Failure|Fault|Timeout|Refused))(?:\[\w+\])?\s*:\s?';
+    type_prefix constant text := '^\s*([A-Za-z_](?:[\w.]|::)*(Error|Exception|Warning|Exit|Interrupt|Failure|Fault|Timeout|Refused))(?:\[\w+\])?\s*:(?!:)\s?';
 begin
     kind := nullif(btrim(error_type), '');
     body := coalesce(message, '');
@@ -307,6 +308,29 @@ begin
     -- "main" ', .NET's "Unhandled exception. "
     if strpos(body, 'xception') > 0 then
         body := regexp_replace(body, '^\s*(Exception in thread "[^"]*"|Unhandled exception\.)\s+', '');
+    end if;
+    -- Rust's panic: the message follows "panicked at <file>:<n>:<n>:" on the next line
+    -- (Rust 1.73 and later) or stands quoted before the location (earlier releases)
+    if strpos(body, ' panicked at ') > 0 then
+        body := regexp_replace(body,
+            '^\s*thread ''[^'']*'' panicked at (?:[^\s'']+:\d+:\d+:\s*\n\s*([^\n]+)|''(.*)'', [^\s'']+:\d+:\d+)(?:\n.*)?$',
+            '\1\2');
+    end if;
+    -- Elixir's report "** (Type) the message", after a logger's prefix or alone
+    if kind is null and strpos(body, '** (') > 0 then
+        found := regexp_match(body, '\*\* \(([A-Z][\w.]*)\) (.*)$');
+        if found is not null then
+            kind := found[1];
+            body := found[2];
+        end if;
+    end if;
+    -- Ruby's report of an uncaught exception: "<file>:<n>:in `m': the message (Type)"
+    if kind is null and strpos(body, ':in `') > 0 then
+        found := regexp_match(body, '^\s*\S+:\d+:in [`''][^`'']*'': (.*) \(([A-Z]\w*(?:::\w+)*)\)\s*$');
+        if found is not null then
+            kind := found[2];
+            body := found[1];
+        end if;
     end if;
     if kind is null then
         found := regexp_match(body, type_prefix || '(.*)$');
@@ -321,9 +345,10 @@ begin
         end if;
     elsif strpos(body, ':') > 0 then
         -- a message that repeats its type ("KeyError: 'x'", "builtins.KeyError: 'x'") loses the prefix
-        short := btrim(split_part(body, ':', 1));
+        short := btrim(split_part(replace(body, '::', '⁑'), ':', 1));
+        short := replace(short, '⁑', '::');
         if short = kind or regexp_replace(short, '^.*\.', '') = regexp_replace(kind, '^.*\.', '') then
-            body := ltrim(substr(body, strpos(body, ':') + 1), ' ');
+            body := ltrim(substr(body, length(short) + strpos(body, short) + 1), ' ');
         end if;
     end if;
     kind := regexp_replace(kind, '^(builtins|exceptions)\.', '');
@@ -471,8 +496,23 @@ declare
     m text := normalized;
     levels constant text := 'Error response from daemon:|##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|PHP (fatal error|warning|notice|parse error):|(fatal )?error:|fatal:|warning:|#<n> ';
 begin
+    -- where a linter or compiler points before its level word: "<n>:<n> error x"
+    -- (ESLint), "<path> error CS0246: x" (MSBuild); a thread's tag ("Thread <n>: x")
+    m := regexp_replace(m, '^\s*<n>:<n>\s+(error|warning)\s+', '');
+    m := regexp_replace(m, '^\s*<path>\s+(?=(error|warning)\M)|^\s*Thread <n>:\s+', '');
+    -- a logger's bracketed tags before the message ("[Note] [MY-<n>] [InnoDB] x", "[emerg] x"),
+    -- after a thread or connection number
+    m := regexp_replace(m, '^\s*(<n>\s+(?=\[))?(\[[^\]\s]{1,24}\]:?\s*)+(?=[A-Za-z(])', '');
     -- (the level words are grouped before the space after them: "Error:  x" loses "Error:  ")
     m := regexp_replace(m, '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
+    -- "Uncaught Error: x" (PHP) is the error "x"
+    if m like 'Uncaught %' then
+        m := regexp_replace(regexp_replace(m, '^Uncaught\s+', ''), '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
+    end if;
+    -- a server's error code around its message: the MySQL client's "ERROR <n> (HY000): x",
+    -- a driver's tuple "(<n>, 'x')", PDO's "SQLSTATE[HY000]: General error: <n> x"
+    m := regexp_replace(m, '^\s*ERROR <n> \((\w+|<n>)\):\s+|^\s*(SQLSTATE\[(\w+|<n>)\]:\s+)?[A-Z][a-z]+( [a-z]+){0,5}:\s+<n>\s+(?=[A-Z])', '');
+    m := regexp_replace(m, '^\s*\(<n>, ''(.*)''\)\s*$|^\s*\(<n>, "(.*)"\)\s*$', '\1\2');
     if m ~ '^\s*[a-z][\w-]*: ((?![\w-]+: )|(?=(error|fatal|warning): ))' then
         m := regexp_replace(regexp_replace(m, '^\s*[a-z][\w-]*: ', ''), '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
     end if;
@@ -483,6 +523,14 @@ begin
     end if;
     -- a request is data: "Get <str>: dial unix" and "Post <str>: dial unix" are one
     m := regexp_replace(m, '\m(GET|POST|PUT|PATCH|DELETE|HEAD|Get|Post|Put|Patch|Delete|Head) (<str>|<url>|<path>)', '<request>', 'g');
+    -- where the report points after the message: PostgreSQL's "at character <n>", MSBuild's project "[<path>]", PHP's "in <path>:<n>",
+    -- Swift's ": file <path>, line <n>"
+    m := regexp_replace(m, '(\s+at character <n>|\s+\[<path>\]?|\s+in <path>(:<n>)?|: file <path>, line <n>)\s*$', '');
+    -- advice after the message says nothing more about it, and a cut output loses it:
+    -- "x. This means ...", "x. Please ...", "x. For more information ..."
+    if strpos(m, '. ') > 0 then
+        m := regexp_replace(m, '\.\s+(This means|Anything in|Please|Preemption is|For more information|To resolve|See|Consider|If you|You can)\M.*$', '');
+    end if;
     m := regexp_replace(m, '(:\s*<\w+>|[.!])+\s*$', '');
     return replace(replace(m, '<hex>', '<n>'), '<ip>', '<host>');
 end
@@ -492,7 +540,8 @@ $$;
 -- group: its short name (no module or package path: "torch.cuda.OutOfMemoryError"
 -- and "torch.OutOfMemoryError" are one type), and only when the group key says
 -- little by itself, fewer than three words ("KeyError: 'x'", "Metaspace"). Why: a
--- message of three words or more names the error on its own, and one report
+-- message of three words or more names the error on its own (as does a type that only
+-- spells the message's words), and one report
 -- carries the type (a driver's exception class, a type field) while its twin from
 -- a server log or a cut tool output does not; the words then agree, the types not.
 -- One exception: a library's type that takes a standard exception's name
@@ -506,6 +555,9 @@ parallel safe
 as $$
     select case
         when kind is null then null
+        -- a type that spells its message ("DeadlockDetected": "deadlock detected") adds nothing
+        when lower(regexp_replace(regexp_replace(kind, '^.*(\.|::)', ''), '[^A-Za-z]', '', 'g'))
+             = lower(regexp_replace(coalesce(key, ''), '[^A-Za-z]', '', 'g')) then null
         when cardinality(regexp_split_to_array(btrim(regexp_replace(coalesce(key, ''), '<\w+>|[^A-Za-z]+', ' ', 'g')), '\s+')) >= 3
             then case when strpos(kind, '.') > 0
                        and split_part(kind, '.', 1) <> all (array['builtins', 'exceptions', 'json', 'urllib', 'http', 'socket', 'ssl', 'asyncio', 'subprocess', 'sqlite3', 'concurrent', 'multiprocessing', 'java', 'javax', 'kotlin', 'System', 'Microsoft'])

@@ -135,3 +135,132 @@ def test_twins_of_one_class_share_a_signature(conn, twins):
 )
 def test_what_needs_another_fix_stays_apart(conn, apart):
     assert not same(conn, *apart)
+
+
+def sigs(conn, reports):
+    return {sig(conn, error_type, message) for error_type, message in reports}
+
+
+@pytest.mark.parametrize(
+    "twins",
+    [
+        # a type with a "::" namespace before the message, or given apart
+        [
+            (None, "Gem::ConflictError: Unable to activate foo-1.2, because bar-2.0 conflicts with bar (~> 1.0)"),
+            ("Gem::ConflictError", "Unable to activate foo-1.2, because bar-2.0 conflicts with bar (~> 1.0)"),
+        ],
+        # Ruby's uncaught exception: "<file>:<n>:in `m': message (Type)"
+        [
+            (None, "app/models/order.rb:12:in `total': undefined method `price' for nil (NoMethodError)"),
+            ("NoMethodError", "undefined method `price' for nil"),
+        ],
+        # Elixir's "** (Type) message", alone or after a logger's prefix
+        [
+            (None, "** (Ecto.NoResultsError) expected at least one result but got none in query"),
+            (
+                None,
+                "14:02:11.123 [error] Task #PID<0.77.0> ** (Ecto.NoResultsError) expected at least one result but got none in query",
+            ),
+            ("Ecto.NoResultsError", "expected at least one result but got none in query"),
+        ],
+        # Rust panics: message on the next line (1.73+), quoted before the location, or alone
+        [
+            (
+                None,
+                "thread 'main' panicked at src/lib.rs:10:5:\nattempt to divide by zero\nnote: run with `RUST_BACKTRACE=1`",
+            ),
+            (None, "thread 'worker-3' panicked at 'attempt to divide by zero', src/calc.rs:88:9"),
+            (None, "attempt to divide by zero"),
+        ],
+        # where a report points after its message: PostgreSQL, MSBuild, PHP, Swift
+        [
+            (None, "ERROR:  relation 'invoices' does not exist at character 15"),
+            (None, "relation 'invoices' does not exist"),
+        ],
+        [
+            (
+                None,
+                "Program.cs(3,7): error CS0246: The type or namespace name 'Serilog' could not be found [/src/App/App.csproj]",
+            ),
+            (None, "/src/App/Program.cs(3,7): error CS0246: The type or namespace name 'Serilog' could not be found"),
+            (None, "error CS0246: The type or namespace name 'Serilog' could not be found"),
+        ],
+        [
+            (
+                None,
+                "PHP Fatal error:  Uncaught Error: Call to undefined function mb_strlen() in /var/www/app/text.php:3",
+            ),
+            ("Error", "Call to undefined function mb_strlen()"),
+        ],
+        [
+            (None, "Fatal error: Division by zero: file App/Math.swift, line 12"),
+            (None, "Thread 1: Fatal error: Division by zero"),
+            (None, "Fatal error: Division by zero"),
+        ],
+        # a linter's location and level before the message (ESLint's stylish format)
+        [(None, "  12:5  error  Parsing error: Unexpected token )"), (None, "Parsing error: Unexpected token )")],
+        # a server's error code around its message: client, driver tuple, PDO
+        [
+            (None, "ERROR 1146 (42S02): Table 'shop.carts' doesn't exist"),
+            ("pymysql.err.ProgrammingError", "(1146, \"Table 'shop.carts' doesn't exist\")"),
+            (None, "SQLSTATE[42S02]: Base table or view not found: 1146 Table 'shop.carts' doesn't exist"),
+        ],
+        # a logger's bracketed tags after its stamp and thread number
+        [
+            (
+                None,
+                "2026-12-01T10:11:12.123456Z 8 [ERROR] [MY-012592] [InnoDB] Operating system error number 28 in a file operation.",
+            ),
+            (None, "[ERROR] [MY-012592] [InnoDB] Operating system error number 28 in a file operation."),
+            (None, "Operating system error number 28 in a file operation."),
+        ],
+        # Go's compound durations
+        [
+            (None, "job failed: execution took longer than 1h0m0s"),
+            (None, "job failed: execution took longer than 45s"),
+            (None, "job failed: execution took longer than 2m30s"),
+        ],
+        # an IPv6 literal with its port is an address like an IPv4 one
+        [
+            (None, "listen tcp [::]:8080: bind: address already in use"),
+            (None, "listen tcp 0.0.0.0:9090: bind: address already in use"),
+            (None, "listen tcp [fe80::1]:80: bind: address already in use"),
+        ],
+        # advice after the message, which a cut output loses
+        [
+            (None, "connection pool exhausted. This means requests arrive faster than the pool serves them."),
+            (None, "connection pool exhausted. Please raise pool_size."),
+            (None, "connection pool exhausted"),
+        ],
+        # a type that only spells the message's words
+        [("ReadTimeout", "read timeout"), (None, "read timeout")],
+    ],
+)
+def test_twins_of_the_report_formats_share_a_signature(conn, twins):
+    assert len(sigs(conn, twins)) == 1
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [
+        [
+            (None, "app/models/order.rb:12:in `total': undefined method `price' for nil (NoMethodError)"),
+            (None, "app/models/order.rb:12:in `total': undefined method `qty' for nil (NoMethodError)"),
+        ],
+        [
+            (None, "thread 'main' panicked at src/lib.rs:10:5:\nattempt to divide by zero"),
+            (None, "thread 'main' panicked at src/lib.rs:10:5:\nattempt to subtract with overflow"),
+        ],
+        [
+            (None, "ERROR 1146 (42S02): Table 'shop.carts' doesn't exist"),
+            (None, "ERROR 1146 (42S02): Table 'shop.items' doesn't exist"),
+        ],
+        [
+            (None, "Cannot find name 'expect'. Do you need to install type definitions for a test runner?"),
+            (None, "Cannot find name 'expect'."),
+        ],
+        [("ReadTimeout", "read timeout"), ("ConnectTimeout", "read timeout")],
+    ],
+)
+def test_report_formats_keep_what_needs_another_fix_apart(conn, apart):
+    assert len(sigs(conn, apart)) == len(apart)

@@ -1,13 +1,14 @@
-"""Signatures against two labelled corpora of error messages (tests/data/README.md).
+"""Signatures against four labelled corpora of error messages (tests/data/README.md).
 
 Pairwise: two messages with the same signature should share a group (precision), two
 messages of one group should share a signature (recall). The first corpus
-(error_corpus_*.jsonl) was used while building the normaliser; the held-out one
-(error_holdout.jsonl: system and server logs, GPU and container errors, other
-languages, CI output) was labelled before the normaliser ever ran on it and is
-never tuned on, so it measures what the signatures do on data they were not built
-with. Signatures group by message (type + normalised key line); the stack trace,
-present for some members and absent for others, does not take part.
+(error_corpus_*.jsonl) was used while building the normaliser; the first two held-out
+sets (error_holdout.jsonl, error_holdout2.jsonl) were labelled before the normaliser ran
+on them, measured blind once, and then looked at while tuning, so they are development
+sets now; error_holdout3.jsonl (tools in none of the others) is the blind measurement:
+labelled and committed before its one run, never tuned on. Signatures group by message
+(type + normalised key line); the stack trace, present for some members and absent for
+others, does not take part.
 """
 
 import itertools
@@ -64,6 +65,22 @@ def holdout(pg_template, pg_server):
     return _described(pg_template, pg_server, "error_holdout.jsonl")
 
 
+@pytest.fixture(scope="module")
+def holdout2(pg_template, pg_server):
+    return _described(pg_template, pg_server, "error_holdout2.jsonl")
+
+
+@pytest.fixture(scope="module")
+def holdout3(pg_template, pg_server):
+    return _described(pg_template, pg_server, "error_holdout3.jsonl")
+
+
+# Floors at the measured figures (precision, recall); see the measurement lines.
+HOLDOUT2_FLOOR = (0.97, 0.63)  # blind: 0.932, 0.441
+HOLDOUT3_FLOOR = (0.0, 0.0)
+HOLDOUT3_GOAL_REASON = "not measured yet"
+
+
 def _pairwise(rows):
     """Pairwise precision and recall of "same signature" against "same group"."""
     tp = fp = fn = 0
@@ -96,35 +113,79 @@ def test_same_signature_has_precision_95_and_recall_90(corpus, measurement):
     assert recall >= 0.90
 
 
-def test_the_held_out_corpus_is_large_labelled_and_of_other_sources():
-    rows = load_corpus("error_holdout.jsonl")
-    assert len(rows) >= 150
+def _measure(rows, name, measurement):
+    precision, recall, tp, fp, fn = _pairwise(rows)
+    measurement(
+        f"{name}: {len(rows)} messages in {len({r['group'] for r in rows})} groups, "
+        f"{tp + fn} same-group pairs: precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})"
+    )
+    return precision, recall
+
+
+@pytest.mark.parametrize(
+    ("pattern", "minimum", "groups", "tools"),
+    [
+        (
+            "error_holdout.jsonl",
+            150,
+            40,
+            {"kernel", "nginx", "postgres", "docker", "kubernetes", "pytorch", "java", "go", "rust", "ci"},
+        ),
+        ("error_holdout2.jsonl", 150, 40, {"go", "ci", "postgres", "java", "kubernetes", "kernel", "elixir"}),
+        (
+            "error_holdout3.jsonl",
+            160,
+            45,
+            {"terraform", "aws", "mongodb", "kafka", "envoy", "rocm", "jenkins", "haskell", "jest"},
+        ),
+    ],
+)
+def test_the_held_out_corpora_are_large_labelled_and_of_other_sources(pattern, minimum, groups, tools):
+    rows = load_corpus(pattern)
+    assert len(rows) >= minimum
     for row in rows:
         assert set(row) == {"group", "tool", "error_type", "message", "stacktrace", "category", "source"}, row
         assert row["message"].strip() and row["source"].startswith("https://") and row["category"] in CATEGORIES
-    assert len({row["group"] for row in rows}) >= 40
-    first = {row["message"] for row in load_corpus("error_corpus_*.jsonl")}
-    assert not first & {row["message"] for row in rows}
-    assert {"kernel", "nginx", "postgres", "docker", "kubernetes", "pytorch", "java", "go", "rust", "ci"} <= {
-        row["tool"] for row in rows
+    assert len({row["group"] for row in rows}) >= groups
+    others = {
+        row["message"] for other in ("error_corpus_*.jsonl", "error_holdout*.jsonl") for row in load_corpus(other)
     }
+    others -= {row["message"] for row in rows}
+    assert not others & {row["message"] for row in rows}
+    assert tools <= {row["tool"] for row in rows}
 
 
-def test_held_out_signatures_keep_precision_95_and_do_not_fall(holdout, measurement):
-    precision, recall, tp, fp, fn = _pairwise(holdout)
-    measurement(
-        f"held-out error corpus: {len(holdout)} messages in {len({r['group'] for r in holdout})} groups, "
-        f"{tp + fn} same-group pairs: precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})"
-    )
+def test_the_blind_corpus_shares_no_tool_with_the_others():
+    earlier = {
+        row["tool"]
+        for p in ("error_corpus_*.jsonl", "error_holdout.jsonl", "error_holdout2.jsonl")
+        for row in load_corpus(p)
+    }
+    assert not earlier & {row["tool"] for row in load_corpus("error_holdout3.jsonl")}
+
+
+def test_first_held_out_set_keeps_precision_and_recall(holdout, measurement):
+    precision, recall = _measure(holdout, "held-out 1 (dev)", measurement)
     assert precision >= 0.95
-    assert recall >= 0.74  # measured 0.744 (0.623 at the first, blind measurement)
+    assert recall >= 0.90  # measured 0.901 (0.623 at its blind measurement)
 
 
-@pytest.mark.xfail(
-    reason="issue 16's goal, not reached yet: held-out recall 0.744 (types given vs absent split groups)"
-)
-def test_held_out_signatures_reach_recall_92(holdout):
-    assert _pairwise(holdout)[1] >= 0.92
+def test_second_held_out_set_keeps_precision_and_recall(holdout2, measurement):
+    precision, recall = _measure(holdout2, "held-out 2 (dev)", measurement)
+    assert precision >= HOLDOUT2_FLOOR[0]
+    assert recall >= HOLDOUT2_FLOOR[1]
+
+
+def test_blind_held_out_set(holdout3, measurement):
+    precision, recall = _measure(holdout3, "held-out 3 (blind)", measurement)
+    assert precision >= HOLDOUT3_FLOOR[0]
+    assert recall >= HOLDOUT3_FLOOR[1]
+
+
+@pytest.mark.xfail(reason=HOLDOUT3_GOAL_REASON)
+def test_blind_held_out_set_reaches_the_goal(holdout3):
+    precision, recall, *_ = _pairwise(holdout3)
+    assert precision >= 0.95 and recall >= 0.92
 
 
 def test_categories_agree_with_the_labels(corpus, measurement):
