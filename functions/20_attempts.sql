@@ -119,14 +119,18 @@ comment on function debugloop.attempt_similar_problems(text, integer) is 'Reques
 -- fingerprint (any model), else the latest at the similar problems (fingerprints,
 -- most similar first; _problem_neighbours), 50 in all. Costs are for `model` at
 -- today's prices, all prompt tokens taken as uncached input; null when the model
--- has no price (_price_uncached). A generic plan: planning the query anew for
--- each call's values cost 0.3 ms, four times running it. Locks: none.
+-- has no price (_price_uncached). PL/pgSQL with a generic plan: planning the
+-- query anew for each call's values cost 0.3 ms, four times running it. Locks:
+-- none.
 create or replace function debugloop._attempt_estimate(model text, fingerprint text, similar_hashes text[])
 returns debugloop.cost_estimate_result
-language sql
+language plpgsql
 stable
 set plan_cache_mode = force_generic_plan
 as $$
+declare
+    result debugloop.cost_estimate_result;
+begin
     with same as (
         select a.tokens_input, a.tokens_output
           from debugloop.debug_execution_attempts a
@@ -162,6 +166,9 @@ as $$
       from stats st
       -- in FROM, so called once and not once per column; not at all without samples
       left join lateral (select * from debugloop.price_lookup(model, now()) where st.samples > 0) p on true
+      into result;
+    return result;
+end
 $$;
 
 -- debugloop.attempt_estimate(user_request, model): what a request is
