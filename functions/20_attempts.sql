@@ -120,12 +120,18 @@ comment on function debugloop.attempt_similar_problems(text, integer) is 'Reques
 -- fingerprint (any model), else the latest at the similar problems (fingerprints,
 -- most similar first; _problem_neighbours), 50 in all. Costs are for `model` at
 -- today's prices, all prompt tokens taken as uncached input; null when the model
--- has no price. Locks: none.
+-- has no price (_price_uncached). PL/pgSQL with a generic plan: planning the
+-- query anew for each call's values cost 0.3 ms, four times running it. Locks:
+-- none.
 create or replace function debugloop._attempt_estimate(model text, fingerprint text, similar_hashes text[])
 returns debugloop.cost_estimate_result
-language sql
+language plpgsql
 stable
+set plan_cache_mode = force_generic_plan
 as $$
+declare
+    result debugloop.cost_estimate_result;
+begin
     with same as (
         select a.tokens_input, a.tokens_output
           from debugloop.debug_execution_attempts a
@@ -156,13 +162,14 @@ as $$
           from pool s
     )
     select st.basis, st.samples, st.in50, st.in90, st.out50, st.out90,
-           case when p.catalog_id is not null then debugloop._price_usage(p, jsonb_build_object(
-               'input_tokens', st.in50, 'output_tokens', st.out50, 'cache_read_tokens', 0), null) end,
-           case when p.catalog_id is not null then debugloop._price_usage(p, jsonb_build_object(
-               'input_tokens', st.in90, 'output_tokens', st.out90, 'cache_read_tokens', 0), null) end
+           case when p.catalog_id is not null then debugloop._price_uncached(p, st.in50, st.out50) end,
+           case when p.catalog_id is not null then debugloop._price_uncached(p, st.in90, st.out90) end
       from stats st
       -- in FROM, so called once and not once per column; not at all without samples
       left join lateral (select * from debugloop.price_lookup(model, now()) where st.samples > 0) p on true
+      into result;
+    return result;
+end
 $$;
 
 -- debugloop.attempt_estimate(user_request, model): what a request is

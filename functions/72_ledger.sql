@@ -1517,24 +1517,40 @@ select a.peer_id, e.account_version, e.transfer_id, debugloop._ledger_transactio
  where not a.system;
 comment on view debugloop.v_ledger_transaction_events is 'The token.transactions.v1 event of every peer''s entry.';
 
+-- debugloop._ledger_balance_json(...): the token.balances.v1 event of a balance
+-- (the seed's fields, and held, available and version; the time written out as
+-- _ledger_time writes it). Why: one shape for ledger_balance_event, which sums a
+-- peer's accounts, and for the outbox's writer (_ledger_outbox), which reads a
+-- peer's one account row. Locks: none.
+create or replace function debugloop._ledger_balance_json(
+    peer_id text, balance numeric, held numeric, available numeric, lifetime_earned numeric, lifetime_spent numeric,
+    version numeric, last_transfer_id uuid, last_updated timestamptz)
+returns jsonb
+language sql
+immutable
+as $$
+    select jsonb_build_object(
+        'peer_id', peer_id,
+        'balance', balance,
+        'held', held,
+        'available', available,
+        'lifetime_earned', lifetime_earned,
+        'lifetime_spent', lifetime_spent,
+        'version', version,
+        'last_transaction_id', last_transfer_id,
+        'last_updated', debugloop._ledger_time(last_updated))
+$$;
+
 -- debugloop.ledger_balance_event(peer): the token.balances.v1 event of a peer's
--- balance now (the seed's fields, and held, available and version). Raises DL032
--- for an unknown peer. Locks: none.
+-- balance now (_ledger_balance_json of ledger_balance). Raises DL032 for an
+-- unknown peer. Locks: none.
 create or replace function debugloop.ledger_balance_event(peer text)
 returns jsonb
 language sql
 stable
 as $$
-    select jsonb_build_object(
-        'peer_id', b.peer_id,
-        'balance', b.balance,
-        'held', b.held,
-        'available', b.available,
-        'lifetime_earned', b.lifetime_earned,
-        'lifetime_spent', b.lifetime_spent,
-        'version', b.version,
-        'last_transaction_id', b.last_transfer_id,
-        'last_updated', debugloop._ledger_time(coalesce(b.last_transfer_at, p.created_at)))
+    select debugloop._ledger_balance_json(b.peer_id, b.balance, b.held, b.available, b.lifetime_earned, b.lifetime_spent,
+                                          b.version, b.last_transfer_id, coalesce(b.last_transfer_at, p.created_at))
       from debugloop.ledger_balance(peer) b join debugloop.peers p on p.peer_id = b.peer_id
 $$;
 comment on function debugloop.ledger_balance_event(text) is 'The token.balances.v1 event of a peer''s balance now.';

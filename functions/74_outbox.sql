@@ -308,8 +308,9 @@ grant execute on function debugloop.outbox_prune(integer) to debugloop_admin;
 -- events in its own transaction. The transaction events are built from the
 -- entries given (_ledger_transaction_event), not found again through
 -- v_ledger_transaction_events: that lookup was two thirds of a transfer's time.
--- The balance event is read once per peer (offset 0 keeps the lateral from being
--- inlined into each of its uses). Locks: none.
+-- The balance event is built from the peer's account row (_ledger_balance_json),
+-- one per peer: a peer that is not a system peer has one account (shard 0), whose
+-- figures are what ledger_balance_event sums. Locks: none.
 create or replace function debugloop._ledger_outbox(entries debugloop.ledger_entries[])
 returns void
 language plpgsql
@@ -328,9 +329,14 @@ begin
                                         else t.from_account_id end
              where not debugloop._peer_is_system(n.peer_id)
             union all
-            select 'ledger.balance.changed.v1', 'token.balances.v1', p.peer_id, (b.event ->> 'version')::bigint, b.event, 2
-              from (select distinct n.peer_id from unnest(entries) n where not debugloop._peer_is_system(n.peer_id)) p
-             cross join lateral (select debugloop.ledger_balance_event(p.peer_id) as event offset 0) b) x
+            select 'ledger.balance.changed.v1', 'token.balances.v1', a.peer_id, a.version,
+                   debugloop._ledger_balance_json(a.peer_id, a.balance + a.held, a.held, a.balance, a.lifetime_earned,
+                                                  a.lifetime_spent, a.version, a.last_transfer_id,
+                                                  coalesce(case when a.version > 0 then a.updated_at end,
+                                                           (select p.created_at from debugloop.peers p where p.peer_id = a.peer_id))),
+                   2
+              from debugloop.ledger_accounts a
+             where a.account_id in (select n.account_id from unnest(entries) n where not debugloop._peer_is_system(n.peer_id))) x
      order by x.peer_id, x.kind, x.sequence;
 end
 $$;
