@@ -76,7 +76,7 @@ def holdout3(pg_template, pg_server):
 
 
 # Floors at the measured figures (precision, recall); see the measurement lines.
-HOLDOUT2_FLOOR = (0.97, 0.63)  # blind: 0.932, 0.441
+HOLDOUT2_FLOOR = (0.97, 0.65)  # blind: 0.932, 0.441
 HOLDOUT3_FLOOR = (0.0, 0.0)
 HOLDOUT3_GOAL_REASON = "not measured yet"
 
