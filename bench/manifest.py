@@ -14,7 +14,8 @@ not what is measured):
 - STFs as bench/stf.py makes them (halves of the corpus functions glued together,
   the search trigger computing text and embedding), then 60% approved, 30% pending,
   10% rejected; a quarter of the attempts used one (debug_stf_uses, skewed towards
-  few STFs; the STF counters follow), half the STFs have a producing attempt.
+  few STFs; the STF counters follow), half the STFs have a producing attempt, with a code
+  pointer (repository, branch, commit, file, lines).
 - Attempts with the triggers off (session_replication_role = replica; the values
   are what the triggers would write): 10 per request, requests being the corpus
   problems of tests/data/stf_corpus_*.jsonl, each with three thesaurus words, so
@@ -331,8 +332,12 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
                       join bench_stfs s on s.i = floor(%(stfs)s * power(((g * 7919) %% 1000003) / 1000003.0, 2))::integer""",
         {"n": args.attempts, "stfs": args.stfs},
     )
-    conn.execute("""insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor, registered_at)
-                    select s.stf_id, a.attempt_id, a.agent_name, a.completed_at
+    # each producer with a code pointer (repository, commit, file, lines), as imports record them
+    conn.execute("""insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor, registered_at,
+                                                                repository, branch, commit_sha, file_path, line_start, line_end)
+                    select s.stf_id, a.attempt_id, a.agent_name, a.completed_at,
+                           'https://github.com/acme/repo-' || s.i % 50, 'main', md5('commit' || s.i % 5000),
+                           'src/module_' || s.i || '.py', s.i % 400 + 1, s.i % 400 + 21
                       from bench_stfs s
                       join debugloop.debug_execution_attempts a on a.attempt_id = md5('attempt' || (s.i * 20 + 9))::uuid
                      where s.i % 2 = 0""")

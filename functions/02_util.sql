@@ -252,6 +252,36 @@ as $$
 $$;
 comment on function debugloop.util_embed(text) is 'A deterministic 256-dimension embedding: util_features hashed with a sign, L2-normalised.';
 
+-- debugloop.util_embed_semantic(text): a 256-dimension embedding of a text by
+-- meaning, computed in SQL without a model: the mean of the vectors of its stems
+-- (util_words, then the 'english' text search configuration), each weighing
+-- 1 + ln(occurrences) and, inside its vector, how rare the stem is; a stem
+-- without a vector of its own takes one of 1,024 hashed fallback vectors ('#n',
+-- by the first 32 bits of its MD5), so that an unknown identifier still counts.
+-- L2-normalised; null for a text without stems. The vectors
+-- (debugloop.util_word_vectors, migration 0060) were trained from
+-- all-MiniLM-L6-v2 so that this mean approximates the model's sentence embedding
+-- (tools/semantic_vectors.py). Why: STF matching and "similar problems" by
+-- meaning from plain SQL (issue 16). The first 200,000 characters count.
+-- Locks: none.
+create or replace function debugloop.util_embed_semantic(input text)
+returns debugloop.halfvec
+language sql
+stable
+parallel safe
+as $$
+    select debugloop.l2_normalize(debugloop.sum(
+               case when s.n = 1 then w.vector::debugloop.vector
+                    else w.vector::debugloop.vector
+                         operator(debugloop.*) array_fill((1 + ln(s.n))::real, array[256])::debugloop.vector end))::debugloop.halfvec
+      from (select l.lexeme, cardinality(l.positions) as n
+              from unnest(to_tsvector('english', debugloop.util_words(left(input, 200000)))) l) s
+      join debugloop.util_word_vectors w
+        on w.stem = coalesce((select v.stem from debugloop.util_word_vectors v where v.stem = s.lexeme),
+                             '#' || (('x' || left(md5(s.lexeme), 8))::bit(32)::bigint % 1024))
+$$;
+comment on function debugloop.util_embed_semantic(text) is 'A 256-dimension embedding by meaning: the weighted mean of the text''s stem vectors (trained from all-MiniLM-L6-v2), L2-normalised.';
+
 -- debugloop._util_uuid_prefix(id, field): the range of uuids that start with the
 -- hex digits of `id` (a whole uuid, or at least 8 of its leading digits, as the
 -- CLI prints ids). Raises DL001 naming `field` otherwise. Why: one rule for every

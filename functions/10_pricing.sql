@@ -297,10 +297,12 @@ end
 $$;
 comment on function debugloop.price_usage_requests(jsonb) is 'Each request of a usage value (object or array) in canonical form.';
 
--- debugloop.price_usage_normalize(usage): the canonical form of a usage value:
--- its requests' counts summed (batch when any request was). Null for null and for
--- an empty array (no request: no usage). Raises DL005. Locks: none.
-create or replace function debugloop.price_usage_normalize(usage jsonb)
+-- debugloop._usage_sum(requests): the canonical form of a usage value from its
+-- canonical requests (price_usage_requests): their counts summed (batch when any
+-- request was); null for no request. Why: a finishing attempt parses its usage once
+-- and both sums and prices the requests (_price_set_attempt_cost). Raises DL005.
+-- Locks: none.
+create or replace function debugloop._usage_sum(requests jsonb[])
 returns jsonb
 language sql
 immutable
@@ -313,7 +315,18 @@ as $$
         'cache_write_1h_tokens', sum((r ->> 'cache_write_1h_tokens')::bigint),
         'reasoning_tokens', sum((r ->> 'reasoning_tokens')::bigint),
         'batch', bool_or((r ->> 'batch')::boolean))) end
-      from debugloop.price_usage_requests(usage) r
+      from unnest(requests) r
+$$;
+
+-- debugloop.price_usage_normalize(usage): the canonical form of a usage value:
+-- its requests' counts summed (batch when any request was; _usage_sum). Null for
+-- null and for an empty array (no request: no usage). Raises DL005. Locks: none.
+create or replace function debugloop.price_usage_normalize(usage jsonb)
+returns jsonb
+language sql
+immutable
+as $$
+    select debugloop._usage_sum(array(select debugloop.price_usage_requests(usage)))
 $$;
 comment on function debugloop.price_usage_normalize(jsonb) is 'A provider usage object (OpenAI, Anthropic, Gemini) or array of them in canonical form, nothing counted twice.';
 
@@ -583,15 +596,41 @@ begin
 end
 $$;
 
+-- debugloop._price_requests(price, requests, at): the exact USD cost of canonical
+-- requests (price_usage_requests), each made at `at`; null for none. Locks: none.
+create or replace function debugloop._price_requests(price debugloop.model_price_catalog, requests jsonb[], at timestamptz)
+returns numeric
+language sql
+stable
+as $$
+    select trim_scale(sum(debugloop._price_request(price, r, at))) from unnest(requests) r
+$$;
+
 -- debugloop._price_usage(price, usage, at): the exact USD cost of a usage value
--- (the sum over its requests, each made at `at`), or null for null usage. Raises
--- DL005 and DL045 for bad usage. Locks: none.
+-- (the sum over its requests, each made at `at`; _price_requests), or null for
+-- null usage. Raises DL005 and DL045 for bad usage. Locks: none.
 create or replace function debugloop._price_usage(price debugloop.model_price_catalog, usage jsonb, at timestamptz)
 returns numeric
 language sql
 stable
 as $$
-    select trim_scale(sum(debugloop._price_request(price, r, at))) from debugloop.price_usage_requests(usage) r
+    select debugloop._price_requests(price, array(select debugloop.price_usage_requests(usage)), at)
+$$;
+
+-- debugloop._price_uncached(price, input_tokens, output_tokens): the exact USD
+-- cost of one request of that size, all input uncached, no reasoning, no tier, no
+-- off-peak window: what _price_usage gives for {input_tokens, output_tokens,
+-- cache_read_tokens: 0}, without parsing a usage object (a null count is 0, as
+-- there). Why: estimates price token percentiles on every attempt_start. Locks: none.
+create or replace function debugloop._price_uncached(price debugloop.model_price_catalog, input_tokens bigint, output_tokens bigint)
+returns numeric
+language sql
+stable
+as $$
+    select debugloop._price_request(price, jsonb_build_object(
+        'input_tokens', coalesce(input_tokens, 0), 'output_tokens', coalesce(output_tokens, 0),
+        'cache_read_tokens', 0, 'cache_write_tokens', 0, 'cache_write_1h_tokens', 0, 'reasoning_tokens', 0,
+        'batch', false), null)
 $$;
 
 -- debugloop._price_require(model, at, provider): price_lookup, or DL006 when no
@@ -629,13 +668,14 @@ as $$
 $$;
 comment on function debugloop.price_cost(text, jsonb, timestamptz, text) is 'Exact USD cost of a usage object for a model at the prices in force at a time.';
 
--- debugloop._price_attempt_cost(model, usage, at): the cost of a usage value for
--- a model at the prices in force at `at` (and its off-peak windows at `at`), the
--- catalog version used, and the cost status: priced, unpriced (no price matches
--- the model) or no_usage (null, or an empty array of requests). Why: one pricing
--- path for a finishing attempt, a running one and price_reprice. Locks: none.
-create or replace function debugloop._price_attempt_cost(
-    model text, usage jsonb, at timestamptz,
+-- debugloop._price_requests_cost(model, requests, at): the cost of canonical
+-- requests (price_usage_requests) for a model at the prices in force at `at` (and
+-- its off-peak windows at `at`), the catalog version used, and the cost status:
+-- priced, unpriced (no price matches the model) or no_usage (no request). Why: one
+-- pricing path for a finishing attempt, a running one and price_reprice; the
+-- finishing attempt has parsed its usage already. Locks: none.
+create or replace function debugloop._price_requests_cost(
+    model text, requests jsonb[], at timestamptz,
     out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
 language plpgsql
 stable
@@ -643,8 +683,8 @@ as $$
 declare
     price debugloop.model_price_catalog;
 begin
-    if usage is null or jsonb_typeof(usage) = 'null' or usage = '[]'::jsonb then
-        cost_status := 'no_usage';  -- an empty array: no request, no usage
+    if coalesce(cardinality(requests), 0) = 0 then
+        cost_status := 'no_usage';  -- null, or an empty array: no request, no usage
         return;
     end if;
     price := debugloop.price_lookup(model, at);
@@ -652,10 +692,22 @@ begin
         cost_status := 'unpriced';
         return;
     end if;
-    cost_usd := debugloop._price_usage(price, usage, at);
+    cost_usd := debugloop._price_requests(price, requests, at);
     price_catalog_id := price.catalog_id;
     cost_status := 'priced';
 end
+$$;
+
+-- debugloop._price_attempt_cost(model, usage, at): _price_requests_cost of the
+-- requests of a usage value (no_usage for null and an empty array). Raises DL005
+-- and DL045 for bad usage. Locks: none.
+create or replace function debugloop._price_attempt_cost(
+    model text, usage jsonb, at timestamptz,
+    out cost_usd numeric, out price_catalog_id uuid, out cost_status text)
+language sql
+stable
+as $$
+    select * from debugloop._price_requests_cost(model, array(select debugloop.price_usage_requests(usage)), at)
 $$;
 
 -- debugloop._price_set_attempt_cost(attempt): an attempt with its usage in
@@ -672,7 +724,8 @@ language plpgsql
 stable
 as $$
 declare
-    usage jsonb := debugloop.price_usage_normalize(attempt.usage_raw);
+    requests jsonb[] := array(select debugloop.price_usage_requests(attempt.usage_raw));  -- parsed once
+    usage jsonb := debugloop._usage_sum(requests);
     priced record;
 begin
     attempt.input_tokens := (usage ->> 'input_tokens')::bigint;
@@ -687,7 +740,7 @@ begin
         attempt.price_catalog_id := null;
         attempt.cost_status := 'untracked';
     else
-        select * into priced from debugloop._price_attempt_cost(attempt.model_used, attempt.usage_raw, attempt.started_at);
+        select * into priced from debugloop._price_requests_cost(attempt.model_used, requests, attempt.started_at);
         attempt.cost_usd := priced.cost_usd;
         attempt.price_catalog_id := priced.price_catalog_id;
         attempt.cost_status := case when priced.cost_status = 'priced' and attempt.status = 'running'

@@ -364,7 +364,7 @@ $$;
 -- debugloop._stf_set_search(stf): an STF with what a problem is matched against
 -- in step with it: the search text (_stf_search_text), its full-text document
 -- (name words weigh most, then description and documentation, then every word of
--- the code) and its SQL embedding (util_embed_sparse). Locks: none.
+-- the code) and its SQL embeddings (util_embed_sparse, util_embed_semantic). Locks: none.
 create or replace function debugloop._stf_set_search(stf debugloop.debug_transform_functions)
 returns debugloop.debug_transform_functions
 language plpgsql
@@ -379,6 +379,7 @@ begin
                                                       debugloop.util_words(stf.problem_category))), 'B')
         || setweight(to_tsvector('english', stf.search_text), 'C');
     stf.embedding := debugloop.util_embed_sparse(stf.search_text);
+    stf.embedding_semantic := debugloop.util_embed_semantic(stf.search_text);
     return stf;
 end
 $$;
@@ -493,8 +494,163 @@ begin
 end
 $$;
 
--- debugloop._stf_add_provenance(stf_id, attempt, contributor, inserted): the
--- attempt (or none) and contributor become a producer of an STF; when the STF was
+-- debugloop._stf_pointer_problems(parts): what is wrong with a code pointer, one
+-- row per bad part, in the order of the parts. `parts` holds the parts as JSON
+-- values under the column names of debug_stf_provenance (repository, branch,
+-- commit_sha, file_path, line_start, line_end); a missing or null part is
+-- unknown, never wrong. The rules: repository (at most 1,000 characters), branch
+-- (255) and file_path (4,096) are non-blank strings without control characters
+-- (DL052); commit_sha is 7 to 40 hex digits (DL051); line_start and line_end are
+-- whole numbers of at least 1, line_end not before line_start and only with it,
+-- and lines only with a file (DL050). `problem` completes a sentence that starts
+-- with the part's name. Why: one set of rules for the callers that refuse
+-- (stf_register, attempt_finish's artefacts) and the one that drops bad parts
+-- (stf_extract, for what an importer read from a log). Locks: none.
+create or replace function debugloop._stf_pointer_problems(parts jsonb)
+returns table (field text, sqlstate text, problem text)
+language sql
+immutable
+parallel safe
+as $$
+    with part as (
+        select k.field, k.ord, k.max_length, parts -> k.field as v, jsonb_typeof(parts -> k.field) as kind
+          from (values ('repository', 1, 1000), ('branch', 2, 255), ('commit_sha', 3, 40), ('file_path', 4, 4096),
+                       ('line_start', 5, 0), ('line_end', 6, 0)) k(field, ord, max_length)
+         where coalesce(jsonb_typeof(parts -> k.field), 'null') <> 'null'
+    ),
+    line as (
+        select p.field, p.ord, case when p.kind = 'number' and p.v::text ~ '^[0-9]{1,9}$' then p.v::text::integer end as n,
+               p.kind, p.v
+          from part p where p.field like 'line%'
+    ),
+    found as (
+        select p.ord, p.field, 'DL052' as sqlstate,
+               case when p.kind <> 'string' then format('must be a string, got %s', p.kind)
+                    when btrim(p.v #>> '{}') = '' then 'must not be empty'
+                    when length(p.v #>> '{}') > p.max_length
+                        then format('must be at most %s characters, got %s', p.max_length, length(p.v #>> '{}'))
+                    when p.v #>> '{}' ~ '[[:cntrl:]]' then 'must not contain control characters' end as problem
+          from part p where p.field in ('repository', 'branch', 'file_path')
+        union all
+        select p.ord, p.field, 'DL051',
+               case when p.kind <> 'string' then format('must be a string of 7 to 40 hex digits, got %s', p.kind)
+                    when p.v #>> '{}' !~ '^[0-9A-Fa-f]{7,40}$'
+                        then format('must be 7 to 40 hex digits, got %s', quote_literal(left(p.v #>> '{}', 60))) end
+          from part p where p.field = 'commit_sha'
+        union all
+        select l.ord, l.field, 'DL050',
+               case when l.n is null or l.n < 1
+                        then format('must be a whole number of at least 1, got %s', left(l.v::text, 60))
+                    when l.field = 'line_end' and not exists (select from line s where s.field = 'line_start')
+                        then 'needs line_start'
+                    when l.field = 'line_end' and l.n < (select s.n from line s where s.field = 'line_start')
+                        then format('(%s) must not be before line_start (%s)', l.n,
+                                    (select s.n from line s where s.field = 'line_start'))
+                    when l.field = 'line_start' and coalesce(jsonb_typeof(parts -> 'file_path'), 'null') = 'null'
+                        then 'needs file_path: lines of what file' end
+          from line l
+    )
+    select f.field, f.sqlstate, f.problem from found f where f.problem is not null order by f.ord
+$$;
+
+-- debugloop._stf_pointer_check(parts, names): refuse a code pointer with a bad
+-- part (_stf_pointer_problems): its SQLSTATE, a message naming the part as the
+-- caller calls it (`names` maps a part to that name, e.g. file_path to
+-- artifacts.units[0].path; unmapped parts keep their own) and COLUMN the same.
+-- Locks: none.
+create or replace function debugloop._stf_pointer_check(parts jsonb, names jsonb default '{}')
+returns void
+language plpgsql
+immutable
+as $$
+declare
+    p record;
+    name text;
+begin
+    select * into p from debugloop._stf_pointer_problems(parts) limit 1;
+    if found then
+        name := coalesce(names ->> p.field, p.field);
+        raise exception '% %', name, p.problem
+            using errcode = p.sqlstate, column = name,
+                  hint = case p.sqlstate when 'DL051' then 'pass the commit''s SHA (git rev-parse HEAD), or null'
+                                         when 'DL050' then 'lines are 1-based and inclusive: line_start <= line_end'
+                                         else 'pass null for a part that is not known' end;
+    end if;
+end
+$$;
+
+-- debugloop._stf_pointer(parts): the code pointer of `parts` with its bad parts
+-- (_stf_pointer_problems) left unknown: a bad line leaves both lines unknown, a
+-- commit is kept in lower case. Why: stf_extract keeps what a log says where it
+-- is valid, and drops the rest rather than refuse an attempt. Locks: none.
+create or replace function debugloop._stf_pointer(parts jsonb)
+returns debugloop.stf_pointer
+language sql
+immutable
+parallel safe
+as $$
+    select case when parts is null or parts = '{}'::jsonb then null::debugloop.stf_pointer
+           else row(case when not b.bad ? 'repository' then parts ->> 'repository' end,
+                    case when not b.bad ? 'branch' then parts ->> 'branch' end,
+                    case when not b.bad ? 'commit_sha' then lower(parts ->> 'commit_sha') end,
+                    case when not b.bad ? 'file_path' then parts ->> 'file_path' end,
+                    case when not b.bad ?| array['line_start', 'line_end', 'file_path'] then (parts ->> 'line_start')::integer end,
+                    case when not b.bad ?| array['line_start', 'line_end', 'file_path'] then (parts ->> 'line_end')::integer end
+                   )::debugloop.stf_pointer end
+      from (select coalesce(jsonb_agg(p.field), '[]'::jsonb) as bad from debugloop._stf_pointer_problems(parts) p) b
+$$;
+
+-- debugloop._stf_check_artifact_pointers(artifacts): refuse the code pointers of
+-- an attempt's artefacts that a caller passed with bad parts
+-- (_stf_pointer_check): the artefacts' repository, branch and commit_sha, and
+-- each snippet's and unit's path, line_start and line_end. Why: attempt_finish
+-- takes them explicitly, so a bad value is an error, not an unknown; but while
+-- import_units records a log (it sets debugloop.import_retries_only for its
+-- loop, and finishes a unit imported as running through attempt_finish) nothing
+-- is refused: what a log says is kept where it is valid (stf_extract). Locks: none.
+create or replace function debugloop._stf_check_artifact_pointers(artifacts jsonb)
+returns void
+language plpgsql
+stable
+as $$
+declare
+    bad record;
+begin
+    if jsonb_typeof(artifacts) is distinct from 'object'
+       or not artifacts ?| array['repository', 'branch', 'commit_sha', 'snippets', 'units']
+       or current_setting('debugloop.import_retries_only', true) = 'on' then
+        return;
+    end if;
+    -- every part at once, in the artefacts' order: the first bad one is refused
+    select i.parts, i.names into bad
+      from (select 0 as ord, 0::bigint as n,
+                   jsonb_build_object('repository', artifacts -> 'repository', 'branch', artifacts -> 'branch',
+                                      'commit_sha', artifacts -> 'commit_sha') as parts,
+                   '{"repository": "artifacts.repository", "branch": "artifacts.branch",
+                     "commit_sha": "artifacts.commit_sha"}'::jsonb as names
+            union all
+            select k.ord, e.i,
+                   jsonb_build_object('file_path', e.u -> 'path', 'line_start', e.u -> 'line_start', 'line_end', e.u -> 'line_end'),
+                   jsonb_build_object('file_path', format('artifacts.%s[%s].path', k.key, e.i - 1),
+                                      'line_start', format('artifacts.%s[%s].line_start', k.key, e.i - 1),
+                                      'line_end', format('artifacts.%s[%s].line_end', k.key, e.i - 1))
+              from unnest(array['snippets', 'units']) with ordinality k(key, ord),
+                   jsonb_array_elements(case when jsonb_typeof(artifacts -> k.key) = 'array' then artifacts -> k.key else '[]' end)
+                       with ordinality e(u, i)
+             where jsonb_typeof(e.u) = 'object' and e.u ?| array['line_start', 'line_end']) i
+     where exists (select from debugloop._stf_pointer_problems(i.parts))
+     order by i.ord, i.n
+     limit 1;
+    if found then
+        perform debugloop._stf_pointer_check(bad.parts, bad.names);
+    end if;
+end
+$$;
+
+-- debugloop._stf_add_provenance(stf_id, attempt, contributor, inserted, pointer):
+-- the attempt (or none) and contributor become a producer of an STF, with where
+-- its code came from (`pointer`, valid or null; a producer that is recorded
+-- already keeps its first pointer); when the STF was
 -- there already (not `inserted`) and this is a new producer whose attempt
 -- succeeded, the STF counts one more success; then its scores follow
 -- (_stf_rescore). In a batch of learn_pending (_learn_batching) the success is
@@ -505,7 +661,8 @@ $$;
 -- STF's row, taken before the provenance insert's foreign-key check takes a share
 -- lock on it (two sessions holding share locks would deadlock on the update).
 create or replace function debugloop._stf_add_provenance(
-    stf_id uuid, attempt debugloop.debug_execution_attempts, contributor text, inserted boolean)
+    stf_id uuid, attempt debugloop.debug_execution_attempts, contributor text, inserted boolean,
+    pointer debugloop.stf_pointer default null)
 returns void
 language plpgsql
 volatile
@@ -516,8 +673,10 @@ begin
     if not inserted then
         perform from debugloop.debug_transform_functions f where f.stf_id = _stf_add_provenance.stf_id for update;
     end if;
-    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor)
-    values (_stf_add_provenance.stf_id, attempt.attempt_id, coalesce(_stf_add_provenance.contributor, attempt.agent_name))
+    insert into debugloop.debug_stf_provenance (stf_id, attempt_id, contributor, repository, branch, commit_sha,
+                                                file_path, line_start, line_end)
+    values (_stf_add_provenance.stf_id, attempt.attempt_id, coalesce(_stf_add_provenance.contributor, attempt.agent_name),
+            pointer.repository, pointer.branch, pointer.commit_sha, pointer.file_path, pointer.line_start, pointer.line_end)
     on conflict on constraint debug_stf_provenance_once do nothing;
     get diagnostics provenance_added = row_count;
     if debugloop._learn_batching() then
@@ -537,7 +696,8 @@ end
 $$;
 
 -- debugloop._stf_register(...): stf_register, and whether it inserted the row (a
--- new STF) rather than adding provenance to an existing one. Why: stf_extract
+-- new STF) rather than adding provenance to an existing one; `pointer` (checked
+-- by the caller) is where this producer's code came from. Why: stf_extract
 -- reports registered or deduplicated without hashing the code a second time.
 -- Runs with its caller's rights (stf_register and stf_extract are SECURITY
 -- DEFINER). Locks: the STF's row (the hash key serialises concurrent
@@ -552,6 +712,7 @@ create or replace function debugloop._stf_register(
     contributor text default null,
     parameters jsonb default null,
     docstring text default null,
+    pointer debugloop.stf_pointer default null,
     out stf_id uuid,
     out inserted boolean
 )
@@ -581,6 +742,10 @@ begin
     code := debugloop.util_redact(code, true);
     description := debugloop.util_redact(description);
     docstring := debugloop.util_redact(docstring, true);
+    -- a repository URL may carry a token (https://user:token@host/...)
+    pointer.repository := debugloop.util_redact(pointer.repository);
+    pointer.branch := debugloop.util_redact(pointer.branch);
+    pointer.file_path := debugloop.util_redact(pointer.file_path);
     normalized := debugloop.stf_normalize(code, lang);
     hash := debugloop._stf_hash_normalized(normalized, lang);
     insert into debugloop.debug_transform_functions as f (
@@ -601,7 +766,7 @@ begin
     if not inserted then
         select f.stf_id into id from debugloop.debug_transform_functions f where f.stf_hash = hash;
     end if;
-    perform debugloop._stf_add_provenance(id, attempt, _stf_register.contributor, inserted);
+    perform debugloop._stf_add_provenance(id, attempt, _stf_register.contributor, inserted, pointer);
     stf_id := id;
 end
 $$;
@@ -609,10 +774,14 @@ $$;
 -- debugloop.stf_register(...): register a unit of code as an STF, or, when the
 -- same normalised code is registered already, add this attempt and contributor to
 -- its provenance and return the existing id: never a second row. A code that
--- comes from a successful attempt counts that success. Raises DL001 for an empty
--- name or code or a language debugloop does not read (_stf_language: the known
--- ones are listed), DL002 for an unknown attempt. Locks: the STF's row (the hash
--- key serialises concurrent registrations of one code).
+-- comes from a successful attempt counts that success. The producer's code
+-- pointer (repository or working directory, branch, commit_sha, file_path,
+-- line_start, line_end; each optional) is kept on its provenance row. Raises
+-- DL001 for an empty name or code or a language debugloop does not read
+-- (_stf_language: the known ones are listed), DL002 for an unknown attempt, and
+-- for a bad pointer part (_stf_pointer_problems) DL050 (lines), DL051 (commit) or
+-- DL052 (repository, branch, file_path). Locks: the STF's row (the hash key
+-- serialises concurrent registrations of one code).
 create or replace function debugloop.stf_register(
     name text,
     code text,
@@ -622,22 +791,35 @@ create or replace function debugloop.stf_register(
     source_attempt_id uuid default null,
     contributor text default null,
     parameters jsonb default null,
-    docstring text default null
+    docstring text default null,
+    repository text default null,
+    branch text default null,
+    commit_sha text default null,
+    file_path text default null,
+    line_start integer default null,
+    line_end integer default null
 )
 returns uuid
-language sql
+language plpgsql
 volatile
 security definer
 set search_path = debugloop, pg_catalog, pg_temp
 as $$
-    select r.stf_id
-      from debugloop._stf_register(name, code, language, description, problem_category, source_attempt_id,
-                                   contributor, parameters, docstring) r
+declare
+    parts jsonb := jsonb_strip_nulls(jsonb_build_object(
+        'repository', repository, 'branch', branch, 'commit_sha', commit_sha, 'file_path', file_path,
+        'line_start', line_start, 'line_end', line_end));
+begin
+    perform debugloop._stf_pointer_check(parts);
+    return (select r.stf_id
+              from debugloop._stf_register(name, code, language, description, problem_category, source_attempt_id,
+                                           contributor, parameters, docstring, debugloop._stf_pointer(parts)) r);
+end
 $$;
-comment on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text)
-    is 'Register code as an STF; the same normalised code returns the existing id and adds provenance.';
-revoke execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) from public;
-grant execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text) to debugloop_agent, debugloop_admin;
+comment on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text, text, text, text, text, integer, integer)
+    is 'Register code as an STF; the same normalised code returns the existing id and adds provenance (with its code pointer).';
+revoke execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text, text, text, text, text, integer, integer) from public;
+grant execute on function debugloop.stf_register(text, text, text, text, text, uuid, text, jsonb, text, text, text, text, text, integer, integer) to debugloop_agent, debugloop_admin;
 
 -- debugloop._stf_trivial_lines(name, code, path, lines): _stf_trivial given the
 -- code's line count (_stf_lines), for a caller that knows it already (stf_extract
@@ -730,7 +912,10 @@ $$;
 -- reason (_stf_trivial). Code seen before (debug_stf_seen_code: the same
 -- language and code, byte for byte) is not lexed again: its line count decides
 -- whether it is trivial and, once registered, it is deduplicated onto its STF
--- directly. Locks: the rows stf_register locks, the code's debug_stf_seen_code row.
+-- directly. Each unit's producer keeps its code pointer (_stf_pointer: the
+-- artefacts' repository, branch and commit_sha, the unit's path, line_start and
+-- line_end; a whole file's lines are 1 to its last), bad parts left unknown.
+-- Locks: the rows stf_register locks, the code's debug_stf_seen_code row.
 create or replace function debugloop.stf_extract(attempt_id uuid)
 returns table (name text, language text, action text, stf_id uuid, detail text)
 language plpgsql
@@ -745,37 +930,51 @@ declare
     inserted boolean;
     seen_key uuid;
     seen debugloop.debug_stf_seen_code;
+    place jsonb;
+    pointer debugloop.stf_pointer;
 begin
     select * into attempt from debugloop.debug_execution_attempts a where a.attempt_id = stf_extract.attempt_id;
     if not found then
         raise exception 'attempt % does not exist', coalesce(stf_extract.attempt_id::text, 'NULL')
             using errcode = 'DL002', column = 'attempt_id';
     end if;
+    -- where the attempt's code lives, for every unit
+    place := jsonb_strip_nulls(jsonb_build_object(
+        'repository', attempt.artifacts -> 'repository', 'branch', attempt.artifacts -> 'branch',
+        'commit_sha', attempt.artifacts -> 'commit_sha'));
     for unit in
         with art as (select coalesce(attempt.artifacts, '{}'::jsonb) as a),
         units as (
             select u ->> 'name' as name, u ->> 'code' as code,
                    coalesce(u ->> 'language', debugloop._stf_language_of(u ->> 'path'), 'python') as language,
-                   u ->> 'path' as path, u -> 'parameters' as parameters, u ->> 'docstring' as docstring
+                   u ->> 'path' as path, u -> 'parameters' as parameters, u ->> 'docstring' as docstring,
+                   u -> 'line_start' as line_start, u -> 'line_end' as line_end
               from art, jsonb_array_elements(case when jsonb_typeof(art.a -> 'units') = 'array' then art.a -> 'units' else '[]' end) u
         ),
         files as (
             select regexp_replace(f.key, '^.*/', '') as name, f.value #>> '{}' as code,
-                   debugloop._stf_language_of(f.key) as language, f.key as path, null::jsonb as parameters, null as docstring
+                   debugloop._stf_language_of(f.key) as language, f.key as path, null::jsonb as parameters, null as docstring,
+                   '1'::jsonb as line_start,
+                   to_jsonb(cardinality(string_to_array(rtrim(f.value #>> '{}', E'\n'), E'\n'))) as line_end
               from art, jsonb_each(case when jsonb_typeof(art.a -> 'files') = 'object' then art.a -> 'files' else '{}' end) f
              where not exists (select from units) and jsonb_typeof(f.value) = 'string'
         ),
         snippets as (
             select coalesce(s ->> 'name', 'snippet ' || i) as name, s ->> 'code' as code,
                    coalesce(s ->> 'language', debugloop._stf_language_of(s ->> 'path'), 'python') as language,
-                   s ->> 'path' as path, null::jsonb, null
+                   s ->> 'path' as path, null::jsonb, null, s -> 'line_start',
+                   -- without line_end, a snippet ends where its code does
+                   coalesce(s -> 'line_end',
+                            case when jsonb_typeof(s -> 'line_start') = 'number' and s ->> 'line_start' ~ '^[0-9]{1,9}$'
+                                 then to_jsonb((s ->> 'line_start')::integer
+                                               + cardinality(string_to_array(rtrim(s ->> 'code', E'\n'), E'\n')) - 1) end)
               from art, jsonb_array_elements(case when jsonb_typeof(art.a -> 'snippets') = 'array' then art.a -> 'snippets' else '[]' end)
                    with ordinality as x(s, i)
              where not exists (select from units)
         ),
         diffs as (
             select regexp_replace(d.path, '^.*/', '') || ' (diff)', d.code, debugloop._stf_language_of(d.path), d.path,
-                   null::jsonb, null
+                   null::jsonb, null, null::jsonb, null::jsonb
               from art, debugloop._stf_diff_added(art.a ->> 'diff') d
              where not exists (select from units)
         )
@@ -817,16 +1016,19 @@ begin
             return next;
             continue;
         end if;
+        pointer := debugloop._stf_pointer(place || jsonb_strip_nulls(jsonb_build_object(
+            'file_path', unit.path, 'line_start', unit.line_start, 'line_end', unit.line_end)));
         if seen.stf_id is not null then
             stf_id := seen.stf_id;
-            perform debugloop._stf_add_provenance(stf_id, attempt, attempt.agent_name, false);
+            perform debugloop._stf_add_provenance(stf_id, attempt, attempt.agent_name, false, pointer);
             action := 'deduplicated';
             return next;
             continue;
         end if;
         select r.stf_id, r.inserted into stf_id, inserted
           from debugloop._stf_register(unit.name, unit.code, unit.language, null, attempt.problem_category,
-                                       attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring) r;
+                                       attempt.attempt_id, attempt.agent_name, unit.parameters, unit.docstring,
+                                       pointer) r;
         update debugloop.debug_stf_seen_code c set stf_id = stf_extract.stf_id
          where c.code_md5 = seen_key and c.stf_id is null;
         action := case when inserted then 'registered' else 'deduplicated' end;
@@ -981,22 +1183,57 @@ end
 $$;
 comment on function debugloop.stf_get(text) is 'One STF by its id or a unique prefix of at least 8 hex digits.';
 
+-- debugloop._stf_semantic_backfill(): what has no semantic embedding yet gets
+-- one (util_embed_semantic): STFs with a search text (registered before
+-- migration 0060), problems and golden states (whose hashed embeddings migration
+-- 0062 cleared); the number of rows updated. Why: a migration cannot compute it,
+-- as functions/ is loaded after the migrations; debugloop.migrate runs this after
+-- every reload. Locks: the rows it updates.
+create or replace function debugloop._stf_semantic_backfill()
+returns bigint
+language sql
+volatile
+as $$
+    with stfs as (
+        update debugloop.debug_transform_functions f
+           set embedding_semantic = debugloop.util_embed_semantic(f.search_text)
+         where f.embedding_semantic is null and f.search_text <> ''
+        returning 1
+    ), problems as (
+        update debugloop.debug_problems p
+           set embedding = debugloop.util_embed_semantic(p.user_request)
+         where p.embedding is null
+        returning 1
+    ), golden as (
+        update debugloop.debug_golden_states g
+           set embedding = debugloop.util_embed_semantic(g.problem_description)
+         where g.embedding is null and g.problem_description is not null
+        returning 1
+    )
+    select (select count(*) from stfs) + (select count(*) from problems) + (select count(*) from golden)
+$$;
+
 -- debugloop.stf_match(problem, k, language, problem_category, approved_only,
 -- query_embedding, embedding_model): the STFs for a problem, best first. Only
 -- recommendable STFs take part: approved ones, and pending ones whose quality
 -- reaches the setting stf_recommend_min_quality. Candidates: the 50 nearest by
--- cosine distance, of the SQL embedding (util_embed_sparse of the problem), or of
--- the neural one when query_embedding is given with its model. Filters (language,
+-- cosine distance, of the SQL embedding by meaning (util_embed_semantic of the
+-- problem), or of the neural one when query_embedding is given with its model. Filters (language,
 -- category, approved only) apply inside the HNSW scan (pgvector iterative scan,
 -- bounded by the setting stf_max_scan_tuples); when fewer STFs than the setting
 -- stf_exact_search_below (2,000) pass them or are in the registry, or the bounded
 -- scan found fewer than k, an exact search runs instead, so k rows come back
 -- whenever k match and a filter that matches nothing costs no scan.
 -- Ranking (README, "STF matching"):
---   similarity = 1 - cosine distance of the embeddings
+--   similarity = 1 - cosine distance of the embeddings (the SQL path: of the lexical
+--                embedding, util_embed_sparse)
+--   meaning    = 1 - cosine distance of util_embed_semantic (the SQL path; the neural
+--                path: the similarity)
 --   text       = ts_rank of the full-text document against any word of the problem, the
 --                name weighing 1, description and docstring 0.4, the code 0.2; scaled to 0..1
---   score      = (similarity + 0.1 * text) * (0.8 + 0.2 * quality) * (0.9 + 0.1 * evidence)
+--   match      = w * meaning + (1 - w) * similarity, w the setting stf_semantic_weight
+--                (the neural path: the similarity)
+--   score      = (match + 0.1 * text) * (0.8 + 0.2 * quality) * (0.9 + 0.1 * evidence)
 --   confidence = similarity * (0.5 + 0.5 * evidence), 0..1
 -- Raises DL001 for an empty problem, k outside 1..1000, a language debugloop does
 -- not read, a query_embedding without its model or one that _stf_check_embedding
@@ -1020,6 +1257,8 @@ as $$
 declare
     neural boolean := query_embedding is not null;
     probe debugloop.sparsevec;
+    meaning debugloop.halfvec;
+    semantic_weight real := debugloop._settings_number('stf_semantic_weight');
     min_quality numeric := debugloop._settings_number('stf_recommend_min_quality');
     lang text := debugloop._stf_language(language);
     query tsquery;
@@ -1040,7 +1279,8 @@ begin
     end if;
     if not neural then
         probe := debugloop.util_embed_sparse(problem);
-        if probe is null then
+        meaning := debugloop.util_embed_semantic(problem);
+        if probe is null or meaning is null then
             return;  -- no word to match
         end if;
     end if;
@@ -1055,7 +1295,7 @@ begin
         case when approved_only then $f$f.approval_status = 'approved'$f$
              else $f$(f.approval_status = 'approved' or (f.approval_status = 'pending' and f.quality_score >= $4))$f$ end,
         case when neural then 'f.embedding_model = $5' end);
-    distance := case when neural then 'f.embedding_neural operator(debugloop.<=>) $6' else 'f.embedding operator(debugloop.<=>) $1' end;
+    distance := case when neural then 'f.embedding_neural operator(debugloop.<=>) $6' else 'f.embedding_semantic operator(debugloop.<=>) $7' end;
     -- a selective filter or a small registry: when fewer than stf_exact_search_below
     -- STFs pass the filters, an exact search over them is cheaper than an index
     -- scan that would visit many to find few, and its answer does not depend on
@@ -1063,7 +1303,7 @@ begin
     select c.reltuples into estimate from pg_class c where c.oid = 'debugloop.debug_transform_functions'::regclass;
     if exact_below > 0 and (lang is not null or problem_category is not null or approved_only or estimate < exact_below) then
         execute format('select count(*) from (select from debugloop.debug_transform_functions f where %s limit %s) m', filters, exact_below)
-           into matching using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+           into matching using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding, meaning;
     end if;
     if matching is null or matching >= exact_below then
         -- the HNSW index, the filters applied inside the scan (iterative, bounded)
@@ -1072,13 +1312,13 @@ begin
         perform set_config('hnsw.ef_search', '100', true);
         execute format('select array_agg(c.id order by c.d), array_agg(c.d order by c.d) from (select f.stf_id as id, %1$s as d'
                        ' from debugloop.debug_transform_functions f where %2$s order by %1$s limit 50) c', distance, filters)
-           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding, meaning;
     end if;
     if coalesce(cardinality(candidates), 0) < least(k, 50) and (matching is null or matching > 0) then
         -- an exact search (the + 0 keeps the index out): few match, or the bounded scan stopped early
         execute format('select array_agg(c.id order by c.d), array_agg(c.d order by c.d) from (select f.stf_id as id, %1$s as d'
                        ' from debugloop.debug_transform_functions f where %2$s order by (%1$s) + 0 limit 50) c', distance, filters)
-           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding;
+           into candidates, distances using probe, lang, problem_category, min_quality, btrim(embedding_model), query_embedding, meaning;
     end if;
 
     -- rank the candidates on the narrow columns, then fetch the wide ones (code,
@@ -1088,13 +1328,22 @@ begin
         select c.id, d.distance
           from unnest(coalesce(candidates, '{}')) with ordinality as c(id, ord)
           join unnest(coalesce(distances, '{}')) with ordinality as d(distance, ord) on d.ord = c.ord
-    ), ranked as (
-        select vec.id, vec.distance, r.text_value,
-               ((1 - vec.distance + 0.1 * r.text_value) * (0.8 + 0.2 * coalesce(f.quality_score, 0))
-                                                         * (0.9 + 0.1 * coalesce(f.evidence_score, 0)))::real as score
+    ), lexical as (
+        -- the SQL path: candidates by meaning, their lexical similarity exact
+        select vec.id, case when neural then vec.distance
+                            else coalesce(f.embedding operator(debugloop.<=>) probe, 1) end as distance,
+               case when neural then 1 - vec.distance
+                    else semantic_weight * (1 - vec.distance)
+                         + (1 - semantic_weight) * (1 - coalesce(f.embedding operator(debugloop.<=>) probe, 1)) end as fused,
+               f.search_document, f.quality_score, f.evidence_score
           from vec join debugloop.debug_transform_functions f on f.stf_id = vec.id
-         cross join lateral (select coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', f.search_document, query, 32), 0) as text_value) r
-         order by 4 desc, vec.id
+    ), ranked as (
+        select l.id, l.distance, r.text_value,
+               ((l.fused + 0.1 * r.text_value) * (0.8 + 0.2 * coalesce(l.quality_score, 0))
+                                               * (0.9 + 0.1 * coalesce(l.evidence_score, 0)))::real as score
+          from lexical l
+         cross join lateral (select coalesce(ts_rank('{0.1, 0.2, 0.4, 1.0}', l.search_document, query, 32), 0) as text_value) r
+         order by 4 desc, l.id
          limit k
     )
     select x.stf_id, x.stf_name, x.stf_language, x.problem_category, x.approval_status,
@@ -1186,21 +1435,25 @@ set search_path = debugloop, pg_catalog, pg_temp
 as $$
     with updated as (
         update debugloop.debug_transform_functions f
-           set embedding = debugloop.util_embed_sparse(f.search_text)
+           set embedding = debugloop.util_embed_sparse(f.search_text),
+               embedding_semantic = debugloop.util_embed_semantic(f.search_text)
         returning 1
     )
     select count(*) from updated
 $$;
-comment on function debugloop.stf_reembed() is 'Recompute every STF''s SQL embedding (after a change of debugloop.util_synonyms).';
+comment on function debugloop.stf_reembed() is 'Recompute every STF''s SQL embeddings (after a change of debugloop.util_synonyms or of the word vectors).';
 revoke execute on function debugloop.stf_reembed() from public;
 grant execute on function debugloop.stf_reembed() to debugloop_admin;
 
--- debugloop.v_stf_provenance: every attempt and contributor that produced an STF's code.
+-- debugloop.v_stf_provenance: every attempt and contributor that produced an STF's
+-- code, and where that code came from (repository or working directory, branch,
+-- commit, file, lines; null where the source did not say).
 create or replace view debugloop.v_stf_provenance as
-select p.stf_id, p.attempt_id, p.contributor, p.registered_at, a.status, a.user_request
+select p.stf_id, p.attempt_id, p.contributor, p.registered_at, a.status, a.user_request,
+       p.repository, p.branch, p.commit_sha, p.file_path, p.line_start, p.line_end
   from debugloop.debug_stf_provenance p
   left join debugloop.debug_execution_attempts a on a.attempt_id = p.attempt_id;
-comment on view debugloop.v_stf_provenance is 'The attempts and contributors that produced each STF''s code, with how the attempt ended.';
+comment on view debugloop.v_stf_provenance is 'The attempts and contributors that produced each STF''s code, with how the attempt ended and where the code came from.';
 
 -- debugloop.stf_embedding_queue(model, after, limit): the STFs that `model` has
 -- not embedded (stf_set_embedding) yet, with the text to embed, in id order after

@@ -89,15 +89,60 @@ as $$
     select case when doc - 'model' <> '{}'::jsonb then doc end from block
 $$;
 
+-- debugloop._manifest_stf_sources(stf_id): where an STF's code came from, as the
+-- manifest lists it: the first three distinct code pointers of its producers
+-- (repository, branch, commit_sha, file_path, line_start, line_end; unknown
+-- parts left out), oldest first, or null when none says. Reads at most 20
+-- provenance rows (debug_stf_provenance_pointer_idx), whatever the number of
+-- producers. Locks: none.
+create or replace function debugloop._manifest_stf_sources(stf_id uuid)
+returns jsonb
+language sql
+stable
+as $$
+    select jsonb_agg(d.src order by d.first)
+      from (select x.src, min(x.provenance_id) as first
+              from (select p.provenance_id,
+                           jsonb_strip_nulls(jsonb_build_object(
+                               'repository', p.repository, 'branch', p.branch, 'commit_sha', p.commit_sha,
+                               'file_path', p.file_path, 'line_start', p.line_start, 'line_end', p.line_end)) as src
+                      from debugloop.debug_stf_provenance p
+                     where p.stf_id = _manifest_stf_sources.stf_id
+                       and (p.file_path is not null or p.repository is not null or p.commit_sha is not null)
+                     order by p.provenance_id
+                     limit 20) x
+             group by x.src
+             order by first
+             limit 3) d
+$$;
+
+-- debugloop._manifest_source(source): one code pointer of a manifest's STF as a
+-- line of text: `repository@branch commit file:start-end`, unknown parts left
+-- out, the commit cut to 12 digits. Locks: none.
+create or replace function debugloop._manifest_source(source jsonb)
+returns text
+language sql
+immutable
+as $$
+    select concat_ws(' ',
+                     nullif(concat(source ->> 'repository', '@' || (source ->> 'branch')), ''),
+                     left(source ->> 'commit_sha', 12),
+                     (source ->> 'file_path')
+                         || coalesce(':' || (source ->> 'line_start') || coalesce('-' || (source ->> 'line_end'), ''), ''))
+$$;
+
 -- debugloop.manifest(problem, agent_name, model, k): what the next agent should
 -- know before it works on `problem`, as a versioned document (manifest_version 1;
 -- README, "The manifest"):
 --   stfs            the k best STFs (stf_match) at manifest_stf_min_similarity or more:
---                   id, name, confidence, counts, code
+--                   id, name, confidence, counts, code, and where the code came from
+--                   (sources: _manifest_stf_sources)
 --   golden_states   the k best golden states for similar problems (_golden_similar)
 --   known_failures  approaches that failed here and never succeeded, with their errors
 --   error_fixes     errors met at the problem or similar ones that have a fix, with the best fix
---   cost            estimate for `model`, mean cost of similar solved tasks, cheaper models
+--   cost            estimate for `model`, mean cost of similar solved tasks, cheaper models,
+--                   and `spend`: the tokens of a similar request and the caller's available
+--                   balance (_spending_manifest)
 --   agent           this agent's attempts and successes at the problem and similar ones
 -- A section is absent when it has nothing to say, or when its flag is off for the
 -- session: stfs with enable_stf_extraction, golden_states with
@@ -128,7 +173,8 @@ begin
                    'similarity', round(m.similarity::numeric, 3), 'quality_score', m.quality_score,
                    'approval_status', m.approval_status, 'usage_count', m.usage_count, 'success_count', m.success_count,
                    'failure_count', m.failure_count, 'success_rate', m.success_rate,
-                   'description', coalesce(m.stf_description, m.docstring), 'code', m.stf_code)) order by m.score desc)
+                   'description', coalesce(m.stf_description, m.docstring), 'code', m.stf_code,
+                   'sources', debugloop._manifest_stf_sources(m.stf_id))) order by m.score desc)
           into section
           from debugloop.stf_match(problem, k) m
          where m.similarity >= debugloop._settings_number('manifest_stf_min_similarity')::real;
@@ -166,7 +212,8 @@ begin
     doc := doc || jsonb_build_object('error_fixes', section);
 
     if debugloop.settings_flag('enable_cost_tracking') then
-        doc := doc || jsonb_build_object('cost', debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes));
+        doc := doc || jsonb_build_object('cost', debugloop._spending_manifest(
+                          debugloop._manifest_cost(model_name, n.fingerprint, n.similar_hashes), who));
     end if;
 
     if who is not null then
@@ -290,7 +337,9 @@ begin
                           coalesce(s.x ->> 'quality_score', 'n/a'), s.x ->> 'approval_status',
                           debugloop._manifest_times((s.x ->> 'usage_count')::bigint),
                           s.x ->> 'success_count', s.x ->> 'failure_count',
-                          coalesce(': ' || left(split_part(s.x ->> 'description', E'\n', 1), 160), '')),
+                          coalesce(': ' || left(split_part(s.x ->> 'description', E'\n', 1), 160), ''))
+                   || coalesce((select E'\n  from ' || string_agg(debugloop._manifest_source(src), '; ' order by n)
+                                  from jsonb_array_elements(s.x -> 'sources') with ordinality c(src, n)), ''),
                    format(E'\n  ```%s\n%s\n  ```', s.x ->> 'language',
                           (select string_agg('  ' || l, E'\n' order by i)
                              from unnest(string_to_array(rtrim(s.x ->> 'code', E'\n'), E'\n')) with ordinality c(l, i) where i <= 60)
@@ -315,6 +364,12 @@ begin
                                       debugloop._manifest_usd((doc #>> '{cost,estimate,cost_p90_usd}')::numeric),
                                       doc #>> '{cost,estimate,samples}', doc #>> '{cost,estimate,basis}')
                          where doc #> '{cost,estimate}' is not null),
+                       (select format('- In tokens ($0.001 each): %s%s%s',
+                                      coalesce('a similar request costs ' || (doc #>> '{cost,spend,tokens_p50}')
+                                               || ' (p90 ' || (doc #>> '{cost,spend,tokens_p90}') || ')', 'no estimate'),
+                                      '; ' || (doc #>> '{cost,spend,available_tokens}') || ' available to you',
+                                      ', ' || (doc #>> '{cost,spend,budget_remaining_tokens}') || ' left under your budget')
+                         where doc #> '{cost,spend}' is not null),
                        (select format('- Similar solved tasks cost %s on average, retries included (%s tasks)',
                                       debugloop._manifest_usd((doc #>> '{cost,similar_solved,avg_cost_usd}')::numeric),
                                       doc #>> '{cost,similar_solved,tasks}')

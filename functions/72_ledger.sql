@@ -1462,17 +1462,24 @@ language sql
 immutable
 as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
--- debugloop.v_ledger_transaction_events: the token.transactions.v1 event of every
--- peer leg (the system accounts' legs publish nothing), in version order per peer:
--- the seed's fields, and the direction, the account version and the balances after
--- it, so that the outbox relay publishes it without another lookup (schemas/ has its
--- JSON Schema); read by peer through the accounts' index and the entries' key. The
--- counterparty is null when its account is a system one; the time is written out as
--- _ledger_time writes it, because a view may call no unpinned function (the planner
--- would inline it on the caller's search path).
-create or replace view debugloop.v_ledger_transaction_events as
-select a.peer_id, e.account_version, e.transfer_id,
-       jsonb_build_object(
+-- debugloop._ledger_transaction_event(entry, transfer, counterparty_system): the
+-- token.transactions.v1 event of one peer leg: the seed's fields, and the
+-- direction, the account version and the balances after it, so that the outbox
+-- relay publishes it without another lookup (schemas/ has its JSON Schema). The
+-- counterparty is null when its account is a system one; the time is written out
+-- as _ledger_time writes it. Why: one shape for the view and for the outbox's
+-- writer (_ledger_outbox), which builds it from the entries a statement inserted
+-- instead of finding them again through the view. PL/pgSQL with its search path
+-- pinned, as a function a view calls must be. Locks: none.
+create or replace function debugloop._ledger_transaction_event(
+    e debugloop.ledger_entries, t debugloop.ledger_transfers, counterparty_system boolean)
+returns jsonb
+language plpgsql
+stable
+set search_path = debugloop, pg_catalog, pg_temp
+as $$
+begin
+    return jsonb_build_object(
         'transaction_id', t.transfer_id,
         'peer_id', e.peer_id,
         'transaction_type', t.transaction_type,
@@ -1483,7 +1490,8 @@ select a.peer_id, e.account_version, e.transfer_id,
         'quality_score', t.quality_score,
         'novelty_score', t.novelty_score,
         'counterparty_peer_id',
-            case when oa.system then null else o.other end,
+            case when counterparty_system then null
+                 when t.from_account_id = e.account_id then t.to_peer_id else t.from_peer_id end,
         'metadata', coalesce(t.metadata, '{}'),
         'hold_id', t.hold_id,
         'memo', t.memo,
@@ -1491,35 +1499,58 @@ select a.peer_id, e.account_version, e.transfer_id,
         'balance', e.balance_after + e.held_after,
         'held', e.held_after,
         'available', e.balance_after,
-        'timestamp', to_char(e.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) as event
+        'timestamp', to_char(e.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+end
+$$;
+
+-- debugloop.v_ledger_transaction_events: the token.transactions.v1 event of every
+-- peer leg (_ledger_transaction_event; the system accounts' legs publish nothing),
+-- in version order per peer; read by peer through the accounts' index and the
+-- entries' key.
+create or replace view debugloop.v_ledger_transaction_events as
+select a.peer_id, e.account_version, e.transfer_id, debugloop._ledger_transaction_event(e, t, oa.system) as event
   from debugloop.ledger_entries e
   join debugloop.ledger_transfers t on t.transfer_id = e.transfer_id
   join debugloop.ledger_accounts a on a.account_id = e.account_id
-  cross join lateral (select case when t.from_account_id = e.account_id then t.to_peer_id else t.from_peer_id end as other,
-                             case when t.from_account_id = e.account_id then t.to_account_id else t.from_account_id end
-                                 as other_account) o
-  join debugloop.ledger_accounts oa on oa.account_id = o.other_account
+  join debugloop.ledger_accounts oa
+    on oa.account_id = case when t.from_account_id = e.account_id then t.to_account_id else t.from_account_id end
  where not a.system;
 comment on view debugloop.v_ledger_transaction_events is 'The token.transactions.v1 event of every peer''s entry.';
 
+-- debugloop._ledger_balance_json(...): the token.balances.v1 event of a balance
+-- (the seed's fields, and held, available and version; the time written out as
+-- _ledger_time writes it). Why: one shape for ledger_balance_event, which sums a
+-- peer's accounts, and for the outbox's writer (_ledger_outbox), which reads a
+-- peer's one account row. Locks: none.
+create or replace function debugloop._ledger_balance_json(
+    peer_id text, balance numeric, held numeric, available numeric, lifetime_earned numeric, lifetime_spent numeric,
+    version numeric, last_transfer_id uuid, last_updated timestamptz)
+returns jsonb
+language sql
+immutable
+as $$
+    select jsonb_build_object(
+        'peer_id', peer_id,
+        'balance', balance,
+        'held', held,
+        'available', available,
+        'lifetime_earned', lifetime_earned,
+        'lifetime_spent', lifetime_spent,
+        'version', version,
+        'last_transaction_id', last_transfer_id,
+        'last_updated', debugloop._ledger_time(last_updated))
+$$;
+
 -- debugloop.ledger_balance_event(peer): the token.balances.v1 event of a peer's
--- balance now (the seed's fields, and held, available and version). Raises DL032
--- for an unknown peer. Locks: none.
+-- balance now (_ledger_balance_json of ledger_balance). Raises DL032 for an
+-- unknown peer. Locks: none.
 create or replace function debugloop.ledger_balance_event(peer text)
 returns jsonb
 language sql
 stable
 as $$
-    select jsonb_build_object(
-        'peer_id', b.peer_id,
-        'balance', b.balance,
-        'held', b.held,
-        'available', b.available,
-        'lifetime_earned', b.lifetime_earned,
-        'lifetime_spent', b.lifetime_spent,
-        'version', b.version,
-        'last_transaction_id', b.last_transfer_id,
-        'last_updated', debugloop._ledger_time(coalesce(b.last_transfer_at, p.created_at)))
+    select debugloop._ledger_balance_json(b.peer_id, b.balance, b.held, b.available, b.lifetime_earned, b.lifetime_spent,
+                                          b.version, b.last_transfer_id, coalesce(b.last_transfer_at, p.created_at))
       from debugloop.ledger_balance(peer) b join debugloop.peers p on p.peer_id = b.peer_id
 $$;
 comment on function debugloop.ledger_balance_event(text) is 'The token.balances.v1 event of a peer''s balance now.';

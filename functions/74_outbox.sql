@@ -305,7 +305,12 @@ grant execute on function debugloop.outbox_prune(integer) to debugloop_admin;
 -- token.balances.v1 event after the statement (the latest version). System
 -- accounts publish nothing. Why: the trigger of ledger_entries calls it, so every
 -- path that posts (transfers, batches, holds, settlements, expiries) writes its
--- events in its own transaction. Locks: none.
+-- events in its own transaction. The transaction events are built from the
+-- entries given (_ledger_transaction_event), not found again through
+-- v_ledger_transaction_events: that lookup was two thirds of a transfer's time.
+-- The balance event is built from the peer's account row (_ledger_balance_json),
+-- one per peer: a peer that is not a system peer has one account (shard 0), whose
+-- figures are what ledger_balance_event sums. Locks: none.
 create or replace function debugloop._ledger_outbox(entries debugloop.ledger_entries[])
 returns void
 language plpgsql
@@ -314,15 +319,24 @@ as $$
 begin
     insert into debugloop.outbox (event_type, topic, key, slot, sequence, payload)
     select x.event_type, x.topic, x.peer_id, debugloop._outbox_slot(x.peer_id), x.sequence, x.payload
-      from (select 'ledger.transaction.posted.v1' as event_type, 'token.transactions.v1' as topic, v.peer_id,
-                   v.account_version as sequence, v.event as payload, 1 as kind
+      from (select 'ledger.transaction.posted.v1' as event_type, 'token.transactions.v1' as topic, n.peer_id,
+                   n.account_version as sequence, debugloop._ledger_transaction_event(n, t, oa.system) as payload,
+                   1 as kind
               from unnest(entries) n
-              join debugloop.v_ledger_transaction_events v on v.peer_id = n.peer_id and v.account_version = n.account_version
+              join debugloop.ledger_transfers t on t.transfer_id = n.transfer_id
+              join debugloop.ledger_accounts oa
+                on oa.account_id = case when t.from_account_id = n.account_id then t.to_account_id
+                                        else t.from_account_id end
              where not debugloop._peer_is_system(n.peer_id)
             union all
-            select 'ledger.balance.changed.v1', 'token.balances.v1', p.peer_id, (b.event ->> 'version')::bigint, b.event, 2
-              from (select distinct n.peer_id from unnest(entries) n where not debugloop._peer_is_system(n.peer_id)) p
-             cross join lateral (select debugloop.ledger_balance_event(p.peer_id) as event) b) x
+            select 'ledger.balance.changed.v1', 'token.balances.v1', a.peer_id, a.version,
+                   debugloop._ledger_balance_json(a.peer_id, a.balance + a.held, a.held, a.balance, a.lifetime_earned,
+                                                  a.lifetime_spent, a.version, a.last_transfer_id,
+                                                  coalesce(case when a.version > 0 then a.updated_at end,
+                                                           (select p.created_at from debugloop.peers p where p.peer_id = a.peer_id))),
+                   2
+              from debugloop.ledger_accounts a
+             where a.account_id in (select n.account_id from unnest(entries) n where not debugloop._peer_is_system(n.peer_id))) x
      order by x.peer_id, x.kind, x.sequence;
 end
 $$;

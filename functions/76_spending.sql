@@ -171,13 +171,15 @@ $$;
 
 -- debugloop.spending_reserve(hold_id, peer, model, user_request, estimate_usd,
 -- attempt_id, expires_in): reserve tokens before an LLM call: collect the peer's
--- debt first (DL076 while some is left), then hold the estimate (spending_estimate)
+-- debt first (DL076 while some is left), check the peer's rate limits with the
+-- model (DL085) and count the estimate against its budgets (DL084 past a hard
+-- limit; functions/77_budgets.sql), then hold the estimate (spending_estimate)
 -- as a ledger hold under hold_id and record the reservation. A peer whose available
 -- balance (expired holds counted back) cannot pay it is refused before anything is
 -- written: DL075, whose DETAIL is a JSON object with balance, held, available,
 -- needed, and cheaper_model / cheaper_estimate_usd (_spending_cheaper) when one fits.
 -- The same hold_id again returns the reservation. Locks: the peer's spend row,
--- then as ledger_hold.
+-- its rate counter, its budgets' usage rows, then as ledger_hold.
 create or replace function debugloop.spending_reserve(
     hold_id uuid,
     peer text,
@@ -200,6 +202,7 @@ declare
     back bigint;
     cheaper record;
     hold debugloop.ledger_holds;
+    budgets uuid[];
     result debugloop.spend_reservations;
 begin
     select * into result from debugloop.spend_reservations r where r.hold_id = spending_reserve.hold_id;
@@ -214,6 +217,8 @@ begin
                   detail = json_build_object('debt', account.debt)::text,
                   hint = 'earn or receive tokens; the next reservation (or spending_repay) collects the debt first';
     end if;
+    perform debugloop._spending_rate_check(peer, model);  -- DL085, functions/77_budgets.sql
+    budgets := debugloop._budget_count(peer, est.tokens);  -- DL084
     select * into ledger from debugloop.ledger_accounts a where a.peer_id = peer and a.shard = 0;
     back := 0;
     if ledger.holds_expire_at <= now() then  -- the earliest expiry of its active holds: most often none is due
@@ -240,9 +245,9 @@ begin
         raise exception 'the hold for peer % was refused: %', peer, hold.refusal using errcode = 'DL075', column = 'peer';
     end if;
     insert into debugloop.spend_reservations (
-        hold_id, peer_id, model, attempt_id, basis, estimate_usd, hold_tokens, created_by)
+        hold_id, peer_id, model, attempt_id, basis, estimate_usd, hold_tokens, created_by, budget_ids)
     values (hold.hold_id, peer, model, spending_reserve.attempt_id, est.basis, est.cost_usd, est.tokens,
-            debugloop._util_caller()::text)
+            debugloop._util_caller()::text, budgets)
     returning * into result;
     return result;
 end
@@ -281,16 +286,18 @@ begin
 end
 $$;
 
--- debugloop.spending_settle(hold_id, cost_usd): the call reserved under hold_id cost
--- cost_usd: charge it, exactly (the carried remainder, _spending_convert). Up to the
--- hold through ledger_settle (the rest of the hold comes back; nothing posted for a
--- charge of 0 whole tokens: the hold is released); beyond it, or all of it when the
--- hold expired before the call reported, as a spent transfer from the available
--- balance; what that cannot pay is added to the peer's debt. Returns the
--- reservation, settled, with the posted, excess and debt tokens and the remainder
--- after. DL079 when it was settled or released already. Locks: as _spending_active,
--- then the ledger's.
-create or replace function debugloop.spending_settle(hold_id uuid, cost_usd numeric)
+-- debugloop.spending_settle(hold_id, cost_usd, llm_tokens): the call reserved under
+-- hold_id cost cost_usd (and used llm_tokens input + output tokens, counted by the
+-- tokens-per-minute rate limits when given): charge it, exactly (the carried
+-- remainder, _spending_convert). Up to the hold through ledger_settle (the rest of
+-- the hold comes back; nothing posted for a charge of 0 whole tokens: the hold is
+-- released); beyond it, or all of it when the hold expired before the call
+-- reported, as a spent transfer from the available balance; what that cannot pay
+-- is added to the peer's debt. Returns the reservation, settled, with the posted,
+-- excess and debt tokens and the remainder after; the budgets it counted against count the tokens posted instead of the
+-- hold. DL079 when it was settled or released already. Locks: as _spending_active,
+-- its budgets' usage rows and rate counter, then the ledger's.
+create or replace function debugloop.spending_settle(hold_id uuid, cost_usd numeric, llm_tokens bigint default null)
 returns debugloop.spend_reservations
 language plpgsql
 volatile
@@ -309,9 +316,17 @@ declare
     posted debugloop.ledger_transfers;
 begin
     perform debugloop._spending_usd(cost_usd, 'cost_usd');
+    if llm_tokens < 0 then
+        raise exception 'llm_tokens must be the call''s input + output tokens, 0 or more; got %', llm_tokens
+            using errcode = 'DL001', column = 'llm_tokens';
+    end if;
     r := debugloop._spending_active(hold_id, 'settled');
     select * into account from debugloop.spend_accounts s where s.peer_id = r.peer_id;
     conv := debugloop._spending_convert(account.remainder, cost_usd);
+    perform debugloop._budget_adjust(r, conv.posted - r.hold_tokens);  -- budgets count what was posted
+    if llm_tokens > 0 then
+        perform debugloop._spending_rate_tokens(r.peer_id, r.model, llm_tokens);
+    end if;
     select * into hold from debugloop.ledger_holds h where h.hold_id = r.hold_id;
     if hold.status = 'active' and hold.expires_at > now() and conv.posted > 0 then
         covered := least(conv.posted, hold.amount);
@@ -345,9 +360,9 @@ begin
     return r;
 end
 $$;
-comment on function debugloop.spending_settle(uuid, numeric) is 'Charge the actual cost of a reserved call, exactly (carried remainder); beyond the hold from the balance, else as debt.';
-revoke execute on function debugloop.spending_settle(uuid, numeric) from public;
-grant execute on function debugloop.spending_settle(uuid, numeric) to debugloop_agent, debugloop_admin;
+comment on function debugloop.spending_settle(uuid, numeric, bigint) is 'Charge the actual cost of a reserved call, exactly (carried remainder); beyond the hold from the balance, else as debt.';
+revoke execute on function debugloop.spending_settle(uuid, numeric, bigint) from public;
+grant execute on function debugloop.spending_settle(uuid, numeric, bigint) to debugloop_agent, debugloop_admin;
 
 -- debugloop.spending_release(hold_id): the call reserved under hold_id was not made
 -- (or failed before it cost anything): its hold comes back whole. DL079 when it
@@ -363,6 +378,7 @@ declare
     r debugloop.spend_reservations := debugloop._spending_active(hold_id, 'released');
     hold debugloop.ledger_holds;
 begin
+    perform debugloop._budget_adjust(r, -r.hold_tokens);
     hold := debugloop.ledger_release(r.hold_id);
     update debugloop.spend_reservations x set status = 'released', resolved_at = now()
      where x.hold_id = r.hold_id
@@ -487,7 +503,8 @@ begin
         return;
     end if;
     if attempt.cost_usd is not null then
-        perform debugloop.spending_settle(hold, attempt.cost_usd);
+        perform debugloop.spending_settle(hold, attempt.cost_usd,
+                                          coalesce(attempt.tokens_input, 0) + coalesce(attempt.tokens_output, 0));
     else
         perform debugloop.spending_release(hold);
     end if;

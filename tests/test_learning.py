@@ -6,6 +6,8 @@ with SIGKILL in the middle of a batch loses nothing; rows another drainer holds
 are skipped, and attempts are learned in the order they were queued."""
 
 import json
+import logging
+import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +19,18 @@ import pytest
 
 import debugloop
 from debugloop.errors import InvalidLearnBatch
-from helpers import CODE, FIX, REPO, REQUEST, run_cli
+from helpers import (
+    CODE,
+    FIX,
+    REPO,
+    REQUEST,
+    relay_process,
+    relay_thread,
+    run_cli,
+    settings_for,
+    terminate_backends,
+    wait_until,
+)
 
 LOGS = REPO / "examples" / "agent-logs" / "claude-code"
 USAGE = {"prompt_tokens": 2_000, "completion_tokens": 300}
@@ -201,3 +214,75 @@ def test_debugloop_learn_drains_what_an_import_left_queued(db, dl, conn):
     done = run_cli("learn", "--max-rows", "3", "--json", env={"DEBUGLOOP_DATABASE_URL": db.url})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"learned": waiting, "queued": 0}
+
+
+def _learning_now(url) -> bool:
+    """Whether the relay's learn connection is inside a learn_pending call."""
+    with psycopg.connect(url) as c:
+        return c.execute(
+            "select exists (select from pg_stat_activity where application_name = 'debugloop-relay-learn'"
+            " and state = 'active' and query like '%%learn_pending%%')"
+        ).fetchone()[0]
+
+
+def test_the_relay_drains_the_learn_queue_and_a_kill_9_mid_batch_loses_nothing(
+    db, dl, conn, reference, kafka_bootstrap, tmp_path
+):
+    """One service: the relay learns what an import queued, between its outbox
+    batches. Killed (SIGKILL) in the middle of a learn batch and started again, it
+    learns every queued attempt once: the rows learned are what the single-row path
+    learns, no more (nothing twice) and no less (nothing lost)."""
+    dl.imports.run("claude-code", [LOGS], learn=False)
+    waiting = queued(conn)
+    conn.commit()
+    settings = settings_for(kafka_bootstrap)
+    log = (tmp_path / "relay.log").open("w")
+    first = relay_process(settings, db.url, log, relay_learn_rows=2)  # a batch of at most 2: some are left
+    try:
+        wait_until(lambda: 4 < queued(conn) < waiting and _learning_now(db.url), "the relay in a learn batch")
+        first.kill()
+        first.wait()
+        conn.commit()
+        wait_until(lambda: not _learning_now(db.url), "the killed relay's learn batch ended")
+        left = queued(conn)
+        conn.commit()
+        assert 0 < left < waiting
+        second = relay_process(settings, db.url, log, relay_learn_rows=2)
+        wait_until(lambda: queued(conn) == 0, "the restarted relay drained the queue", 120)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    finally:
+        for proc in (first, locals().get("second")):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        log.close()
+    conn.commit()
+    assert learned(conn) == reference
+    text = (tmp_path / "relay.log").read_text()
+    assert "Traceback" not in text and text.strip().splitlines()[-1].split("debugloop relay: ")[-1].startswith(
+        "relay stopped"
+    )
+
+
+def test_the_relay_waits_out_an_outage_of_its_learn_connection_in_one_line(
+    db, dl, conn, reference, kafka_bootstrap, caplog
+):
+    dl.imports.run("claude-code", [LOGS], learn=False)
+    conn.commit()
+    caplog.set_level(logging.INFO, logger="debugloop.relay")
+    settings = settings_for(kafka_bootstrap, relay_learn_rows=2)
+
+    def lines(start):
+        return [
+            r.getMessage() for r in caplog.records if r.name == "debugloop.relay" and r.getMessage().startswith(start)
+        ]
+
+    with relay_thread(settings, db.url) as relay:
+        wait_until(lambda: relay.stats.learned > 0, "the relay learning")
+        assert terminate_backends(db.url, "debugloop-relay-learn") == 1
+        wait_until(lambda: lines("database (learn queue) back after"), "the learn connection back")
+        wait_until(lambda: queued(conn) == 0, "the queue drained", 120)
+    assert len(lines("database (learn queue) unavailable")) == 1 and not lines("database unavailable")
+    conn.commit()
+    assert learned(conn) == reference

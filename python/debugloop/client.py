@@ -19,6 +19,7 @@ from . import db
 from .agents import AgentsManager
 from .analytics import AnalyticsManager
 from .attempts import AttemptRecorder, AttemptsManager
+from .budgets import BudgetsManager
 from .cache import BalanceCache
 from .config import Settings, load_settings
 from .errors import SchemaNotMigrated, wrap_exceptions
@@ -83,6 +84,7 @@ class Client:
         self.rewards = RewardsManager(self)
         self.learning = LearningManager(self)
         self.spending = SpendingManager(self)
+        self.budgets = BudgetsManager(self)
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection) -> None:

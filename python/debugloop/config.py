@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     topic_balances: str = Field(
         default="token.balances.v1", pattern=r"^[A-Za-z0-9._-]{1,249}$", description="The compacted balances topic."
     )
+    topic_alerts: str = Field(
+        default="spend.alerts.v1", pattern=r"^[A-Za-z0-9._-]{1,249}$", description="The topic of spending alerts."
+    )
     topic_partitions: int = Field(default=10, ge=1, le=10000, description="Partitions of each topic.")
     topic_replication: int = Field(default=1, ge=1, le=100, description="Replication factor of topics it creates.")
     relay_batch_size: int = Field(default=2000, ge=1, le=100000, description="Events the relay sends per batch.")
@@ -76,6 +79,15 @@ class Settings(BaseSettings):
     )
     relay_flush_timeout: float = Field(
         default=30, gt=0, le=600, description="Seconds the relay waits for a batch's acks before it backs off."
+    )
+    relay_learn_rows: int = Field(
+        default=100,
+        ge=0,
+        le=100000,
+        description="Queued attempts the relay learns per transaction between batches (learn_pending); 0: none.",
+    )
+    relay_prune_interval: float = Field(
+        default=60, gt=0, le=86400, description="Seconds between the relay's prunes of published outbox events."
     )
     cache_ttl: int = Field(default=3600, ge=1, description="Seconds a cached balance lives in Valkey.")
 

@@ -84,6 +84,24 @@ REGISTRY: dict[str, type[BusinessError]] = {}
 _SQLSTATE = re.compile(r"^DL[0-9A-Z]{3}$")
 
 
+class DetailedError(BusinessError):
+    """A business error whose DETAIL is a JSON object: ``fields`` maps each attribute
+    to its key there (None when the DETAIL has no such key, or is not JSON)."""
+
+    fields: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, message: str, **kw) -> None:
+        super().__init__(message, **kw)
+        try:
+            info = json.loads(self.detail or "{}")
+        except ValueError:
+            info = {}
+        if not isinstance(info, dict):
+            info = {}
+        for attribute, key in self.fields.items():
+            setattr(self, attribute, info.get(key))
+
+
 def _register(sqlstate: str, description: str):
     """Class decorator: give a BusinessError its SQLSTATE and enter it in REGISTRY."""
 
@@ -246,22 +264,11 @@ class LedgerAppendOnly(BusinessError):
     "DL075",
     "The peer's available balance cannot pay the reservation for an LLM call; refused before the call (DETAIL: balance, held, needed, a cheaper model).",
 )
-class InsufficientBalance(BusinessError):
+class InsufficientBalance(DetailedError):
     """Carries balance, held, available, needed and cheaper_model (or None), from the JSON DETAIL."""
 
-    def __init__(self, message: str, **kw) -> None:
-        super().__init__(message, **kw)
-        try:
-            info = json.loads(self.detail or "{}")
-        except ValueError:
-            info = {}
-        self.balance = info.get("balance")
-        self.held = info.get("held")
-        self.available = info.get("available")
-        self.needed = info.get("needed")
-        self.model = info.get("model")
-        self.cheaper_model = info.get("cheaper_model")
-        self.cheaper_estimate_usd = info.get("cheaper_estimate_usd")
+    fields = {k: k for k in ("balance", "held", "available", "needed", "model", "cheaper_model",
+                             "cheaper_estimate_usd")}  # fmt: skip
 
 
 @_register(
@@ -273,6 +280,65 @@ class SpendInDebt(BusinessError):
 
 @_register("DL079", "No such reservation, or it was settled or released already: a reservation resolves once.")
 class ReservationNotActive(BusinessError):
+    pass
+
+
+@_register(
+    "DL050",
+    "A code pointer's lines are bad: not a whole number of at least 1, line_end before line_start or without it,"
+    " lines without a file.",
+)
+class InvalidLineRange(BusinessError, ValueError):
+    pass
+
+
+@_register("DL051", "A code pointer's commit is not a SHA of 7 to 40 hex digits.")
+class InvalidCommitSha(BusinessError, ValueError):
+    pass
+
+
+@_register(
+    "DL052",
+    "A code pointer's repository, branch or file path is not a string, is empty, too long or holds control characters.",
+)
+class InvalidCodeLocation(BusinessError, ValueError):
+    pass
+
+
+@_register(
+    "DL084",
+    "A reservation would take a budget (a peer's or a team's, per day, week or month) past its hard limit; refused before anything is written.",
+)
+class BudgetExceeded(DetailedError):
+    """Carries budget_id, peer_id or team_id, period, period_start, period_end, used
+    (before this reservation), limit and needed (tokens), from the JSON DETAIL."""
+
+    fields = {k: k for k in ("budget_id", "peer_id", "team_id", "period", "period_start", "period_end", "used",
+                             "limit", "needed")}  # fmt: skip
+
+
+@_register(
+    "DL085",
+    "A peer's requests or tokens per minute with a model reached its rate limit; DETAIL says which, and retry_after (seconds).",
+)
+class RateLimited(DetailedError):
+    """Carries retry_after (seconds), limit_name (requests_per_minute or
+    tokens_per_minute), value (the limit), used, peer_id, model and source (rule,
+    catalog or setting), from the JSON DETAIL."""
+
+    fields = {"retry_after": "retry_after", "limit_name": "limit", "value": "value", "used": "used",
+              "peer_id": "peer_id", "model": "model", "source": "source"}  # fmt: skip
+
+
+@_register(
+    "DL086", "A budget, team or report is ill-formed: subject, period, limits, team id or members (COLUMN names it)."
+)
+class InvalidBudget(BusinessError, ValueError):
+    pass
+
+
+@_register("DL087", "A rate limit rule is ill-formed: a limit that is not positive, or an empty model name.")
+class InvalidRateLimit(BusinessError, ValueError):
     pass
 
 

@@ -328,6 +328,57 @@ _FILE_TOOLS = {"Read", "Edit", "MultiEdit", "Write", "NotebookEdit", "NotebookRe
 _TAG = re.compile(r"</?tool_use_error>")
 
 
+# -- code pointers ------------------------------------------------------------------
+# Where the code an attempt wrote came from, as the log says it: the repository (or
+# the working directory), the branch, the commit, under the artefacts' keys
+# repository, branch and commit_sha; a snippet's first line under line_start. A part
+# the log leaves out, or gives in a form SQL would refuse (_stf_pointer_problems), is
+# left out: from a log, an unknown part is null, never an error.
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SHA = re.compile(r"^[0-9A-Fa-f]{7,40}$")
+_POINTER_LIMITS = {"repository": 1000, "branch": 255}
+
+
+def _pointer_text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit or _CONTROL.search(value):
+        return None
+    return value
+
+
+def code_place(repository: Any = None, branch: Any = None, commit_sha: Any = None) -> dict[str, str]:
+    """The artefact keys of where an attempt's code lives: the parts that are valid."""
+    place = {k: _pointer_text(v, _POINTER_LIMITS[k]) for k, v in (("repository", repository), ("branch", branch))}
+    if isinstance(commit_sha, str) and _SHA.match(commit_sha):
+        place["commit_sha"] = commit_sha.lower()
+    return {k: v for k, v in place.items() if v is not None}
+
+
+def edit_lines(original: Any, edits: list[tuple[Any, Any]]) -> list[int | None]:
+    """The line of the edited file at which each edit's new text starts, for Claude
+    Code's Edit and MultiEdit: each (old, new) replaces the first occurrence of old
+    in the text as the edits before it left it, as the tools do. None for an edit
+    that is not found, or that a later edit rewrote. `original` is the file before
+    the edits (the tool result's originalFile)."""
+    if not isinstance(original, str):
+        return [None] * len(edits)
+    text = original
+    spans: list[tuple[int, int] | None] = []  # where each edit's new text is in `text`
+    for old, new in edits:
+        at = text.find(old) if isinstance(old, str) and old and isinstance(new, str) else -1
+        if at < 0:
+            spans.append(None)
+            continue
+        end, delta = at + len(old), len(new) - len(old)
+        spans = [
+            None if s is None or (s[0] < end and s[0] + s[1] > at) else (s[0] + delta, s[1]) if s[0] >= end else s
+            for s in spans
+        ]
+        text = text[:at] + new + text[end:]
+        spans.append((at, len(new)))
+    return [text.count("\n", 0, s[0]) + 1 if s is not None else None for s in spans]
+
+
 def _result_text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -392,6 +443,8 @@ class ClaudeCodeParser:
         if not isinstance(message, dict):
             raise ValueError(f"a {kind} line without a message object")
         self.s["cwd"] = obj.get("cwd") or self.s["cwd"]
+        if "gitBranch" in obj:
+            self.s["branch"] = obj["gitBranch"]
         session = self._session(obj)
         done: list[dict[str, Any]] = []
         if kind == "assistant":
@@ -426,6 +479,8 @@ class ClaudeCodeParser:
                 "results": {},
                 "blocks_done": False,
                 "line": line_no,
+                "cwd": self.s["cwd"],
+                "branch": self.s.get("branch"),
             }
         unit["completed_at"] = max(filter(None, (unit["completed_at"], obj.get("timestamp"))), default=None)
         usage = message.get("usage")
@@ -448,7 +503,10 @@ class ClaudeCodeParser:
             self._prompt(obj, content)
             return done
         texts = []
-        for block in content if isinstance(content, list) else []:
+        blocks = content if isinstance(content, list) else []
+        # the line's toolUseResult is its one tool result's (the file before an edit)
+        single = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result") == 1
+        for block in blocks:
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "tool_result":
@@ -456,10 +514,12 @@ class ClaudeCodeParser:
                 unit = self.s["pending"].get(mid) if mid else None
                 if unit is None:
                     continue
-                unit["results"][block.get("tool_use_id")] = {
-                    "error": bool(block.get("is_error")),
-                    "text": _result_text(block.get("content")),
-                }
+                result = {"error": bool(block.get("is_error")), "text": _result_text(block.get("content"))}
+                call = next((c for c in unit["calls"] if c["id"] == block.get("tool_use_id")), None)
+                lines = _claude_edit_lines(call, obj.get("toolUseResult")) if call and single else None
+                if lines and any(lines):
+                    result["lines"] = lines
+                unit["results"][block.get("tool_use_id")] = result
                 unit["completed_at"] = max(filter(None, (unit["completed_at"], obj.get("timestamp"))), default=None)
                 done += self._complete(mid)
             elif block.get("type") == "text":
@@ -525,23 +585,31 @@ class ClaudeCodeParser:
         )
         return name, f"{name} {_first_line(arg, 80)}".strip()
 
-    def _artifacts(self, calls: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def _artifacts(self, p: dict[str, Any]) -> dict[str, Any] | None:
+        """The code a response wrote: Write's files (lines 1 to the end), Edit's and
+        MultiEdit's new text at the line the tool result puts it, NotebookEdit's cells;
+        with the working directory and git branch the log names."""
         files: dict[str, str] = {}
         snippets: list[dict[str, Any]] = []
-        for call in calls:
+        for call in p["calls"]:
             inp = call["input"]
             path = inp.get("file_path") or inp.get("notebook_path")
             rel = self._rel(path) if isinstance(path, str) else None
+            lines = (p["results"].get(call["id"]) or {}).get("lines") or []
             if call["name"] == "Write" and isinstance(inp.get("content"), str) and rel:
                 files[rel] = inp["content"]
             elif call["name"] == "Edit" and isinstance(inp.get("new_string"), str):
-                snippets.append({"code": inp["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name})
+                snippet = {"code": inp["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name}
+                if lines and lines[0] and rel:
+                    snippet["line_start"] = lines[0]
+                snippets.append(snippet)
             elif call["name"] == "MultiEdit" and isinstance(inp.get("edits"), list):
-                snippets += [
-                    {"code": e["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name}
-                    for e in inp["edits"]
-                    if isinstance(e, dict) and isinstance(e.get("new_string"), str)
-                ]
+                for i, e in enumerate(inp["edits"]):
+                    if isinstance(e, dict) and isinstance(e.get("new_string"), str):
+                        snippet = {"code": e["new_string"], "path": rel, "name": PurePosixPath(rel or "edit").name}
+                        if i < len(lines) and lines[i] and rel:
+                            snippet["line_start"] = lines[i]
+                        snippets.append(snippet)
             elif call["name"] == "NotebookEdit" and isinstance(inp.get("new_source"), str):
                 language = "markdown" if inp.get("cell_type") == "markdown" else "python"
                 snippets.append(
@@ -552,7 +620,9 @@ class ClaudeCodeParser:
             artifacts["files"] = files
         if snippets:
             artifacts["snippets"] = snippets
-        return with_units(artifacts) if artifacts else None
+        if not artifacts:
+            return None
+        return with_units({**code_place(p.get("cwd") or self.s["cwd"], p.get("branch")), **artifacts})
 
     def _unit(self, p: dict[str, Any], running: bool) -> dict[str, Any]:
         described = [self._describe(c) for c in p["calls"]]
@@ -591,12 +661,49 @@ class ClaudeCodeParser:
         elif rejected:
             unit["error_message"] = _clip(rejected[0]["text"])
         if status == "success":
-            unit["artifacts"] = self._artifacts(p["calls"])
+            unit["artifacts"] = self._artifacts(p)
         failed_calls = [id(c) for c, _ in failed]
         failed_kinds = [kind for c, (kind, _) in zip(p["calls"], described, strict=True) if id(c) in failed_calls]
         if status != "running":
             self.retries.link(unit, kinds, failed_kinds, description)
         return unit
+
+
+def _claude_edit_lines(call: dict[str, Any], result: Any) -> list[int | None] | None:
+    """The line at which each new text of an Edit or MultiEdit call starts in the
+    edited file, from its tool result (``toolUseResult``): by the file before the
+    edit (originalFile), else, for one Edit, by the new side of its structuredPatch."""
+    inp = call["input"]
+    if call["name"] == "Edit":
+        edits = [(inp.get("old_string"), inp.get("new_string"))]
+    elif call["name"] == "MultiEdit" and isinstance(inp.get("edits"), list):
+        edits = [
+            (e.get("old_string"), e.get("new_string")) if isinstance(e, dict) else (None, None) for e in inp["edits"]
+        ]
+    else:
+        return None
+    if not isinstance(result, dict):
+        return None
+    lines = edit_lines(result.get("originalFile"), edits)
+    if lines[0] is None and len(edits) == 1:
+        lines = [_patch_line(result.get("structuredPatch"), edits[0][1])]
+    return lines
+
+
+def _patch_line(patch: Any, new: Any) -> int | None:
+    """The new file's line at which `new` starts, in the hunks of a structured patch."""
+    if not isinstance(new, str) or not new.strip() or not isinstance(patch, list):
+        return None
+    want = new.splitlines()
+    for hunk in patch:
+        start = hunk.get("newStart") if isinstance(hunk, dict) else None
+        if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+            continue
+        side = [x[1:] for x in hunk.get("lines") or [] if isinstance(x, str) and not x.startswith("-")]
+        for i in range(len(side) - len(want) + 1):
+            if side[i : i + len(want)] == want:
+                return start + i
+    return None
 
 
 _SWE_SYNTAX = re.compile(r"^Your proposed edit has introduced new syntax error", re.M)
@@ -644,14 +751,38 @@ def _swe_issue_text(n: int, message: dict[str, Any]) -> str | None:
     return _clip(found.group(1) if found else text)
 
 
-def _swe_model(replay: Any) -> str | None:
-    """The model an SWE-agent run names in its replay config (a JSON string or object)."""
+def _swe_replay(replay: Any) -> dict[str, Any]:
+    """An SWE-agent run's replay config (a JSON string or object), or {}."""
     if isinstance(replay, str):
         try:
             replay = json.loads(replay)
         except ValueError:
-            return None
-    agent = replay.get("agent") if isinstance(replay, dict) else None
+            return {}
+    return replay if isinstance(replay, dict) else {}
+
+
+# an SWE-bench instance id, as SWE-agent names a trajectory by it: owner__repo-number
+_SWE_INSTANCE = re.compile(r"^([A-Za-z0-9][\w.-]*)__([\w.-]+?)-i?\d+$")
+
+
+def _swe_place(replay: Any, stem: str) -> dict[str, str]:
+    """Where an SWE-agent run's code lives: the repository of its replay config
+    (``env.repo``: github_url, else repo_name or path) and its base commit when it is
+    a SHA; without a replay config, the repository its file's SWE-bench instance id
+    names (``owner__repo-1458``: owner/repo)."""
+    env = _swe_replay(replay).get("env")
+    repo = env.get("repo") if isinstance(env, dict) else None
+    repo = repo if isinstance(repo, dict) else {}
+    url = next((repo[k] for k in ("github_url", "repo_name", "path") if isinstance(repo.get(k), str) and repo[k]), None)
+    if url is None and (instance := _SWE_INSTANCE.match(stem)):
+        url = f"{instance[1]}/{instance[2]}"
+    return code_place(url.rstrip("/") if url else None, None, repo.get("base_commit"))
+
+
+def _swe_model(replay: Any) -> str | None:
+    """The model an SWE-agent run names in its replay config (a JSON string or object)."""
+    replay = _swe_replay(replay)
+    agent = replay.get("agent")
     config = agent.get("model") if isinstance(agent, dict) else None
     return _want(config, "name", "replay_config.agent.model.name", str) if isinstance(config, dict) else None
 
@@ -736,17 +867,27 @@ def parse_swe_agent(
         units.append(unit)
     try:
         with _located(["info"]):
-            _swe_run(info, stats, units, session_key, request, model, when, len(document["trajectory"]))
+            place = _swe_place(document.get("replay_config"), path.stem)
+            _swe_run(info, stats, units, session_key, request, model, when, len(document["trajectory"]), place)
     except BadValue as exc:  # the run's attempt is left out; its steps are in
         bad.append(exc)
     return session, units, bad
 
 
 def _swe_run(
-    info: dict, stats: dict, units: list, session_key: str, request: str, model: str | None, when: str, steps: int
+    info: dict,
+    stats: dict,
+    units: list,
+    session_key: str,
+    request: str,
+    model: str | None,
+    when: str,
+    steps: int,
+    place: dict[str, str],
 ) -> None:
     """The attempt of a whole SWE-agent run, appended to ``units``: its exit status,
-    the tokens of ``info.model_stats`` and the submitted diff; BadValue for a bad count."""
+    the tokens of ``info.model_stats`` and the submitted diff, with where the code
+    lives (``place``, _swe_place); BadValue for a bad count."""
     check_nul(info, "info")
     exit_status = str(info.get("exit_status") or "")
     submission = info.get("submission") if isinstance(info.get("submission"), str) else None
@@ -778,7 +919,7 @@ def _swe_run(
             usage=usage,
             error_type=error_type,
             error_message=message,
-            artifacts=with_units({"diff": submission}) if status == "success" else None,
+            artifacts=with_units({**place, "diff": submission}) if status == "success" else None,
             at=["info"],
         )
     )
@@ -826,6 +967,18 @@ def check_openhands_event(event: Any, n: int) -> None:
         _want_counts(response["usage"], f"{where}.usage")
 
 
+def _openhands_workdir(events: list[dict[str, Any]]) -> str | None:
+    """The working directory of an OpenHands session: the first that a command's
+    observation names (``extras.metadata.working_dir``), else None."""
+    for event in events:
+        extras = event.get("extras") if "observation" in event else None
+        metadata = extras.get("metadata") if isinstance(extras, dict) else None
+        workdir = metadata.get("working_dir") if isinstance(metadata, dict) else None
+        if isinstance(workdir, str) and workdir:
+            return workdir
+    return None
+
+
 def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[BadValue]]:
     """An OpenHands trajectory (a JSON list of events): one attempt per LLM response
     (``tool_call_metadata.model_response.id``, whose usage the action and its
@@ -860,6 +1013,7 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
         "model": None,
     }
     observations = {e.get("cause"): e for e in events if "observation" in e and e.get("cause") is not None}
+    place = code_place(_openhands_workdir(events))
     responses: dict[str, dict[str, Any]] = {}
     request = None
     for event in events:
@@ -928,7 +1082,7 @@ def parse_openhands(path: Path, document: Any) -> tuple[dict[str, Any], list[dic
             usage=r["usage"],
             error_type=error[1] if error else None,
             error_message=error[2] if error else None,
-            artifacts=with_units({"files": files}) if files and status == "success" else None,
+            artifacts=with_units({**place, "files": files}) if files and status == "success" else None,
             at=r["at"],
         )
         session["model"] = session["model"] or r["model"]

@@ -237,7 +237,11 @@ def build(*, write: bool = False, agent_name: str | None = None) -> tuple[MCPSer
             error_stacktrace: str | None = None,
             quality_score: Annotated[Decimal | None, Field(ge=0, le=1)] = None,
             artifacts: Annotated[
-                dict[str, Any] | None, Field(description='What it produced: {"files": {path: content}, ...}.')
+                dict[str, Any] | None,
+                Field(
+                    description='What it produced: {"files": {path: content}, ...}; where the code lives, optionally:'
+                    ' "repository", "branch", "commit_sha", and a snippet\'s "path" and "line_start".'
+                ),
             ] = None,
             ctx: Context | None = None,
         ) -> Attempt:

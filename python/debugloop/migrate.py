@@ -142,6 +142,7 @@ def post_apply(conn: psycopg.Connection) -> None:
     # the SECURITY DEFINER functions to their owner role, every other function (but
     # the inlined internal SQL ones) pinned to a search path no agent can write to
     conn.execute(Q.code_secure)
+    conn.execute(Q.semantic_backfill)
     conn.execute(Q.schema_state_record, {"version": version, "code_checksum": checksum})
 
 

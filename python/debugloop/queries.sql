@@ -58,6 +58,10 @@ reset search_path
 -- after a reload: definer functions to debugloop_owner, search paths pinned
 select debugloop._meta_secure()
 
+-- name: semantic_backfill
+-- after a reload: what was stored before a semantic embedding existed gets one
+select debugloop._stf_semantic_backfill()
+
 -- name: applied_migrations
 select migration_id from _yoyo_migration order by applied_at_utc, migration_id
 
@@ -179,7 +183,9 @@ select * from debugloop.error_known_failures(%(user_request)s, %(k)s)
 select debugloop.stf_register(name => %(name)s, code => %(code)s, language => %(language)s,
     description => %(description)s, problem_category => %(problem_category)s,
     source_attempt_id => %(source_attempt_id)s, contributor => %(contributor)s,
-    parameters => %(parameters)s, docstring => %(docstring)s) as stf_id
+    parameters => %(parameters)s, docstring => %(docstring)s, repository => %(repository)s,
+    branch => %(branch)s, commit_sha => %(commit_sha)s, file_path => %(file_path)s,
+    line_start => %(line_start)s, line_end => %(line_end)s) as stf_id
 
 -- name: stf_get
 select * from debugloop.stf_get(%(stf_id)s::text)
@@ -475,7 +481,7 @@ select * from debugloop.spending_reserve(
     attempt_id => %(attempt_id)s, expires_in => %(expires_in)s)
 
 -- name: spending_settle
-select * from debugloop.spending_settle(%(hold_id)s, %(cost_usd)s)
+select * from debugloop.spending_settle(%(hold_id)s, %(cost_usd)s, %(llm_tokens)s)
 
 -- name: spending_release
 select * from debugloop.spending_release(%(hold_id)s)
@@ -488,3 +494,42 @@ select * from debugloop.spending_balance(%(peer)s)
 
 -- name: spending_reservation
 select * from debugloop.spending_reservation(%(hold_id)s)
+
+-- name: spending_report
+select * from debugloop.spending_report(%(period)s, %(peer)s, %(model)s, %(since)s, %(until)s)
+
+-- name: budget_set
+select * from debugloop.budget_set(%(peer)s, %(team)s, %(period)s, %(soft_limit)s, %(hard_limit)s)
+
+-- name: budget_retire
+select * from debugloop.budget_retire(%(budget_id)s)
+
+-- name: budget_team_set
+select * from debugloop.budget_team_set(%(team)s, %(members)s, %(description)s)
+
+-- name: budget_team_retire
+select * from debugloop.budget_team_retire(%(team)s)
+
+-- name: budget_status
+select * from debugloop.budget_status(%(peer)s)
+
+-- name: budget_list
+select * from debugloop.v_spend_budgets
+ where (%(peer)s::text is null or peer_id = %(peer)s) and (%(team)s::text is null or team_id = %(team)s)
+   and (%(include_retired)s::boolean or retired_at is null)
+ order by retired_at nulls first, coalesce(peer_id, team_id), period
+
+-- name: budget_alerts
+select * from debugloop.v_spend_alerts
+ where %(peer)s::text is null or peer_id = %(peer)s or budget_peer_id = %(peer)s
+ order by alert_id desc
+ limit %(limit)s
+
+-- name: budget_rate_limit_set
+select * from debugloop.budget_rate_limit_set(%(peer)s, %(model)s, %(requests_per_minute)s, %(tokens_per_minute)s)
+
+-- name: budget_rate_limit_remove
+select debugloop.budget_rate_limit_remove(%(peer)s, %(model)s) as removed
+
+-- name: budget_rate_status
+select * from debugloop.budget_rate_status(%(peer)s, %(model)s)

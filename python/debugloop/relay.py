@@ -14,7 +14,13 @@ is polled every ``relay_poll_interval`` seconds.
 A broker, database or cache outage is waited out with backoff and logged in one
 line when it starts and one when it ends, never a traceback. SIGTERM finishes
 the batch in hand, gives the slots up and exits. Published events are pruned
-after the setting ``outbox_retention_hours``.
+after the setting ``outbox_retention_hours``, every ``relay_prune_interval`` seconds.
+
+The same process drains the learn queue (one service, not two): between outbox
+batches it calls ``learn_pending(n)`` on a connection of its own, each call one
+transaction; n adapts (up to ``relay_learn_rows``) so that a batch takes about
+50 ms, and the outbox waits little. An
+outage of that connection is waited out like the outbox's, without stopping it.
 
 Also here: ``relay_status`` (``debugloop relay status``), the topics' creation
 and check, ``rebuild_cache`` (``debugloop cache rebuild``) and ``consume_balances``
@@ -44,9 +50,10 @@ log = logging.getLogger("debugloop.relay")
 
 TRANSACTIONS = "token.transactions.v1"  # the outbox's topic names; settings map them to the broker's
 BALANCES = "token.balances.v1"
+ALERTS = "spend.alerts.v1"  # spend.budget.exceeded.v1 events (functions/77_budgets.sql)
 CLAIM_EVERY = 1.0  # seconds between rebalancing the slots
-PRUNE_EVERY = 60.0
 PRUNE_LIMIT = 10000
+LEARN_TARGET = 0.05  # seconds a batch of the learn queue should take, the outbox waiting meanwhile
 
 
 def kafka_partition(key: str, partitions: int) -> int:
@@ -57,7 +64,7 @@ def kafka_partition(key: str, partitions: int) -> int:
 
 
 def topic_names(settings: Settings) -> dict[str, str]:
-    return {TRANSACTIONS: settings.topic_transactions, BALANCES: settings.topic_balances}
+    return {TRANSACTIONS: settings.topic_transactions, BALANCES: settings.topic_balances, ALERTS: settings.topic_alerts}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -93,14 +100,18 @@ class Outage:
 
 
 def ensure_topics(settings: Settings, *, create: bool = True) -> list[str]:
-    """Create the two topics when missing (partitions, cleanup policy delete or compact,
+    """Create the three topics (transactions, balances, alerts) when missing (partitions, cleanup policy delete or compact,
     retention unlimited), else check their partitions; the broker's cleanup policy is
     checked when it reports one. Returns what it did, one line per topic. Raises
     ConfigurationError when a topic differs."""
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    wanted = {settings.topic_transactions: "delete", settings.topic_balances: "compact"}
+    wanted = {
+        settings.topic_transactions: "delete",
+        settings.topic_balances: "compact",
+        settings.topic_alerts: "delete",
+    }
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="debugloop-relay")
     notes = []
     try:
@@ -174,6 +185,9 @@ class RelayStats:
     marked: int = 0
     cached: int = 0
     pruned: int = 0
+    prunes: int = 0  # times the relay pruned (outbox_prune), deleting or not
+    unacked: int = 0  # sent in a batch whose flush failed, not acknowledged: pending, sent again
+    learned: int = 0  # queued attempts learned (learn_pending)
 
 
 @dataclass
@@ -196,7 +210,11 @@ class Relay:
         self._producer = None
         self._slots: list[int] = []
         self._next_claim = 0.0
-        self._next_prune = time.monotonic() + PRUNE_EVERY
+        self._next_prune = time.monotonic() + self.settings.relay_prune_interval
+        self._learn_conn: psycopg.Connection | None = None
+        self._next_learn = 0.0
+        self._learn_rows = 1  # the learn batch, adapted to take about LEARN_TARGET
+        self._learn_outage = Outage("database (learn queue)")
         self._topics = topic_names(self.settings)
         self._topics_ready = False
         self._db_outage, self._broker_outage, self._cache_outage = Outage("database"), Outage("broker"), Outage("cache")
@@ -220,11 +238,7 @@ class Relay:
         return self._conn
 
     def _drop_db(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
+        self._close(self._conn)
         self._conn, self._slots = None, []
 
     def _kafka(self):
@@ -279,24 +293,27 @@ class Relay:
                     raise
                 except (KafkaError, OSError, ValueError) as exc:
                     self._drop_kafka()
-                    self._stop.wait(self._broker_outage.failed(exc))
+                    self._pause(self._broker_outage.failed(exc))
                     continue
                 try:
                     sent = self.cycle(producer)
                     self._db_outage.ok()
                 except psycopg.OperationalError as exc:
                     self._drop_db()
-                    self._stop.wait(self._db_outage.failed(exc))
+                    self._pause(self._db_outage.failed(exc))
                     continue
                 except _BrokerFailed as exc:
                     self._drop_kafka()
-                    self._stop.wait(self._broker_outage.failed(exc.__cause__ or exc))
+                    self._pause(self._broker_outage.failed(exc.__cause__ or exc))
                     continue
-                if not sent:
-                    self._stop.wait(self.settings.relay_poll_interval)
+                if sent:
+                    self.learn()  # one batch of the learn queue between two of the outbox
+                else:
+                    self._pause(self.settings.relay_poll_interval)
         finally:
             self._shutdown()
-        log.info("relay stopped: %s events sent in %s batches", self.stats.sent, self.stats.batches)
+        log.info("relay stopped: %s events sent in %s batches, %s queued attempts learned", self.stats.sent,
+                 self.stats.batches, self.stats.learned)  # fmt: skip
         return self.stats
 
     def cycle(self, producer) -> int:
@@ -354,8 +371,69 @@ class Relay:
         if self.observer is not None:
             self.observer(done, acked_at, cached_at)
         if failure is not None:
+            self.stats.unacked += len(rows) - len(acked)
+            self._mark_acked(conn)  # the acknowledged prefix is published now, not after the outage
             raise _BrokerFailed(str(failure)) from failure
         return len(acked)
+
+    def _mark_acked(self, conn: psycopg.Connection) -> None:
+        """Mark the acknowledged events still unmarked; a database that fails keeps
+        them for the next round trip (the mark is idempotent)."""
+        if not self._acked:
+            return
+        try:
+            self.stats.marked += conn.execute(Q.outbox_mark, {"event_ids": self._acked}).fetchone()[0]
+        except psycopg.Error:
+            return
+        self._acked = []
+
+    def _pause(self, seconds: float) -> None:
+        """Wait `seconds` (or until stopped), learning queued attempts meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and self.learn() and time.monotonic() < deadline:
+            pass
+        self._stop.wait(max(0.0, deadline - time.monotonic()))
+
+    def learn(self) -> int:
+        """One batch of the learn queue (learn_pending), in a transaction of its own on
+        the relay's second connection; how many attempts it learned. The batch adapts
+        to stay short (LEARN_TARGET seconds), so that the outbox waits little: it doubles
+        while batches are quick, up to relay_learn_rows, and halves when one is slow. A
+        database that fails is retried with backoff, the outbox going on meanwhile."""
+        if not self.settings.relay_learn_rows or self.stopping or time.monotonic() < self._next_learn:
+            return 0
+        rows = min(self._learn_rows, self.settings.relay_learn_rows)
+        started = time.monotonic()
+        try:
+            if self._learn_conn is None or self._learn_conn.closed:
+                self._learn_conn = psycopg.connect(self.conninfo, autocommit=True,
+                                                   connect_timeout=self.settings.connect_timeout,
+                                                   application_name="debugloop-relay-learn")  # fmt: skip
+            learned = self._learn_conn.execute(Q.learn_pending, {"max_rows": rows}).fetchone()[0]
+        except psycopg.Error as exc:
+            if self._learn_conn is not None and (self._learn_conn.closed or isinstance(exc, psycopg.OperationalError)):
+                self._close(self._learn_conn)
+                self._learn_conn = None
+            self._next_learn = time.monotonic() + self._learn_outage.failed(exc)
+            return 0
+        self._learn_outage.ok()
+        self.stats.learned += learned
+        took = time.monotonic() - started
+        if learned == rows and took < LEARN_TARGET / 2:
+            self._learn_rows = min(rows * 2, self.settings.relay_learn_rows)
+        elif took > LEARN_TARGET * 2:
+            self._learn_rows = max(1, rows // 2)
+        if not learned:  # an empty queue is looked at again after a poll interval, not every batch
+            self._next_learn = time.monotonic() + max(self.settings.relay_poll_interval, 0.2)
+        return learned
+
+    @staticmethod
+    def _close(conn: psycopg.Connection | None) -> None:
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
 
     def _cache_balances(self, rows: list[tuple]) -> float | None:
         if self.cache is None:
@@ -384,7 +462,8 @@ class Relay:
         return time.time()
 
     def _prune(self, conn: psycopg.Connection) -> None:
-        self._next_prune = time.monotonic() + PRUNE_EVERY
+        self._next_prune = time.monotonic() + self.settings.relay_prune_interval
+        self.stats.prunes += 1
         while (pruned := conn.execute(Q.outbox_prune, {"limit": PRUNE_LIMIT}).fetchone()[0]) > 0:
             self.stats.pruned += pruned
             if pruned < PRUNE_LIMIT or self.stopping:
@@ -398,14 +477,14 @@ class Relay:
                 pass
         self._drop_kafka()
         if self._conn is not None and not self._conn.closed:
+            self._mark_acked(self._conn)
             try:
-                if self._acked:
-                    self.stats.marked += self._conn.execute(Q.outbox_mark, {"event_ids": self._acked}).fetchone()[0]
-                    self._acked = []
                 self._conn.execute(Q.outbox_release)
             except psycopg.Error:
                 pass
         self._drop_db()
+        self._close(self._learn_conn)
+        self._learn_conn = None
 
 
 class _BrokerFailed(Exception):
@@ -417,7 +496,8 @@ class _BrokerFailed(Exception):
 
 def relay_status(conn: psycopg.Connection, settings: Settings) -> dict[str, Any]:
     """The outbox as the relay sees it: whether a broker is configured, pending events
-    and the oldest one's age, per slot (with its relay) and per Kafka partition."""
+    and the oldest one's age, per slot (with its relay) and per Kafka partition; and
+    the attempts waiting in the learn queue, which the relay drains too."""
     slots = conn.execute(Q.outbox_status).fetchall()
     pending = conn.execute(Q.outbox_pending, {"limit": 1_000_000}).fetchall()
     now = datetime.now(UTC)
@@ -431,6 +511,7 @@ def relay_status(conn: psycopg.Connection, settings: Settings) -> dict[str, Any]
     oldest = min((s[2] for s in slots if s[2] is not None), default=None)
     return {
         "kafka_bootstrap": settings.kafka_bootstrap,
+        "learn_queued": conn.execute(Q.learn_queued).fetchone()[0],
         "pending": sum(s[1] for s in slots),
         "published_kept": sum(s[3] for s in slots),
         "oldest_pending_age_s": (now - oldest).total_seconds() if oldest else None,

@@ -8,11 +8,13 @@ settle by themselves; this manager is for calls made outside attempts.
 
 A reservation the balance cannot pay raises InsufficientBalance (DL075), which
 carries the balance, the tokens held, the tokens needed and a cheaper model whose
-estimate fits (``cheaper_model``) when one succeeded at similar problems."""
+estimate fits (``cheaper_model``) when one succeeded at similar problems. Budgets
+and rate limits (``dl.budgets``) refuse it with BudgetExceeded (DL084) or
+RateLimited (DL085, ``retry_after``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -20,7 +22,7 @@ import psycopg
 
 from ._manager import Manager
 from .adapt import to_decimal
-from .models import Reservation, SpendAccount, SpendBalance, SpendEstimate
+from .models import Reservation, SpendAccount, SpendBalance, SpendEstimate, SpendReportRow
 from .queries import Q
 
 Usd = Decimal | float | int
@@ -67,10 +69,17 @@ class SpendingManager(Manager):
         }
         return self._model(Reservation, Q.spending_reserve, params, conn)
 
-    def settle(self, hold_id: UUID, cost_usd: Usd, conn: psycopg.Connection | None = None) -> Reservation:
+    def settle(
+        self,
+        hold_id: UUID,
+        cost_usd: Usd,
+        llm_tokens: int | None = None,
+        conn: psycopg.Connection | None = None,
+    ) -> Reservation:
         """The call cost ``cost_usd``: charge it exactly (whole tokens, the fraction
-        carried); beyond the hold from the balance, else as debt. Once only (DL079)."""
-        params = {"hold_id": hold_id, "cost_usd": to_decimal(cost_usd)}
+        carried); beyond the hold from the balance, else as debt. Once only (DL079).
+        ``llm_tokens`` (its input + output tokens) count against tokens-per-minute limits."""
+        params = {"hold_id": hold_id, "cost_usd": to_decimal(cost_usd), "llm_tokens": llm_tokens}
         return self._model(Reservation, Q.spending_settle, params, conn)
 
     def release(self, hold_id: UUID, conn: psycopg.Connection | None = None) -> Reservation:
@@ -88,3 +97,18 @@ class SpendingManager(Manager):
     def reservation(self, id: UUID, conn: psycopg.Connection | None = None) -> Reservation:
         """A reservation by its hold id, or the one an attempt made (by attempt id); NotFound otherwise."""
         return self._model(Reservation, Q.spending_reservation, {"hold_id": id}, conn)
+
+    def report(
+        self,
+        period: str = "day",
+        *,
+        peer: str | None = None,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        conn: psycopg.Connection | None = None,
+    ) -> list[SpendReportRow]:
+        """What calls cost per ``period`` (day, week or month, UTC), peer and model, from
+        the reservations made in [since, until) (default: the last 30 days), newest first."""
+        params = {"period": period, "peer": peer, "model": model, "since": since, "until": until}
+        return self._models(SpendReportRow, Q.spending_report, params, conn)

@@ -35,9 +35,18 @@ class StfManager(Manager):
         contributor: str | None = None,
         parameters: Any = None,
         docstring: str | None = None,
+        repository: str | None = None,
+        branch: str | None = None,
+        commit_sha: str | None = None,
+        file_path: str | None = None,
+        line_start: int | None = None,
+        line_end: int | None = None,
         conn: psycopg.Connection | None = None,
     ) -> UUID:
-        """Register code; the same normalised code returns the existing id (adding provenance)."""
+        """Register code; the same normalised code returns the existing id (adding provenance).
+        ``repository`` (or the working directory), ``branch``, ``commit_sha``, ``file_path``,
+        ``line_start`` and ``line_end`` say where this producer's code came from; a bad one
+        raises InvalidLineRange, InvalidCommitSha or InvalidCodeLocation."""
         params = {
             "name": name,
             "code": code,
@@ -48,6 +57,12 @@ class StfManager(Manager):
             "contributor": contributor,
             "parameters": jsonb(parameters, "parameters"),
             "docstring": docstring,
+            "repository": repository,
+            "branch": branch,
+            "commit_sha": commit_sha,
+            "file_path": file_path,
+            "line_start": line_start,
+            "line_end": line_end,
         }
         return self._value(Q.stf_register, params, conn)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import re
 import textwrap
 from pathlib import PurePosixPath
 from typing import Any
@@ -96,6 +97,9 @@ def _split_python(source: str, path: str | None) -> list[dict[str, Any]] | None:
                         "path": path,
                         "parameters": _parameters(node),
                         "docstring": ast.get_docstring(node),
+                        # lines within `source`, 1-based and inclusive
+                        "line_start": start + 1,
+                        "line_end": node.end_lineno,
                     }
                 )
 
@@ -103,51 +107,92 @@ def _split_python(source: str, path: str | None) -> list[dict[str, Any]] | None:
     return units
 
 
+def _first_line(value: Any) -> int | None:
+    """A snippet's ``line_start`` when it is a line number (a whole number >= 1)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
 def split_artifacts(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
     """Function-level units of an attempt's artefacts: Python files and snippets are
     split with ``ast``; other languages, and Python that does not parse, stay whole.
-    A unified diff contributes the lines it adds, per file."""
+    A unified diff contributes the lines it adds, per file. Each unit carries its
+    lines in its file (``line_start``, ``line_end``) where they are known: a file's
+    are its own, a snippet's count from its ``line_start``, a diff's are the new
+    file's lines that its hunks name."""
     units: list[dict[str, Any]] = []
 
-    def add(code: str, path: str | None, language: str | None, name: str) -> None:
+    def add(code: str, path: str | None, language: str | None, name: str, lines: list[int] | int | None) -> None:
+        """`lines`: the file's line of each line of `code` (a list), the file's line of
+        its first (an int), or None when not known."""
+
+        def at(n: int) -> int:
+            if isinstance(lines, list):
+                return lines[min(n, len(lines)) - 1]
+            return (lines or 1) + n - 1
+
         is_python = language == "python" or (language is None and path is not None and path.endswith(PYTHON_SUFFIXES))
         split = split_python(code, path) if is_python else None
-        if split is not None:
-            units.extend(split)
-        else:
-            units.append({"name": name, "code": code, "language": language, "path": path})
+        if split is None:
+            split = [{"name": name, "code": code, "language": language, "path": path, "line_start": 1}]
+            split[0]["line_end"] = max(1, len(code.splitlines()))
+        for unit in split:
+            if lines is None or not path:
+                unit.pop("line_start", None)
+                unit.pop("line_end", None)
+            else:
+                unit["line_start"], unit["line_end"] = at(unit["line_start"]), at(unit["line_end"])
+        units.extend(split)
 
     files = artifacts.get("files")
     if isinstance(files, dict):
         for path, content in files.items():
             if isinstance(content, str):
-                add(content, path, None, PurePosixPath(path).name)
+                add(content, path, None, PurePosixPath(path).name, 1)
     snippets = artifacts.get("snippets")
     if isinstance(snippets, list):
         for i, snippet in enumerate(snippets, 1):
             if isinstance(snippet, dict) and isinstance(snippet.get("code"), str):
                 language = snippet.get("language") or (None if snippet.get("path") else "python")
-                add(snippet["code"], snippet.get("path"), language, snippet.get("name") or f"snippet {i}")
+                first = _first_line(snippet.get("line_start"))
+                add(snippet["code"], snippet.get("path"), language, snippet.get("name") or f"snippet {i}", first)
     diff = artifacts.get("diff")
     if isinstance(diff, str):
-        for path, added in _diff_added(diff).items():
-            add(added, path, None, f"{PurePosixPath(path).name} (diff)")
+        for path, (added, numbers) in _diff_added(diff).items():
+            add(added, path, None, f"{PurePosixPath(path).name} (diff)", numbers)
     for unit in units:
         if unit.get("language") is None and unit.get("path"):
             unit.pop("language")  # SQL names the language from the path
     return units
 
 
-def _diff_added(diff: str) -> dict[str, str]:
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+
+
+def _diff_added(diff: str) -> dict[str, tuple[str, list[int] | None]]:
+    """Per file of a unified diff: the lines it adds, and the new file's line number
+    of each (None when a hunk header did not say)."""
     added: dict[str, list[str]] = {}
+    numbers: dict[str, list[int] | None] = {}
     path = None
+    line_no: int | None = None
     for line in diff.splitlines():
         if line.startswith("+++ "):
             path = line[4:].split("\t")[0].removeprefix("b/")
             path = None if path == "/dev/null" else path
+            line_no = None
+        elif hunk := _HUNK.match(line):
+            line_no = int(hunk.group(1))
         elif line.startswith("+") and path is not None:
             added.setdefault(path, []).append(line[1:])
-    return {p: "\n".join(lines) + "\n" for p, lines in added.items()}
+            known = numbers.setdefault(path, [])
+            if known is not None and line_no is not None:
+                known.append(line_no)
+            else:
+                numbers[path] = None
+            line_no = line_no + 1 if line_no is not None else None
+        elif line.startswith(" ") and line_no is not None:
+            line_no += 1
+    return {p: ("\n".join(lines) + "\n", numbers.get(p)) for p, lines in added.items()}
 
 
 def with_units(artifacts: Any) -> Any:

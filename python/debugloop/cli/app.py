@@ -31,6 +31,7 @@ from . import (
     report,
     rewards,
     settings,
+    spend,
     stf,
 )
 from .demo import demo
@@ -79,6 +80,7 @@ GROUPS = {
     "cache": relay.cache_app,
     "balances": relay.balances_app,
     "rewards": rewards.app,
+    "spend": spend.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

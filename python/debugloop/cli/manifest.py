@@ -8,7 +8,7 @@ import typer
 
 from ..models import Manifest
 from .common import AS_JSON, client
-from .render import Col, clip, print_code, print_table, say, score, short, table_spec, usd
+from .render import Col, clip, code_pointer, print_code, print_table, say, score, short, table_spec, usd
 
 
 def manifest(
@@ -56,6 +56,7 @@ STFS = table_spec(
     Col("quality", lambda s: score(s.quality_score), "num", drop=2),
     Col("ok / failed", lambda s: f"{s.success_count} / {s.failure_count}", "num", drop=1),
     Col("uses", lambda s: f"{s.usage_count:,}", "num", drop=5),
+    Col("code from", lambda s: "; ".join(code_pointer(x) for x in s.sources) or "-", drop=6),
 )
 FAILURES = table_spec(
     "manifest known failures",

@@ -86,6 +86,7 @@ def status(as_json: AS_JSON = False) -> None:
         say(f"pending: {count(document['pending'])} events"
             + (f", the oldest {age:.1f} s old" if age is not None else "")
             + f"; published and kept: {count(document['published_kept'])}; relays: {len(document['relays'])}")  # fmt: skip
+        say(f"learn queue: {count(document['learn_queued'])} attempts waiting (the relay learns them between batches)")
         busy = [s for s in document["slots"] if s["pending"]]
         if busy:
             print_table(SLOTS, busy, "slots")

@@ -75,6 +75,17 @@ def short(value: UUID | str | None) -> str:
     return "-" if value is None else str(value)[:SHORT_ID]
 
 
+def code_pointer(where: Any) -> str:
+    """Where code came from, as one line: ``repository@branch commit file:start-end``, the
+    parts not known left out, the commit cut to 12 digits; "-" when nothing is known. `where`
+    has the attributes of a code pointer (a provenance row, a manifest's source)."""
+    place = (where.repository or "") + (f"@{where.branch}" if where.branch else "")
+    file = where.file_path or ""
+    if file and where.line_start is not None:
+        file += f":{where.line_start}" + (f"-{where.line_end}" if where.line_end is not None else "")
+    return " ".join(p for p in (place, (where.commit_sha or "")[:12], file) if p) or "-"
+
+
 def clip(text: str | None, limit: int) -> str:
     """At most ``limit`` characters of ``text`` on one line."""
     if not text:

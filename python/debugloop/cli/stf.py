@@ -15,6 +15,7 @@ from .render import (
     ExportFormat,
     Kind,
     clip,
+    code_pointer,
     emit,
     emit_document,
     err,
@@ -158,7 +159,8 @@ PROVENANCE = table_spec(
     Col("contributor", lambda p: p.contributor or "-"),
     Col("status", lambda p: p.status or "-", "key", drop=2),
     Col("when", lambda p: when(p.registered_at), "time", drop=1),
-    Col("request", lambda p: clip(p.user_request, 160)),
+    Col("code from", code_pointer),
+    Col("request", lambda p: clip(p.user_request, 160), drop=3),
 )
 
 

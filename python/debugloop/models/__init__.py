@@ -18,6 +18,16 @@ from .analytics import (
 )
 from .attempts import Attempt, ChainEntry, SimilarProblem
 from .base import Document, Row
+from .budgets import (
+    Budget,
+    BudgetAlert,
+    BudgetStatus,
+    BudgetUsage,
+    RateLimitRule,
+    RateStatus,
+    SpendReportRow,
+    Team,
+)
 from .errors import (
     ErrorDescription,
     ErrorFix,
@@ -39,6 +49,8 @@ from .manifest import (
     ManifestGolden,
     ManifestModel,
     ManifestSolved,
+    ManifestSource,
+    ManifestSpend,
     ManifestStf,
 )
 from .meta import ApiEntry, Component, Setting
@@ -49,6 +61,15 @@ from .spending import Reservation, SpendAccount, SpendBalance, SpendEstimate
 from .stf import Stf, StfExtraction, StfMatch, StfProvenance, StfSummary
 
 __all__ = [
+    "Budget",
+    "BudgetAlert",
+    "BudgetStatus",
+    "BudgetUsage",
+    "RateLimitRule",
+    "RateStatus",
+    "SpendReportRow",
+    "Team",
+    "ManifestSpend",
     "Reservation",
     "SpendAccount",
     "SpendBalance",
@@ -98,6 +119,7 @@ __all__ = [
     "ManifestGolden",
     "ManifestModel",
     "ManifestSolved",
+    "ManifestSource",
     "ManifestStf",
     "Metric",
     "Peer",

@@ -10,6 +10,17 @@ from uuid import UUID
 from .base import Document
 
 
+class ManifestSource(Document):
+    """Where an STF's code came from: one of its producers' code pointers."""
+
+    repository: str | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+    file_path: str | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+
 class ManifestStf(Document):
     stf_id: UUID
     name: str
@@ -24,6 +35,7 @@ class ManifestStf(Document):
     success_rate: Decimal | None = None
     description: str | None = None
     code: str
+    sources: list[ManifestSource] = []
 
 
 class ManifestGolden(Document):
@@ -97,6 +109,19 @@ class ManifestDeprecation(Document):
     successor_model: str | None = None
 
 
+class ManifestSpend(Document):
+    """What spending adds to the cost block: the tokens of a similar request (p50, p90)
+    and, for the caller's peer, its available balance, debt and the tokens left under
+    its tightest hard budget."""
+
+    tokens_p50: int | None = None
+    tokens_p90: int | None = None
+    peer_id: str | None = None
+    available_tokens: int | None = None
+    debt_tokens: int | None = None
+    budget_remaining_tokens: int | None = None
+
+
 class ManifestCost(Document):
     model: str | None = None
     estimate: ManifestEstimate | None = None
@@ -104,6 +129,7 @@ class ManifestCost(Document):
     models: list[ManifestModel] = []
     cheaper_models: list[ManifestModel] = []
     deprecation: ManifestDeprecation | None = None
+    spend: ManifestSpend | None = None
 
 
 class ManifestAgent(Document):

@@ -47,6 +47,7 @@ class Reservation(Row):
     created_by: str
     created_at: datetime
     resolved_at: datetime | None
+    budget_ids: list[UUID] | None = None  # the budgets it counted against
 
 
 class SpendAccount(Row):

@@ -46,6 +46,7 @@ class Stf(Row):
     approved_at: datetime | None
     embedding: Any
     embedding_neural: Any
+    embedding_semantic: Any
     embedding_model: str | None
     search_text: str
     search_document: Any
@@ -99,7 +100,8 @@ class StfMatch(Row):
 
 
 class StfProvenance(Row):
-    """A row of ``debugloop.v_stf_provenance``: an attempt and contributor that produced an STF's code."""
+    """A row of ``debugloop.v_stf_provenance``: an attempt and contributor that produced an STF's
+    code, and where that code came from (null where the source did not say)."""
 
     __relation__ = "debugloop.v_stf_provenance"
 
@@ -109,6 +111,12 @@ class StfProvenance(Row):
     registered_at: datetime
     status: str | None
     user_request: str | None
+    repository: str | None
+    branch: str | None
+    commit_sha: str | None
+    file_path: str | None
+    line_start: int | None
+    line_end: int | None
 
 
 class StfExtraction(Row):
