@@ -500,9 +500,6 @@ begin
     -- (ESLint), "<path> error CS0246: x" (MSBuild); a thread's tag ("Thread <n>: x")
     m := regexp_replace(m, '^\s*<n>:<n>\s+(error|warning)\s+', '');
     m := regexp_replace(m, '^\s*<path>\s+(?=(error|warning)\M)|^\s*Thread <n>:\s+', '');
-    -- a logger's bracketed tags before the message ("[Note] [MY-<n>] [InnoDB] x", "[emerg] x"),
-    -- after a thread or connection number
-    m := regexp_replace(m, '^\s*(<n>\s+(?=\[))?(\[[^\]\s]{1,24}\]:?\s*)+(?=[A-Za-z(])', '');
     -- (the level words are grouped before the space after them: "Error:  x" loses "Error:  ")
     m := regexp_replace(m, '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
     -- "Uncaught Error: x" (PHP) is the error "x"
@@ -515,6 +512,13 @@ begin
     m := regexp_replace(m, '^\s*\(<n>, ''(.*)''\)\s*$|^\s*\(<n>, "(.*)"\)\s*$', '\1\2');
     if m ~ '^\s*[a-z][\w-]*: ((?![\w-]+: )|(?=(error|fatal|warning): ))' then
         m := regexp_replace(regexp_replace(m, '^\s*[a-z][\w-]*: ', ''), '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
+    end if;
+    -- a logger's bracketed tags before the message ("[Note] [MY-<n>] [InnoDB] x", "[emerg] x"),
+    -- after a thread or connection number or a dmesg stamp left by a cut ("[ <n>] x")
+    m := regexp_replace(m, '^\s*(<n>\s+(?=\[)|\[\s*<n>\]\s*)?(\[[^\]\s]{1,24}\]:?\s*)*(?=[A-Za-z(])', '');
+    -- a mapping's base and size ("in libc.so.<n>[<n>+1c5000]"): hex however short
+    if strpos(m, '>+') > 0 then
+        m := regexp_replace(m, '<(n|hex)>\+([0-9a-fA-F]+\M|<\w+>)', '<n>+<n>', 'g');
     end if;
     -- a wrapped server message: "connection failed: ... failed: FATAL: x" is "x"
     -- (upper case level words only: "error:" in prose stays)

@@ -232,6 +232,21 @@ def sigs(conn, reports):
             (None, "connection pool exhausted. Please raise pool_size."),
             (None, "connection pool exhausted"),
         ],
+        # a mapping's base and size in hex however short, a tag after the program's name
+        [
+            (
+                None,
+                "traps: node[41] general protection fault ip:7f0a1b2c sp:7ffd0000 error:0 in libm.so.6[7f0a10000000+1c5000]",
+            ),
+            (
+                None,
+                "traps: node[9] general protection fault ip:7f0a1b2c sp:7ffd0000 error:0 in libm.so.6[7f0a10000000+10000000]",
+            ),
+        ],
+        [
+            (None, "haproxy: [emerg] cannot bind socket (Address already in use)"),
+            (None, "cannot bind socket (Address already in use)"),
+        ],
         # a type that only spells the message's words
         [("ReadTimeout", "read timeout"), (None, "read timeout")],
     ],

@@ -76,9 +76,11 @@ def holdout3(pg_template, pg_server):
 
 
 # Floors at the measured figures (precision, recall); see the measurement lines.
-HOLDOUT2_FLOOR = (0.97, 0.63)  # blind: 0.932, 0.441
-HOLDOUT3_FLOOR = (0.0, 0.0)
-HOLDOUT3_GOAL_REASON = "not measured yet"
+HOLDOUT2_FLOOR = (0.97, 0.65)  # blind: 0.932, 0.441
+HOLDOUT3_FLOOR = (0.70, 0.35)  # its one blind run: precision 0.710 (88/124), recall 0.355 (88/248)
+HOLDOUT3_GOAL_REASON = (
+    "issue 16's goal (P >= 0.95, R >= 0.92) not reached: the blind run of held-out 3 gave precision 0.710, recall 0.355"
+)
 
 
 def _pairwise(rows):
