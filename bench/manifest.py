@@ -302,7 +302,7 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
         conn.execute(f"drop index debugloop.{name}")
     # the embedding outside the DISTINCT ON: computed once per request, not once per attempt
     fill = """insert into debugloop.debug_problems (user_request_hash, user_request, problem_category, embedding, first_seen_at)
-              select d.user_request_hash, d.user_request, d.problem_category, debugloop.util_embed(d.user_request)::debugloop.halfvec,
+              select d.user_request_hash, d.user_request, d.problem_category, debugloop.util_embed_semantic(d.user_request),
                      d.started_at
                 from (select distinct on (a.user_request_hash) a.user_request_hash, a.user_request, a.problem_category,
                              a.started_at
@@ -366,7 +366,7 @@ def load(url: str, conn: psycopg.Connection, args: argparse.Namespace, rows: lis
             reusability_score, nomination, nominated_by, nominated_at, approval_status, approved_by, approved_at,
             reuse_count, reuse_success_count, reuse_failure_count)
         select a.attempt_id, a.correlation_id, a.agent_name, a.user_request, a.problem_category, a.user_request_hash,
-               debugloop.util_embed(a.user_request)::debugloop.halfvec,
+               debugloop.util_embed_semantic(a.user_request),
                coalesce(a.approach_description, a.agent_name || ' solved it with ' || a.model_used),
                coalesce(u.stf_ids, '{}'),
                a.tools_used, a.model_used, a.cost_usd, greatest(a.quality_score, 0.8), 0.5, 0.6,

@@ -403,7 +403,7 @@ $$;
 comment on function debugloop.golden_get(text) is 'One golden state by its id or a unique prefix of at least 8 hex digits.';
 
 -- debugloop._golden_similar(probe, k, approved_only): golden states for problems
--- like the one embedded in `probe` (util_embed, halfvec), not rejected (approved
+-- like the one embedded in `probe` (_problem_probe, halfvec), not rejected (approved
 -- only, if asked), at least problem_min_similarity, best first:
 --   score = similarity * (0.8 + 0.2 * quality) * (1 approved, 0.9 pending)
 --           * (0.9 + 0.1 * reuse success rate, 1 before any reuse)
