@@ -177,7 +177,7 @@ begin
         return;
     end if;
     perform from debugloop.spend_budget_usage x
-     where (x.budget_id, x.period_start) in (select b.budget_id, date_trunc(b.period, r.created_at, 'UTC')
+     where (x.budget_id, x.period_start) in (select b.budget_id, debugloop._budget_period_start(b.period, r.created_at)
                                                 from debugloop.spend_budgets b where b.budget_id = any (r.budget_ids))
      order by x.budget_id
        for update;
@@ -572,8 +572,8 @@ comment on function debugloop.budget_rate_status(text, text) is 'The rate limits
 -- debugloop.budget_status(peer): each active budget a peer's reservations count
 -- against (its own, its teams'), in the current period: the usage so far, the
 -- limits, what is left under the hard limit and the state (ok, soft: past the
--- soft limit, hard: at or past the hard limit). DL032 for an unknown peer.
--- Locks: none.
+-- soft limit, hard: at or past the hard limit; v_spend_budgets' rows of the
+-- budgets _budget_applicable names). DL032 for an unknown peer. Locks: none.
 create or replace function debugloop.budget_status(peer text)
 returns table (budget_id uuid, peer_id text, team_id text, period text, period_start timestamptz,
                period_end timestamptz, used bigint, soft_limit bigint, hard_limit bigint, remaining bigint, state text)
@@ -584,14 +584,11 @@ as $$
 begin
     perform debugloop._ledger_account(peer);
     return query
-    select b.budget_id, b.peer_id, b.team_id, b.period, p.start, debugloop._budget_period_end(b.period, p.start),
-           coalesce(u.used, 0), b.soft_limit, b.hard_limit, greatest(b.hard_limit - coalesce(u.used, 0), 0),
-           case when coalesce(u.used, 0) >= b.hard_limit then 'hard'
-                when coalesce(u.used, 0) > b.soft_limit then 'soft' else 'ok' end
-      from debugloop._budget_applicable(peer) b
-     cross join lateral (select debugloop._budget_period_start(b.period, now()) as start) p
-      left join debugloop.spend_budget_usage u on u.budget_id = b.budget_id and u.period_start = p.start
-     order by b.team_id nulls first, b.team_id, array_position(array['day', 'week', 'month'], b.period);
+    select v.budget_id, v.peer_id, v.team_id, v.period, v.period_start, v.period_end, v.used, v.soft_limit,
+           v.hard_limit, greatest(v.hard_limit - v.used, 0), v.state
+      from debugloop.v_spend_budgets v
+     where v.budget_id in (select a.budget_id from debugloop._budget_applicable(peer) a)
+     order by v.team_id nulls first, v.team_id, array_position(array['day', 'week', 'month'], v.period);
 end
 $$;
 comment on function debugloop.budget_status(text) is 'A peer''s budgets (its own and its teams'') in their current period: used, limits, left, state.';
