@@ -1466,8 +1466,8 @@ as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 -- token.transactions.v1 event of one peer leg: the seed's fields, and the
 -- direction, the account version and the balances after it, so that the outbox
 -- relay publishes it without another lookup (schemas/ has its JSON Schema). The
--- counterparty is null when its account is a system one; the time is written out
--- as _ledger_time writes it. Why: one shape for the view and for the outbox's
+-- counterparty is null when its account is a system one; the time as _ledger_time
+-- writes it. Why: one shape for the view and for the outbox's
 -- writer (_ledger_outbox), which builds it from the entries a statement inserted
 -- instead of finding them again through the view. PL/pgSQL with its search path
 -- pinned, as a function a view calls must be. Locks: none.
@@ -1499,7 +1499,7 @@ begin
         'balance', e.balance_after + e.held_after,
         'held', e.held_after,
         'available', e.balance_after,
-        'timestamp', to_char(e.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+        'timestamp', debugloop._ledger_time(e.posted_at));
 end
 $$;
 
