@@ -1330,13 +1330,12 @@ begin
           join unnest(coalesce(distances, '{}')) with ordinality as d(distance, ord) on d.ord = c.ord
     ), lexical as (
         -- the SQL path: candidates by meaning, their lexical similarity exact
-        select vec.id, case when neural then vec.distance
-                            else coalesce(f.embedding operator(debugloop.<=>) probe, 1) end as distance,
+        select vec.id, case when neural then vec.distance else d.lexical end as distance,
                case when neural then 1 - vec.distance
-                    else semantic_weight * (1 - vec.distance)
-                         + (1 - semantic_weight) * (1 - coalesce(f.embedding operator(debugloop.<=>) probe, 1)) end as fused,
+                    else semantic_weight * (1 - vec.distance) + (1 - semantic_weight) * (1 - d.lexical) end as fused,
                f.search_document, f.quality_score, f.evidence_score
           from vec join debugloop.debug_transform_functions f on f.stf_id = vec.id
+         cross join lateral (select coalesce(f.embedding operator(debugloop.<=>) probe, 1) as lexical) d
     ), ranked as (
         select l.id, l.distance, r.text_value,
                ((l.fused + 0.1 * r.text_value) * (0.8 + 0.2 * coalesce(l.quality_score, 0))
