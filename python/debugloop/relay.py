@@ -230,10 +230,13 @@ class Relay:
 
     # -- connections ----------------------------------------------------------------------
 
+    def _connect(self, name: str) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo, autocommit=True, connect_timeout=self.settings.connect_timeout,
+                               application_name=name)  # fmt: skip
+
     def _db(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=self.settings.connect_timeout,
-                                         application_name="debugloop-relay")  # fmt: skip
+            self._conn = self._connect("debugloop-relay")
             self._slots, self._next_claim = [], 0.0
         return self._conn
 
@@ -406,9 +409,7 @@ class Relay:
         started = time.monotonic()
         try:
             if self._learn_conn is None or self._learn_conn.closed:
-                self._learn_conn = psycopg.connect(self.conninfo, autocommit=True,
-                                                   connect_timeout=self.settings.connect_timeout,
-                                                   application_name="debugloop-relay-learn")  # fmt: skip
+                self._learn_conn = self._connect("debugloop-relay-learn")
             learned = self._learn_conn.execute(Q.learn_pending, {"max_rows": rows}).fetchone()[0]
         except psycopg.Error as exc:
             if self._learn_conn is not None and (self._learn_conn.closed or isinstance(exc, psycopg.OperationalError)):

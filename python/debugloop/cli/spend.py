@@ -28,6 +28,12 @@ class Period(StrEnum):
 
 PEER = Annotated[str | None, typer.Option(help="One peer only.")]
 
+
+def subject(team_id: str | None, peer_id: str | None) -> str | None:
+    """Whose budget: ``team <id>`` for a team's, else the peer's id."""
+    return f"team {team_id}" if team_id else peer_id
+
+
 REPORT = table_spec(
     "spend",
     Col("period", lambda r: f"{r.period_start:%Y-%m-%d}", "time"),
@@ -63,7 +69,7 @@ def report(
 ALERTS = table_spec(
     "spend alerts",
     Col("when", lambda a: when(a.created_at), "time", drop=2),
-    Col("budget of", lambda a: a.team_id and f"team {a.team_id}" or a.budget_peer_id, "key"),
+    Col("budget of", lambda a: subject(a.team_id, a.budget_peer_id), "key"),
     Col("period", lambda a: f"{a.period} {a.period_start:%Y-%m-%d}", "key", drop=3),
     Col("crossed by", lambda a: a.peer_id, "key", drop=1),
     Col("used", lambda a: count(a.used), "num"),
@@ -82,7 +88,7 @@ def alerts(peer: PEER = None, limit: LIMIT = 50, as_json: AS_JSON = False, as_cs
 
 BUDGETS = table_spec(
     "spend budgets",
-    Col("budget of", lambda b: b.team_id and f"team {b.team_id}" or b.peer_id, "key"),
+    Col("budget of", lambda b: subject(b.team_id, b.peer_id), "key"),
     Col("period", lambda b: b.period, "key"),
     Col("used", lambda b: count(b.used), "num"),
     Col("soft", lambda b: count(b.soft_limit), "num"),
@@ -124,7 +130,7 @@ def budget_set(
     if as_json:
         emit(BUDGETS, [b], as_json=True, empty="")
     else:
-        say(f"budget {b.budget_id}: {b.team_id and 'team ' + b.team_id or b.peer_id} per {b.period},"
+        say(f"budget {b.budget_id}: {subject(b.team_id, b.peer_id)} per {b.period},"
             f" soft {count(b.soft_limit)}, hard {count(b.hard_limit)}")  # fmt: skip
 
 
