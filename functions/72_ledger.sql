@@ -1468,7 +1468,7 @@ as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 -- relay publishes it without another lookup (schemas/ has its JSON Schema). The
 -- counterparty is null when its account is a system one; the time as _ledger_time
 -- writes it. Why: one shape for the view and for the outbox's
--- writer (_ledger_outbox), which builds it from the entries a statement inserted
+-- writer (tg_ledger_entries__outbox), which builds it from the entries a statement inserted
 -- instead of finding them again through the view. PL/pgSQL with its search path
 -- pinned, as a function a view calls must be. Locks: none.
 create or replace function debugloop._ledger_transaction_event(
@@ -1520,7 +1520,7 @@ comment on view debugloop.v_ledger_transaction_events is 'The token.transactions
 -- debugloop._ledger_balance_json(...): the token.balances.v1 event of a balance
 -- (the seed's fields, and held, available and version; the time written out as
 -- _ledger_time writes it). Why: one shape for ledger_balance_event, which sums a
--- peer's accounts, and for the outbox's writer (_ledger_outbox), which reads a
+-- peer's accounts, and for the outbox's writer (tg_ledger_entries__outbox), which reads a
 -- peer's one account row. Locks: none.
 create or replace function debugloop._ledger_balance_json(
     peer_id text, balance numeric, held numeric, available numeric, lifetime_earned numeric, lifetime_spent numeric,

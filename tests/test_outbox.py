@@ -184,3 +184,18 @@ def test_concurrent_transfers_committing_out_of_id_order_are_all_pending(dl, db,
         slow.commit()
         late = relay.execute("select key from debugloop.outbox_batch(1000)").fetchall()
         assert sorted(k for (k,) in late) == sorted([alice, alice, bob, bob])
+
+
+def test_the_topic_rule_is_kafkas_one_to_249_of_its_characters(conn):
+    """The outbox's own check (migration 0057): what Kafka takes as a topic name goes in,
+    what it refuses does not, whatever the length."""
+
+    def write(topic):
+        conn.execute("select debugloop._outbox_write('test.topic.checked.v1', %s, 'k', null, '{}')", (topic,))
+
+    for topic in ("a", "A" * 249, "token.balances.v1", "x_y-z.9"):
+        write(topic)
+    for topic in ("", "a" * 250, "bad topic", "caf\u00e9", "slash/name"):
+        with pytest.raises(psycopg.errors.CheckViolation, match="outbox_topic_format"):
+            write(topic)
+        conn.rollback()
