@@ -73,17 +73,16 @@ begin
 end
 $$;
 
--- debugloop.settings_get(key): the value in force for this session, as jsonb: the
--- session override debugloop.<key> when the setting is overridable and it is set,
--- else the table's value. Raises DL003 for an unknown key, DL004 for a bad
--- override. Locks: none.
-create or replace function debugloop.settings_get(key text)
+-- debugloop._settings_value(setting): the value of a settings row in force for this
+-- session, as jsonb: the session override debugloop.<key> when the setting is
+-- overridable and it is set, else the row's value. DL004 for a bad override. Why:
+-- settings_get and settings_flag read the row once and share this rule. Locks: none.
+create or replace function debugloop._settings_value(setting debugloop.settings)
 returns jsonb
 language plpgsql
 stable
 as $$
 declare
-    setting debugloop.settings := debugloop._settings_row(settings_get.key);
     raw text;
 begin
     if setting.overridable then
@@ -93,6 +92,19 @@ begin
         end if;
     end if;
     return setting.value;
+end
+$$;
+
+-- debugloop.settings_get(key): the value in force for this session, as jsonb
+-- (_settings_value of its row). Raises DL003 for an unknown key, DL004 for a bad
+-- override. Locks: none.
+create or replace function debugloop.settings_get(key text)
+returns jsonb
+language plpgsql
+stable
+as $$
+begin
+    return debugloop._settings_value(debugloop._settings_row(settings_get.key));
 end
 $$;
 comment on function debugloop.settings_get(text) is 'The value of a setting in force for this session (a session override first, then the table).';
@@ -112,7 +124,7 @@ begin
         raise exception 'setting % is not a flag', setting.key
             using errcode = 'DL004', column = 'key', detail = format('its type is %s', setting.value_type);
     end if;
-    return debugloop.settings_get(setting.key)::boolean;
+    return debugloop._settings_value(setting)::boolean;
 end
 $$;
 comment on function debugloop.settings_flag(text) is 'Whether a feature flag is on for this session.';
