@@ -8,21 +8,33 @@
 -- Locks: none.
 create or replace function debugloop.util_normalize_request(request text)
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 as $$
-    select btrim(regexp_replace(
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(
-                        regexp_replace(lower(request), '[a-z][a-z0-9+.-]*://[^\s''"<>`]+', '<url>', 'g'),
-                        '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<uuid>', 'g'),
-                    '(\m[a-z]:\\[^\s''"`]+|(?<![\w.~-])(~|\.{1,2})?/[^\s''"`(),;<>]+)', '<path>', 'g'),
-                '\m[\w.-]+(/[\w.-]+)+\.[a-z0-9]+\M', '<path>', 'g'),
-            '\m\d+(\.\d+)?\M', '<n>', 'g'),
-        '\s+', ' ', 'g'))
+-- each rule runs only when a plain string test says it can match: the regular
+-- expressions an attempt compiles stay within the backend's cache of 32
+-- (tests/test_regex_cache.py)
+declare
+    s text := lower(request);
+begin
+    if strpos(s, '://') > 0 then
+        s := regexp_replace(s, '[a-z][a-z0-9+.-]*://[^\s''"<>`]+', '<url>', 'g');
+    end if;
+    if strpos(s, '-') > 0 then
+        s := regexp_replace(s, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<uuid>', 'g');
+    end if;
+    if strpos(s, '/') > 0 or strpos(s, '\') > 0 then
+        s := regexp_replace(s, '(\m[a-z]:\\[^\s''"`]+|(?<![\w.~-])(~|\.{1,2})?/[^\s''"`(),;<>]+)', '<path>', 'g');
+    end if;
+    if strpos(s, '/') > 0 then
+        s := regexp_replace(s, '\m[\w.-]+(/[\w.-]+)+\.[a-z0-9]+\M', '<path>', 'g');
+    end if;
+    if translate(s, '0123456789', '') <> s then  -- \d is an ASCII digit here
+        s := regexp_replace(s, '\m\d+(\.\d+)?\M', '<n>', 'g');
+    end if;
+    return btrim(regexp_replace(s, '\s+', ' ', 'g'));
+end
 $$;
 comment on function debugloop.util_normalize_request(text) is 'A request with case, white space, numbers, UUIDs, URLs and paths normalised away.';
 

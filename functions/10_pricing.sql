@@ -380,18 +380,23 @@ language sql
 immutable
 parallel safe
 as $$
+    -- prefixes tested with LIKE, not regular expressions: an attempt's patterns stay
+    -- within the backend's cache of 32 (tests/test_regex_cache.py)
     select case
-        when n ~ '^claude-' then 'anthropic'
-        when n ~ '^(gpt-|o[1-9]($|-)|chatgpt-|codex-|computer-use-|ft:gpt-|davinci-|babbage-|text-embedding-|omni-moderation)' then 'openai'
-        when n ~ '^(gemini-|gemma-|learnlm-|deep-research-)' then 'google'
-        when n ~ '^glm-' then 'zai'
-        when n ~ '^grok-' then 'xai'
-        when n ~ '^deepseek-' then 'deepseek'
-        when n ~ '^(mistral-|codestral-|magistral-|devstral-|pixtral-|ministral-|open-mistral-|open-mixtral-)' then 'mistral'
-        when n ~ '^command-' then 'cohere'
-        when n ~ '^(kimi-|moonshot-)' then 'moonshot'
-        when n ~ '^jamba-' then 'ai21'
-        when n ~ '^sonar' then 'perplexity'
+        when n like 'claude-%' then 'anthropic'
+        when n like any (array['gpt-%', 'chatgpt-%', 'codex-%', 'computer-use-%', 'ft:gpt-%', 'davinci-%', 'babbage-%',
+                               'text-embedding-%', 'omni-moderation%'])
+             or (n like 'o_%' and strpos('123456789', substr(n, 2, 1)) > 0 and substr(n, 3, 1) in ('', '-')) then 'openai'
+        when n like any (array['gemini-%', 'gemma-%', 'learnlm-%', 'deep-research-%']) then 'google'
+        when n like 'glm-%' then 'zai'
+        when n like 'grok-%' then 'xai'
+        when n like 'deepseek-%' then 'deepseek'
+        when n like any (array['mistral-%', 'codestral-%', 'magistral-%', 'devstral-%', 'pixtral-%', 'ministral-%',
+                               'open-mistral-%', 'open-mixtral-%']) then 'mistral'
+        when n like 'command-%' then 'cohere'
+        when n like any (array['kimi-%', 'moonshot-%']) then 'moonshot'
+        when n like 'jamba-%' then 'ai21'
+        when n like 'sonar%' then 'perplexity'
     end
     from (select lower(btrim(name)) as n) s
 $$;
