@@ -192,7 +192,7 @@ begin
         m := regexp_replace(m, '\m(0x[0-9a-fA-F]+|[0-9a-fA-F]{7,64})\M', '<hex>', 'g');
         -- durations, Go's compound ones among them ("1h0m0s", "2m11s", "4m50.5s")
         m := regexp_replace(m, '\m\d+h(\d+m)?(\d+(\.\d+)?s)?\M|\m\d+m\d+(\.\d+)?s\M', '<duration>', 'g');
-        m := regexp_replace(m, '\m\d+(\.\d+)?\s?(ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?)\M', '<duration>', 'g');
+        m := regexp_replace(m, '\m\d+(\.\d+)?\s?(ns|us|µs|ms|s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\M', '<duration>', 'g');
     end if;
     if strpos(m, 'from versions: ') > 0 then
         m := regexp_replace(m, '\(from versions: [^)]*\)', '(from versions: <list>)', 'g');
@@ -775,7 +775,7 @@ $$;
 -- the words are fewer than four telling ones (_error_line_info: "command not found"
 -- starts too many messages). Why: the same error with its output cut is one group.
 -- Locks: none.
-create or replace function debugloop._error_group_of(kind text, words text)
+create or replace function debugloop._error_group_of(kind text, words text, key text default null)
 returns text
 language plpgsql
 stable
@@ -784,6 +784,7 @@ declare
     found text;
     parts text[];
     n integer;
+    wrapped text;
 begin
     if words is null or debugloop._error_line_info(words) < 4 then
         return null;
@@ -792,6 +793,36 @@ begin
       from debugloop.debug_error_signatures s
      where s.group_words like replace(replace(replace(words, '\', '\\'), '%', '\%'), '_', '\_') || ' %'
        and s.error_type is not distinct from kind
+     order by s.first_seen_at, s.signature
+     limit 1;
+    if found is not null then
+        return found;
+    end if;
+    -- a wrapped error: one message is the other after the wrappers' "x: y: " ("failed to
+    -- create task: OCI runtime create failed: z" and "OCI runtime create failed: z")
+    if key is not null and strpos(key, ': ') > 0 then
+        for wrapped in
+            select btrim(substr(key, (p.at + 3)::integer)) from (
+                select sum(length(x) + 2) over (order by i) - 2 as at
+                  from string_to_table(key, ': ') with ordinality as t(x, i)) p
+             where p.at + 3 < length(key)
+        loop
+            continue when debugloop._error_line_info(wrapped) < 4;
+            select s.group_signature into found
+              from debugloop.debug_error_signatures s
+             where s.group_words = debugloop._error_group_words(wrapped) and s.error_type is not distinct from kind
+             order by s.first_seen_at, s.signature
+             limit 1;
+            if found is not null then
+                return found;
+            end if;
+        end loop;
+    end if;
+    select s.group_signature into found
+      from debugloop.debug_error_signatures s
+     where reverse(s.group_words) like reverse(replace(replace(replace(words, '\', '\\'), '%', '\%'), '_', '\_')) || ' %'
+       and s.error_type is not distinct from kind
+       and lower(debugloop._error_key(s.normalized_message)) like '%: ' || replace(replace(replace(lower(key), '\', '\\'), '%', '\%'), '_', '\_')
      order by s.first_seen_at, s.signature
      limit 1;
     if found is not null then
@@ -827,7 +858,8 @@ declare
 begin
     select * into i from debugloop._error_identity(error_type, message, stacktrace);
     return coalesce((select s.group_signature from debugloop.debug_error_signatures s where s.signature = i.signature),
-                    debugloop._error_group_of(i.kind, debugloop._error_group_words(debugloop._error_key(i.normalized_message))),
+                    debugloop._error_group_of(i.kind, debugloop._error_group_words(debugloop._error_key(i.normalized_message)),
+                                                    debugloop._error_key(i.normalized_message)),
                     i.signature);
 end
 $$;
@@ -998,7 +1030,7 @@ begin
     words := debugloop._error_group_words(debugloop._error_key(e.normalized_message));
     -- a new signature joins the group of a known one it is cut from (or that is cut from it)
     if not exists (select from debugloop.debug_error_signatures s where s.signature = e.signature) then
-        joined := debugloop._error_group_of(e.kind, words);
+        joined := debugloop._error_group_of(e.kind, words, debugloop._error_key(e.normalized_message));
     end if;
     insert into debugloop.debug_error_signatures as s (
         signature, error_type, normalized_message, frames, category, occurrences, first_seen_at, last_seen_at,
