@@ -101,7 +101,7 @@ begin
         m := regexp_replace(m, '\m(ENOTFOUND|EAI_AGAIN|getaddrinfo|resolve host:?|host:?)\s+[\w-]+(\.[\w-]+)+(:\d+)?', '\1 <host>', 'g');
     end if;
     -- a TypeScript message repeats its code: "error TS2322: x" is "x"
-    if strpos(m, ' TS') > 0 or strpos(low, 'error ts') > 0 then
+    if strpos(m, 'TS') > 0 then
         m := regexp_replace(m, '(^|\s)((error|warning) )?TS\d+:\s*', '\1');
     end if;
     -- the scheme of a urllib3 pool is a variable part of the URL it serves
@@ -192,7 +192,7 @@ begin
         m := regexp_replace(m, '\m(0x[0-9a-fA-F]+|[0-9a-fA-F]{7,64})\M', '<hex>', 'g');
         -- durations, Go's compound ones among them ("1h0m0s", "2m11s", "4m50.5s")
         m := regexp_replace(m, '\m\d+h(\d+m)?(\d+(\.\d+)?s)?\M|\m\d+m\d+(\.\d+)?s\M', '<duration>', 'g');
-        m := regexp_replace(m, '\m\d+(\.\d+)?\s?(ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?)\M', '<duration>', 'g');
+        m := regexp_replace(m, '\m\d+(\.\d+)?\s?(ns|us|µs|ms|s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\M', '<duration>', 'g');
     end if;
     if strpos(m, 'from versions: ') > 0 then
         m := regexp_replace(m, '\(from versions: [^)]*\)', '(from versions: <list>)', 'g');
@@ -242,7 +242,7 @@ begin
                     'g') as q
             loop
                 name := coalesce(quoted[3], quoted[4], quoted[5], quoted[6]);
-                if lower(quoted[1]) = any (array['named', 'name', 'module', 'modules', 'attribute', 'attr', 'key', 'column', 'relation', 'table', 'function', 'command', 'package', 'fixture', 'script', 'property', 'properties', 'method', 'class', 'field', 'variable', 'schema', 'database', 'role', 'constraint', 'index', 'sequence', 'view', 'trigger', 'import', 'from', 'export', 'option', 'argument', 'parameter', 'element', 'symbol', 'reading', 'setting', 'plugin', 'identifier', 'label', 'target', 'task', 'rule', 'member', 'resource', 'service', 'image', 'container', 'volume', 'extension', 'type', 'operator', 'user'])
+                if lower(quoted[1]) = any (array['named', 'name', 'module', 'modules', 'attribute', 'attr', 'key', 'column', 'relation', 'table', 'function', 'command', 'package', 'fixture', 'script', 'property', 'properties', 'method', 'class', 'field', 'variable', 'schema', 'database', 'role', 'constraint', 'index', 'sequence', 'view', 'trigger', 'import', 'from', 'export', 'option', 'argument', 'parameter', 'element', 'symbol', 'reading', 'setting', 'plugin', 'identifier', 'label', 'target', 'task', 'rule', 'member', 'resource', 'service', 'image', 'container', 'volume', 'extension', 'type', 'operator', 'user', 'queue', 'topic', 'bucket', 'quota'])
                    or quoted[7] is not null
                    or name = any (array['int', 'str', 'float', 'complex', 'list', 'dict', 'tuple', 'set', 'frozenset', 'bool', 'bytes', 'bytearray', 'NoneType', 'object', 'type', 'function', 'module', 'method', 'builtin_function_or_method', 'undefined', 'null', 'string', 'number', 'boolean']) then
                     m := replace(m, quoted[2], '⟪' || name || '⟫');
@@ -450,11 +450,115 @@ as $$
                  '%unrecognized%', '%no matching%', '%overloaded%']
 $$;
 
+-- debugloop._error_generic_words(): words that say that something failed, or where
+-- in a tool's run, but not what: a line made of them only ("Build failed", "Test
+-- suite failed to run", "INSTALLATION FAILED:", "Unhandled Runtime Error") is a
+-- header, not the error. Why: _error_line_info counts the other words.
+create or replace function debugloop._error_generic_words()
+returns text[]
+language sql
+immutable
+parallel safe
+as $$
+    select array['error', 'errors', 'err', 'fatal', 'warning', 'warn', 'exception', 'exceptions', 'failed',
+                 'failure', 'fail', 'fails', 'build', 'compile', 'compilation', 'test', 'tests', 'suite', 'run',
+                 'running', 'unhandled', 'uncaught', 'runtime', 'caught', 'thrown', 'the', 'and', 'for', 'with',
+                 'was', 'were', 'has', 'had', 'following', 'what', 'went', 'wrong', 'message', 'line', 'file',
+                 'step', 'job', 'process', 'completed', 'exit', 'exited', 'code', 'status', 'note', 'info',
+                 'debug', 'see', 'more', 'details', 'detail', 'above', 'below', 'output', 'returned', 'non',
+                 'zero', 'promise', 'installation', 'upgrade', 'execution', 'occurred', 'during', 'while',
+                 'this', 'problem', 'problems', 'report', 'summary', 'traceback', 'stack', 'most', 'recent',
+                 'call', 'last', 'task', 'stage', 'not', 'please', 'try', 'again', 'when', 'some', 'reason']
+$$;
+
+-- debugloop._error_line_info(line): how many words of a line say which error it is:
+-- words of three letters or more (an identifier with dots or underscores is one),
+-- not placeholders, paths or numbers, not _error_generic_words. Locks: none.
+create or replace function debugloop._error_line_info(line text)
+returns integer
+language sql
+immutable
+parallel safe
+as $$
+    select count(*)::integer
+      from string_to_table(translate(coalesce(line, ''), E'\t\r', '  '), ' ') as t(w),
+           regexp_split_to_table(btrim(w, '()[]{}<>,.;:!?"''`*#=|+~^-'), '[_-]+') as p(part)
+     where w !~ '<\w+>|[/\\]'
+       and btrim(w, '()[]{}<>,.;:!?"''`*#=|+~^-') ~ '^[A-Za-z][A-Za-z_-]*[A-Za-z]$'
+       and length(part) >= 3
+       and lower(part) <> all (debugloop._error_generic_words())
+$$;
+
+-- debugloop._error_unwrap(message): the message inside a wrapper: a JSON body
+-- ({"error": {"reason": "x"}}, {"errors": ["x"]}, {"level": "error", "msg": "x"})
+-- gives its error field (error, err, errors, reason, detail, message, msg,
+-- description, desc, title; nested objects and escaped JSON inside a string too);
+-- a logfmt line ("level=error ts=... msg=\"x\" err=\"y\"") its err (else msg)
+-- value, unescaped. Anything else is returned as it is. Locks: none.
+create or replace function debugloop._error_unwrap(message text)
+returns text
+language plpgsql
+immutable
+parallel safe
+as $$
+declare
+    m text := btrim(coalesce(message, ''));
+    j jsonb;
+    next_j jsonb;
+    k text;
+    i integer;
+    found text[];
+begin
+    for i in 1..4 loop
+        exit when not (left(m, 1) = '{' and right(m, 1) = '}');
+        begin
+            j := m::jsonb;
+        exception when others then
+            exit;
+        end;
+        -- down the error fields to a string
+        loop
+            if jsonb_typeof(j) = 'array' then
+                j := j -> 0;
+            elsif jsonb_typeof(j) = 'object' then
+                next_j := null;
+                foreach k in array array['error', 'err', 'errors', 'reason', 'detail', 'message', 'msg',
+                                         'description', 'desc', 'title'] loop
+                    if jsonb_typeof(j -> k) in ('string', 'object', 'array') then
+                        next_j := j -> k;
+                        exit;
+                    end if;
+                end loop;
+                exit when next_j is null;
+                j := next_j;
+            else
+                exit;
+            end if;
+        end loop;
+        exit when jsonb_typeof(j) is distinct from 'string';
+        m := btrim(j #>> '{}');
+    end loop;
+    -- a logfmt line: key=value pairs, a quoted value with its escapes
+    if strpos(m, '=') > 0 and m ~ '^\s*([\w.-]+=("[^"]*"|\S*)\s+){2}' and m ~ '\m(msg|err|error)="' then
+        found := coalesce(regexp_match(m, '\m(?:err|error)="((?:[^"\\]|\\.)*)"'), regexp_match(m, '\mmsg="((?:[^"\\]|\\.)*)"'));
+        if found is not null then
+            m := replace(replace(replace(found[1], '\n', E'\n'), '\t', E'\t'), '\"', '"');
+        end if;
+    end if;
+    return m;
+end
+$$;
+
 -- debugloop._error_key_line(message): the line of a multi-line message that says
--- what went wrong: the first line with a word of failure (error, fatal, failed,
--- denied, not found, ...), else the first non-blank line. Progress lines before
--- it ("Cloning into ...") and details after it (hints, SQL context, carets) do
--- not take part in the signature.
+-- what went wrong, its decorations (box drawing, bullets, "> ", "* ") removed: the
+-- first line with a word of failure (error, fatal, failed, denied, not found, ...)
+-- and at least two words that say which error (_error_line_info), else the first
+-- line with two such words, else the first line with a word of failure, else the
+-- first non-blank line. A header is passed over: a line that ends with a colon
+-- before the lines it introduces ("CMake Error at x:3 (message):", "Could not fetch
+-- resource:"), or that says only that something failed ("Build failed", "● Test
+-- suite failed to run", an exception banner). Progress lines before it ("Cloning
+-- into ...") and details after it (hints, SQL context, carets) do not take part.
 create or replace function debugloop._error_key_line(message text)
 returns text
 language sql
@@ -463,17 +567,31 @@ parallel safe
 as $$
     -- a line's level word or tag ("npm ERR!", "ERROR:", "[error]", "[tsl]", "error:")
     -- is no word of failure by itself: "npm ERR! code E404", "npm ERR! Darwin 21.6.0"
-    -- and "[tsl] ERROR in src/x.ts(3,1)" precede the line that says what failed;
-    -- only when no line says more does it count
-    with lines as (
-        select l, i, lower(l) as low,
-               lower(regexp_replace(l, '^\s*((?:npm ERR!|npm error|npm WARN|##\[error\]|\[[\w-]+\]|error|fatal|warning|err|e)(?:\s*:)?\s+)+', '', 'i')) as said
+    -- and "[tsl] ERROR in src/x.ts(3,1)" precede the line that says what failed
+    with raw as (
+        -- (a banner's rule "══╡ EXCEPTION CAUGHT BY X ╞══" names no error either)
+        select regexp_replace(regexp_replace(l, '^[\s│┃║╎┆╵╷|>*•●✘✖❌×⨯▶►»!═─━╡╞╔╚╗╝╠╣-]+', ''),
+                              '[\s═─━╡╞╔╚╗╝╠╣│╵]+$', '') as l, i
           from string_to_table(message, E'\n') with ordinality as t(l, i)
+         where i <= 200 and l !~ '[═─━]{3}'
+    ), scored as (
+        select l, row_number() over (order by i) as i, lower(l) as low,
+               lower(regexp_replace(l, '^\s*((?:npm ERR!|npm error|npm WARN|##\[error\]|\[[\w-]+\]|error|fatal|warning|err|e)(?:\s*:)?\s+)+', '', 'i')) as said,
+               debugloop._error_line_info(l) as info
+          from raw
+         where l <> ''
+    ), lines as (
+        -- a header: a colon ends it and the line after it says which error
+        select s.*, (right(s.l, 1) = ':' and coalesce(lead(s.info) over (order by s.i), 0) >= 2) as header
+          from scored s
     )
     select coalesce(
-        (select l from lines where said like any (debugloop._error_failure_words()) order by i limit 1),
-        (select l from lines where low like any (debugloop._error_failure_words()) order by i limit 1),
-        (select l from lines where btrim(l) <> '' order by i limit 1),
+        (select l from lines where said like any (debugloop._error_failure_words()) and info >= 2 and not header order by i limit 1),
+        (select l from lines where low like any (debugloop._error_failure_words()) and info >= 2 and not header order by i limit 1),
+        (select l from lines where said like any (debugloop._error_failure_words()) and not header order by i limit 1),
+        (select l from lines where low like any (debugloop._error_failure_words()) and not header order by i limit 1),
+        (select l from lines where info >= 2 and not header order by i limit 1),
+        (select l from lines order by i limit 1),
         '')
 $$;
 
@@ -494,6 +612,8 @@ parallel safe
 as $$
 declare
     m text := normalized;
+    lead text;
+    i integer;
     levels constant text := 'Error response from daemon:|##\[error\]|\[error\]|\(error\)|npm ERR!|npm error|PHP (fatal error|warning|notice|parse error):|(fatal )?error:|fatal:|warning:|#<n> ';
 begin
     -- where a linter or compiler points before its level word: "<n>:<n> error x"
@@ -502,6 +622,16 @@ begin
     m := regexp_replace(m, '^\s*<path>\s+(?=(error|warning)\M)|^\s*Thread <n>:\s+', '');
     -- (the level words are grouped before the space after them: "Error:  x" loses "Error:  ")
     m := regexp_replace(m, '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
+    -- a lead that only says that something failed, where, or how it was reported
+    -- ("INSTALLATION FAILED: x", "Unhandled Exception: x", "Error message: x",
+    -- "ERROR! x", "(in promise) x", "<path>:<n>: x"): what follows is the error
+    for i in 1..3 loop
+        exit when not (m ~ '^\s*(\([^()]{1,40}\)|[^:!()<>\s][^:!]{0,50}[:!]|<path>(:<n>){0,2}:)\s+\S');
+        lead := substring(m from '^\s*(\([^()]{1,40}\)|[^:!]{1,50}[:!])\s');
+        exit when lead is null or debugloop._error_line_info(lead) > 0 or lead ~ '[''"`‘]'
+               or not (lead ~ '^\s*<path>' or lower(lead) ~ '\m(error|exception|fail|failed|failure|fatal|unhandled|uncaught|promise|err)\M');
+        m := substr(ltrim(m), length(lead) + 1);
+    end loop;
     -- "Uncaught Error: x" (PHP) is the error "x"
     if m like 'Uncaught %' then
         m := regexp_replace(regexp_replace(m, '^Uncaught\s+', ''), '^\s*((?:' || levels || ')\s*){1,2}', '', 'i');
@@ -535,7 +665,24 @@ begin
     if strpos(m, '. ') > 0 then
         m := regexp_replace(m, '\.\s+(This means|Anything in|Please|Preemption is|For more information|To resolve|See|Consider|If you|You can)\M.*$', '');
     end if;
-    m := regexp_replace(m, '(:\s*<\w+>|[.!])+\s*$', '');
+    -- a report's structured tail after the message ("x, full error: {...}", "x {<str>: ...}")
+    if right(rtrim(m), 1) = '}' and strpos(m, '{') > 0 then
+        lead := regexp_replace(m, '(,\s*[\w ]{0,20}:)?\s*\{\s*(<str>|''|")[^{}]*(\{[^{}]*\}[^{}]*)*\}\s*$', '');
+        if debugloop._error_line_info(lead) >= 3 then
+            m := lead;
+        end if;
+    end if;
+    -- a type's name before a message that names the error on its own
+    -- ("PermissionDenied: Requires net access to <str>", "org.x.TimeoutException: Topic ...")
+    if m ~ '^\s*([a-z_][\w$]*\.)*[A-Z][a-z0-9]+([A-Z][a-z0-9]*)+:\s' then
+        lead := regexp_replace(m, '^\s*([a-z_][\w$]*\.)*[A-Z][a-z0-9]+([A-Z][a-z0-9]*)+:\s+', '');
+        if cardinality(regexp_split_to_array(btrim(regexp_replace(lead, '<\w+>|[^A-Za-z]+', ' ', 'g')), '\s+')) >= 3 then
+            m := lead;
+        end if;
+    end if;
+    -- what is left of a cut ("(<n>) : x", quotes around the message)
+    m := regexp_replace(m, '^\s*((\(<\w+>\)|<\w+>)\s*:\s*|[:"''`]\s*)+', '');
+    m := regexp_replace(m, '(:\s*<\w+>|[.!,;"''`])+\s*$', '');
     return replace(replace(m, '<hex>', '<n>'), '<ip>', '<host>');
 end
 $$;
@@ -597,14 +744,123 @@ as $$
 declare
     parts record;
 begin
-    select * into parts from debugloop._error_parts(error_type, message, stacktrace);
+    select * into parts from debugloop._error_parts(error_type, debugloop._error_unwrap(message), stacktrace);
     kind := parts.kind;
     normalized_message := coalesce(debugloop.error_normalize(debugloop._error_key_line(parts.body)), '');
     frames := debugloop._error_frames(stacktrace);
     -- the group is the message's (_error_key): frames are where it happened, a
     -- second level (error_location)
     signature := debugloop._error_hash(debugloop._error_group_kind(kind, debugloop._error_key(normalized_message)),
-                                       debugloop._error_key(normalized_message), '{}');
+                                       lower(debugloop._error_key(normalized_message)), '{}');
+end
+$$;
+
+-- debugloop._error_group_words(key): the words of a group key (_error_key), lower
+-- case, without placeholders and punctuation: what a cut message is compared by.
+create or replace function debugloop._error_group_words(key text)
+returns text
+language sql
+immutable
+parallel safe
+as $$
+    select btrim(regexp_replace(regexp_replace(regexp_replace(lower(coalesce(key, '')), '<\w+>', ' ', 'g'),
+                                               '[^a-z0-9_.-]+', ' ', 'g'),
+                                '(^|\s)[.-]+|[.-]+(?=\s|$)', '\1', 'g'))
+$$;
+
+-- debugloop._error_group_of(kind, words): the group that an error of this type and
+-- these group words (_error_group_words) joins when its signature is new: of a
+-- known signature of the same type whose words start with these (this one was cut)
+-- or that start these (the known one was), the first seen; null when none, or when
+-- the words are fewer than four telling ones (_error_line_info: "command not found"
+-- starts too many messages). Why: the same error with its output cut is one group.
+-- Locks: none.
+create or replace function debugloop._error_group_of(kind text, words text, key text default null)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    found text;
+    parts text[];
+    n integer;
+    wrapped text;
+begin
+    if words is null or debugloop._error_line_info(words) < 4 then
+        return null;
+    end if;
+    select s.group_signature into found
+      from debugloop.debug_error_signatures s
+     where s.group_words like replace(replace(replace(words, '\', '\\'), '%', '\%'), '_', '\_') || ' %'
+       and s.error_type is not distinct from kind
+     order by s.first_seen_at, s.signature
+     limit 1;
+    if found is not null then
+        return found;
+    end if;
+    -- a wrapped error: one message is the other after the wrappers' "x: y: " ("failed to
+    -- create task: OCI runtime create failed: z" and "OCI runtime create failed: z")
+    if key is not null and strpos(key, ': ') > 0 then
+        for wrapped in
+            select btrim(substr(key, (p.at + 3)::integer)) from (
+                select sum(length(x) + 2) over (order by i) - 2 as at
+                  from string_to_table(key, ': ') with ordinality as t(x, i)) p
+             where p.at + 3 < length(key)
+        loop
+            continue when debugloop._error_line_info(wrapped) < 4;
+            select s.group_signature into found
+              from debugloop.debug_error_signatures s
+             where s.group_words = debugloop._error_group_words(wrapped) and s.error_type is not distinct from kind
+             order by s.first_seen_at, s.signature
+             limit 1;
+            if found is not null then
+                return found;
+            end if;
+        end loop;
+    end if;
+    select s.group_signature into found
+      from debugloop.debug_error_signatures s
+     where reverse(s.group_words) like reverse(replace(replace(replace(words, '\', '\\'), '%', '\%'), '_', '\_')) || ' %'
+       and s.error_type is not distinct from kind
+       and lower(debugloop._error_key(s.normalized_message)) like '%: ' || replace(replace(replace(lower(key), '\', '\\'), '%', '\%'), '_', '\_')
+     order by s.first_seen_at, s.signature
+     limit 1;
+    if found is not null then
+        return found;
+    end if;
+    parts := string_to_array(words, ' ');
+    for n in reverse cardinality(parts) - 1 .. 1 loop
+        exit when debugloop._error_line_info(array_to_string(parts[1:n], ' ')) < 4;
+        select s.group_signature into found
+          from debugloop.debug_error_signatures s
+         where s.group_words = array_to_string(parts[1:n], ' ') and s.error_type is not distinct from kind
+         order by s.first_seen_at, s.signature
+         limit 1;
+        if found is not null then
+            return found;
+        end if;
+    end loop;
+    return null;
+end
+$$;
+
+-- debugloop._error_group(error_type, message, stacktrace): the error group of an
+-- error: its signature's stored group, else the group it would join
+-- (_error_group_of), else its own signature. Why: error_fixes and what records
+-- errors find a group by one definition. Locks: none.
+create or replace function debugloop._error_group(error_type text, message text, stacktrace text)
+returns text
+language plpgsql
+stable
+as $$
+declare
+    i record;
+begin
+    select * into i from debugloop._error_identity(error_type, message, stacktrace);
+    return coalesce((select s.group_signature from debugloop.debug_error_signatures s where s.signature = i.signature),
+                    debugloop._error_group_of(i.kind, debugloop._error_group_words(debugloop._error_key(i.normalized_message)),
+                                                    debugloop._error_key(i.normalized_message)),
+                    i.signature);
 end
 $$;
 
@@ -755,9 +1011,10 @@ $$;
 comment on function debugloop.error_describe(text, text, text) is 'An error''s signature, type, normalised message, application frames and category.';
 
 -- debugloop._error_record(error_type, message, stacktrace, attempt_id, seen_at):
--- the signature of an error, entered in debug_error_signatures (first seen, or
--- its count and last seen raised). Why: failed attempts are linked to their
--- signature by a trigger. Locks: the signature's row (upsert).
+-- the signature of an error, entered in debug_error_signatures (first seen, with
+-- its group: _error_group_of, else its own; or its count and last seen raised).
+-- Why: failed attempts are linked to their signature by a trigger. Locks: the
+-- signature's row (upsert).
 create or replace function debugloop._error_record(error_type text, message text, stacktrace text,
                                                    attempt_id uuid, seen_at timestamptz)
 returns text
@@ -766,16 +1023,24 @@ volatile
 as $$
 declare
     e record;
+    words text;
+    joined text;
 begin
     select * into e from debugloop.error_describe(error_type, message, stacktrace);
+    words := debugloop._error_group_words(debugloop._error_key(e.normalized_message));
+    -- a new signature joins the group of a known one it is cut from (or that is cut from it)
+    if not exists (select from debugloop.debug_error_signatures s where s.signature = e.signature) then
+        joined := debugloop._error_group_of(e.kind, words, debugloop._error_key(e.normalized_message));
+    end if;
     insert into debugloop.debug_error_signatures as s (
         signature, error_type, normalized_message, frames, category, occurrences, first_seen_at, last_seen_at,
-        example_message, example_stacktrace, example_attempt_id)
+        example_message, example_stacktrace, example_attempt_id, group_signature, group_words)
     values (
         e.signature, e.kind, e.normalized_message, e.frames, e.category, 1, seen_at, seen_at,
-        left(message, 4000), left(stacktrace, 20000), attempt_id)
+        left(message, 4000), left(stacktrace, 20000), attempt_id, coalesce(joined, e.signature), words)
     on conflict on constraint debug_error_signatures_pkey do update
        set occurrences = s.occurrences + 1,
+           group_words = coalesce(s.group_words, excluded.group_words),
            first_seen_at = least(s.first_seen_at, excluded.first_seen_at),
            last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at);
     return e.signature;
@@ -931,7 +1196,8 @@ end
 $$;
 
 -- debugloop.error_fixes(message, error_type, stacktrace, k): the ranked fixes for
--- an error: mappings of its exact signature first (by Wilson lower bound), then of
+-- an error: mappings of its group first (_error_group: its signature and those of
+-- the same error cut or whole; by Wilson lower bound), then of
 -- the nearest error patterns by the cosine similarity of their embeddings
 -- (debugloop.util_embed, >= 0.5), each with the approach that succeeded, its
 -- confidence and counts. Raises DL001 for k outside 1..100. Locks: none.
@@ -947,21 +1213,27 @@ as $$
 declare
     described record;
     wanted text;
+    members text[];
     probe debugloop.halfvec;
 begin
     perform debugloop._util_check_k(k, 100);
     select * into described from debugloop._error_identity(error_fixes.error_type, error_fixes.message, error_fixes.stacktrace);
     wanted := described.signature;
+    -- the signatures of its group (_error_group): the same error, cut or whole
+    members := array(select s.signature from debugloop.debug_error_signatures s
+                      where s.group_signature = debugloop._error_group(error_fixes.error_type, error_fixes.message,
+                                                                       error_fixes.stacktrace));
+    members := members || wanted;
     -- similar errors only when the exact signature has fewer than k fixes
     if (select count(*) from (select from debugloop.debug_error_success_mappings m
-                               where m.signature = wanted limit k) e) < k then
+                               where m.signature = any (members) limit k) e) < k then
         probe := debugloop.util_embed(described.normalized_message)::debugloop.halfvec;
     end if;
     return query
     with exact as (
         select m.*, 'exact'::text as how, 1::real as sim
           from debugloop.debug_error_success_mappings m
-         where m.signature = wanted
+         where m.signature = any (members)
          order by m.wilson_lower_bound desc, m.success_count desc
          limit k
     ), near as (
@@ -970,7 +1242,7 @@ begin
             select m.*, 'similar'::text as how,
                    (1 - (m.pattern_embedding operator(debugloop.<=>) probe))::real as sim
               from debugloop.debug_error_success_mappings m
-             where probe is not null and m.signature <> wanted
+             where probe is not null and m.signature <> all (members)
              order by m.pattern_embedding operator(debugloop.<=>) probe
              limit k * 2) n
          where n.sim >= 0.5

@@ -279,3 +279,105 @@ def test_twins_of_the_report_formats_share_a_signature(conn, twins):
 )
 def test_report_formats_keep_what_needs_another_fix_apart(conn, apart):
     assert len(sigs(conn, apart)) == len(apart)
+
+
+@pytest.mark.parametrize(
+    "twins",
+    [
+        # box drawing and bullets before a line, a banner rule
+        [
+            '│ Error: Missing required argument\n│ \n│ The argument "region" is required, but no definition was found.\n╵',
+            'Error: Missing required argument\n\nThe argument "region" is required, but no definition was found.',
+        ],
+        [
+            "✖ Cannot connect to the metrics backend at 10.0.0.2:9000",
+            "Cannot connect to the metrics backend at 10.0.0.9:9000",
+        ],
+        [
+            "════ CRASH REPORTED BY SCHEDULER ════\nWorker pool exhausted while scheduling batch 812",
+            "Worker pool exhausted while scheduling batch 44",
+        ],
+        # a header that only says that something failed, one that ends with a colon
+        [
+            "FAILURE: Build failed with an exception.\n\n* What went wrong:\nCould not resolve all artifacts for the release variant.",
+            "Could not resolve all artifacts for the release variant.",
+        ],
+        [
+            "Deploy Error at stage.yml:12 (upload):\n  Bucket policy denies writes from this role",
+            "Bucket policy denies writes from this role",
+        ],
+        # a lead of generic words: "INSTALLATION FAILED:", "Unhandled Exception:", "(in promise)"
+        [
+            "INSTALLATION FAILED: release manifest references a missing storage class",
+            "release manifest references a missing storage class",
+        ],
+        [
+            "Uncaught (in promise) Error: Network request to the sync service was rejected",
+            "Network request to the sync service was rejected",
+        ],
+        # a JSON body, nested or escaped, and a logfmt line
+        [
+            '{"error": {"code": 409, "message": "Snapshot already in progress for volume"}}',
+            '{"errors": ["Snapshot already in progress for volume"]}',
+            '{"message": "{\\"detail\\": \\"Snapshot already in progress for volume\\"}"}',
+            "Snapshot already in progress for volume",
+        ],
+        [
+            'ts=2026-01-01T00:00:00Z level=error caller=store.go:88 msg="compaction failed" err="write segment: no space left on device"',
+            'level=error ts=2025-05-05T10:10:10Z caller=store.go:91 msg="compaction failed" err="write segment: no space left on device"',
+            "write segment: no space left on device",
+        ],
+        # a type's name before a message that says enough, a structured tail, letter case
+        [
+            "QuotaExhausted: Daily upload allowance for this account is used up",
+            "Daily upload allowance for this account is used up",
+        ],
+        [
+            'snapshot restore failed: checksum mismatch in block map, full error: {"code": 91, "node": "a"}',
+            "snapshot restore failed: checksum mismatch in block map",
+        ],
+        ["Could NOT find the signing key for this build", "could not find the signing key for this build"],
+    ],
+)
+def test_decorations_headers_and_wrappers_do_not_split_an_error(conn, twins):
+    assert same(conn, *twins)
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [
+        ['{"error": "Lease expired before renewal"}', '{"error": "Lease revoked by the administrator"}'],
+        [
+            "Deploy Error at a.yml:1 (upload):\n  Bucket policy denies writes from this role",
+            "Deploy Error at a.yml:1 (upload):\n  Object lock forbids overwriting this key",
+        ],
+        ["unknown topic 'billing' requested by consumer", "unknown topic 'audit' requested by consumer"],
+        ["KeyError: 'user_id'", "KeyError: 'email'"],
+    ],
+)
+def test_unwrapping_keeps_what_needs_another_fix_apart(conn, apart):
+    assert not same(conn, *apart)
+
+
+def _record(conn, error_type, message):
+    signature = conn.execute(
+        "select debugloop._error_record(%s, %s, null, null, clock_timestamp())", (error_type, message)
+    ).fetchone()[0]
+    return conn.execute(
+        "select group_signature from debugloop.debug_error_signatures where signature = %s", (signature,)
+    ).fetchone()[0]
+
+
+def test_a_cut_message_joins_the_group_of_the_whole_one(conn):
+    whole = "replica sync aborted: upstream journal truncated before the requested offset (segment 42, lag 9s)"
+    cut = "replica sync aborted: upstream journal truncated before the requested"
+    group = _record(conn, None, whole)
+    assert _record(conn, None, cut) == group  # cut after the whole one was seen
+    assert conn.execute("select debugloop._error_group(null, %s, null)", (cut + " offset",)).fetchone()[0] == group
+    # a whole one seen after its cut twin joins the cut one's group
+    first = _record(conn, None, "ledger export stalled: archive writer lost its lease on the")
+    assert _record(conn, None, "ledger export stalled: archive writer lost its lease on the bucket lock") == first
+    # a cut twin of another type, too few telling words, or other words: a group of its own
+    assert _record(conn, "ExportError", "replica sync aborted: upstream journal truncated before") != group
+    assert _record(conn, None, "command not found") != _record(conn, None, "command not found: frobnicate --all")
+    assert _record(conn, None, "replica sync aborted: upstream journal rotated") != group
