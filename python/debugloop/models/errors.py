@@ -26,6 +26,8 @@ class ErrorSignature(Row):
     example_message: str | None
     example_stacktrace: str | None
     example_attempt_id: UUID | None
+    group_signature: str | None = None
+    group_words: str | None = None
 
 
 class ErrorDescription(Row):
